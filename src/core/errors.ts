@@ -1,0 +1,98 @@
+/**
+ * One error hierarchy for the whole project (STYLE.md habit 1): every failure a user can cause
+ * carries a stable `code`. Tests assert on codes, never on wording. Each edge (CLI, HTTP, gRPC)
+ * maps the code's category to its own representation through one table.
+ */
+
+/** Categories decide how an edge renders an error (CLI exit code, HTTP status, …). */
+export type ErrorCategory =
+  | 'usage' // the caller asked for something impossible: bad flag, conflicting options
+  | 'input' // malformed bytes or documents: PEM, DER, JSON, templates
+  | 'crypto' // keys, passwords, signatures, unsupported algorithms
+  | 'io' // files: missing, exists, permissions
+  | 'network' // outbound connections
+  | 'invalid' // a well-formed object that fails a check: path validation, lint, policy
+  | 'internal';
+
+/**
+ * The catalogue. Adding a code here is the only way to create a new kind of error.
+ * Keep it sorted by area; README's "Error codes" section lists the same codes.
+ */
+export const ERROR_CATALOGUE = {
+  // usage
+  ERR_USAGE: 'usage',
+  ERR_BAD_DURATION: 'usage',
+  ERR_BAD_TIME: 'usage',
+  ERR_BAD_NAME: 'usage',
+  ERR_BAD_SUBJECT: 'usage',
+  ERR_BAD_OPTION: 'usage',
+  // input documents
+  ERR_PEM_MALFORMED: 'input',
+  ERR_PEM_UNEXPECTED_TYPE: 'input',
+  ERR_DER_MALFORMED: 'input',
+  ERR_INPUT_TOO_LARGE: 'input',
+  ERR_INPUT_EMPTY: 'input',
+  ERR_JSON_MALFORMED: 'input',
+  ERR_CERT_MALFORMED: 'input',
+  ERR_CSR_MALFORMED: 'input',
+  ERR_CRL_MALFORMED: 'input',
+  ERR_CERT_DUPLICATE_EXTENSION: 'input',
+  ERR_TEMPLATE_INVALID: 'input',
+  ERR_TEMPLATE_UNKNOWN_FIELD: 'input',
+  ERR_TEMPLATE_RENDER: 'input',
+  // keys and signatures
+  ERR_KEY_MALFORMED: 'crypto',
+  ERR_KEY_UNSUPPORTED: 'crypto',
+  ERR_KEY_PASSWORD_REQUIRED: 'crypto',
+  ERR_KEY_WRONG_PASSWORD: 'crypto',
+  ERR_KEY_MISMATCH: 'crypto',
+  ERR_KEY_WEAK: 'crypto',
+  ERR_PASSWORD_EMPTY: 'crypto',
+  ERR_SIGNATURE_ALGORITHM_UNSUPPORTED: 'crypto',
+  ERR_CSR_SIGNATURE_INVALID: 'crypto',
+  // files
+  ERR_FILE_NOT_FOUND: 'io',
+  ERR_FILE_EXISTS: 'io',
+  ERR_FILE_PERMISSION: 'io',
+  ERR_FILE_IO: 'io',
+  // network
+  ERR_TLS_CONNECT: 'network',
+  // checks that found a problem
+  ERR_LINT_FAILED: 'invalid',
+  ERR_VERIFY_FAILED: 'invalid',
+  ERR_PROFILE_VIOLATION: 'invalid',
+  // bugs
+  ERR_INTERNAL: 'internal',
+} as const satisfies Record<string, ErrorCategory>;
+
+export type ErrorCode = keyof typeof ERROR_CATALOGUE;
+
+/** The base of every error Signet raises on purpose. `message` is one lower-case line. */
+export class SignetError extends Error {
+  readonly code: ErrorCode;
+  /** A short suggestion for the fix, shown by the CLI after the message. */
+  readonly hint: string | undefined;
+  /** Structured, non-secret detail (for `--json` output and logs). */
+  readonly detail: Readonly<Record<string, unknown>> | undefined;
+
+  constructor(
+    code: ErrorCode,
+    message: string,
+    options: { hint?: string; detail?: Record<string, unknown>; cause?: unknown } = {},
+  ) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'SignetError';
+    this.code = code;
+    this.hint = options.hint;
+    this.detail = options.detail;
+  }
+
+  get category(): ErrorCategory {
+    return ERROR_CATALOGUE[this.code];
+  }
+}
+
+/** True when `e` is a SignetError, optionally with the given code. */
+export function isSignetError(e: unknown, code?: ErrorCode): e is SignetError {
+  return e instanceof SignetError && (code === undefined || e.code === code);
+}

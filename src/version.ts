@@ -1,0 +1,2 @@
+/** The package version, shown by `signet --version`. */
+export const VERSION = '0.1.0';

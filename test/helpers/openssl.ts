@@ -1,0 +1,33 @@
+/**
+ * Runs the real OpenSSL CLI for interop tests. Secrets go through files or stdin, never argv
+ * (DESIGN.md security baseline), and every call is synchronous and bounded.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export interface RunResult {
+  status: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `openssl ...args`; `input` is written to stdin. Never throws on non-zero exit. */
+export function openssl(args: readonly string[], input?: string | Uint8Array): RunResult {
+  const r = spawnSync('openssl', args, { input, timeout: 60_000, maxBuffer: 64 * 1024 * 1024 });
+  return { status: r.status ?? -1, stdout: r.stdout?.toString('latin1') ?? '', stderr: r.stderr?.toString('latin1') ?? '' };
+}
+
+/** Runs openssl and throws with its stderr when it fails. */
+export function opensslOk(args: readonly string[], input?: string | Uint8Array): string {
+  const r = openssl(args, input);
+  if (r.status !== 0) throw new Error(`openssl ${args.join(' ')} failed (${r.status}): ${r.stderr}`);
+  return r.stdout;
+}
+
+/** A temporary directory removed by the returned cleanup function. */
+export function tempDir(prefix = 'signet-test-'): { dir: string; path: (name: string) => string; cleanup: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  return { dir, path: (name) => join(dir, name), cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
