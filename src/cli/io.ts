@@ -129,32 +129,54 @@ export async function readPassword(options: { passwordFile?: string | undefined;
   return first;
 }
 
-/** Reads one line from the TTY without echoing it. */
+/** Keystrokes typed ahead of the next prompt (pasted input can carry several lines at once). */
+let typedAhead = '';
+
+/** Reads one line from the TTY without echoing it. Input after the newline is kept for the next prompt. */
 export function promptHidden(prompt: string): Promise<string> {
   return new Promise((resolve, reject) => {
     const stdin = process.stdin;
     process.stderr.write(prompt);
-    stdin.setRawMode(true);
-    stdin.resume();
-    stdin.setEncoding('utf8');
     let value = '';
-    const done = (err?: Error): void => {
+    const finish = (err?: Error): void => {
+      stdin.removeListener('data', onData);
       stdin.setRawMode(false);
       stdin.pause();
-      stdin.removeListener('data', onData);
       process.stderr.write('\n');
       if (err) reject(err);
       else resolve(value);
     };
-    const onData = (chunk: string): void => {
-      for (const ch of chunk) {
-        if (ch === '\r' || ch === '\n' || ch === '\u0004') return done();
-        if (ch === '\u0003') return done(new SignetError('ERR_USAGE', 'interrupted'));
+    /** Consumes `chunk`; returns true when a line (or an interrupt) ended the prompt. */
+    const consume = (chunk: string): boolean => {
+      for (let i = 0; i < chunk.length; i++) {
+        const ch = chunk[i] as string;
+        if (ch === '\r' || ch === '\n' || ch === '\u0004') {
+          // A CRLF pair ends one line, not two.
+          const next = ch === '\r' && chunk[i + 1] === '\n' ? i + 2 : i + 1;
+          typedAhead = chunk.slice(next);
+          finish();
+          return true;
+        }
+        if (ch === '\u0003') {
+          typedAhead = '';
+          finish(new SignetError('ERR_USAGE', 'interrupted'));
+          return true;
+        }
         if (ch === '\u007f' || ch === '\b') value = value.slice(0, -1);
         else value += ch;
       }
+      return false;
     };
+    const onData = (chunk: string): void => {
+      consume(chunk);
+    };
+    stdin.setRawMode(true);
+    stdin.setEncoding('utf8');
+    const pending = typedAhead;
+    typedAhead = '';
     stdin.on('data', onData);
+    if (consume(pending)) return;
+    stdin.resume();
   });
 }
 

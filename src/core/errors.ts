@@ -47,6 +47,7 @@ export const ERROR_CATALOGUE = {
   ERR_KEY_WRONG_PASSWORD: 'crypto',
   ERR_KEY_MISMATCH: 'crypto',
   ERR_KEY_WEAK: 'crypto',
+  ERR_KEY_NOT_PRIVATE: 'crypto',
   ERR_PASSWORD_EMPTY: 'crypto',
   ERR_SIGNATURE_ALGORITHM_UNSUPPORTED: 'crypto',
   ERR_CSR_SIGNATURE_INVALID: 'crypto',
@@ -60,7 +61,29 @@ export const ERROR_CATALOGUE = {
   // checks that found a problem
   ERR_LINT_FAILED: 'invalid',
   ERR_VERIFY_FAILED: 'invalid',
+  // path validation (src/x509/verify): one code per RFC 5280 §6 / RFC 6125 rule
+  ERR_VERIFY_NO_ISSUER: 'invalid',
+  ERR_VERIFY_UNTRUSTED_ROOT: 'invalid',
+  ERR_VERIFY_SIGNATURE: 'invalid',
+  ERR_VERIFY_EXPIRED: 'invalid',
+  ERR_VERIFY_NOT_YET_VALID: 'invalid',
+  ERR_VERIFY_NOT_CA: 'invalid',
+  ERR_VERIFY_PATH_LENGTH: 'invalid',
+  ERR_VERIFY_KEY_USAGE: 'invalid',
+  ERR_VERIFY_EKU: 'invalid',
+  ERR_VERIFY_NAME_CONSTRAINTS: 'invalid',
+  ERR_VERIFY_POLICY: 'invalid',
+  ERR_VERIFY_UNKNOWN_CRITICAL_EXTENSION: 'invalid',
+  ERR_VERIFY_DUPLICATE_EXTENSION: 'invalid',
+  ERR_VERIFY_MALFORMED_EXTENSION: 'invalid',
+  ERR_VERIFY_HOSTNAME: 'invalid',
+  ERR_VERIFY_IP: 'invalid',
+  ERR_VERIFY_DEPTH: 'invalid',
   ERR_PROFILE_VIOLATION: 'invalid',
+  // `certificate create --ca`: the given CA certificate cannot issue (not a CA, no keyCertSign)
+  ERR_NOT_A_CA: 'invalid',
+  // `certificate bundle`: an input is not issued by the next one (leaf → intermediates order)
+  ERR_BUNDLE_ORDER: 'invalid',
   // bugs
   ERR_INTERNAL: 'internal',
 } as const satisfies Record<string, ErrorCategory>;

@@ -3,7 +3,7 @@
  * key can live in this process, a separate signer process, or an HSM.
  */
 import { createPublicKey, type KeyObject } from 'node:crypto';
-import { SignetError } from '../core/errors.js';
+import { assertSigningKey } from './keys.js';
 import { defaultSignatureAlgorithm, signWith, type SignatureAlgorithm } from './signature.js';
 
 export interface Signer {
@@ -17,11 +17,13 @@ export interface Signer {
   sign(data: Uint8Array): Uint8Array;
 }
 
-/** A Signer over a private KeyObject held in this process. */
+/**
+ * A Signer over a private KeyObject held in this process. Throws ERR_KEY_NOT_PRIVATE,
+ * ERR_KEY_UNSUPPORTED or ERR_KEY_WEAK (RSA below 2048 bits) for keys that must not sign.
+ */
 export function createSoftwareSigner(privateKey: KeyObject, algorithm?: SignatureAlgorithm): Signer {
-  if (privateKey.type !== 'private') {
-    throw new SignetError('ERR_KEY_MALFORMED', 'a signer needs a private key');
-  }
+  // One rule for every signing key: private, of a supported type, not weak (keys.ts).
+  assertSigningKey(privateKey);
   const publicKey = createPublicKey(privateKey);
   const alg = algorithm ?? defaultSignatureAlgorithm(privateKey);
   const spki = new Uint8Array(publicKey.export({ format: 'der', type: 'spki' }));

@@ -69,6 +69,8 @@ export const OID = {
   idEd25519: '1.3.101.112',
   idEd448: '1.3.101.113',
   dsa: '1.2.840.10040.4.1',
+  idX25519: '1.3.101.110',
+  idX448: '1.3.101.111',
   // Named curves
   prime256v1: '1.2.840.10045.3.1.7',
   secp384r1: '1.3.132.0.34',
@@ -90,6 +92,19 @@ export const OID = {
   sha384: '2.16.840.1.101.3.4.2.2',
   sha512: '2.16.840.1.101.3.4.2.3',
   mgf1: '1.2.840.113549.1.1.8',
+  // Password-based encryption of PKCS#8 keys (RFC 8018 Appendix A–C, RFC 7914 §7)
+  pbes2: '1.2.840.113549.1.5.13',
+  pbkdf2: '1.2.840.113549.1.5.12',
+  scrypt: '1.3.6.1.4.1.11591.4.11',
+  hmacWithSHA1: '1.2.840.113549.2.7',
+  hmacWithSHA224: '1.2.840.113549.2.8',
+  hmacWithSHA256: '1.2.840.113549.2.9',
+  hmacWithSHA384: '1.2.840.113549.2.10',
+  hmacWithSHA512: '1.2.840.113549.2.11',
+  aes128CBC: '2.16.840.1.101.3.4.1.2',
+  aes192CBC: '2.16.840.1.101.3.4.1.22',
+  aes256CBC: '2.16.840.1.101.3.4.1.42',
+  desEde3CBC: '1.2.840.113549.3.7',
   // SPIFFE has no OIDs of its own; SVIDs are profiled through the extensions above.
 } as const;
 

@@ -1,0 +1,88 @@
+/**
+ * `signet key inspect FILE` — what a key file holds: type, size or curve, fingerprints. Never
+ * prints private material.
+ *
+ * An encrypted PKCS#8 key is described without its password (container and PBES2 parameters are
+ * not secret); `--password-file` decrypts it to add the key type and fingerprints. The command does
+ * not prompt, so it behaves the same in scripts and on a terminal.
+ */
+import type { Command } from 'commander';
+import { describeKey, parsePrivateKey, parsePublicKey, peekKey, type KeyDescription, type KeyFileInfo } from '../../crypto/keys.js';
+import { printJson, readInput, readPassword } from '../io.js';
+
+interface InspectOptions {
+  passwordFile?: string;
+  json?: boolean;
+}
+
+const CONTAINER_LABELS: Readonly<Record<KeyFileInfo['container'], string>> = {
+  pkcs8: 'pkcs#8',
+  'encrypted-pkcs8': 'encrypted pkcs#8',
+  sec1: 'sec1 (legacy ec)',
+  pkcs1: 'pkcs#1 (legacy rsa)',
+  spki: 'subjectpublickeyinfo',
+  'pkcs1-public': 'pkcs#1 public key',
+  jwk: 'jwk',
+};
+
+function humanLines(path: string, info: KeyFileInfo, key: KeyDescription | undefined): string[] {
+  const rows: Array<[string, string]> = [
+    ['file', path],
+    ['format', `${info.encoding}, ${CONTAINER_LABELS[info.container]}${info.pemLabel ? ` (${info.pemLabel})` : ''}`],
+  ];
+  if (info.encryption) rows.push(['encryption', info.encryption.label]);
+  if (key) {
+    rows.push(['key', `${key.algorithm} ${key.private ? 'private' : 'public'} key`]);
+    if (key.publicExponent !== undefined) rows.push(['exponent', String(key.publicExponent)]);
+    if (key.pss) {
+      const p = key.pss;
+      rows.push(['pss', [p.hash && `hash ${p.hash}`, p.mgf1Hash && `mgf1 ${p.mgf1Hash}`, p.saltLength !== undefined && `salt ${p.saltLength}`].filter(Boolean).join(', ')]);
+    }
+    rows.push(['signature', key.signatureAlgorithm]);
+    rows.push(['spki sha256', key.spkiSha256.hex]);
+    rows.push(['spki sha256 b64', key.spkiSha256.base64url]);
+    if (key.jwkThumbprint !== undefined) rows.push(['jwk thumbprint', key.jwkThumbprint]);
+    if (key.weakness !== undefined) rows.push(['weak', `${key.weakness} (signet refuses to sign with it)`]);
+  } else {
+    rows.push(['key', 'encrypted private key (pass --password-file to see its type and fingerprints)']);
+  }
+  const width = Math.max(...rows.map(([k]) => k.length)) + 2;
+  return rows.map(([k, v]) => `${(k + ':').padEnd(width)}${v}`);
+}
+
+/** Registers `signet key inspect`. */
+export function registerKeyInspect(group: Command): void {
+  group
+    .command('inspect')
+    .description('show the type, size or curve and fingerprints of a private or public key')
+    .argument('<file>', 'key file: pem, der or jwk; private or public; - for stdin')
+    .option('--password-file <file>', 'decrypt an encrypted key with the first line of this file')
+    .option('--json', 'print the description as json')
+    .addHelpText(
+      'after',
+      `
+Private material is never printed. An encrypted key is described without its password (format and
+encryption parameters); add --password-file to see its type and fingerprints.
+
+Examples:
+  $ signet key inspect ca.key --password-file pw.txt
+  $ signet key inspect leaf.pub --json
+  $ openssl genpkey -algorithm ed25519 | signet key inspect -`,
+    )
+    .action(async (file: string, opts: InspectOptions) => {
+      const data = readInput(file, 'key file');
+      const info = peekKey(data);
+      let key: KeyDescription | undefined;
+      if (!info.encrypted) {
+        key = describeKey(info.private ? parsePrivateKey(data) : parsePublicKey(data));
+      } else if (opts.passwordFile !== undefined) {
+        const password = await readPassword({ passwordFile: opts.passwordFile, prompt: '' });
+        key = describeKey(parsePrivateKey(data, password));
+      }
+      if (opts.json) {
+        printJson({ path: file, ...info, ...(info.encryption ? { encryption: info.encryption } : {}), ...(key ? { key } : {}) });
+        return;
+      }
+      process.stdout.write(humanLines(file, info, key).join('\n') + '\n');
+    });
+}
