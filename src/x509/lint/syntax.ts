@@ -1,0 +1,146 @@
+/**
+ * Name syntax checks used by the lint rules. Each returns the reason a value is wrong, or
+ * undefined when it is fine, so that findings can say exactly what is wrong with a name.
+ */
+
+// eslint-disable-next-line no-control-regex
+const ASCII = /^[\x00-\x7f]*$/;
+// Letters, digits, hyphen (RFC 1034 §3.5 / RFC 1123 §2.1); underscore is reported by its own rule.
+const LABEL_CHARS = /^[A-Za-z0-9_-]+$/;
+
+/**
+ * Why `name` is not a valid dNSName in preferred name syntax (RFC 5280 §4.2.1.6, RFC 1034 §3.5,
+ * RFC 1123 §2.1): LDH labels of 1–63 octets, at most 253 octets, no empty labels, no trailing
+ * dot; a wildcard only as the entire leftmost label (RFC 6125 §6.4.3, CA/B BR §7.1.2.7.12).
+ * With `constraint`, the form of a name constraint (§4.2.1.10): an optional leading dot, no
+ * wildcard. Underscores pass here.
+ */
+export function dnsNameProblem(name: string, options: { wildcard?: boolean; constraint?: boolean } = {}): string | undefined {
+  if (name.length === 0) return 'is empty';
+  if (!ASCII.test(name)) return 'is not ascii (internationalized names must be a-labels, xn--…)';
+  let n = name;
+  if (options.constraint && n.startsWith('.')) n = n.slice(1);
+  if (n.endsWith('.')) return 'ends with a dot';
+  if (n.length > 253) return `is ${n.length} octets long (at most 253)`;
+  const labels = n.split('.');
+  for (let i = 0; i < labels.length; i++) {
+    const label = labels[i] as string;
+    if (label.length === 0) return 'has an empty label';
+    if (label === '*') {
+      if (options.constraint) return 'contains a wildcard';
+      if (i !== 0) return 'has a wildcard that is not the leftmost label';
+      if (!options.wildcard) return 'contains a wildcard';
+      if (labels.length < 2) return 'is only a wildcard';
+      continue;
+    }
+    if (label.includes('*')) return 'has a wildcard that is not the entire leftmost label';
+    if (label.length > 63) return `has a label of ${label.length} octets (at most 63)`;
+    if (!LABEL_CHARS.test(label)) return `has a label "${label}" with characters other than letters, digits and hyphens`;
+    if (label.startsWith('-') || label.endsWith('-')) return `has a label "${label}" that starts or ends with a hyphen`;
+  }
+  return undefined;
+}
+
+const ATEXT = "A-Za-z0-9!#$%&'*+/=?^_`{|}~-";
+const DOT_ATOM = new RegExp(`^[${ATEXT}]+(\\.[${ATEXT}]+)*$`);
+const QUOTED = /^"([\x20\x21\x23-\x5b\x5d-\x7e]|\\[\x20-\x7e])*"$/;
+
+/**
+ * Why `value` is not an rfc822Name: an RFC 5322 §3.4.1 addr-spec (local-part@domain, no display
+ * name or angle brackets) whose domain is a DNS name (RFC 5280 §4.2.1.6).
+ */
+export function emailProblem(value: string): string | undefined {
+  if (!ASCII.test(value)) return 'is not ascii';
+  const at = value.lastIndexOf('@');
+  if (at < 0) return 'has no @';
+  const local = value.slice(0, at);
+  const domain = value.slice(at + 1);
+  if (local.length === 0) return 'has an empty local part';
+  if (local.length > 64) return 'has a local part longer than 64 octets';
+  if (!DOT_ATOM.test(local) && !QUOTED.test(local)) return `has an invalid local part "${local}"`;
+  const d = dnsNameProblem(domain);
+  return d === undefined ? undefined : `has a domain that ${d}`;
+}
+
+/** RFC 3986 characters: unreserved, reserved and '%' (for pct-encoded). */
+const URI_CHARS = /^[A-Za-z0-9\-._~:/?#[\]@!$&'()*+,;=%]*$/;
+
+/**
+ * Why `value` is not a URI as RFC 5280 §4.2.1.6 requires: absolute (RFC 3986 §4.3) with a scheme
+ * and a non-empty scheme-specific part, only RFC 3986 characters, valid percent-encodings.
+ */
+export function uriProblem(value: string): string | undefined {
+  const m = /^([A-Za-z][A-Za-z0-9+.-]*):(.*)$/s.exec(value);
+  if (!m) return 'is not an absolute uri with a scheme';
+  const rest = m[2] as string;
+  if (rest.length === 0) return 'has an empty scheme-specific part';
+  if (!URI_CHARS.test(rest)) return 'contains characters that rfc 3986 does not allow';
+  if (/%(?![0-9A-Fa-f]{2})/.test(rest)) return 'has a malformed percent-encoding';
+  if (rest.startsWith('//')) {
+    const authority = rest.slice(2).split(/[/?#]/, 1)[0] as string;
+    const host = authority.replace(/^[^@]*@/, '').replace(/:\d*$/, '');
+    if (host.length === 0 && m[1]?.toLowerCase() !== 'file') return 'has an empty host';
+  }
+  return undefined;
+}
+
+/**
+ * Why `value` is not a usable URL for CRL distribution points or AIA (RFC 5280 §4.2.1.13,
+ * §4.2.2.1): a URI with one of `schemes` and a host.
+ */
+export function urlProblem(value: string, schemes: readonly string[]): string | undefined {
+  const u = uriProblem(value);
+  if (u !== undefined) return u;
+  const scheme = value.slice(0, value.indexOf(':')).toLowerCase();
+  if (!schemes.includes(scheme)) return `uses scheme "${scheme}" (expected ${schemes.join(', ')})`;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return 'is not a valid url';
+  }
+  if (url.hostname.length === 0 && scheme !== 'ldap') return 'has no host';
+  return undefined;
+}
+
+/** A SPIFFE ID split into its parts. */
+export interface SpiffeIdParts {
+  readonly trustDomain: string;
+  /** The path, `''` for the root ID (`spiffe://example.org`). */
+  readonly path: string;
+}
+
+const TRUST_DOMAIN = /^[a-z0-9._-]+$/;
+const SEGMENT = /^[A-Za-z0-9._-]+$/;
+
+/**
+ * Parses a SPIFFE ID (SPIFFE-ID §2): `spiffe://` (lower case), a trust domain of lower-case
+ * letters, digits, `.`, `-`, `_` (§2.1, no userinfo or port), an optional path of non-empty
+ * segments of letters, digits, `.`, `-`, `_` that are not `.` or `..` and no trailing slash
+ * (§2.2), no query or fragment, at most 2048 octets (§2.3). Returns the parts or the problem.
+ */
+export function parseSpiffeId(value: string): SpiffeIdParts | { problem: string } {
+  if (!value.toLowerCase().startsWith('spiffe://')) return { problem: 'does not use the spiffe scheme' };
+  if (!value.startsWith('spiffe://')) return { problem: 'has an upper-case scheme' };
+  if (value.length > 2048) return { problem: `is ${value.length} octets long (at most 2048)` };
+  if (value.includes('?')) return { problem: 'has a query' };
+  if (value.includes('#')) return { problem: 'has a fragment' };
+  const rest = value.slice('spiffe://'.length);
+  const slash = rest.indexOf('/');
+  const trustDomain = slash < 0 ? rest : rest.slice(0, slash);
+  const path = slash < 0 ? '' : rest.slice(slash);
+  if (trustDomain.length === 0) return { problem: 'has an empty trust domain' };
+  if (trustDomain.includes('@')) return { problem: 'has userinfo in the trust domain' };
+  if (trustDomain.includes(':')) return { problem: 'has a port in the trust domain' };
+  if (trustDomain.length > 255) return { problem: 'has a trust domain longer than 255 octets' };
+  if (!TRUST_DOMAIN.test(trustDomain)) return { problem: `has a trust domain "${trustDomain}" with characters other than a-z 0-9 . - _` };
+  if (path.length > 0) {
+    if (path.endsWith('/')) return { problem: 'has a trailing slash' };
+    for (const seg of path.slice(1).split('/')) {
+      if (seg.length === 0) return { problem: 'has an empty path segment' };
+      if (seg === '.' || seg === '..') return { problem: 'has a dot segment in its path' };
+      if (!SEGMENT.test(seg)) return { problem: `has a path segment "${seg}" with characters other than a-z A-Z 0-9 . - _` };
+    }
+  }
+  return { trustDomain, path };
+}
