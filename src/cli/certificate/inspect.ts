@@ -1,0 +1,127 @@
+/**
+ * `signet certificate inspect INPUT` — show a certificate, a PEM bundle, a CSR, a CRL, or the
+ * chain a live TLS server presents (`host:port`), as aligned text or as JSON.
+ *
+ * Also exports the input loader shared with `fingerprint`: a file (or `-` for stdin) wins over
+ * the `host:port` interpretation, so a file literally named `example.com:443` is still a file.
+ */
+import { existsSync } from 'node:fs';
+import { Option, type Command } from 'commander';
+import { SignetError } from '../../core/errors.js';
+import { systemClock } from '../../core/clock.js';
+import { parseDuration, parseTime } from '../../core/duration.js';
+import { parseCertificate } from '../../x509/certificate.js';
+import { describeObject, parseInspectable, renderText, type InspectReport, type InspectedObject, type TlsReport } from '../../x509/inspect.js';
+import { DEFAULT_TLS_TIMEOUT_MS, fetchTlsChain, parseTlsTarget } from '../../x509/tls-fetch.js';
+import { printJson, readInput } from '../io.js';
+
+/** Where the objects came from, and the TLS parameters when it was a server. */
+export interface LoadedInput {
+  readonly source: InspectReport['source'];
+  readonly objects: readonly InspectedObject[];
+  readonly tls?: TlsReport;
+}
+
+export interface LoadInputOptions {
+  readonly servername?: string | undefined;
+  readonly timeout?: string | undefined;
+}
+
+/** The time validity is judged against: `--time` (RFC 3339 or relative) or the system clock. */
+export function commandTime(time: string | undefined): Date {
+  const now = systemClock.now();
+  return time === undefined ? now : parseTime(time, now);
+}
+
+/**
+ * Loads INPUT: `-` (stdin), an existing file, or a TLS endpoint (`host:port`, `[v6]:port`,
+ * `https://host[:port]`). Anything else is reported as a missing file.
+ */
+export async function loadInspectInput(input: string, options: LoadInputOptions = {}): Promise<LoadedInput> {
+  const target = input !== '-' && !existsSync(input) ? parseTlsTarget(input) : undefined;
+  if (!target) {
+    if (options.servername !== undefined) {
+      throw new SignetError('ERR_BAD_OPTION', '--servername only applies to a host:port input');
+    }
+    const data = readInput(input, 'input');
+    return { source: { type: input === '-' ? 'stdin' : 'file', name: input }, objects: parseInspectable(data) };
+  }
+  let timeoutMs = DEFAULT_TLS_TIMEOUT_MS;
+  if (options.timeout !== undefined) {
+    timeoutMs = parseDuration(options.timeout);
+    if (timeoutMs <= 0 || timeoutMs > 300_000) throw new SignetError('ERR_BAD_DURATION', `invalid timeout "${options.timeout}": use a duration between 1ms and 5m`);
+  }
+  const chain = await fetchTlsChain(target, { servername: options.servername, timeoutMs });
+  return {
+    source: { type: 'tls', name: `${target.host}:${target.port}` },
+    objects: chain.certificates.map((der) => ({ kind: 'certificate', certificate: parseCertificate(der) }) as const),
+    tls: {
+      host: chain.host,
+      port: chain.port,
+      servername: chain.servername ?? null,
+      protocol: chain.protocol ?? null,
+      cipher: chain.cipher ?? null,
+      alpn: chain.alpn ?? null,
+      verified: false,
+    },
+  };
+}
+
+interface InspectCommandOptions {
+  format: 'text' | 'json';
+  json?: boolean;
+  short?: boolean;
+  servername?: string;
+  timeout?: string;
+  time?: string;
+}
+
+/** Registers `signet certificate inspect`. */
+export function registerCertificateInspect(group: Command): void {
+  group
+    .command('inspect')
+    .description('show a certificate, bundle, csr, crl, or the chain a tls server presents')
+    .argument('<input>', 'pem/der certificate, pem bundle, csr or crl file; - for stdin; or host:port of a tls server')
+    .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
+    .option('--json', 'same as --format json')
+    .option('--short', 'a few lines per object instead of every field')
+    .option('--servername <name>', 'sni to send to a tls server (default: the host, unless it is an ip address)')
+    .option('--timeout <duration>', 'tls connect and handshake timeout', '10s')
+    .option('--time <time>', 'judge validity at this time (RFC 3339 or relative, e.g. +24h) instead of now')
+    .addHelpText(
+      'after',
+      `
+The kind of input is detected from its pem label or der structure; a pem file may mix
+certificates, csrs and crls (keys are skipped: see signet key inspect).
+
+For host:port the tls handshake is made WITHOUT verifying the server (this is inspection, not
+trust): the chain is shown as presented, leaf first, with the negotiated protocol, cipher and
+alpn. Use signet certificate verify to decide whether to trust it.
+
+--json prints {source, time, tls?, items: [...]}: one item per object, each with "type"
+("certificate", "csr" or "crl"); the fields are listed in the README.
+
+Examples:
+  $ signet certificate inspect leaf.crt
+  $ signet certificate inspect chain.pem --short
+  $ signet certificate inspect request.csr
+  $ signet certificate inspect ca.crl --format json
+  $ signet certificate inspect example.com:443
+  $ signet certificate inspect 10.0.0.5:8443 --servername api.internal --json`,
+    )
+    .action(async (input: string, opts: InspectCommandOptions) => {
+      const now = commandTime(opts.time);
+      const loaded = await loadInspectInput(input, { servername: opts.servername, timeout: opts.timeout });
+      if (opts.json || opts.format === 'json') {
+        const report: InspectReport = {
+          source: loaded.source,
+          time: now.toISOString().replace(/\.\d{3}Z$/, 'Z'),
+          ...(loaded.tls ? { tls: loaded.tls } : {}),
+          items: loaded.objects.map((o) => describeObject(o, { now })),
+        };
+        printJson(report);
+        return;
+      }
+      process.stdout.write(renderText(loaded.objects, { now, short: opts.short === true, ...(loaded.tls ? { tls: loaded.tls } : {}) }));
+    });
+}
