@@ -36,7 +36,6 @@ export const ERROR_CATALOGUE = {
   ERR_CERT_MALFORMED: 'input',
   ERR_CSR_MALFORMED: 'input',
   ERR_CRL_MALFORMED: 'input',
-  ERR_CERT_DUPLICATE_EXTENSION: 'input',
   ERR_TEMPLATE_INVALID: 'input',
   ERR_TEMPLATE_UNKNOWN_FIELD: 'input',
   ERR_TEMPLATE_RENDER: 'input',
@@ -60,7 +59,6 @@ export const ERROR_CATALOGUE = {
   ERR_TLS_CONNECT: 'network',
   // checks that found a problem
   ERR_LINT_FAILED: 'invalid',
-  ERR_VERIFY_FAILED: 'invalid',
   // path validation (src/x509/verify): one code per RFC 5280 §6 / RFC 6125 rule
   ERR_VERIFY_NO_ISSUER: 'invalid',
   ERR_VERIFY_UNTRUSTED_ROOT: 'invalid',
@@ -79,7 +77,6 @@ export const ERROR_CATALOGUE = {
   ERR_VERIFY_HOSTNAME: 'invalid',
   ERR_VERIFY_IP: 'invalid',
   ERR_VERIFY_DEPTH: 'invalid',
-  ERR_PROFILE_VIOLATION: 'invalid',
   // `certificate create --ca`: the given CA certificate cannot issue (not a CA, no keyCertSign)
   ERR_NOT_A_CA: 'invalid',
   // `certificate bundle`: an input is not issued by the next one (leaf → intermediates order)

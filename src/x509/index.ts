@@ -79,3 +79,94 @@ export {
   type RequestedExtension,
 } from './csr.js';
 export { PROFILES, PROFILE_NAMES, getProfile, specFromProfile, type Profile, type ProfileName, type ProfileRequest } from './profiles.js';
+
+// Parsing (certificates, CRLs) and the shared model
+export {
+  KEY_USAGE_BITS,
+  isSelfIssued,
+  parseCertificate,
+  parseCertificates,
+  parseTbsCertificate,
+  type Certificate,
+  type DecodedExtensions,
+  type Extension,
+  type KeyUsageName,
+  type NameConstraintsValue,
+} from './certificate.js';
+export { decodeGeneralName, decodeGeneralNames, decodeName, decodeOid, ipToOctets, type GeneralNameType, type Name, type NameAttribute, type ParsedGeneralName } from './decode-names.js';
+export {
+  CRL_PEM_LABEL,
+  CRL_REASONS,
+  decodeIssuingDistributionPoint,
+  parseCrl,
+  parseCrls,
+  verifyCrlSignature,
+  type Crl,
+  type DecodedCrlExtensions,
+  type IssuingDistributionPointValue,
+  type RevokedCertificate,
+} from './crl.js';
+export { OID, oidName, type OidName } from './oids.js';
+
+// Inspection
+export {
+  DEFAULT_RENEWAL_THRESHOLD,
+  checkRenewal,
+  describeCertificate,
+  describeCrl,
+  describeCsr,
+  describeObject,
+  detectDerKind,
+  fingerprint,
+  formatFingerprint,
+  parseInspectable,
+  parseRenewalThreshold,
+  renderText,
+  type CertificateReport,
+  type CrlReport,
+  type CsrReport,
+  type InspectReport,
+  type RenewalDecision,
+  type RenewalThreshold,
+} from './inspect.js';
+export { DEFAULT_TLS_TIMEOUT_MS, fetchTlsChain, parseTlsTarget, type FetchTlsChainOptions, type TlsChain, type TlsTarget } from './tls-fetch.js';
+
+// Path validation (RFC 5280 §6) and host matching (RFC 6125)
+export {
+  DEFAULT_MAX_DEPTH,
+  PROCESSED_EXTENSIONS,
+  matchesHostname,
+  matchesIpAddress,
+  verifyChain,
+  type VerifyOptions,
+  type VerifyPurpose,
+  type VerifyResult,
+} from './verify/index.js';
+
+// Linting
+export {
+  LINT_RULES,
+  assertLintClean,
+  detectProfile,
+  lintCertificate,
+  lintTbsCertificate,
+  type LintFinding,
+  type LintOptions,
+  type LintProfile,
+  type LintReport,
+  type LintRule,
+  type Severity,
+} from './lint/index.js';
+
+// Templates
+export {
+  CertificateTemplate,
+  checkTemplate,
+  getDefaultTemplate,
+  parseTemplate,
+  renderTemplate,
+  templateToSpec,
+  templateVariables,
+  type TemplateData,
+  type TemplateProblem,
+} from './template/index.js';
