@@ -65,13 +65,18 @@ export function reportError(e: unknown, json: boolean): number {
   return EXIT_CODES.internal;
 }
 
+/** True when the command line asked for JSON output (`--json`, `--format json`, `--format=json`). */
+function wantsJson(argv: readonly string[]): boolean {
+  return argv.some((a, i) => a === '--json' || a === '--format=json' || (a === '--format' && argv[i + 1] === 'json'));
+}
+
 export async function main(argv: readonly string[]): Promise<number> {
   const program = buildProgram();
   try {
     await program.parseAsync(argv, { from: 'user' });
     return process.exitCode === undefined ? 0 : Number(process.exitCode);
   } catch (e) {
-    return reportError(e, argv.includes('--json'));
+    return reportError(e, wantsJson(argv));
   }
 }
 

@@ -4,17 +4,18 @@
  */
 import { SignetError } from './errors.js';
 
-const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
+/** `y` is 365 days: certificate lifetimes are counted in days, not calendar years. */
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000, y: 31_536_000_000 };
 
 /** Parses `1h30m`-style durations into milliseconds (may be negative with a leading `-`). */
 export function parseDuration(text: string): number {
   const t = text.trim();
-  const m = /^([+-])?((?:\d+(?:\.\d+)?(?:ms|s|m|h|d|w))+)$/.exec(t);
+  const m = /^([+-])?((?:\d+(?:\.\d+)?(?:ms|s|m|h|d|w|y))+)$/.exec(t);
   if (!m) {
-    throw new SignetError('ERR_BAD_DURATION', `invalid duration "${text}"`, { hint: 'use a number with a unit: 90s, 15m, 24h, 7d, 1h30m' });
+    throw new SignetError('ERR_BAD_DURATION', `invalid duration "${text}"`, { hint: 'use a number with a unit: 90s, 15m, 24h, 7d, 1y, 1h30m' });
   }
   let total = 0;
-  for (const part of (m[2] ?? '').matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h|d|w)/g)) {
+  for (const part of (m[2] ?? '').matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h|d|w|y)/g)) {
     total += Number(part[1]) * (UNIT_MS[part[2] ?? ''] ?? 0);
   }
   return m[1] === '-' ? -total : total;
@@ -46,7 +47,7 @@ export function parseTime(text: string, now: Date): Date {
     const d = new Date(t);
     if (!Number.isNaN(d.getTime())) return d;
   }
-  if (/^[+-]?(\d+(\.\d+)?(ms|s|m|h|d|w))+$/.test(t)) {
+  if (/^[+-]?(\d+(\.\d+)?(ms|s|m|h|d|w|y))+$/.test(t)) {
     return new Date(now.getTime() + parseDuration(t));
   }
   throw new SignetError('ERR_BAD_TIME', `invalid time "${text}"`, { hint: 'use RFC 3339 (2026-01-02T03:04:05Z) or a relative duration (+1h, -5m)' });
