@@ -358,7 +358,7 @@ Examples:
       const r = checkTemplate(readInput(file, 'template', MAX_TEMPLATE_BYTES), { name });
       if (r.problems.length > 0) {
         if (!opts.json) for (const p of r.problems) process.stderr.write(`problem: ${formatTemplateProblem(p)}\n`);
-        throw templateError(name, r.problems);
+        throw templateError(name, r.problems, { listed: !opts.json });
       }
       if (opts.json) printJson({ valid: true, template: name });
       else process.stdout.write(`ok: ${name} is a valid template\n`);

@@ -110,8 +110,9 @@ export function formatTemplateProblem(p: TemplateProblem): string {
  * The error for a list of problems: ERR_TEMPLATE_UNKNOWN_FIELD when any field is unknown (a
  * typo usually explains the rest), else ERR_TEMPLATE_RENDER for missing data, else
  * ERR_TEMPLATE_INVALID. The message names the first problem; `detail.problems` has them all.
+ * `listed` says the caller has already shown every problem, so no hint is added.
  */
-export function templateError(name: string, problems: readonly TemplateProblem[]): SignetError {
+export function templateError(name: string, problems: readonly TemplateProblem[], options: { listed?: boolean } = {}): SignetError {
   const code: ErrorCode = problems.some((p) => p.kind === 'unknown-field')
     ? 'ERR_TEMPLATE_UNKNOWN_FIELD'
     : problems.some((p) => p.kind === 'render')
@@ -122,7 +123,8 @@ export function templateError(name: string, problems: readonly TemplateProblem[]
   const message = `${name}: ${first ? formatTemplateProblem(first) : 'invalid'}${more > 0 ? ` (and ${more} more problem${more === 1 ? '' : 's'})` : ''}`;
   return new SignetError(code, message, {
     detail: { template: name, problems: problems.map((p) => ({ ...p })) },
-    ...(more > 0 ? { hint: 'run `signet certificate template validate` to list every problem' } : {}),
+    // When the caller already printed every problem (template validate), the hint would point at itself.
+    ...(more > 0 && !options.listed ? { hint: 'run `signet certificate template validate` to list every problem' } : {}),
   });
 }
 
