@@ -79,6 +79,8 @@ export const ERROR_CATALOGUE = {
   ERR_VERIFY_DEPTH: 'invalid',
   // `certificate create --ca`: the given CA certificate cannot issue (not a CA, no keyCertSign)
   ERR_NOT_A_CA: 'invalid',
+  // issuance: the issuing CA certificate is expired or not yet valid at issuance time
+  ERR_CA_NOT_VALID: 'invalid',
   // `certificate bundle`: an input is not issued by the next one (leaf → intermediates order)
   ERR_BUNDLE_ORDER: 'invalid',
   // bugs

@@ -53,6 +53,13 @@ export interface IssuerInfo {
   readonly name: Uint8Array;
   /** The issuer's subject key identifier, for `authorityKeyIdentifier: 'auto'`. */
   readonly keyIdentifier?: Uint8Array | undefined;
+  /**
+   * The issuer certificate's validity, when known. The builder ignores it; issuance
+   * (`issueLintedCertificate`, src/x509/issue.ts) refuses an issuer that is not valid at issuance time and
+   * keeps the new certificate within it.
+   */
+  readonly notBefore?: Date | undefined;
+  readonly notAfter?: Date | undefined;
 }
 
 const spkiCache = new WeakMap<KeyObject, Uint8Array>();
@@ -297,9 +304,28 @@ export interface CertificateFields {
   readonly spki: Uint8Array;
   /** The subjectKeyIdentifier extension value, when present. */
   readonly subjectKeyIdentifier: Uint8Array | undefined;
+  /** The validity period (RFC 5280 §4.1.2.5). */
+  readonly notBefore: Date;
+  readonly notAfter: Date;
 }
 
-/** Slices subject, SPKI and SKI out of a certificate's DER. Throws ERR_CERT_MALFORMED. */
+/**
+ * Decodes a validity Time TLV: UTCTime (YY ≥ 50 is 19YY, RFC 5280 §4.1.2.5.1) or
+ * GeneralizedTime, seconds present and 'Z' as RFC 5280 requires of conforming CAs.
+ */
+function readTime(der: Uint8Array, t: Tlv): Date {
+  const text = Buffer.from(der.subarray(t.contentStart, t.end)).toString('latin1');
+  const m = t.tag === Tag.UTC_TIME ? /^(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/.exec(text) : t.tag === Tag.GENERALIZED_TIME ? /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/.exec(text) : null;
+  if (!m) throw malformed(`bad validity time "${text}"`);
+  let year = Number(m[1]);
+  if (t.tag === Tag.UTC_TIME) year += year >= 50 ? 1900 : 2000;
+  const [mo, d, h, mi, sec] = [m[2], m[3], m[4], m[5], m[6]].map(Number) as [number, number, number, number, number];
+  const date = new Date(Date.UTC(year, mo - 1, d, h, mi, sec));
+  if (Number.isNaN(date.getTime()) || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60) throw malformed(`bad validity time "${text}"`);
+  return date;
+}
+
+/** Slices subject, SPKI, SKI and validity out of a certificate's DER. Throws ERR_CERT_MALFORMED. */
 export function readCertificateFields(der: Uint8Array): CertificateFields {
   const cert = readTlv(der, 0, der.length);
   if (cert.tag !== Tag.SEQUENCE) throw malformed('not a SEQUENCE');
@@ -308,9 +334,13 @@ export function readCertificateFields(der: Uint8Array): CertificateFields {
   const f = children(der, tbsTlv);
   const hasVersion = f[0]?.tag === 0xa0;
   const base = hasVersion ? 1 : 0;
+  const validity = f[base + 3];
   const subject = f[base + 4];
   const spki = f[base + 5];
   if (!subject || !spki || subject.tag !== Tag.SEQUENCE || spki.tag !== Tag.SEQUENCE) throw malformed('missing subject or key');
+  if (!validity || validity.tag !== Tag.SEQUENCE) throw malformed('missing validity');
+  const [nb, na, extraTime] = children(der, validity);
+  if (!nb || !na || extraTime) throw malformed('validity needs two times');
   let ski: Uint8Array | undefined;
   const extsField = f.slice(base + 6).find((t) => t.tag === 0xa3);
   if (extsField) {
@@ -329,7 +359,13 @@ export function readCertificateFields(der: Uint8Array): CertificateFields {
       }
     }
   }
-  return { subject: der.slice(subject.start, subject.end), spki: der.slice(spki.start, spki.end), subjectKeyIdentifier: ski };
+  return {
+    subject: der.slice(subject.start, subject.end),
+    spki: der.slice(spki.start, spki.end),
+    subjectKeyIdentifier: ski,
+    notBefore: readTime(der, nb),
+    notAfter: readTime(der, na),
+  };
 }
 
 /** DER of OID 2.5.29.14 (subjectKeyIdentifier). */
@@ -337,10 +373,10 @@ const SKI_OID = Uint8Array.of(Tag.OID, 3, 0x55, 0x1d, 0x0e);
 
 /**
  * The issuer info for certificates signed by the holder of `caCertificate` (DER): its subject
- * Name as is, and its SKI — or, when it has none, the RFC 5280 §4.2.1.2 (1) hash of its key
- * (what OpenSSL also falls back to).
+ * Name as is, its SKI — or, when it has none, the RFC 5280 §4.2.1.2 (1) hash of its key (what
+ * OpenSSL also falls back to) — and its validity.
  */
 export function issuerFromCertificate(caCertificate: Uint8Array): IssuerInfo {
   const f = readCertificateFields(caCertificate);
-  return { name: f.subject, keyIdentifier: f.subjectKeyIdentifier ?? keyIdentifier(f.spki) };
+  return { name: f.subject, keyIdentifier: f.subjectKeyIdentifier ?? keyIdentifier(f.spki), notBefore: f.notBefore, notAfter: f.notAfter };
 }

@@ -79,6 +79,7 @@ export {
   type RequestedExtension,
 } from './csr.js';
 export { PROFILES, PROFILE_NAMES, getProfile, specFromProfile, type Profile, type ProfileName, type ProfileRequest } from './profiles.js';
+export { assertIssuerValid, clampToIssuer, issueLintedCertificate, type IssueOptions, type IssuedCertificate } from './issue.js';
 
 // Parsing (certificates, CRLs) and the shared model
 export {

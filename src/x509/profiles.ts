@@ -7,8 +7,10 @@
  * |-----------------|-------------------------|-------------------------------------------------|-----------------------|-----|-----|----------|
  * | root-ca         | critical, CA, no pathlen| keyCertSign, cRLSign, digitalSignature          | none                  | yes | no  | 10 years |
  * | intermediate-ca | critical, CA, pathlen 0 | keyCertSign, cRLSign, digitalSignature          | none                  | yes | yes | 5 years  |
- * | leaf            | critical, not CA        | digitalSignature (+ keyEncipherment for RSA)    | serverAuth, clientAuth| yes | yes | 24 hours |
- * | self-signed     | critical, not CA        | digitalSignature (+ keyEncipherment for RSA)    | serverAuth, clientAuth| yes | no  | 24 hours |
+ * | leaf            | critical, not CA        | digitalSignature (+ keyEncipherment for RSA¹)   | serverAuth, clientAuth| yes | yes | 24 hours |
+ * | self-signed     | critical, not CA        | digitalSignature (+ keyEncipherment for RSA¹)   | serverAuth, clientAuth| yes | no  | 24 hours |
+ *
+ * ¹ rsaEncryption keys only: an RSASSA-PSS key may not encipher (RFC 4055 §1.2).
  *
  * Validity: notBefore is backdated by one minute (to absorb clock skew between the issuer and
  * relying parties, as Let's Encrypt and smallstep do) and notAfter = now + lifetime, so a 24h
@@ -90,15 +92,16 @@ export interface ProfileRequest {
   readonly extra?: readonly RawExtension[];
 }
 
-/** True when the SubjectPublicKeyInfo is an RSA key (rsaEncryption or RSASSA-PSS). */
-function isRsaKey(key: KeyObject | Uint8Array): boolean {
-  if (!(key instanceof Uint8Array)) return key.asymmetricKeyType === 'rsa' || key.asymmetricKeyType === 'rsa-pss';
-  // The AlgorithmIdentifier OID starts after SEQUENCE{ SEQUENCE{ — look for 1.2.840.113549.1.1.{1,10}.
+/**
+ * True when the key is an rsaEncryption key, which may also encipher (RFC 3279 §2.3.1). An
+ * RSASSA-PSS key (id-RSASSA-PSS, RFC 4055 §1.2) may only sign, so it gets no keyEncipherment.
+ */
+function isRsaEncryptionKey(key: KeyObject | Uint8Array): boolean {
+  if (!(key instanceof Uint8Array)) return key.asymmetricKeyType === 'rsa';
+  // The AlgorithmIdentifier OID starts after SEQUENCE{ SEQUENCE{ — look for 1.2.840.113549.1.1.1.
   const spki = spkiOf(key);
-  const rsa = [0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01];
-  const head = Buffer.from(spki.subarray(0, 24));
-  const i = head.indexOf(Buffer.from(rsa));
-  return i >= 0 && (head[i + rsa.length] === 0x01 || head[i + rsa.length] === 0x0a);
+  const rsa = [0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01];
+  return Buffer.from(spki.subarray(0, 24)).includes(Buffer.from(rsa));
 }
 
 function isEmptySubject(subject: DistinguishedName | Uint8Array): boolean {
@@ -127,7 +130,7 @@ export function specFromProfile(profile: ProfileName | Profile, request: Profile
   }
 
   const pathLen = request.pathLen === null ? undefined : (request.pathLen ?? p.defaultPathLen);
-  const rsa = isRsaKey(request.publicKey);
+  const rsa = isRsaEncryptionKey(request.publicKey);
   const keyUsage: readonly KeyUsageName[] =
     request.keyUsage ?? (p.ca ? ['digitalSignature', 'keyCertSign', 'cRLSign'] : rsa ? ['digitalSignature', 'keyEncipherment'] : ['digitalSignature']);
   const eku = request.extKeyUsage ?? (p.ca ? [] : ['serverAuth', 'clientAuth']);

@@ -102,22 +102,36 @@ test('encrypted keys: --password-file encrypts the new key; openssl pkey reads i
   assert.match(text, /DNS:x.example.com/, 'the CN became the SAN');
 });
 
-test('self-signed with an existing key, explicit validity, key usage, EKU, empty subject', () => {
+test('self-signed with an existing key, explicit validity, key usage, EKU', () => {
   opensslOk(['genpkey', '-algorithm', 'ed25519', '-out', p('dev.key')]);
   ok(
     signet([
-      'certificate', 'create', '', p('dev.crt'), '--key', p('dev.key'), '--san', 'localhost', '--san', '127.0.0.1', '--san', '::1',
-      '--not-before', '2030-01-01T00:00:00Z', '--not-after', '2030-01-08T00:00:00Z', '--key-usage', 'digitalSignature,key-agreement', '--eku', 'server-auth,1.3.6.1.4.1.99999.1',
+      'certificate', 'create', 'CN=dev', p('dev.crt'), '--key', p('dev.key'), '--san', 'localhost', '--san', '127.0.0.1', '--san', '::1',
+      '--not-before', '2030-01-01T00:00:00Z', '--not-after', '2030-01-08T00:00:00Z', '--key-usage', 'digital-signature,nonRepudiation', '--eku', 'server-auth,1.3.6.1.4.1.99999.1',
     ]),
   );
   const text = opensslOk(['x509', '-in', p('dev.crt'), '-noout', '-text']);
   assert.match(text, /Not Before: Jan {2}1 00:00:00 2030 GMT/);
   assert.match(text, /Not After : Jan {2}8 00:00:00 2030 GMT/);
-  assert.match(text, /X509v3 Subject Alternative Name: critical\n\s+DNS:localhost, IP Address:127.0.0.1, IP Address:0:0:0:0:0:0:0:1/);
-  assert.match(text, /Digital Signature, Key Agreement/);
+  assert.match(text, /X509v3 Subject Alternative Name: \n\s+DNS:localhost, IP Address:127.0.0.1, IP Address:0:0:0:0:0:0:0:1/);
+  assert.match(text, /Digital Signature, Non Repudiation/);
   assert.match(text, /TLS Web Server Authentication, 1.3.6.1.4.1.99999.1/);
   const v = openssl(['verify', '-attime', '1893542400', '-CAfile', p('dev.crt'), p('dev.crt')]);
   assert.equal(v.status, 0, v.stdout + v.stderr);
+});
+
+test('an empty subject: a CA-issued leaf gets a critical SAN; a self-signed one is refused by lint (its issuer would be empty)', () => {
+  const r = ok(signet(['certificate', 'create', '', p('nosubj.crt'), '--ca', p('p256-int.crt'), '--ca-key', p('p256-int.key'), '--key-out', p('nosubj.key'), '--no-password', '--san', 'nosubj.example.com']));
+  assert.match(r.stdout, /subject +\(empty\)/);
+  assert.match(opensslOk(['x509', '-in', p('nosubj.crt'), '-noout', '-text']), /X509v3 Subject Alternative Name: critical\n\s+DNS:nosubj.example.com/);
+  const self = signet(['certificate', 'create', '', p('nosubj-self.crt'), '--key', p('dev.key'), '--san', 'localhost']);
+  fails(self, 1, 'ERR_LINT_FAILED');
+  assert.match(self.stderr, /e_issuer_name_empty/);
+  assert.ok(!existsSync(p('nosubj-self.crt')));
+  // Ed25519 cannot agree keys (RFC 8410 §5): the linter catches a key usage the key cannot have
+  const ku = signet(['certificate', 'create', 'CN=dev', p('ku.crt'), '--key', p('dev.key'), '--san', 'localhost', '--key-usage', 'digitalSignature,keyAgreement']);
+  fails(ku, 1, 'ERR_LINT_FAILED');
+  assert.match(ku.stderr, /e_key_usage_incompatible_with_key/);
 });
 
 test('from a CSR made by openssl (RSA-PSS and Ed25519): subject "-" copies the CSR subject and SANs', () => {
@@ -189,6 +203,76 @@ test('usage errors exit 2 before touching anything', () => {
   ];
   for (const [args, code] of cases) fails(signet(args), 2, code);
   assert.ok(!existsSync(p('u.crt')) && !existsSync(p('u.key')));
+});
+
+interface IssuedJson {
+  notAfter: string;
+  requestedNotAfter?: string;
+  lint: { profile: string; warnings: number; findings: { rule: string; severity: string; message: string }[] };
+}
+
+test('lint before signing: error-level findings refuse issuance (exit 1, ERR_LINT_FAILED naming the rule), nothing is written', () => {
+  opensslOk([
+    'req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', p('badsan-req.key'),
+    '-subj', '/CN=badsan', '-addext', 'subjectAltName=DNS:bad..name', '-out', p('badsan.csr'),
+  ]);
+  const ca = ['--ca', p('p256-int.crt'), '--ca-key', p('p256-int.key')];
+  const cases: [string[], string][] = [
+    // the --san parser refuses bad..name, but a CSR can carry it: the linter is the last line of defence
+    [['certificate', 'create', '-', p('lf.crt'), '--csr', p('badsan.csr'), ...ca], 'e_san_dns_name_invalid'],
+    [['certificate', 'create', 'lf.example.com', p('lf.crt'), ...ca, '--key-out', p('lf.key'), '--no-password', '--key-usage', 'digitalSignature,keyCertSign'], 'e_key_cert_sign_without_ca'],
+    [['certificate', 'create', 'lf.example.com', p('lf.crt'), ...ca, '--key-out', p('lf.key'), '--no-password', '--key-usage', 'keyEncipherment', '--eku', 'none'], 'e_key_usage_incompatible_with_key'],
+    [['certificate', 'create', 'lf.example.com', p('lf.crt'), ...ca, '--key-out', p('lf.key'), '--no-password', '--key-usage', 'cRLSign'], 'e_eku_key_usage_inconsistent'],
+  ];
+  for (const [args, rule] of cases) {
+    const r = signet(args);
+    fails(r, 1, 'ERR_LINT_FAILED');
+    assert.match(r.stderr, new RegExp(`error: certificate fails lint: .*${rule}`));
+    assert.ok(!existsSync(p('lf.crt')), `${rule}: no certificate written`);
+    assert.ok(!existsSync(p('lf.key')), `${rule}: no generated key written`);
+  }
+});
+
+test('a normal issuance carries no lint errors and prints no warnings; warnings print to stderr and land in --json', () => {
+  const ca = ['--ca', p('p256-int.crt'), '--ca-key', p('p256-int.key')];
+  const clean = ok(signet(['certificate', 'create', 'clean.example.com', p('clean.crt'), ...ca, '--key-out', p('clean.key'), '--no-password', '--json']));
+  const info = JSON.parse(clean.stdout) as IssuedJson;
+  assert.equal(info.lint.profile, 'leaf');
+  assert.deepEqual(info.lint.findings.filter((f) => f.severity === 'error'), []);
+  assert.doesNotMatch(clean.stderr, /warning:/);
+
+  const long = ok(signet(['certificate', 'create', 'long.example.com', p('long.crt'), ...ca, '--key-out', p('long.key'), '--no-password', '--lifetime', '400d', '--json']));
+  assert.match(long.stderr, /^warning: w_leaf_validity_too_long: /m);
+  const longInfo = JSON.parse(long.stdout) as IssuedJson;
+  assert.ok(longInfo.lint.findings.some((f) => f.rule === 'w_leaf_validity_too_long' && f.severity === 'warning'));
+  assert.ok(existsSync(p('long.crt')));
+});
+
+test('a certificate never outlives its issuer: notAfter is clamped to the CA notAfter, with a warning', () => {
+  ok(signet(['certificate', 'create', 'Short Root', p('short-root.crt'), '--profile', 'root-ca', '--key-out', p('short-root.key'), '--no-password', '--lifetime', '2h', '--json']));
+  const rootText = opensslOk(['x509', '-in', p('short-root.crt'), '-noout', '-enddate']);
+  const r = ok(signet(['certificate', 'create', 'short.example.com', p('short.crt'), '--ca', p('short-root.crt'), '--ca-key', p('short-root.key'), '--key-out', p('short.key'), '--no-password', '--lifetime', '24h', '--json']));
+  const info = JSON.parse(r.stdout) as IssuedJson;
+  assert.match(r.stderr, /^warning: notAfter .* is after the issuer's notAfter; clamped to /m);
+  assert.ok(info.requestedNotAfter !== undefined && Date.parse(info.requestedNotAfter) > Date.parse(info.notAfter));
+  assert.equal(opensslOk(['x509', '-in', p('short.crt'), '-noout', '-enddate']), rootText, 'same notAfter as the root');
+  const v = openssl(['verify', '-CAfile', p('short-root.crt'), p('short.crt')]);
+  assert.equal(v.status, 0, v.stdout + v.stderr);
+
+  // within the CA's lifetime nothing is clamped and nothing is said
+  const within = ok(signet(['certificate', 'create', 'within.example.com', p('within.crt'), '--ca', p('short-root.crt'), '--ca-key', p('short-root.key'), '--key-out', p('within.key'), '--no-password', '--lifetime', '1h', '--json']));
+  assert.equal((JSON.parse(within.stdout) as IssuedJson).requestedNotAfter, undefined);
+  assert.doesNotMatch(within.stderr, /warning:/);
+});
+
+test('an expired or not-yet-valid --ca is refused: exit 1, ERR_CA_NOT_VALID, nothing written', () => {
+  ok(signet(['certificate', 'create', 'Old Root', p('old-root.crt'), '--profile', 'root-ca', '--key-out', p('old-root.key'), '--no-password', '--not-before', '2020-01-01T00:00:00Z', '--not-after', '2021-01-01T00:00:00Z']));
+  ok(signet(['certificate', 'create', 'Future Root', p('future-root.crt'), '--profile', 'root-ca', '--key-out', p('future-root.key'), '--no-password', '--not-before', '+1d', '--lifetime', '30d']));
+  for (const name of ['old-root', 'future-root']) {
+    const r = signet(['certificate', 'create', 'nv.example.com', p('nv.crt'), '--ca', p(`${name}.crt`), '--ca-key', p(`${name}.key`), '--key-out', p('nv.key'), '--no-password']);
+    fails(r, 1, 'ERR_CA_NOT_VALID');
+    assert.ok(!existsSync(p('nv.crt')) && !existsSync(p('nv.key')), `${name}: nothing written`);
+  }
 });
 
 test('--help explains the command with examples', () => {

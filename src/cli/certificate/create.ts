@@ -23,7 +23,9 @@ import { generateKeyAsync } from '../../crypto/key-spec.js';
 import { assertSigningKey, encodePrivateKeyPem, encodePublicKeyDer } from '../../crypto/keys.js';
 import { createSoftwareSigner } from '../../crypto/signer.js';
 import { parseCertificate } from '../../x509/certificate.js';
-import { issueCertificate, issuerFromCertificate, readCertificateFields, type CertificateSpec } from '../../x509/certificate-builder.js';
+import { issuerFromCertificate, readCertificateFields, type CertificateSpec, type IssuerInfo } from '../../x509/certificate-builder.js';
+import { assertIssuerValid, issueLintedCertificate } from '../../x509/issue.js';
+import type { LintFinding } from '../../x509/lint/index.js';
 import { parseCsr, verifyCsrSignature } from '../../x509/csr.js';
 import { KEY_USAGE_BIT_NUMBERS, type KeyUsageName } from '../../x509/extensions.js';
 import { formatGeneralName, isValidUri, parseGeneralName, parseIpAddress, isValidDnsName, isValidEmail, type GeneralName } from '../../x509/general-name.js';
@@ -225,13 +227,15 @@ function readCertificateDer(path: string): Uint8Array {
 interface LoadedCa {
   readonly der: Uint8Array;
   readonly key: KeyObject;
+  readonly issuer: IssuerInfo;
 }
 
 /**
  * Loads the issuing CA: the certificate must be a CA (basicConstraints cA, and keyCertSign when
- * keyUsage is present — RFC 5280 §4.2.1.3/§4.2.1.9) and the key must be its key.
+ * keyUsage is present — RFC 5280 §4.2.1.3/§4.2.1.9), valid now (checked here, before asking for
+ * any password, and again by issuance) and the key must be its key.
  */
-async function loadCa(certPath: string, keyPath: string, passwordFile: string | undefined): Promise<LoadedCa> {
+async function loadCa(certPath: string, keyPath: string, passwordFile: string | undefined, now: Date): Promise<LoadedCa> {
   const der = readCertificateDer(certPath);
   const cert = parseCertificate(der);
   if (cert.ext.basicConstraints?.ca !== true) {
@@ -240,12 +244,14 @@ async function loadCa(certPath: string, keyPath: string, passwordFile: string | 
   if (cert.ext.keyUsage && !cert.ext.keyUsage.usages.includes('keyCertSign')) {
     throw new SignetError('ERR_NOT_A_CA', `${certPath} may not sign certificates (keyUsage lacks keyCertSign)`);
   }
+  const issuer = issuerFromCertificate(der);
+  assertIssuerValid(issuer, now, certPath);
   const key = await loadPrivateKeyFile(keyPath, { passwordFile });
   assertSigningKey(key);
   if (!Buffer.from(encodePublicKeyDer(key)).equals(Buffer.from(readCertificateFields(der).spki))) {
     throw new SignetError('ERR_KEY_MISMATCH', `${keyPath} is not the key of ${certPath}`, { hint: 'pass the private key that belongs to the CA certificate' });
   }
-  return { der, key };
+  return { der, key, issuer };
 }
 
 /** Asks for (or reads) the password of a new key; undefined with --no-password. */
@@ -274,6 +280,15 @@ export interface CertificateCreateResult {
   readonly notAfter: string;
   readonly sans: readonly string[];
   readonly sha256: string;
+  /** Set when notAfter was clamped to the issuer's notAfter: what was asked for. */
+  readonly requestedNotAfter?: string;
+  /** The pre-signing lint (no errors, or nothing would have been issued). */
+  readonly lint: {
+    readonly profile: string;
+    readonly warnings: number;
+    readonly notices: number;
+    readonly findings: readonly LintFinding[];
+  };
 }
 
 /** Runs `certificate create`. */
@@ -306,7 +321,7 @@ export async function createCertificateCommand(subjectText: string, outPath: str
   const now = systemClock.now();
 
   // -- inputs
-  const ca = flags.ca !== undefined && flags.caKey !== undefined ? await loadCa(flags.ca, flags.caKey, flags.caPasswordFile) : undefined;
+  const ca = flags.ca !== undefined && flags.caKey !== undefined ? await loadCa(flags.ca, flags.caKey, flags.caPasswordFile, now) : undefined;
 
   let subject: DistinguishedName | Uint8Array = subjectText === '-' ? [] : parseSubject(subjectText);
   let publicKey: KeyObject | Uint8Array;
@@ -339,16 +354,13 @@ export async function createCertificateCommand(subjectText: string, outPath: str
     newKeyPem = encodePrivateKeyPem(pair.privateKey, password);
   }
 
-  // -- build and sign
+  // -- build, lint, sign (one library call: the CA server issues through the same function)
   const specContext = { profile, subject, publicKey, now, requestedSans, ...(subjectName ? { subjectName } : {}) };
   const spec = specFromTemplateFlags(flags, specContext) ?? specFromFlags(flags, specContext);
-  let der: Uint8Array;
-  if (ca) {
-    der = issueCertificate(spec, createSoftwareSigner(ca.key), issuerFromCertificate(ca.der));
-  } else {
-    if (!signingKey) throw new SignetError('ERR_INTERNAL', 'no signing key for a self-signed certificate');
-    der = issueCertificate(spec, createSoftwareSigner(signingKey));
-  }
+  const key = ca ? ca.key : signingKey;
+  if (!key) throw new SignetError('ERR_INTERNAL', 'no signing key for a self-signed certificate');
+  const result = issueLintedCertificate(spec, createSoftwareSigner(key), ca?.issuer, { profile: profile.name, now });
+  const der = result.der;
   const issued = parseCertificate(der);
 
   // -- write: key first (it is the secret), then the certificate; undo the key if that fails
@@ -377,9 +389,24 @@ export async function createCertificateCommand(subjectText: string, outPath: str
     serial: formatSerial(issued.serialNumber[0] === 0 && issued.serialNumber.length > 1 ? issued.serialNumber.subarray(1) : issued.serialNumber),
     notBefore: issued.notBefore.toISOString(),
     notAfter: issued.notAfter.toISOString(),
-    sans: (spec.extensions?.subjectAltName?.names ?? []).map(formatGeneralName),
+    sans: (result.spec.extensions?.subjectAltName?.names ?? []).map(formatGeneralName),
     sha256: toHex(new Uint8Array(createHash('sha256').update(der).digest())),
+    ...(result.requestedNotAfter ? { requestedNotAfter: result.requestedNotAfter.toISOString() } : {}),
+    lint: { profile: result.lint.profile, warnings: result.lint.warnings, notices: result.lint.notices, findings: result.lint.findings },
   };
+}
+
+/**
+ * The warnings issuance produced, one line each: notAfter clamped to the issuer's, then the
+ * warning-level lint findings as `<rule-id>: <message>` (notices only appear in --json).
+ */
+export function issuanceWarnings(result: CertificateCreateResult): string[] {
+  const out: string[] = [];
+  if (result.requestedNotAfter !== undefined) {
+    out.push(`notAfter ${result.requestedNotAfter} is after the issuer's notAfter; clamped to ${result.notAfter}`);
+  }
+  for (const f of result.lint.findings) if (f.severity === 'warning') out.push(`${f.rule}: ${f.message}`);
+  return out;
 }
 
 function collect(value: string, previous: string[] | undefined): string[] {
@@ -434,7 +461,16 @@ Profiles (default: self-signed without --ca, leaf with --ca):
   leaf             end entity signed by --ca, 24 hours, serverAuth + clientAuth
   self-signed      self-signed end entity, 24 hours
 notBefore is backdated by one minute for clock skew. A leaf without --san gets its common name
-as a SAN when it is a DNS name, IP or e-mail address.
+as a SAN when it is a DNS name, IP or e-mail address. A certificate never outlives its issuer:
+notAfter is clamped to the --ca certificate's notAfter (with a warning), and an expired or
+not-yet-valid --ca is refused (ERR_CA_NOT_VALID).
+
+Every certificate is linted against its profile before it is signed (the rules of
+\`signet certificate lint\`): an error-level finding refuses issuance (ERR_LINT_FAILED, exit 1,
+nothing written); warnings are printed to stderr as "warning: <rule-id>: <message>".
+
+Exit codes: 0 issued, 1 refused by a check (lint, CA not valid, not a CA), 2 usage,
+3 malformed input, 4 key/password/signature problem, 5 file problem.
 
 Examples:
   $ signet certificate create "Example Root CA" root.crt --profile root-ca --key-out root.key --password-file pw.txt
@@ -448,6 +484,7 @@ Examples:
     )
     .action(async (subject: string, out: string, flags: CertificateCreateFlags) => {
       const result = await createCertificateCommand(subject, out, flags);
+      for (const w of issuanceWarnings(result)) process.stderr.write(`warning: ${w}\n`);
       if (flags.json) {
         printJson(result);
       } else {

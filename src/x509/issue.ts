@@ -1,0 +1,94 @@
+/**
+ * Issuance as the CA does it (DESIGN.md pipeline steps 3–5, STYLE.md habit 5 "prepare, then
+ * sign"): check the issuer is valid, keep the new certificate within the issuer's validity, build
+ * the TBSCertificate, lint exactly those bytes against the profile, and sign exactly those bytes.
+ * `signet certificate create` and the CA server both issue through {@link issueLintedCertificate},
+ * so no certificate leaves Signet without having been linted.
+ */
+import { SignetError } from '../core/errors.js';
+import type { Signer } from '../crypto/signer.js';
+import { buildTbsCertificate, signTbsCertificate, type CertificateSpec, type IssuerInfo } from './certificate-builder.js';
+import { assertLintClean, lintTbsCertificate } from './lint/index.js';
+import type { LintOptions, LintProfile, LintReport } from './lint/index.js';
+
+/** Options of {@link issueLintedCertificate}. */
+export interface IssueOptions {
+  /** The profile the certificate is linted against (`auto` derives it from the certificate). */
+  readonly profile: LintProfile | 'auto';
+  /** Issuance time, from the injected clock: the issuer must be valid now, and lint runs at now. */
+  readonly now: Date;
+  /** Further lint options (rule ids to ignore for a documented exception, SPIFFE mode, rule set). */
+  readonly lint?: Omit<LintOptions, 'profile' | 'now'>;
+}
+
+/** A certificate that passed lint, with what was linted and signed. */
+export interface IssuedCertificate {
+  /** DER of the signed certificate. */
+  readonly der: Uint8Array;
+  /** DER of the TBSCertificate: the bytes that were linted and signed. */
+  readonly tbs: Uint8Array;
+  /** The lint report of `tbs` (no errors; warnings and notices may be present). */
+  readonly lint: LintReport;
+  /** The spec as issued (notAfter possibly clamped to the issuer's notAfter). */
+  readonly spec: CertificateSpec;
+  /** Set when notAfter was shortened to the issuer's notAfter: the notAfter that was asked for. */
+  readonly requestedNotAfter?: Date;
+}
+
+/**
+ * Throws ERR_CA_NOT_VALID when the issuer's certificate is expired or not yet valid at `now`
+ * (RFC 5280 §6.1.3 (a)(2): a relying party would reject every certificate it signs). Does
+ * nothing when the issuer's validity is unknown.
+ */
+export function assertIssuerValid(issuer: IssuerInfo, now: Date, label = 'the issuing ca certificate'): void {
+  const t = now.getTime();
+  if (issuer.notAfter !== undefined && t > issuer.notAfter.getTime()) {
+    throw new SignetError('ERR_CA_NOT_VALID', `${label} expired at ${issuer.notAfter.toISOString()}`, {
+      hint: 'renew the ca certificate, or issue from a ca that is currently valid',
+      detail: { notAfter: issuer.notAfter.toISOString(), now: now.toISOString() },
+    });
+  }
+  if (issuer.notBefore !== undefined && t < issuer.notBefore.getTime()) {
+    throw new SignetError('ERR_CA_NOT_VALID', `${label} is not valid before ${issuer.notBefore.toISOString()}`, {
+      hint: 'check the clock, or the ca certificate\'s notBefore',
+      detail: { notBefore: issuer.notBefore.toISOString(), now: now.toISOString() },
+    });
+  }
+}
+
+/**
+ * Keeps `spec` within the issuer's validity: a notAfter later than the issuer's becomes the
+ * issuer's. RFC 5280 does not forbid a longer certificate, but path validation (§6.1.3) rejects it
+ * once the issuer expires, so the extra time would be a promise nobody can keep; OpenSSL's `ca`,
+ * step-ca and Boulder all clamp or refuse. A notBefore after the issuer's notAfter cannot be
+ * clamped and is refused with ERR_BAD_OPTION. Raw (pre-encoded) times are left as given.
+ */
+export function clampToIssuer(spec: CertificateSpec, issuer: IssuerInfo | undefined): { spec: CertificateSpec; requestedNotAfter?: Date } {
+  const limit = issuer?.notAfter;
+  if (limit === undefined || !(spec.notAfter instanceof Date)) return { spec };
+  // Compare what will be encoded: Time has whole seconds (RFC 5280 §4.1.2.5.1/§4.1.2.5.2).
+  const requested = new Date(Math.floor(spec.notAfter.getTime() / 1000) * 1000);
+  if (requested.getTime() <= limit.getTime()) return { spec };
+  if (spec.notBefore instanceof Date && spec.notBefore.getTime() >= limit.getTime()) {
+    throw new SignetError('ERR_BAD_OPTION', `the certificate would start after its issuer expires (${limit.toISOString()})`, {
+      hint: 'choose an earlier --not-before, or a ca that is valid longer',
+    });
+  }
+  return { spec: { ...spec, notAfter: limit }, requestedNotAfter: requested };
+}
+
+/**
+ * Issues a certificate the way the CA does: refuses an issuer that is not valid at
+ * `options.now` (ERR_CA_NOT_VALID), clamps notAfter to the issuer's ({@link clampToIssuer}),
+ * builds the TBS, lints it against `options.profile` and throws ERR_LINT_FAILED (naming the rule
+ * ids) on any error-level finding — then signs exactly the linted bytes. `issuer` omitted means
+ * self-signed by `signer`. Nothing is signed when anything fails.
+ */
+export function issueLintedCertificate(spec: CertificateSpec, signer: Signer, issuer: IssuerInfo | undefined, options: IssueOptions): IssuedCertificate {
+  if (issuer) assertIssuerValid(issuer, options.now);
+  const clamped = clampToIssuer(spec, issuer);
+  const tbs = buildTbsCertificate(clamped.spec, issuer, signer.algorithm);
+  const lint = assertLintClean(lintTbsCertificate(tbs, { ...options.lint, profile: options.profile, now: options.now }));
+  const der = signTbsCertificate(tbs, signer);
+  return { der, tbs, lint, spec: clamped.spec, ...(clamped.requestedNotAfter ? { requestedNotAfter: clamped.requestedNotAfter } : {}) };
+}
