@@ -124,7 +124,7 @@ test('duplicate and undecodable extensions are reported, not fatal (the linter n
   const fields = children(tbs);
   const extField = fields[fields.length - 1];
   assert.equal(extField?.tag, 0xa3);
-  const exts = children(children(extField!)[0]!).map((t) => t.bytes);
+  const exts = children(children(extField)[0]!).map((t) => t.bytes);
   const brokenBc = sequence([oid(OID.basicConstraints), boolean(true), octetString(Uint8Array.of(0x30, 0x03, 0x01))]);
   const newExts = explicit(3, sequence([...exts, exts[0]!, brokenBc]));
   const newTbs = tlv(0x30, Buffer.concat([...fields.slice(0, -1).map((f) => f.bytes), newExts]));
