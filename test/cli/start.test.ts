@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { statSync } from 'node:fs';
+import { mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { opensslOk, tempDir } from '../helpers/openssl.js';
@@ -24,7 +24,7 @@ test('npm start creates a demo PKI once and prints the root fingerprint and next
     assert.equal(first.status, 0, first.stderr);
     assert.match(first.stdout, /Created the demo PKI/);
     const demo = join(tmp.dir, '.signet', 'demo');
-    const fp = /Root fingerprint: ([0-9a-f]{64})/.exec(first.stdout)?.[1];
+    const fp = /Root fingerprint \(SHA-256\): ([0-9a-f]{64})/.exec(first.stdout)?.[1];
     assert.ok(fp, first.stdout);
     const ossl = opensslOk(['x509', '-in', join(demo, 'root.crt'), '-noout', '-fingerprint', '-sha256']);
     assert.equal(ossl.split('=')[1]?.trim().replace(/:/g, '').toLowerCase(), fp);
@@ -38,7 +38,27 @@ test('npm start creates a demo PKI once and prints the root fingerprint and next
     const second = start(tmp.dir);
     assert.equal(second.status, 0, second.stderr);
     assert.match(second.stdout, /Using the demo PKI/);
-    assert.match(second.stdout, new RegExp(`Root fingerprint: ${fp}`));
+    assert.match(second.stdout, new RegExp(`Root fingerprint \\(SHA-256\\): ${fp}`));
+  } finally {
+    tmp.cleanup();
+  }
+});
+
+test('an interrupted first run leaves no half demo, and a damaged demo gets a clear message', () => {
+  const tmp = tempDir();
+  try {
+    // What an interrupted creation leaves: only its private temporary directory.
+    mkdirSync(join(tmp.dir, '.signet', '.demo-interrupted'), { recursive: true });
+    writeFileSync(join(tmp.dir, '.signet', '.demo-interrupted', 'password'), 'x\n');
+    const ok = start(tmp.dir);
+    assert.equal(ok.status, 0, ok.stderr);
+    assert.match(ok.stdout, /Created the demo PKI/);
+
+    rmSync(join(tmp.dir, '.signet', 'demo', 'issuing.crt'));
+    const damaged = start(tmp.dir);
+    assert.equal(damaged.status, 1);
+    assert.match(damaged.stderr, /^error: the demo PKI in \.signet\/demo\/ is incomplete \(missing issuing\.crt\); remove it/);
+    assert.doesNotMatch(damaged.stderr, /\n\s+at /, 'no stack trace');
   } finally {
     tmp.cleanup();
   }
