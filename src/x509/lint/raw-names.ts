@@ -4,7 +4,8 @@
  * 5 octets, a non-ASCII dNSName) and reports it as undecodable; the linter still wants to say
  * *which* name is wrong, so it walks the DER itself and keeps every name as encoded.
  */
-import { children, readSingle, type Tlv } from '../der-reader.js';
+import type { Tlv } from '../der-reader.js';
+import { childrenLazy as children, readSingleLazy as readSingle } from '../der-lazy.js';
 
 /** The GeneralName CHOICE alternatives, by context tag number. */
 export type RawGeneralNameType = 'otherName' | 'email' | 'dns' | 'x400' | 'dirName' | 'ediParty' | 'uri' | 'ip' | 'registeredId';
@@ -23,7 +24,8 @@ export interface RawGeneralName {
 /** Reads one GeneralName TLV without judging its content. */
 export function rawGeneralName(t: Tlv): RawGeneralName {
   const type = (t.tag & 0xc0) === 0x80 ? (TYPES[t.tag & 0x1f] ?? 'unknown') : 'unknown';
-  return { type, text: Buffer.from(t.content).toString('latin1'), octets: t.content };
+  const c = t.content;
+  return { type, text: Buffer.from(c.buffer, c.byteOffset, c.byteLength).toString('latin1'), octets: c };
 }
 
 /** GeneralNames ::= SEQUENCE SIZE (1..MAX) OF GeneralName; undefined when the DER cannot be walked. */

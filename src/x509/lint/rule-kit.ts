@@ -22,9 +22,15 @@ export function defineRule(rule: LintRule): LintRule {
   return rule;
 }
 
-/** `[]` when `ok`, else `[message]`. */
-export function unless(ok: boolean, message: string): readonly string[] {
-  return ok ? [] : [message];
+const PASS: readonly string[] = Object.freeze([]);
+
+/**
+ * `[]` when `ok`, else `[message]`. A message that interpolates values is passed as a function,
+ * so that it is only built for a failing certificate (the CA lints every one before signing).
+ */
+export function unless(ok: boolean, message: string | (() => string)): readonly string[] {
+  if (ok) return PASS;
+  return [typeof message === 'string' ? message : message()];
 }
 
 /** Always true: for rules that apply to every certificate. */

@@ -71,6 +71,11 @@ const ALLOWED_KU: ReadonlyMap<string, { readonly name: string; readonly usages: 
   [OID.idX448, { name: 'X448', usages: new Set<KeyUsageName>(['keyAgreement', 'encipherOnly', 'decipherOnly']), source: 'RFC 8410 §5' }],
 ]);
 
+/** URL schemes allowed for CRL distribution points and caIssuers (RFC 5280 §4.2.1.13, §4.2.2.1)… */
+const HTTP_OR_LDAP: readonly string[] = ['http', 'https', 'ldap'];
+/** …and for OCSP responders (RFC 5280 §4.2.2.1). */
+const HTTP_ONLY: readonly string[] = ['http', 'https'];
+
 function isRsa(cert: Certificate): boolean {
   return cert.publicKeyAlgorithm.oid === OID.rsaEncryption || cert.publicKeyAlgorithm.oid === OID.rsassaPss;
 }
@@ -79,10 +84,15 @@ function isLeaf(_cert: Certificate, ctx: LintContext): boolean {
   return !ctx.ca;
 }
 
-const nameConstraints = perCertificate((cert: Certificate): RawNameConstraints | undefined => {
+const decodedNameConstraints = perCertificate((cert: Certificate): RawNameConstraints | undefined => {
   const e = findExtension(cert, OID.nameConstraints);
   return e ? readRawNameConstraints(e.value) : undefined;
 });
+
+/** The first nameConstraints extension read tolerantly (cached per certificate; most have none). */
+function nameConstraints(cert: Certificate): RawNameConstraints | undefined {
+  return hasExtension(cert, OID.nameConstraints) ? decodedNameConstraints(cert) : undefined;
+}
 
 function constraintNames(cert: Certificate, type: RawGeneralName['type']): RawGeneralName[] {
   const nc = nameConstraints(cert);
@@ -410,7 +420,7 @@ export const EXTENSION_RULES: readonly LintRule[] = [
     appliesTo: (cert) => (cert.ext.crlDistributionPoints?.length ?? 0) > 0,
     check: (cert) =>
       (cert.ext.crlDistributionPoints ?? []).flatMap((u) => {
-        const p = urlProblem(u, ['http', 'https', 'ldap']);
+        const p = urlProblem(u, HTTP_OR_LDAP);
         return p === undefined ? [] : [`crl distribution point "${u}" ${p}`];
       }),
   }),
@@ -425,11 +435,11 @@ export const EXTENSION_RULES: readonly LintRule[] = [
       if (!aia) return [];
       const out: string[] = [];
       for (const u of aia.ocsp) {
-        const p = urlProblem(u, ['http', 'https']);
+        const p = urlProblem(u, HTTP_ONLY);
         if (p !== undefined) out.push(`ocsp url "${u}" ${p}`);
       }
       for (const u of aia.caIssuers) {
-        const p = urlProblem(u, ['http', 'https', 'ldap']);
+        const p = urlProblem(u, HTTP_OR_LDAP);
         if (p !== undefined) out.push(`caIssuers url "${u}" ${p}`);
       }
       return out;

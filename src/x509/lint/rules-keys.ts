@@ -8,9 +8,11 @@ import { RSAPublicKey, RsaSaPssParams } from '@peculiar/asn1-rsa';
 import { AlgorithmIdentifier } from '@peculiar/asn1-x509';
 import type { AlgorithmReference } from '../../crypto/signature.js';
 import type { Certificate } from '../certificate.js';
-import { decodeOid } from '../decode-names.js';
+import { oidText } from '../certificate-decoders.js';
+import { childrenLazy, readSingleLazy } from '../der-lazy.js';
 import { OID } from '../oids.js';
 import { always, defineRule, perCertificate, unless } from './rule-kit.js';
+import { spkiImportable } from './spki-check.js';
 import type { LintRule } from './types.js';
 
 /** Public key algorithms the linter accepts (CA/B BR §6.1.5: RSA and ECDSA; RFC 8410: EdDSA and X25519/X448). */
@@ -49,21 +51,47 @@ const PSS_HASH_LENGTHS: ReadonlyMap<string, number> = new Map([
 ]);
 
 /** The RSA modulus length in bits and public exponent, read from the SPKI; undefined when not RSA or malformed. */
-export const rsaKeyInfo = perCertificate((cert: Certificate): { bits: number; exponent: bigint } | undefined => {
-  if (cert.publicKeyAlgorithm.oid !== OID.rsaEncryption && cert.publicKeyAlgorithm.oid !== OID.rsassaPss) return undefined;
+export function rsaKeyInfo(cert: Certificate): { bits: number; exponent: bigint } | undefined {
+  return cert.publicKeyAlgorithm.oid === OID.rsaEncryption || cert.publicKeyAlgorithm.oid === OID.rsassaPss ? decodedRsaKey(cert) : undefined;
+}
+
+/** {@link rsaKeyInfo} of an RSA certificate, cached per certificate (several rules ask). */
+const decodedRsaKey = perCertificate((cert: Certificate): { bits: number; exponent: bigint } | undefined => {
+  let modulus: Uint8Array;
+  let exponent: Uint8Array;
   try {
-    const k = AsnConvert.parse(cert.subjectPublicKey, RSAPublicKey);
-    const n = new Uint8Array(k.modulus);
-    let i = 0;
-    while (i < n.length && n[i] === 0) i++;
-    const top = n[i];
-    const bits = top === undefined ? 0 : (n.length - i - 1) * 8 + (32 - Math.clz32(top));
-    const e = Buffer.from(k.publicExponent).toString('hex');
-    return { bits, exponent: e.length === 0 ? 0n : BigInt('0x' + e) };
+    [modulus, exponent] = plainRsaPublicKey(cert.subjectPublicKey) ?? rsaPublicKeyOf(cert.subjectPublicKey);
   } catch {
     return undefined;
   }
+  let i = 0;
+  while (i < modulus.length && modulus[i] === 0) i++;
+  const top = modulus[i];
+  const bits = top === undefined ? 0 : (modulus.length - i - 1) * 8 + (32 - Math.clz32(top));
+  const e = Buffer.from(exponent).toString('hex');
+  return { bits, exponent: e.length === 0 ? 0n : BigInt('0x' + e) };
 });
+
+/** RSAPublicKey (RFC 8017 §A.1.1) as @peculiar decodes it: the INTEGER contents of modulus and exponent. */
+function rsaPublicKeyOf(der: Uint8Array): [Uint8Array, Uint8Array] {
+  const k = AsnConvert.parse(der, RSAPublicKey);
+  return [new Uint8Array(k.modulus), new Uint8Array(k.publicExponent)];
+}
+
+/**
+ * The same for the plain DER encoding (`SEQUENCE { INTEGER, INTEGER }`, nothing else), without
+ * the schema walk; undefined for anything else, which {@link rsaPublicKeyOf} then decides.
+ */
+function plainRsaPublicKey(der: Uint8Array): [Uint8Array, Uint8Array] | undefined {
+  try {
+    const seq = readSingleLazy(der);
+    const [n, e, extra] = childrenLazy(seq);
+    if (seq.tag !== 0x30 || !n || !e || extra || n.tag !== 0x02 || e.tag !== 0x02 || n.content.length === 0 || e.content.length === 0) return undefined;
+    return [n.content, e.content];
+  } catch {
+    return undefined;
+  }
+}
 
 function hex(b: Uint8Array | undefined): string | undefined {
   return b === undefined ? undefined : Buffer.from(b).toString('hex');
@@ -105,7 +133,7 @@ export const KEY_RULES: readonly LintRule[] = [
     source: 'CA/B BR §6.1.5, RFC 8410 §3',
     description: 'the subject key is RSA, EC, EdDSA or X25519/X448',
     appliesTo: always,
-    check: (cert) => unless(ALLOWED_KEY_ALGORITHMS.has(cert.publicKeyAlgorithm.oid), `public key algorithm ${cert.publicKeyAlgorithm.oid} is not allowed`),
+    check: (cert) => unless(ALLOWED_KEY_ALGORITHMS.has(cert.publicKeyAlgorithm.oid), () => `public key algorithm ${cert.publicKeyAlgorithm.oid} is not allowed`),
   }),
   defineRule({
     id: 'e_public_key_invalid',
@@ -114,7 +142,9 @@ export const KEY_RULES: readonly LintRule[] = [
     description: 'the subject public key can be decoded',
     appliesTo: (cert) => ALLOWED_KEY_ALGORITHMS.has(cert.publicKeyAlgorithm.oid),
     check: (cert) => {
-      if (cert.publicKey === undefined && !(cert.publicKeyAlgorithm.oid === OID.idEcPublicKey && cert.publicKeyAlgorithm.parameters?.[0] !== 0x06)) {
+      // Decided from the encoding when it can be (importing the key costs several signatures).
+      const importable = spkiImportable(cert.spki, cert.publicKeyAlgorithm.oid) ?? cert.publicKey !== undefined;
+      if (!importable && !(cert.publicKeyAlgorithm.oid === OID.idEcPublicKey && cert.publicKeyAlgorithm.parameters?.[0] !== 0x06)) {
         return ['the subject public key cannot be decoded'];
       }
       if (cert.publicKeyAlgorithm.oid === OID.rsaEncryption || cert.publicKeyAlgorithm.oid === OID.rsassaPss) {
@@ -131,7 +161,7 @@ export const KEY_RULES: readonly LintRule[] = [
     appliesTo: (cert) => rsaKeyInfo(cert) !== undefined,
     check: (cert) => {
       const bits = rsaKeyInfo(cert)?.bits ?? 0;
-      return unless(bits >= 2048, `rsa modulus is ${bits} bits (at least 2048)`);
+      return unless(bits >= 2048, () => `rsa modulus is ${bits} bits (at least 2048)`);
     },
   }),
   defineRule({
@@ -142,7 +172,7 @@ export const KEY_RULES: readonly LintRule[] = [
     appliesTo: (cert) => rsaKeyInfo(cert) !== undefined,
     check: (cert) => {
       const e = rsaKeyInfo(cert)?.exponent ?? 0n;
-      return unless(e >= 3n && e % 2n === 1n, `rsa public exponent ${e} is not an odd number of at least 3`);
+      return unless(e >= 3n && e % 2n === 1n, () => `rsa public exponent ${e} is not an odd number of at least 3`);
     },
   }),
   defineRule({
@@ -156,7 +186,7 @@ export const KEY_RULES: readonly LintRule[] = [
     },
     check: (cert) => {
       const e = rsaKeyInfo(cert)?.exponent ?? 0n;
-      return unless(e === 65537n, `rsa public exponent is ${e}, not 65537`);
+      return unless(e === 65537n, () => `rsa public exponent is ${e}, not 65537`);
     },
   }),
   defineRule({
@@ -170,11 +200,11 @@ export const KEY_RULES: readonly LintRule[] = [
       if (!p || p[0] !== 0x06 || p.length < 3) return ['ec key does not name its curve (explicit or implicit parameters)'];
       let curve: string;
       try {
-        curve = decodeOid(p.subarray(2));
+        curve = oidText(p.subarray(2));
       } catch {
         return ['ec curve identifier cannot be decoded'];
       }
-      return unless(ALLOWED_CURVES.has(curve), `ec curve ${curve} is not P-256, P-384 or P-521`);
+      return unless(ALLOWED_CURVES.has(curve), () => `ec curve ${curve} is not P-256, P-384 or P-521`);
     },
   }),
   defineRule({
@@ -205,7 +235,7 @@ export const KEY_RULES: readonly LintRule[] = [
     appliesTo: (cert) => !WEAK_SIGNATURE_ALGORITHMS.has(cert.tbsSignatureAlgorithm.oid),
     check: (cert) => {
       const o = cert.tbsSignatureAlgorithm.oid;
-      return unless(RSA_PKCS1.has(o) || ECDSA.has(o) || EDDSA.has(o) || o === OID.rsassaPss, `signature algorithm ${o} is not one this linter knows`);
+      return unless(RSA_PKCS1.has(o) || ECDSA.has(o) || EDDSA.has(o) || o === OID.rsassaPss, () => `signature algorithm ${o} is not one this linter knows`);
     },
   }),
   defineRule({
@@ -220,7 +250,7 @@ export const KEY_RULES: readonly LintRule[] = [
     check: (cert) => {
       const a = cert.tbsSignatureAlgorithm;
       if (RSA_PKCS1.has(a.oid)) return unless(hex(a.parameters) === NULL_DER, 'rsa pkcs#1 v1.5 signature algorithm parameters are not NULL');
-      return unless(a.parameters === undefined, `${ECDSA.has(a.oid) ? 'ecdsa' : 'eddsa'} signature algorithm has parameters`);
+      return unless(a.parameters === undefined, () => `${ECDSA.has(a.oid) ? 'ecdsa' : 'eddsa'} signature algorithm has parameters`);
     },
   }),
   defineRule({

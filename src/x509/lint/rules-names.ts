@@ -21,7 +21,9 @@ function hasNames(type: RawGeneralName['type']): (cert: Certificate, ctx: LintCo
 }
 
 function commonNames(cert: Certificate): string[] {
-  return cert.subject.rdns.flatMap((rdn) => rdn.filter((a) => a.type === OID.commonName).map((a) => a.value));
+  const out: string[] = [];
+  for (const rdn of cert.subject.rdns) for (const a of rdn) if (a.type === OID.commonName) out.push(a.value);
+  return out;
 }
 
 /** True when `cn` equals one of the SAN values (DNS case-insensitively, IPs by address). */

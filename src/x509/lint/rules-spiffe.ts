@@ -33,7 +33,7 @@ export const SPIFFE_RULES: readonly LintRule[] = [
     appliesTo: svid,
     check: (_cert, ctx) => {
       const n = uris(ctx).length;
-      return unless(n === 1, `x509-svid has ${n} uri sans (exactly one)`);
+      return unless(n === 1, () => `x509-svid has ${n} uri sans (exactly one)`);
     },
   }),
   defineRule({

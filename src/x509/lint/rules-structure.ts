@@ -33,7 +33,7 @@ export const STRUCTURE_RULES: readonly LintRule[] = [
     source: 'RFC 5280 §4.1.2.1',
     description: 'a certificate with extensions must be version 3',
     appliesTo: (cert) => cert.extensions.length > 0,
-    check: (cert) => unless(cert.version === 3, `version is v${cert.version} but the certificate has extensions`),
+    check: (cert) => unless(cert.version === 3, () => `version is v${cert.version} but the certificate has extensions`),
   }),
   defineRule({
     id: 'w_version_not_v3',
@@ -41,7 +41,7 @@ export const STRUCTURE_RULES: readonly LintRule[] = [
     source: 'RFC 5280 §4.1.2.1',
     description: 'certificates of this profile are version 3',
     appliesTo: (cert) => cert.extensions.length === 0,
-    check: (cert) => unless(cert.version === 3, `version is v${cert.version}; this profile expects v3 (with extensions)`),
+    check: (cert) => unless(cert.version === 3, () => `version is v${cert.version}; this profile expects v3 (with extensions)`),
   }),
   defineRule({
     id: 'e_serial_not_positive',
@@ -60,7 +60,7 @@ export const STRUCTURE_RULES: readonly LintRule[] = [
     source: 'RFC 5280 §4.1.2.2',
     description: 'the serial number must not be longer than 20 octets',
     appliesTo: always,
-    check: (cert) => unless(cert.serialNumber.length <= 20, `serial number is ${cert.serialNumber.length} octets long (at most 20)`),
+    check: (cert) => unless(cert.serialNumber.length <= 20, () => `serial number is ${cert.serialNumber.length} octets long (at most 20)`),
   }),
   defineRule({
     id: 'e_serial_not_minimally_encoded',
@@ -82,7 +82,7 @@ export const STRUCTURE_RULES: readonly LintRule[] = [
     appliesTo: (cert) => !isNegative(cert),
     check: (cert) => {
       const n = serialMagnitude(cert).length;
-      return unless(n >= 8, `serial number has ${n} significant octets; at least 8 (64 random bits) expected`);
+      return unless(n >= 8, () => `serial number has ${n} significant octets; at least 8 (64 random bits) expected`);
     },
   }),
   defineRule({
@@ -95,7 +95,7 @@ export const STRUCTURE_RULES: readonly LintRule[] = [
       const a = cert.tbsSignatureAlgorithm;
       const b = cert.signatureAlgorithm;
       const same = a.oid === b.oid && (a.parameters === undefined ? b.parameters === undefined : b.parameters !== undefined && equalBytes(a.parameters, b.parameters));
-      return unless(same, `tbs signature algorithm ${a.oid} differs from the outer signatureAlgorithm ${b.oid}${a.oid === b.oid ? ' (parameters differ)' : ''}`);
+      return unless(same, () => `tbs signature algorithm ${a.oid} differs from the outer signatureAlgorithm ${b.oid}${a.oid === b.oid ? ' (parameters differ)' : ''}`);
     },
   }),
   defineRule({
@@ -104,7 +104,7 @@ export const STRUCTURE_RULES: readonly LintRule[] = [
     source: 'RFC 5280 §4.1.2.5',
     description: 'notBefore must not be after notAfter',
     appliesTo: always,
-    check: (cert) => unless(cert.notBefore.getTime() <= cert.notAfter.getTime(), `notBefore ${cert.notBefore.toISOString()} is after notAfter ${cert.notAfter.toISOString()}`),
+    check: (cert) => unless(cert.notBefore.getTime() <= cert.notAfter.getTime(), () => `notBefore ${cert.notBefore.toISOString()} is after notAfter ${cert.notAfter.toISOString()}`),
   }),
   defineRule({
     id: 'e_validity_time_wrong_type',
@@ -152,7 +152,7 @@ export const STRUCTURE_RULES: readonly LintRule[] = [
     check: (cert) => {
       // BR §6.3.2: the validity period includes both notBefore and notAfter (+1 second).
       const ms = cert.notAfter.getTime() - cert.notBefore.getTime() + 1000;
-      return unless(ms <= 398 * DAY_MS, `validity period is ${Math.floor(ms / DAY_MS)} days (at most 398)`);
+      return unless(ms <= 398 * DAY_MS, () => `validity period is ${Math.floor(ms / DAY_MS)} days (at most 398)`);
     },
   }),
   defineRule({
@@ -161,7 +161,7 @@ export const STRUCTURE_RULES: readonly LintRule[] = [
     source: 'RFC 5280 §4.1.2.5',
     description: 'the certificate has expired at the lint time',
     appliesTo: always,
-    check: (cert, ctx) => unless(cert.notAfter.getTime() >= ctx.now.getTime(), `certificate expired at ${cert.notAfter.toISOString()}`),
+    check: (cert, ctx) => unless(cert.notAfter.getTime() >= ctx.now.getTime(), () => `certificate expired at ${cert.notAfter.toISOString()}`),
   }),
   defineRule({
     id: 'e_issuer_name_empty',
@@ -238,7 +238,7 @@ export const STRUCTURE_RULES: readonly LintRule[] = [
     appliesTo: (cert) => cert.subject.rdns.some((rdn) => rdn.some((a) => a.type === OID.commonName)),
     check: (cert) =>
       cert.subject.rdns.flatMap((rdn) =>
-        rdn.filter((a) => a.type === OID.commonName && [...a.value].length > 64).map((a) => `commonName is ${[...a.value].length} characters long (at most 64)`),
+        rdn.filter((a) => a.type === OID.commonName && a.value.length > 64 && [...a.value].length > 64).map((a) => `commonName is ${[...a.value].length} characters long (at most 64)`),
       ),
   }),
 ];

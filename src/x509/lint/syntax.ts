@@ -7,6 +7,10 @@
 const ASCII = /^[\x00-\x7f]*$/;
 // Letters, digits, hyphen (RFC 1034 §3.5 / RFC 1123 §2.1); underscore is reported by its own rule.
 const LABEL_CHARS = /^[A-Za-z0-9_-]+$/;
+/** Names that every check of {@link dnsNameProblem} passes (no underscore, no wildcard): a shortcut, not a rule. */
+const PLAIN_DNS_NAME = /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/;
+/** The same with a leading `*.` label. */
+const PLAIN_DNS_NAME_WILDCARD = /^(?:\*\.)?(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/;
 
 /**
  * Why `name` is not a valid dNSName in preferred name syntax (RFC 5280 §4.2.1.6, RFC 1034 §3.5,
@@ -16,6 +20,8 @@ const LABEL_CHARS = /^[A-Za-z0-9_-]+$/;
  * wildcard. Underscores pass here.
  */
 export function dnsNameProblem(name: string, options: { wildcard?: boolean; constraint?: boolean } = {}): string | undefined {
+  // The common case in one match: LDH labels of 1-63 octets, at most 253 octets (and `*.` first when allowed).
+  if (name.length <= 253 && (options.wildcard && !options.constraint ? PLAIN_DNS_NAME_WILDCARD : PLAIN_DNS_NAME).test(name)) return undefined;
   if (name.length === 0) return 'is empty';
   if (!ASCII.test(name)) return 'is not ascii (internationalized names must be a-labels, xn--…)';
   let n = name;
@@ -84,11 +90,33 @@ export function uriProblem(value: string): string | undefined {
   return undefined;
 }
 
+/** Answers of {@link urlProblem} per scheme list: a CA puts the same few URLs into every certificate. */
+const urlProblems = new Map<readonly string[], Map<string, { problem: string | undefined }>>();
+const URL_CACHE_SIZE = 256;
+
 /**
  * Why `value` is not a usable URL for CRL distribution points or AIA (RFC 5280 §4.2.1.13,
- * §4.2.2.1): a URI with one of `schemes` and a host.
+ * §4.2.2.1): a URI with one of `schemes` and a host. Answers are remembered (a pure function of
+ * its arguments; WHATWG URL parsing is the costly part).
  */
 export function urlProblem(value: string, schemes: readonly string[]): string | undefined {
+  let answers = urlProblems.get(schemes);
+  if (!answers) {
+    // Keyed by the array: callers pass constant lists; a caller building a list per call just misses.
+    if (urlProblems.size >= 16) urlProblems.clear();
+    answers = new Map();
+    urlProblems.set(schemes, answers);
+  }
+  let hit = answers.get(value);
+  if (!hit) {
+    if (answers.size >= URL_CACHE_SIZE) answers.clear();
+    hit = { problem: computeUrlProblem(value, schemes) };
+    answers.set(value, hit);
+  }
+  return hit.problem;
+}
+
+function computeUrlProblem(value: string, schemes: readonly string[]): string | undefined {
   const u = uriProblem(value);
   if (u !== undefined) return u;
   const scheme = value.slice(0, value.indexOf(':')).toLowerCase();

@@ -4,6 +4,7 @@
  * traced back to a MUST/SHOULD in RFC 5280, the CA/Browser Forum Baseline Requirements (applied
  * to private PKI, usually softened to warnings) or the SPIFFE X509-SVID standard.
  */
+import type { KeyObject } from 'node:crypto';
 import type { Certificate } from '../certificate.js';
 import type { RawGeneralName } from './raw-names.js';
 
@@ -88,4 +89,10 @@ export interface LintOptions {
   readonly ignore?: readonly string[];
   /** The rule set; default `LINT_RULES` (every rule). */
   readonly rules?: readonly LintRule[];
+  /**
+   * For `lintTbsCertificate`: the subject public key when the caller already holds it as a
+   * KeyObject (see `ParseCertificateOptions.publicKey`); spares a key import for key types the
+   * linter cannot judge from the encoding alone (RSA). Checked against the TBS, never trusted.
+   */
+  readonly publicKey?: KeyObject;
 }
