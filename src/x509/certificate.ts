@@ -36,6 +36,7 @@ import {
 } from './certificate-decoders.js';
 import { NULL, bitString, oid, sequence, unsignedInteger } from './der.js';
 import { OID } from './oids.js';
+import { readTlv } from './der-reader.js';
 
 /** One extension as encoded: `value` is the content of extnValue (the DER of the extension). */
 export interface Extension {
@@ -636,7 +637,9 @@ export function parseCertificates(data: Uint8Array | string): Certificate[] {
     const text = typeof data === 'string' ? data : Buffer.from(data).toString('latin1');
     const blocks = decodePemAll(text).filter((b) => b.label === 'CERTIFICATE' || b.label === 'TRUSTED CERTIFICATE' || b.label === 'X509 CERTIFICATE');
     if (blocks.length === 0) throw new SignetError('ERR_PEM_UNEXPECTED_TYPE', 'no CERTIFICATE block found');
-    return blocks.map((b) => parseCertificate(b.der));
+    // OpenSSL's TRUSTED CERTIFICATE is the certificate followed by its trust settings
+    // (X509_CERT_AUX); the certificate is the first TLV.
+    return blocks.map((b) => parseCertificate(b.label === 'TRUSTED CERTIFICATE' ? readTlv(b.der, 0, CODE).bytes : b.der));
   }
   return [parseCertificate(data)];
 }

@@ -288,6 +288,7 @@ const CASES: readonly Case[] = [
       sanLeaf(rawGeneralName(2, new Uint8Array(Buffer.from('bücher.example', 'latin1')))),
     ],
   },
+  { rule: 'w_san_dns_wildcard_over_tld', good: sanLeaf({ type: 'dns', value: '*.example.com' }), bad: sanLeaf({ type: 'dns', value: '*.com' }) },
   { rule: 'w_san_dns_name_underscore', good: leaf, bad: sanLeaf({ type: 'dns', value: '_acme-challenge.example.com' }) },
   { rule: 'e_san_ip_length_invalid', good: sanLeaf({ type: 'ip', value: '192.0.2.1' }, { type: 'ip', value: '2001:db8::1' }), bad: [sanLeaf(rawGeneralName(7, Uint8Array.of(10, 0, 0, 0, 1))), sanLeaf(rawGeneralName(7, new Uint8Array(0)))] },
   {

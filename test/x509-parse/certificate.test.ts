@@ -141,3 +141,12 @@ test('a v1 certificate has no extensions and version 1', () => {
   assert.equal(cert?.version, 1);
   assert.equal(cert?.extensions.length, 0);
 });
+
+test("OpenSSL's TRUSTED CERTIFICATE PEM (certificate + trust settings) parses as its certificate", () => {
+  const trusted = tmp.path('trusted.pem');
+  opensslOk(['x509', '-in', tmp.path('ec-p256.pem'), '-addtrust', 'serverAuth', '-out', trusted]);
+  const text = readFileSync(trusted, 'utf8');
+  assert.match(text, /BEGIN TRUSTED CERTIFICATE/);
+  const [cert] = parseCertificates(text);
+  assert.equal(cert?.fingerprintSha256, parseCertificates(readFileSync(tmp.path('ec-p256.pem'), 'utf8'))[0]?.fingerprintSha256);
+});

@@ -82,6 +82,17 @@ export const NAME_RULES: readonly LintRule[] = [
     check: (_cert, ctx) => names(ctx, 'dns').filter((n) => n.text.includes('_')).map((n) => `dns name "${n.text}" contains an underscore`),
   }),
   defineRule({
+    id: 'w_san_dns_wildcard_over_tld',
+    severity: 'warning',
+    source: 'CA/B BR §3.2.2.6, RFC 6125 §7.2',
+    description: 'a wildcard dNSName should not stand directly over a single label (a top-level domain)',
+    appliesTo: hasNames('dns'),
+    check: (_cert, ctx) =>
+      names(ctx, 'dns')
+        .filter((n) => n.text.startsWith('*.') && !n.text.slice(2).replace(/\.$/, '').includes('.'))
+        .map((n) => `wildcard "${n.text}" covers every name under a top-level domain`),
+  }),
+  defineRule({
     id: 'e_san_ip_length_invalid',
     severity: 'error',
     source: 'RFC 5280 §4.2.1.6',
