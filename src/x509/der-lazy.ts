@@ -34,7 +34,7 @@ export class LazyTlv implements Tlv {
  * Reads one TLV at `offset` of `buf`, not past `limit`; offsets of the result are relative to
  * `buf`, errors name the offset relative to `base` (as der-reader does for a parent's content).
  */
-function readAt(buf: Uint8Array, offset: number, limit: number, base: number, code: ErrorCode): LazyTlv {
+export function readAt(buf: Uint8Array, offset: number, limit: number, base: number, code: ErrorCode): LazyTlv {
   const fail = (why: string): never => {
     throw new SignetError(code, `malformed der: ${why} at offset ${offset - base}`);
   };

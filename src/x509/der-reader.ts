@@ -1,10 +1,12 @@
 /**
- * A strict DER TLV reader used to slice exact bytes out of parsed objects (the TBS that a
+ * A strict DER TLV reader (implemented by der-lazy.ts, whose TLVs slice lazily) used to slice exact bytes out of parsed objects (the TBS that a
  * signature covers, Names for chain matching, GeneralNames with their raw IP octets). Typed
  * decoding of whole structures goes through @peculiar/asn1-schema; this only walks tag/length/
  * value with DER's rules (X.690 §10.1: definite, minimal lengths) and rejects anything else.
  */
-import { SignetError, type ErrorCode } from '../core/errors.js';
+import type { ErrorCode } from '../core/errors.js';
+// One header parser for both walkers: der-lazy.ts creates the byte views on demand.
+import { childrenLazy, readAt, readSingleLazy } from './der-lazy.js';
 
 export interface Tlv {
   /** The identifier octet (single-byte tags only; X.509 never needs more). */
@@ -23,47 +25,20 @@ export interface Tlv {
 
 /** Reads one TLV at `offset` in `buf`; throws `code` (default ERR_DER_MALFORMED) on any defect. */
 export function readTlv(buf: Uint8Array, offset = 0, code: ErrorCode = 'ERR_DER_MALFORMED'): Tlv {
-  const fail = (why: string): never => {
-    throw new SignetError(code, `malformed der: ${why} at offset ${offset}`);
-  };
-  if (offset + 2 > buf.length) fail('truncated header');
-  const tag = buf[offset] as number;
-  if ((tag & 0x1f) === 0x1f) fail('multi-byte tag');
-  const first = buf[offset + 1] as number;
-  let len: number;
-  let contentStart: number;
-  if (first < 0x80) {
-    len = first;
-    contentStart = offset + 2;
-  } else {
-    const n = first & 0x7f;
-    if (n === 0) fail('indefinite length');
-    if (n > 4) fail('length too large');
-    if (offset + 2 + n > buf.length) fail('truncated length');
-    len = 0;
-    for (let i = 0; i < n; i++) len = len * 256 + (buf[offset + 2 + i] as number);
-    if (len < 0x80 || (buf[offset + 2] as number) === 0) fail('non-minimal length');
-    contentStart = offset + 2 + n;
-  }
-  const end = contentStart + len;
-  if (end > buf.length) fail('truncated content');
-  return { tag, start: offset, contentStart, end, bytes: buf.subarray(offset, end), content: buf.subarray(contentStart, end) };
+  return readAt(buf, offset, buf.length, 0, code);
 }
 
 /** Reads exactly one TLV spanning the whole of `buf` (no trailing bytes). */
 export function readSingle(buf: Uint8Array, code: ErrorCode = 'ERR_DER_MALFORMED'): Tlv {
-  const t = readTlv(buf, 0, code);
-  if (t.end !== buf.length) throw new SignetError(code, `malformed der: ${buf.length - t.end} trailing bytes`);
-  return t;
+  return readSingleLazy(buf, code);
 }
 
-/** The child TLVs of a constructed TLV's content. */
+/** The child TLVs of a constructed TLV's content (or of a bare content buffer). */
 export function children(parent: Tlv | Uint8Array, code: ErrorCode = 'ERR_DER_MALFORMED'): Tlv[] {
-  const content = parent instanceof Uint8Array ? parent : parent.content;
+  if (!(parent instanceof Uint8Array)) return childrenLazy(parent, code);
   const out: Tlv[] = [];
-  let o = 0;
-  while (o < content.length) {
-    const t = readTlv(content, o, code);
+  for (let o = 0; o < parent.length; ) {
+    const t = readAt(parent, o, parent.length, 0, code);
     out.push(t);
     o = t.end;
   }
