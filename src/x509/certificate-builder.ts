@@ -19,10 +19,11 @@
  * ```
  */
 import { createPublicKey, type KeyObject } from 'node:crypto';
+import { isRepresentableTime } from '../core/duration.js';
 import { SignetError } from '../core/errors.js';
 import type { SignatureAlgorithm } from '../crypto/signature.js';
 import type { Signer } from '../crypto/signer.js';
-import { Tag, integer, time, unsignedInteger } from './der.js';
+import { Tag, integer, unsignedInteger } from './der.js';
 import { encodeExtensions, keyIdentifier, type ExtensionsSpec } from './extensions.js';
 import { encodeName, type DistinguishedName } from './name.js';
 import { randomSerialInteger } from './serial.js';
@@ -128,11 +129,16 @@ function put2(out: Uint8Array, off: number, v: number): void {
  * RFC 5280 §4.1.2.5 Time, written digit by digit (der.time() builds strings; this runs twice per
  * issuance): UTCTime YYMMDDHHMMSSZ for 1950–2049, GeneralizedTime YYYYMMDDHHMMSSZ otherwise.
  */
-function timeField(t: Date | Uint8Array): Uint8Array {
+function timeField(t: Date | Uint8Array, field: 'notBefore' | 'notAfter'): Uint8Array {
   if (t instanceof Uint8Array) return t;
-  if (Number.isNaN(t.getTime())) throw new SignetError('ERR_BAD_TIME', 'invalid validity time');
+  // GeneralizedTime has a four-digit year (RFC 5280 §4.1.2.5.2); year 0000 is not a calendar year.
+  if (!isRepresentableTime(t)) {
+    const shown = Number.isNaN(t.getTime()) ? 'an invalid date' : t.toISOString();
+    throw new SignetError('ERR_BAD_TIME', `${field} is ${shown}: certificate times must fall within the years 0001–9999`, {
+      hint: 'use a shorter lifetime or an earlier --not-after',
+    });
+  }
   const y = t.getUTCFullYear();
-  if (y < 0 || y > 9999) return time(t);
   const utc = y >= 1950 && y < 2050;
   const out = new Uint8Array(utc ? 15 : 17);
   out[0] = utc ? Tag.UTC_TIME : Tag.GENERALIZED_TIME;
@@ -163,8 +169,8 @@ export function buildTbsCertificate(spec: CertificateSpec, issuer: IssuerInfo | 
   const issuerName = issuer ? issuer.name : subject;
   const version = spec.version ?? 3;
   const serial = serialField(spec.serialNumber);
-  const notBefore = timeField(spec.notBefore);
-  const notAfter = timeField(spec.notAfter);
+  const notBefore = timeField(spec.notBefore, 'notBefore');
+  const notAfter = timeField(spec.notAfter, 'notAfter');
   const exts = spec.extensions
     ? encodeExtensions(spec.extensions, { spki, issuerKeyIdentifier: issuer?.keyIdentifier, selfSigned: issuer === undefined })
     : [];

@@ -56,7 +56,7 @@ function decodeString(t: Tlv, code: ErrorCode): string {
       try {
         return TEXT_DECODER.decode(t.content);
       } catch {
-        throw new SignetError(code, 'invalid utf-8 in name attribute');
+        throw new SignetError(code, 'invalid UTF-8 in name attribute');
       }
     case 0x1e: {
       // BMPString: UCS-2 big-endian
@@ -84,9 +84,21 @@ function decodeString(t: Tlv, code: ErrorCode): string {
   }
 }
 
-/** RFC 4514 §2.4 escaping of an attribute value for display. */
+/**
+ * C0 controls, DEL and C1 controls: written as `\XX` hex pairs of their UTF-8 bytes (RFC 4514
+ * §2.4 allows any character to be escaped so), so that a Name can never carry a terminal escape
+ * sequence or a line break into output.
+ */
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/g;
+
+function hexPairs(c: string): string {
+  return Array.from(Buffer.from(c, 'utf8'), (b) => '\\' + b.toString(16).toUpperCase().padStart(2, '0')).join('');
+}
+
+/** RFC 4514 §2.4 escaping of an attribute value for display (controls as hex pairs). */
 function escapeValue(v: string): string {
-  let s = v.replace(/([\\,+"<>;=])/g, '\\$1');
+  let s = v.replace(/([\\,+"<>;=])/g, '\\$1').replace(CONTROL, hexPairs);
   if (s.startsWith(' ') || s.startsWith('#')) s = '\\' + s;
   if (s.endsWith(' ') && s.length > 1) s = s.slice(0, -1) + '\\ ';
   return s;
@@ -193,17 +205,17 @@ export function decodeGeneralName(t: Tlv, inConstraint: boolean, code: ErrorCode
     case 'uri': {
       // eslint-disable-next-line no-control-regex
       if (!/^[\x00-\x7f]*$/.test(Buffer.from(t.content).toString('latin1'))) {
-        throw new SignetError(code, `${type} name is not ia5 (ascii)`);
+        throw new SignetError(code, `${type} name is not IA5 (ASCII)`);
       }
       return { type, value: Buffer.from(t.content).toString('latin1'), der: t.bytes };
     }
     case 'ip': {
       const len = t.content.length;
       if (!inConstraint) {
-        if (len !== 4 && len !== 16) throw new SignetError(code, `ip address of ${len} octets`);
+        if (len !== 4 && len !== 16) throw new SignetError(code, `IP address of ${len} octets`);
         return { type, value: formatIp(t.content), octets: t.content, der: t.bytes };
       }
-      if (len !== 8 && len !== 32) throw new SignetError(code, `ip constraint of ${len} octets`);
+      if (len !== 8 && len !== 32) throw new SignetError(code, `IP constraint of ${len} octets`);
       const half = len / 2;
       const addr = t.content.subarray(0, half);
       const mask = t.content.subarray(half);

@@ -4,6 +4,9 @@
  * signature, so the builder assembles DER directly from these primitives. Every function returns
  * a complete TLV; callers compose them. Output is proven byte-for-byte against OpenSSL in tests.
  */
+import { isRepresentableTime } from '../core/duration.js';
+import { SignetError } from '../core/errors.js';
+import { concatBytes } from '../core/bytes.js';
 
 /** Universal tag numbers used by X.509. */
 export const Tag = {
@@ -61,17 +64,7 @@ export function tlv(tag: number, content: Uint8Array): Uint8Array {
 }
 
 /** Concatenates already-encoded TLVs. */
-export function cat(parts: readonly Uint8Array[]): Uint8Array {
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = new Uint8Array(n);
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
+export const cat: (parts: readonly Uint8Array[]) => Uint8Array = concatBytes;
 
 export function sequence(parts: readonly Uint8Array[]): Uint8Array {
   return tlv(Tag.SEQUENCE, cat(parts));
@@ -220,7 +213,12 @@ export function time(d: Date): Uint8Array {
   return generalizedTime(d);
 }
 
+/**
+ * GeneralizedTime YYYYMMDDHHMMSSZ (RFC 5280 §4.1.2.5.2). Throws ERR_BAD_TIME for an invalid Date
+ * or one outside the years 0001–9999, which a four-digit year cannot carry.
+ */
 export function generalizedTime(d: Date): Uint8Array {
+  if (!isRepresentableTime(d)) throw new SignetError('ERR_BAD_TIME', `time ${Number.isNaN(d.getTime()) ? '(invalid date)' : d.toISOString()} is outside the years 0001–9999`);
   const y = String(d.getUTCFullYear()).padStart(4, '0');
   const s = y + pad2(d.getUTCMonth() + 1) + pad2(d.getUTCDate()) + pad2(d.getUTCHours()) + pad2(d.getUTCMinutes()) + pad2(d.getUTCSeconds()) + 'Z';
   return tlv(Tag.GENERALIZED_TIME, utf8.encode(s));

@@ -16,6 +16,7 @@
  * ```
  */
 import { isIPv4, isIPv6 } from 'node:net';
+import { domainToASCII, domainToUnicode } from 'node:url';
 import { SignetError } from '../core/errors.js';
 import { explicit, implicitPrimitive, sequence, tlv } from './der.js';
 import { asciiTlv, encodeName, type DistinguishedName } from './name.js';
@@ -167,13 +168,61 @@ export function encodeGeneralNames(names: readonly GeneralName[], constraint = f
 
 const LABEL = /^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$/;
 
-/** True for a preferred-syntax DNS name (RFC 1034 §3.5 / RFC 5280 §4.2.1.6), optionally `*.` wildcard. */
-export function isValidDnsName(name: string, options: { wildcard?: boolean; constraint?: boolean } = {}): boolean {
+/** Why a text is not a usable dNSName: the message tail and an optional hint. */
+interface NameProblem {
+  readonly why: string;
+  readonly hint?: string;
+}
+
+/**
+ * An A-label (RFC 5890 §2.3.2.1, `xn--…`) must be valid Punycode that decodes to something and
+ * encodes back to itself; `xn--zz` does not. Checked with the WHATWG URL host parser (UTS #46).
+ */
+function isValidALabel(label: string): boolean {
+  const lower = label.toLowerCase();
+  const unicode = domainToUnicode(lower);
+  return unicode !== '' && unicode !== lower && domainToASCII(unicode) === lower;
+}
+
+/**
+ * The first reason `name` is not a preferred-syntax DNS name (RFC 1034 §3.5, RFC 5280
+ * §4.2.1.6), or undefined when it is one. The common mistakes get their own message: a port, an
+ * IPv6 zone id, a trailing dot, a Unicode (U-label) name, a broken A-label, and all-numeric
+ * names such as `999.1.1.1` (RFC 3696 §2: top-level domains are never all-numeric, so such a
+ * name can only be a mistyped IP address).
+ */
+function dnsNameProblem(name: string, options: { wildcard?: boolean; constraint?: boolean } = {}): NameProblem | undefined {
   let n = name;
   if (options.constraint && n.startsWith('.')) n = n.slice(1);
   if (options.wildcard && n.startsWith('*.')) n = n.slice(2);
-  if (n.length === 0 || n.length > 253) return false;
-  return n.split('.').every((l) => LABEL.test(l));
+  if (n.length === 0) return { why: 'it is empty' };
+  if (/^[^:]+:\d*$/.test(n)) return { why: 'ports are not allowed in a DNS SAN' };
+  if (n.includes('%') && isIPv6(n)) return { why: 'IPv6 zone ids are not allowed', hint: `drop the zone: ip:${n.slice(0, n.indexOf('%'))}` };
+  if (/[\u0080-\u{10ffff}]/u.test(n)) {
+    const ascii = domainToASCII(name);
+    return { why: 'internationalized names must be written as IDNA A-labels', hint: ascii ? `use ${ascii}` : 'convert each label to its A-label (xn--…)' };
+  }
+  if (n.endsWith('.') && n.length > 1) return { why: 'a trailing dot is not allowed (RFC 5280 §4.2.1.6)', hint: `drop the trailing dot: ${name.slice(0, -1)}` };
+  if (n.length > 253) return { why: 'it is longer than 253 characters' };
+  const labels = n.split('.');
+  for (const l of labels) {
+    if (!LABEL.test(l)) return { why: l.length > 63 ? 'a label is longer than 63 characters' : `"${l}" is not a valid label (letters, digits and inner hyphens)` };
+    if (/^xn--/i.test(l) && !isValidALabel(l)) return { why: `"${l}" is not a valid punycode A-label (RFC 5891 §4.4)` };
+  }
+  if (/^\d+$/.test(labels[labels.length - 1] ?? '')) {
+    if (labels.every((l) => /^\d+$/.test(l))) return { why: 'it looks like an IP address but is not a valid one', hint: 'write an IPv4 address as four decimal numbers 0–255 without leading zeros, e.g. 192.0.2.1' };
+    return { why: 'the last label is all digits, which no top-level domain is (RFC 3696 §2)' };
+  }
+  return undefined;
+}
+
+/**
+ * True for a preferred-syntax DNS name (RFC 1034 §3.5 / RFC 5280 §4.2.1.6), optionally `*.`
+ * wildcard: ASCII letter-digit-hyphen labels of at most 63 characters, no trailing dot, valid
+ * A-labels, and a last label that is not all digits (RFC 3696 §2).
+ */
+export function isValidDnsName(name: string, options: { wildcard?: boolean; constraint?: boolean } = {}): boolean {
+  return dnsNameProblem(name, options) === undefined;
 }
 
 /** True for an RFC 5322 addr-spec as RFC 5280 §4.2.1.6 uses it (local@domain, ASCII). */
@@ -199,13 +248,64 @@ function badName(text: string, kind: string, hint?: string): SignetError {
   return new SignetError('ERR_BAD_NAME', `invalid ${kind} "${text}"`, hint === undefined ? {} : { hint });
 }
 
+function badDnsName(text: string, problem: NameProblem): SignetError {
+  return new SignetError('ERR_BAD_NAME', `invalid DNS name "${text}": ${problem.why}`, problem.hint === undefined ? {} : { hint: problem.hint });
+}
+
+/**
+ * `host:port` typed without a scheme (`www.example.com:443`, `localhost:8080`, `10.0.0.1:443`,
+ * `[::1]:443`). Such text also matches the URI grammar (scheme `www.example.com`), but no one
+ * means that: a URI SAN has a real scheme and, for the hierarchical schemes used in
+ * certificates, `//` (RFC 3986 §3).
+ */
+function looksLikeHostPort(text: string): boolean {
+  if (/^\[[^\]]*\]:\d*$/.test(text)) return true;
+  const m = /^([^:/@\s]+):(.*)$/s.exec(text);
+  if (!m || (m[2] ?? '').startsWith('//')) return false;
+  return /^\d{1,5}(?:\/.*)?$/.test(m[2] ?? '') || (m[1] ?? '').includes('.');
+}
+
+/** An IPv6 address in brackets (`[::1]`, as in URLs, RFC 3986 §3.2.2), without them. */
+function unbracket(text: string): string {
+  const m = /^\[([^\]]+)\]$/.exec(text);
+  return m && isIPv6(m[1] ?? '') ? (m[1] as string) : text;
+}
+
+/** The error for `host:port` text: a SAN names a host, never a port (RFC 5280 §4.2.1.6). */
+function portError(value: string): SignetError {
+  const bracket = /^\[([^\]]*)\]/.exec(value);
+  const host = bracket ? (bracket[1] ?? '') : value.slice(0, value.indexOf(':'));
+  if (bracket || parseIpAddress(host)) {
+    return new SignetError('ERR_BAD_NAME', `invalid IP address "${value}": ports are not allowed in an IP address SAN`, { hint: `drop the port: ip:${host}` });
+  }
+  if (!/^\d{1,5}(?:\/.*)?$/s.test(value.slice(host.length + 1))) {
+    return new SignetError('ERR_BAD_NAME', `invalid DNS name "${value}": a host name followed by ":" is neither a DNS name nor a URI`, {
+      hint: `for a URI SAN, write it with the uri: prefix (uri:${value})`,
+    });
+  }
+  return new SignetError('ERR_BAD_NAME', `invalid DNS name "${value}": ports are not allowed in a DNS SAN`, {
+    hint: `drop the port (dns:${host}); for a URI SAN, write it with the uri: prefix and a scheme (uri:https://${value})`,
+  });
+}
+
+function zoneError(value: string): SignetError {
+  return new SignetError('ERR_BAD_NAME', `invalid IP address "${value}": IPv6 zone ids are not allowed`, {
+    hint: `a zone id (%…) only means something on one host; use ip:${value.slice(0, value.indexOf('%'))}`,
+  });
+}
+
 /**
  * Parses a name as users type it: `dns:`, `ip:`, `email:` and `uri:` prefixes force the type;
  * otherwise IP addresses (and, for constraints, CIDR ranges) are `ip`, values with `@` are
  * `email`, `scheme:…` is `uri`, anything else `dns`. Each value is syntax-checked.
  * With `constraint`, the forms of RFC 5280 §4.2.1.10 are accepted: `.example.com` (DNS),
  * `example.com`/`.example.com` (e-mail domain), host or `.domain` for URI, CIDR for IP.
- * Throws ERR_BAD_NAME.
+ *
+ * Refused with a specific message: `host:port` without a scheme, IPv6 zone ids (`fe80::1%eth0`:
+ * a zone is local to one host, RFC 6874 §1), all-numeric names that are not valid IPv4
+ * addresses (`999.1.1.1`, `01.02.03.04`), Unicode names (use the A-label), trailing dots and
+ * broken A-labels. `[::1]` is the IP address ::1. Wildcards are accepted wherever a `*.` prefix
+ * fits (even `*.com`: whether that is acceptable is the linter's call). Throws ERR_BAD_NAME.
  */
 export function parseGeneralName(text: string, options: { constraint?: boolean } = {}): GeneralName {
   const constraint = options.constraint === true;
@@ -215,18 +315,22 @@ export function parseGeneralName(text: string, options: { constraint?: boolean }
   if (m) {
     type = (m[1] as string).toLowerCase() as typeof type;
     value = m[2] as string;
+    if (type === 'ip') value = unbracket(value);
   } else {
-    value = text;
-    const ipPart = constraint ? text.split('/')[0] ?? '' : text;
-    if (parseIpAddress(ipPart)) type = 'ip';
-    else if (text.includes('@')) type = 'email';
-    else if (/^[A-Za-z][A-Za-z0-9+.-]*:/.test(text) && !constraint) type = 'uri';
+    value = unbracket(text);
+    const ipPart = constraint ? value.split('/')[0] ?? '' : value;
+    if (parseIpAddress(ipPart) || (isIPv6(value) && value.includes('%'))) type = 'ip';
+    else if (!constraint && looksLikeHostPort(value)) throw portError(value);
+    else if (value.includes('@')) type = 'email';
+    else if (/^[A-Za-z][A-Za-z0-9+.-]*:/.test(value) && !constraint) type = 'uri';
     else type = 'dns';
   }
   switch (type) {
     case 'ip':
+      if (isIPv6(value) && value.includes('%')) throw zoneError(value);
+      if (!constraint && looksLikeHostPort(value) && !parseIpAddress(value)) throw portError(value);
       if (constraint ? !parseIpRange(value) : !parseIpAddress(value)) {
-        throw badName(value, constraint ? 'IP range' : 'IP address', constraint ? 'use CIDR notation: 10.0.0.0/8' : undefined);
+        throw badName(value, constraint ? 'IP range' : 'IP address', constraint ? 'use CIDR notation: 10.0.0.0/8' : 'use 192.0.2.1 or 2001:db8::1');
       }
       return { type, value };
     case 'email':
@@ -241,9 +345,12 @@ export function parseGeneralName(text: string, options: { constraint?: boolean }
         throw badName(value, constraint ? 'URI constraint (a host or .domain)' : 'URI', constraint ? undefined : 'use an absolute URI such as spiffe://example.org/web');
       }
       return { type, value };
-    case 'dns':
-      if (!isValidDnsName(value, { wildcard: !constraint, constraint })) throw badName(value, 'DNS name');
+    case 'dns': {
+      if (!constraint && looksLikeHostPort(value)) throw portError(value);
+      const problem = dnsNameProblem(value, { wildcard: !constraint, constraint });
+      if (problem) throw badDnsName(value, problem);
       return { type, value: value.toLowerCase() };
+    }
   }
 }
 

@@ -14,6 +14,7 @@ import { createHash, type KeyObject } from 'node:crypto';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { CertificatePolicies, UserNotice } from '@peculiar/asn1-x509';
 import { SignetError } from '../core/errors.js';
+import { escapeControl } from '../core/escape.js';
 import { decodePemAll, looksLikePem } from '../core/pem.js';
 import { equalBytes, toHex } from '../core/bytes.js';
 import { parseDuration } from '../core/duration.js';
@@ -25,6 +26,7 @@ import { parseCsr, isCsrSignatureValid, type ParsedCsr } from './csr.js';
 import { children, readSingle, readTlv, type Tlv } from './der-reader.js';
 import { decodeGeneralName, decodeGeneralNames, decodeName, decodeOid, type Name, type ParsedGeneralName } from './decode-names.js';
 import { OID, oidName } from './oids.js';
+import { formatTlsTarget } from './tls-fetch.js';
 
 // ---------------------------------------------------------------------------------------------
 // input detection
@@ -122,7 +124,7 @@ export function parseInspectable(data: Uint8Array | string): InspectedObject[] {
     if (out.length === 0) {
       const labels = [...new Set(blocks.map((b) => b.label))].join(', ');
       const isKey = blocks.some((b) => KEY_LABELS.has(b.label));
-      throw new SignetError('ERR_PEM_UNEXPECTED_TYPE', `no certificate, certificate request or crl found (pem blocks: ${labels})`, {
+      throw new SignetError('ERR_PEM_UNEXPECTED_TYPE', `no certificate, certificate request or CRL found (PEM blocks: ${labels})`, {
         ...(isKey ? { hint: 'keys are inspected with: signet key inspect FILE' } : {}),
       });
     }
@@ -131,8 +133,8 @@ export function parseInspectable(data: Uint8Array | string): InspectedObject[] {
   const bytes = data;
   const kind = detectDerKind(bytes);
   if (!kind) {
-    throw new SignetError('ERR_CERT_MALFORMED', 'input is neither pem nor a der certificate, certificate request or crl', {
-      hint: 'pass a pem or der certificate, csr, crl or a pem bundle',
+    throw new SignetError('ERR_CERT_MALFORMED', 'input is neither PEM nor a DER certificate, certificate request or CRL', {
+      hint: 'pass a PEM or DER certificate, CSR, CRL or a PEM bundle',
     });
   }
   return [parseAs(kind, bytes)];
@@ -516,9 +518,9 @@ function distributionPoints(value: Uint8Array): DecodedExtension {
       ...(reasons ? { reasons } : {}),
       ...(crlIssuer ? { crlIssuer: crlIssuer.map(gnJson) } : {}),
     });
-    let line = names.map(gnText).join(', ') || (relative ? '(name relative to crl issuer)' : '(no name)');
+    let line = names.map(gnText).join(', ') || (relative ? '(name relative to CRL issuer)' : '(no name)');
     if (reasons) line += ` reasons: ${reasons.join(', ')}`;
-    if (crlIssuer) line += ` crl issuer: ${crlIssuer.map(gnText).join(', ')}`;
+    if (crlIssuer) line += ` CRL issuer: ${crlIssuer.map(gnText).join(', ')}`;
     lines.push(line);
   }
   return { value: json, text: lines };
@@ -711,7 +713,7 @@ function decodeExtension(e: Extension): DecodedExtension | undefined {
       const idp = decodeIssuingDistributionPoint(e.value);
       const rows: Row[] = [];
       if (idp.fullName) rows.push({ label: 'Full Name', value: idp.fullName.map(gnText) });
-      if (idp.nameRelativeToCrlIssuer) rows.push({ label: 'Name', value: 'relative to crl issuer' });
+      if (idp.nameRelativeToCrlIssuer) rows.push({ label: 'Name', value: 'relative to CRL issuer' });
       const flags = (['onlyContainsUserCerts', 'onlyContainsCACerts', 'indirectCRL', 'onlyContainsAttributeCerts'] as const).filter((k) => idp[k]);
       if (flags.length) rows.push({ label: 'Flags', value: flags.join(', ') });
       if (idp.onlySomeReasons) rows.push({ label: 'Only Reasons', value: idp.onlySomeReasons.join(', ') });
@@ -953,19 +955,25 @@ function whenNote(t: Date, now: Date): string {
 
 const MAX_LABEL = 32;
 
-/** Renders rows with values aligned per group of siblings. */
+/**
+ * Renders rows with values aligned per group of siblings. This is the one place text output is
+ * assembled, so every label and value passes through {@link escapeControl} here: names, SANs,
+ * URIs, policy texts and TLS fields all come from a stranger and must not reach the terminal
+ * with escape sequences or line breaks of their own.
+ */
 function renderRows(rows: readonly Row[], indent: number, out: string[]): void {
   const pad = ' '.repeat(indent);
-  const width = Math.min(MAX_LABEL, Math.max(0, ...rows.filter((r) => r.value !== undefined).map((r) => r.label.length + 1)));
+  const width = Math.min(MAX_LABEL, Math.max(0, ...rows.filter((r) => r.value !== undefined).map((r) => escapeControl(r.label).length + 1)));
   for (const r of rows) {
+    const label = escapeControl(r.label);
     if (r.value !== undefined) {
-      const values = typeof r.value === 'string' ? [r.value] : r.value;
-      const head = `${r.label}:`.padEnd(width);
+      const values = (typeof r.value === 'string' ? [r.value] : r.value).map(escapeControl);
+      const head = `${label}:`.padEnd(width);
       const cont = ' '.repeat(Math.max(width, head.length) + 1);
       values.forEach((v, i) => out.push(i === 0 ? `${pad}${head} ${v}`.trimEnd() : `${pad}${cont}${v}`));
-      if (values.length === 0) out.push(`${pad}${r.label}:`);
+      if (values.length === 0) out.push(`${pad}${label}:`);
     } else {
-      out.push(`${pad}${r.label}${r.heading ? '' : ':'}`);
+      out.push(`${pad}${label}${r.heading ? '' : ':'}`);
       renderRows(r.rows ?? [], indent + 4, out);
     }
   }
@@ -1107,7 +1115,7 @@ export function renderText(objects: readonly InspectedObject[], options: RenderT
   const { now } = options;
   if (options.tls) {
     const t = options.tls;
-    out.push(`TLS server ${t.host}:${t.port}`);
+    out.push(`TLS server ${escapeControl(formatTlsTarget(t))}`);
     renderRows(
       [
         { label: 'SNI', value: t.servername ?? '(none)' },
@@ -1157,14 +1165,17 @@ export const DEFAULT_RENEWAL_THRESHOLD: RenewalThreshold = { percent: 66 };
  */
 export function parseRenewalThreshold(text: string): RenewalThreshold {
   const t = text.trim();
-  const pct = /^(\d+(?:\.\d+)?)%$/.exec(t);
+  const pct = /^([+-]?\d+(?:\.\d+)?)%$/.exec(t);
   if (pct) {
     const percent = Number(pct[1]);
     if (!(percent > 0 && percent <= 100)) {
-      throw new SignetError('ERR_BAD_OPTION', `invalid percentage "${text}"`, { hint: 'use a share of the lifetime between 1% and 100%, e.g. 66%' });
+      throw new SignetError('ERR_BAD_OPTION', `invalid threshold "${text}": percentage must be between 0 and 100`, {
+        hint: 'use the share of the lifetime that may pass before renewal, above 0% and up to 100%, e.g. 66%',
+      });
     }
     return { percent };
   }
+  if (t.endsWith('%')) throw new SignetError('ERR_BAD_OPTION', `invalid threshold "${text}": not a percentage`, { hint: 'use a number followed by %, e.g. 66%' });
   if (t.startsWith('-')) throw new SignetError('ERR_BAD_DURATION', `invalid duration "${text}": must not be negative`);
   return { remainingMs: parseDuration(t) };
 }

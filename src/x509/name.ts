@@ -330,6 +330,15 @@ export function parseSubject(text: string): DistinguishedName {
   return parseDistinguishedName(text);
 }
 
+/** `\XX` hex pairs of the UTF-8 bytes of `c` (RFC 4514 §2.4). */
+function hexPairs(c: string): string {
+  return Array.from(new TextEncoder().encode(c), (b) => '\\' + b.toString(16).toUpperCase().padStart(2, '0')).join('');
+}
+
+/**
+ * RFC 4514 §2.4 escaping; C0, DEL and C1 controls become hex pairs so the text can be printed
+ * and parsed back ({@link parseDistinguishedName} reads hex pairs as UTF-8).
+ */
 function escapeValue(v: string): string {
   let out = '';
   for (let i = 0; i < v.length; i++) {
@@ -337,7 +346,7 @@ function escapeValue(v: string): string {
     const leading = i === 0 && (ch === ' ' || ch === '#');
     const trailing = i === v.length - 1 && ch === ' ';
     if (leading || trailing || (RFC4514_SPECIAL.has(ch) && ch !== ' ' && ch !== '#')) out += '\\' + ch;
-    else if (ch.charCodeAt(0) < 0x20 || ch.charCodeAt(0) === 0x7f) out += '\\' + ch.charCodeAt(0).toString(16).padStart(2, '0');
+    else if (ch.charCodeAt(0) < 0x20 || (ch.charCodeAt(0) >= 0x7f && ch.charCodeAt(0) <= 0x9f)) out += hexPairs(ch);
     else out += ch;
   }
   return out;

@@ -52,29 +52,50 @@ export const DEFAULT_TLS_TIMEOUT_MS = 10_000;
 const DEFAULT_MAX_CHAIN_BYTES = 1024 * 1024;
 const DEFAULT_MAX_DEPTH = 16;
 
+/** Options of {@link parseTlsTarget}. */
+export interface ParseTlsTargetOptions {
+  /**
+   * Throw ERR_BAD_OPTION for text shaped like an endpoint that is not a valid one (`host:99999`,
+   * `host:0`, `[zz]:443`) instead of returning undefined. For callers that already know the text
+   * is not a file, so that `localhost:99999` is reported as a bad port rather than a missing file.
+   */
+  readonly strict?: boolean;
+}
+
 /**
  * Parses `host:port`, `[v6addr]:port` or an `https://host[:port]/…` URL (port 443 by default).
  * Returns undefined when `text` does not look like an endpoint (so callers can treat it as a
- * file name instead).
+ * file name instead); with `strict`, an endpoint-shaped text with an invalid port or IPv6
+ * literal is ERR_BAD_OPTION.
  */
-export function parseTlsTarget(text: string): TlsTarget | undefined {
-  const url = /^https:\/\/(\[[0-9a-fA-F:.]+\]|[^/:?#[\]@\s]+)(?::(\d{1,5}))?(?:[/?#].*)?$/.exec(text);
-  const hp = url ?? /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9._-]+):(\d{1,5})$/.exec(text);
+export function parseTlsTarget(text: string, options: ParseTlsTargetOptions = {}): TlsTarget | undefined {
+  const url = /^https:\/\/(\[[^\]/]*\]|[^/:?#[\]@\s]+)(?::(\d+))?(?:[/?#].*)?$/.exec(text);
+  const hp = url ?? /^(\[[^\]/]*\]|[A-Za-z0-9._-]+):(\d+)$/.exec(text);
   if (!hp) return undefined;
+  const invalid = (why: string, hint: string): undefined => {
+    if (options.strict) throw new SignetError('ERR_BAD_OPTION', `invalid endpoint "${text}": ${why}`, { hint });
+    return undefined;
+  };
   let host = hp[1] ?? '';
   if (host.startsWith('[')) {
     host = host.slice(1, -1);
-    if (isIP(host) !== 6) return undefined;
+    if (isIP(host) !== 6) return invalid('not an IPv6 address in brackets', 'write an IPv6 endpoint as [2001:db8::1]:443');
   }
   const port = hp[2] === undefined ? 443 : Number(hp[2]);
-  if (!Number.isInteger(port) || port < 1 || port > 65535 || host.length === 0) return undefined;
+  if (!/^\d{1,5}$/.test(hp[2] ?? '443') || port < 1 || port > 65535) return invalid(`invalid port ${hp[2] ?? ''}`, 'use a port between 1 and 65535');
+  if (host.length === 0) return undefined;
   return { host, port };
+}
+
+/** `host:port`, with an IPv6 literal in brackets (`[::1]:443`, RFC 3986 §3.2.2). */
+export function formatTlsTarget(target: TlsTarget): string {
+  return isIP(target.host) === 6 ? `[${target.host}]:${target.port}` : `${target.host}:${target.port}`;
 }
 
 function networkError(target: TlsTarget, e: unknown): SignetError {
   const err = e as NodeJS.ErrnoException | undefined;
   const code = err?.code ?? '';
-  const where = `${target.host}:${target.port}`;
+  const where = formatTlsTarget(target);
   let why: string;
   let hint: string | undefined;
   switch (code) {
@@ -89,7 +110,7 @@ function networkError(target: TlsTarget, e: unknown): SignetError {
     case 'ECONNRESET':
     case 'EPIPE':
       why = 'the server closed the connection during the handshake';
-      hint = 'is this a tls port? try --servername if the server needs sni';
+      hint = 'is this a TLS port? try --servername if the server needs SNI';
       break;
     case 'EHOSTUNREACH':
     case 'ENETUNREACH':
@@ -97,10 +118,10 @@ function networkError(target: TlsTarget, e: unknown): SignetError {
       break;
     default:
       if (code.startsWith('ERR_SSL_') || /wrong version number|packet length too long|unknown protocol/i.test(err?.message ?? '')) {
-        why = 'the server did not answer with tls';
-        hint = 'is this a tls port? plain http and other protocols cannot be inspected';
+        why = 'the server did not answer with TLS';
+        hint = 'is this a TLS port? plain HTTP and other protocols cannot be inspected';
       } else {
-        why = `tls handshake failed${code ? ` (${code.toLowerCase()})` : ''}`;
+        why = `TLS handshake failed${code ? ` (${code})` : ''}`;
       }
   }
   return new SignetError('ERR_TLS_CONNECT', `cannot fetch the certificate chain of ${where}: ${why}`, {
@@ -122,7 +143,7 @@ function walkChain(leaf: DetailedPeerCertificate, maxDepth: number, maxBytes: nu
     seen.add(key);
     total += cur.raw.length;
     if (out.length >= maxDepth || total > maxBytes) {
-      throw new SignetError('ERR_INPUT_TOO_LARGE', `the chain presented by ${target.host}:${target.port} exceeds ${maxDepth} certificates or ${maxBytes} bytes`);
+      throw new SignetError('ERR_INPUT_TOO_LARGE', `the chain presented by ${formatTlsTarget(target)} exceeds ${maxDepth} certificates or ${maxBytes} bytes`);
     }
     out.push(new Uint8Array(cur.raw));
     const next: DetailedPeerCertificate | undefined = cur.issuerCertificate;
@@ -160,8 +181,8 @@ export function fetchTlsChain(target: TlsTarget, options: FetchTlsChainOptions =
     };
     const timer = setTimeout(() => {
       finish(
-        new SignetError('ERR_TLS_CONNECT', `cannot fetch the certificate chain of ${target.host}:${target.port}: no tls handshake within ${timeoutMs} ms`, {
-          hint: 'check the host and port; a firewall may drop the connection, or the server does not speak tls',
+        new SignetError('ERR_TLS_CONNECT', `cannot fetch the certificate chain of ${formatTlsTarget(target)}: no TLS handshake within ${timeoutMs} ms`, {
+          hint: 'check the host and port; a firewall may drop the connection, or the server does not speak TLS',
           detail: { host: target.host, port: target.port, reason: 'timeout' },
         }),
       );
@@ -186,7 +207,7 @@ export function fetchTlsChain(target: TlsTarget, options: FetchTlsChainOptions =
         const leaf = s.getPeerCertificate(true);
         const certificates = walkChain(leaf, maxDepth, maxBytes, target);
         if (certificates.length === 0) {
-          finish(new SignetError('ERR_TLS_CONNECT', `${target.host}:${target.port} presented no certificate`, { detail: { host: target.host, port: target.port, reason: 'no-certificate' } }));
+          finish(new SignetError('ERR_TLS_CONNECT', `${formatTlsTarget(target)} presented no certificate`, { detail: { host: target.host, port: target.port, reason: 'no-certificate' } }));
           return;
         }
         const cipher = s.getCipher() as { standardName?: string; name?: string } | undefined;

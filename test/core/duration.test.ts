@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { formatDuration, parseDuration, parseTime } from '../../src/core/duration.js';
+import { formatDuration, isRepresentableTime, parseDuration, parseTime } from '../../src/core/duration.js';
 import { isSignetError } from '../../src/core/errors.js';
 
 test('parseDuration accepts units and compounds', () => {
@@ -43,4 +43,54 @@ test('parseTime accepts RFC 3339 and relative durations', () => {
   for (const bad of ['tomorrow', '2026-02-03', '2026-13-03T04:05:06Z', '']) {
     assert.throws(() => parseTime(bad, now), (e) => isSignetError(e, 'ERR_BAD_TIME'), bad);
   }
+});
+
+test('parseTime refuses impossible calendar dates instead of rolling them forward (RFC 3339 §5.7)', () => {
+  const now = new Date('2026-01-01T00:00:00Z');
+  for (const bad of [
+    '2027-02-30T00:00:00Z', // would be March 2nd
+    '2027-02-29T00:00:00Z', // 2027 is not a leap year
+    '2100-02-29T00:00:00Z', // divisible by 100, not by 400
+    '2026-04-31T00:00:00+02:00', // offset form too
+    '2026-06-31T12:00:00-05:00',
+    '2026-00-10T00:00:00Z',
+    '2026-01-00T00:00:00Z',
+    '2026-01-32T00:00:00Z',
+    '2026-01-01T24:00:00Z', // 24:00 is refused
+    '2026-01-01T23:60:00Z',
+    '2026-01-01T23:59:61Z',
+    '2016-12-31T23:59:60Z', // a real leap second, but a Date cannot hold it
+    '2026-01-01T00:00:00+24:00',
+    '2026-01-01T00:00:00+05:60',
+  ]) {
+    assert.throws(() => parseTime(bad, now), (e) => isSignetError(e, 'ERR_BAD_TIME'), bad);
+  }
+  assert.equal(parseTime('2028-02-29T00:00:00Z', now).toISOString(), '2028-02-29T00:00:00.000Z');
+  assert.equal(parseTime('2000-02-29T23:59:59+01:00', now).toISOString(), '2000-02-29T22:59:59.000Z');
+  assert.equal(parseTime('2026-12-31T23:30:00-01:00', now).toISOString(), '2027-01-01T00:30:00.000Z');
+  assert.equal(parseTime('2026-02-03t04:05:06.1239z', now).toISOString(), '2026-02-03T04:05:06.123Z');
+});
+
+test('parseTime and parseDuration keep results within the years 0001–9999', () => {
+  const now = new Date('2026-01-01T00:00:00Z');
+  assert.equal(parseTime('0001-01-01T00:00:00Z', now).toISOString(), '0001-01-01T00:00:00.000Z');
+  assert.equal(parseTime('0050-06-01T00:00:00Z', now).toISOString(), '0050-06-01T00:00:00.000Z');
+  assert.equal(parseTime('9999-12-31T23:59:59Z', now).toISOString(), '9999-12-31T23:59:59.000Z');
+  assert.equal(parseTime('+7000y', now).getUTCFullYear(), 9021);
+  for (const bad of ['0000-06-01T00:00:00Z', '0001-01-01T00:00:00+01:00', '9999-12-31T23:59:59-01:00', '+8000y', '+999999999y', '-2030y', `+${'9'.repeat(400)}y`]) {
+    assert.throws(() => parseTime(bad, now), (e) => isSignetError(e, 'ERR_BAD_TIME'), bad);
+  }
+  assert.equal(parseDuration('8000y'), 8000 * 31_536_000_000);
+  for (const bad of ['999999999y', '+20000y', `${'9'.repeat(400)}d`]) {
+    assert.throws(() => parseDuration(bad), (e) => isSignetError(e, 'ERR_BAD_DURATION'), bad);
+  }
+});
+
+test('isRepresentableTime is the 0001–9999 window of an X.509 Time', () => {
+  assert.equal(isRepresentableTime(new Date('2026-01-01T00:00:00Z')), true);
+  assert.equal(isRepresentableTime(new Date('0001-01-01T00:00:00Z')), true);
+  assert.equal(isRepresentableTime(new Date('9999-12-31T23:59:59.999Z')), true);
+  assert.equal(isRepresentableTime(new Date('+010000-01-01T00:00:00Z')), false);
+  assert.equal(isRepresentableTime(new Date('0000-12-31T23:59:59.999Z')), false);
+  assert.equal(isRepresentableTime(new Date(Number.NaN)), false);
 });

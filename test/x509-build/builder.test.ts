@@ -15,6 +15,7 @@ import { assembleCertificate, buildTbsCertificate, issueCertificate, issuerFromC
 import { children, readSingle } from '../../src/x509/der-reader.js';
 import { encodeExtensions, keyIdentifier } from '../../src/x509/extensions.js';
 import { OID } from '../../src/x509/oids.js';
+import { generalizedTime, time } from '../../src/x509/der.js';
 import { SERIAL_LENGTH, formatSerial, parseSerial, randomSerial, randomSerialInteger } from '../../src/x509/serial.js';
 import { opensslOk, tempDir } from '../helpers/openssl.js';
 
@@ -175,4 +176,34 @@ test('errors: unsupported key material, invalid dates, malformed CA certificates
     () => issueCertificate(base({ extensions: { keyUsage: { usages: ['bogus' as 'digitalSignature'] } } }), signer),
     (e: unknown) => isSignetError(e, 'ERR_BAD_OPTION'),
   );
+});
+
+test('validity times outside the years 0001–9999, or invalid Dates, are ERR_BAD_TIME (RFC 5280 §4.1.2.5)', () => {
+  const outside = [
+    { notAfter: new Date('+010025-03-01T00:00:00Z') }, // now + 8000y
+    { notAfter: new Date(8.64e15) }, // the largest Date
+    { notBefore: new Date('0000-06-01T00:00:00Z') },
+    { notBefore: new Date('-000001-01-01T00:00:00Z') },
+    { notAfter: new Date(Number.NaN) },
+  ];
+  for (const extra of outside) {
+    assert.throws(() => issueCertificate(base(extra), signer), (e: unknown) => isSignetError(e, 'ERR_BAD_TIME'), JSON.stringify(extra));
+  }
+  for (const d of [new Date('+010000-01-01T00:00:00Z'), new Date('0000-01-01T00:00:00Z'), new Date(Number.NaN)]) {
+    assert.throws(() => time(d), (e: unknown) => isSignetError(e, 'ERR_BAD_TIME'), String(d.getTime()));
+    assert.throws(() => generalizedTime(d), (e: unknown) => isSignetError(e, 'ERR_BAD_TIME'), String(d.getTime()));
+  }
+  // The edges themselves are fine, and OpenSSL reads them.
+  const der = issueCertificate(base({ notBefore: new Date('0001-01-01T00:00:00Z'), notAfter: new Date('9999-12-31T23:59:59Z') }), signer);
+  assert.ok(Buffer.from(der).includes(Buffer.from('\x18\x0f00010101000000Z', 'latin1')));
+  assert.ok(Buffer.from(der).includes(Buffer.from('\x18\x0f99991231235959Z', 'latin1')));
+  const dir = tempDir();
+  try {
+    writeFileSync(`${dir.dir}/edges.crt`, encodePem('CERTIFICATE', der));
+    const out = opensslOk(['x509', '-in', `${dir.dir}/edges.crt`, '-noout', '-dates', '-dateopt', 'iso_8601']);
+    assert.match(out, /notBefore= *1-01-01 00:00:00Z/); // OpenSSL pads the year with spaces
+    assert.match(out, /notAfter=9999-12-31 23:59:59Z/);
+  } finally {
+    dir.cleanup();
+  }
 });

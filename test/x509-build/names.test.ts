@@ -99,3 +99,73 @@ test('IP encodings: v4, v6, embedded v4, ranges as address‖mask', () => {
   assert.equal(toHex(encodeGeneralName({ type: 'ip', value: '10.0.0.0/8' }, true)), '87080a000000ff000000');
   throwsCode(() => encodeGeneralName({ type: 'ip', value: '10.0.0.0/8' }), 'ERR_BAD_NAME');
 });
+
+function badName(text: string, why: RegExp, hint?: RegExp): void {
+  assert.throws(
+    () => parseGeneralName(text),
+    (e: unknown) => isSignetError(e, 'ERR_BAD_NAME') && why.test(e.message) && (hint === undefined || hint.test(e.hint ?? '')),
+    text,
+  );
+}
+
+test('host:port is not a SAN of any type (and never silently a URI)', () => {
+  badName('www.example.com:443', /ports are not allowed in a DNS SAN/, /uri:https:\/\/www\.example\.com:443/);
+  badName('localhost:8080', /ports are not allowed in a DNS SAN/);
+  badName('dns:www.example.com:443', /ports are not allowed in a DNS SAN/);
+  badName('*.example.com:443', /ports are not allowed in a DNS SAN/);
+  badName('10.0.0.1:443', /ports are not allowed/, /ip:10\.0\.0\.1/);
+  badName('[::1]:443', /ports are not allowed/);
+  badName('ip:10.0.0.1:443', /ports are not allowed/);
+  badName('com.example.app:/callback', /neither a DNS name nor a URI/, /uri:com\.example\.app:\/callback/);
+  // Real URIs are still URIs, with or without a port.
+  assert.deepEqual(parseGeneralName('https://www.example.com:443/x'), { type: 'uri', value: 'https://www.example.com:443/x' });
+  assert.deepEqual(parseGeneralName('urn:uuid:6e8bc430-9c3a-11d9-9669-0800200c9a66'), { type: 'uri', value: 'urn:uuid:6e8bc430-9c3a-11d9-9669-0800200c9a66' });
+  assert.deepEqual(parseGeneralName('uri:tel:911'), { type: 'uri', value: 'tel:911' });
+});
+
+test('IPv6: zone ids are refused, brackets are accepted', () => {
+  badName('fe80::1%eth0', /IPv6 zone ids are not allowed/, /ip:fe80::1/);
+  badName('ip:fe80::1%eth0', /IPv6 zone ids are not allowed/);
+  badName('ip:fe80::1%25eth0', /IPv6 zone ids are not allowed/);
+  assert.deepEqual(parseGeneralName('[::1]'), { type: 'ip', value: '::1' });
+  assert.deepEqual(parseGeneralName('ip:[2001:db8::1]'), { type: 'ip', value: '2001:db8::1' });
+  badName('[10.0.0.1]', /invalid DNS name/);
+});
+
+test('all-numeric names that are not IPv4 addresses are not DNS names (RFC 3696 §2)', () => {
+  for (const text of ['999.1.1.1', '1.2.3', '01.02.03.04', '1.2.3.4.5', 'dns:10.0.0.1', '256.0.0.1']) {
+    badName(text, /looks like an IP address but is not a valid one/);
+  }
+  badName('example.123', /last label is all digits/);
+  assert.deepEqual(parseGeneralName('1.example.com'), { type: 'dns', value: '1.example.com' });
+  assert.deepEqual(parseGeneralName('123.example'), { type: 'dns', value: '123.example' });
+  assert.deepEqual(parseGeneralName('a1.b2.c3'), { type: 'dns', value: 'a1.b2.c3' });
+});
+
+test('IDNA: U-labels get the A-label as a hint; broken A-labels are refused', () => {
+  badName('bücher.example', /IDNA A-labels/, /xn--bcher-kva\.example/);
+  badName('*.bücher.example', /IDNA A-labels/, /\*\.xn--bcher-kva\.example/);
+  for (const text of ['xn--zz.example', 'www.xn--abc.example', 'xn--abc-1.example', 'a.xn--ls8h-']) badName(text, /not a valid (punycode A-)?label/);
+  for (const text of ['xn--zz.example', 'www.xn--abc.example']) badName(text, /not a valid punycode A-label/);
+  assert.deepEqual(parseGeneralName('xn--bcher-kva.example'), { type: 'dns', value: 'xn--bcher-kva.example' });
+  assert.deepEqual(parseGeneralName('XN--BCHER-KVA.example'), { type: 'dns', value: 'xn--bcher-kva.example' });
+  assert.deepEqual(parseGeneralName('*.xn--55qx5d.example'), { type: 'dns', value: '*.xn--55qx5d.example' });
+});
+
+test('a trailing dot is refused with a hint; wildcards stay permissive (the linter judges *.com)', () => {
+  badName('www.example.com.', /trailing dot/, /drop the trailing dot: www\.example\.com$/);
+  badName('dns:example.com.', /trailing dot/);
+  assert.deepEqual(parseGeneralName('*.com'), { type: 'dns', value: '*.com' });
+  assert.deepEqual(parseGeneralName('*.example.com'), { type: 'dns', value: '*.example.com' });
+  badName('foo.*.example.com', /not a valid label/);
+  // Name-constraint forms keep working.
+  assert.deepEqual(parseGeneralName('dns:.xn--bcher-kva.example', { constraint: true }), { type: 'dns', value: '.xn--bcher-kva.example' });
+  throwsCode(() => parseGeneralName('dns:.1.2', { constraint: true }), 'ERR_BAD_NAME');
+});
+
+test('control characters in a DN are written as RFC 4514 hex pairs and read back', () => {
+  const dn = [[{ type: 'CN', value: 'evil\x1b[31mRED\x1b[0m\nFAKE: line\u009b\x7f' }]];
+  const text = formatDistinguishedName(dn);
+  assert.equal(text, 'CN=evil\\1B[31mRED\\1B[0m\\0AFAKE: line\\C2\\9B\\7F');
+  assert.deepEqual(parseDistinguishedName(text), dn);
+});

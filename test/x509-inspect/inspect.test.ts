@@ -398,6 +398,15 @@ test('renewal decision by share of lifetime and by remaining time', () => {
   }
 });
 
+test('a percentage threshold outside (0, 100] is a bad percentage, not a bad duration', () => {
+  for (const bad of ['-5%', '0%', '150%', '+0%', '-0.5%']) {
+    assert.throws(() => parseRenewalThreshold(bad), (e) => isSignetError(e, 'ERR_BAD_OPTION') && /percentage must be between 0 and 100/.test(e.message), bad);
+  }
+  assert.throws(() => parseRenewalThreshold('abc%'), (e) => isSignetError(e, 'ERR_BAD_OPTION'));
+  assert.deepEqual(parseRenewalThreshold('+50%'), { percent: 50 });
+  assert.deepEqual(parseRenewalThreshold('0.5%'), { percent: 0.5 });
+});
+
 test('humanDuration keeps the two largest units', () => {
   assert.equal(humanDuration(0), '0s');
   assert.equal(humanDuration(45_000), '45s');

@@ -6,7 +6,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Server, type Socket } from 'node:net';
-import { fetchTlsChain, parseTlsTarget } from '../../src/x509/tls-fetch.js';
+import { fetchTlsChain, formatTlsTarget, parseTlsTarget } from '../../src/x509/tls-fetch.js';
 import { isSignetError } from '../../src/core/errors.js';
 import { tempDir } from '../helpers/openssl.js';
 import { buildPki, freePort, opensslDer, startTlsServer } from './pki.js';
@@ -39,6 +39,24 @@ test('parseTlsTarget accepts host:port, [v6]:port and https URLs only', () => {
     ['C:\\certs\\leaf.crt', undefined],
   ];
   for (const [text, want] of cases) assert.deepEqual(parseTlsTarget(text), want, text);
+});
+
+test('strict parseTlsTarget reports an endpoint with a bad port or IPv6 literal as ERR_BAD_OPTION', () => {
+  for (const text of ['localhost:99999', 'example.com:0', 'example.com:70000', '127.0.0.1:000443000', '[::1]:65536', 'https://example.com:0/', '[zz]:443']) {
+    assert.equal(parseTlsTarget(text), undefined, text);
+    assert.throws(() => parseTlsTarget(text, { strict: true }), (e) => isSignetError(e, 'ERR_BAD_OPTION'), text);
+  }
+  assert.throws(() => parseTlsTarget('localhost:99999', { strict: true }), /invalid port/);
+  // What is not endpoint-shaped is still left to the caller (a missing file).
+  for (const text of ['leaf.crt', './certs/a:1', 'C:\\certs\\leaf.crt', 'http://example.com']) assert.equal(parseTlsTarget(text, { strict: true }), undefined, text);
+  assert.deepEqual(parseTlsTarget('[::1]:8443', { strict: true }), { host: '::1', port: 8443 });
+});
+
+test('formatTlsTarget brackets IPv6 literals (RFC 3986 §3.2.2)', () => {
+  assert.equal(formatTlsTarget({ host: '::1', port: 18443 }), '[::1]:18443');
+  assert.equal(formatTlsTarget({ host: '2001:db8::1', port: 443 }), '[2001:db8::1]:443');
+  assert.equal(formatTlsTarget({ host: '127.0.0.1', port: 443 }), '127.0.0.1:443');
+  assert.equal(formatTlsTarget({ host: 'example.com', port: 8443 }), 'example.com:8443');
 });
 
 test('returns the presented chain, leaf first, with protocol, cipher and alpn', async () => {
