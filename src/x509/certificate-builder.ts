@@ -27,6 +27,7 @@ import { Tag, integer, unsignedInteger } from './der.js';
 import { encodeExtensions, keyIdentifier, type ExtensionsSpec } from './extensions.js';
 import { encodeName, type DistinguishedName } from './name.js';
 import { randomSerialInteger } from './serial.js';
+import { decodeAsn1Time } from './asn1-time.js';
 
 /** What to certify. Everything the builder writes comes from here; nothing is implied. */
 export interface CertificateSpec {
@@ -321,13 +322,10 @@ export interface CertificateFields {
  */
 function readTime(der: Uint8Array, t: Tlv): Date {
   const text = Buffer.from(der.subarray(t.contentStart, t.end)).toString('latin1');
-  const m = t.tag === Tag.UTC_TIME ? /^(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/.exec(text) : t.tag === Tag.GENERALIZED_TIME ? /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/.exec(text) : null;
-  if (!m) throw malformed(`bad validity time "${text}"`);
-  let year = Number(m[1]);
-  if (t.tag === Tag.UTC_TIME) year += year >= 50 ? 1900 : 2000;
-  const [mo, d, h, mi, sec] = [m[2], m[3], m[4], m[5], m[6]].map(Number) as [number, number, number, number, number];
-  const date = new Date(Date.UTC(year, mo - 1, d, h, mi, sec));
-  if (Number.isNaN(date.getTime()) || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60) throw malformed(`bad validity time "${text}"`);
+  // Strict forms only (seconds, 'Z'): a CA certificate that breaks them is not one to issue under.
+  const strict = t.tag === Tag.UTC_TIME ? /^\d{12}Z$/.test(text) : t.tag === Tag.GENERALIZED_TIME && /^\d{14}Z$/.test(text);
+  const date = strict ? decodeAsn1Time(t.tag, text) : undefined;
+  if (!(date instanceof Date)) throw malformed(`bad validity time "${text}"`);
   return date;
 }
 

@@ -37,6 +37,7 @@ import {
 import { NULL, bitString, oid, sequence, unsignedInteger } from './der.js';
 import { OID } from './oids.js';
 import { readTlv } from './der-reader.js';
+import { decodeAsn1Time, utcInstant } from './asn1-time.js';
 
 /** One extension as encoded: `value` is the content of extnValue (the DER of the extension). */
 export interface Extension {
@@ -169,44 +170,22 @@ function parseTime(t: LazyTlv, source: Buffer): { date: Date; tag: 'UTCTime' | '
     const f = [0, 2, 4, 6, 8, 10].map((i) => digits2(c, i));
     if (f.every((x) => x >= 0)) {
       const yy = f[0] as number;
-      return { date: dateOf(yy >= 50 ? 1900 + yy : 2000 + yy, f[1] as number, f[2] as number, f[3] as number, f[4] as number, f[5] as number, 'Z', text), tag: 'UTCTime', text };
+      return { date: dateOf(yy >= 50 ? 1900 + yy : 2000 + yy, f[1] as number, f[2] as number, f[3] as number, f[4] as number, f[5] as number, text), tag: 'UTCTime', text };
     }
   }
   if (t.tag === 0x18 && c.length === 15 && c[14] === 0x5a) {
     const f = [0, 2, 4, 6, 8, 10, 12].map((i) => digits2(c, i));
     if (f.every((x) => x >= 0)) {
-      return { date: dateOf((f[0] as number) * 100 + (f[1] as number), f[2] as number, f[3] as number, f[4] as number, f[5] as number, f[6] as number, 'Z', text), tag: 'GeneralizedTime', text };
+      return { date: dateOf((f[0] as number) * 100 + (f[1] as number), f[2] as number, f[3] as number, f[4] as number, f[5] as number, f[6] as number, text), tag: 'GeneralizedTime', text };
     }
   }
-  if (t.tag === 0x17) {
-    const m = /^(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})?(Z|[+-]\d{4})$/.exec(text);
-    if (!m) fail(`malformed UTCTime "${text}"`);
-    const yy = Number(m[1]);
-    const year = yy >= 50 ? 1900 + yy : 2000 + yy; // RFC 5280 §4.1.2.5.1
-    return { date: dateFrom(year, m, text), tag: 'UTCTime', text };
-  }
-  if (t.tag === 0x18) {
-    const m = /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})?(?:\.\d+)?(Z|[+-]\d{4})$/.exec(text);
-    if (!m) fail(`malformed GeneralizedTime "${text}"`);
-    return { date: dateFrom(Number(m[1]), [m[0], '', m[2], m[3], m[4], m[5], m[6], m[7]], text), tag: 'GeneralizedTime', text };
-  }
-  return fail('validity time is neither UTCTime nor GeneralizedTime');
+  const decoded = decodeAsn1Time(t.tag, text);
+  if (typeof decoded === 'string') fail(decoded);
+  return { date: decoded, tag: t.tag === 0x17 ? 'UTCTime' : 'GeneralizedTime', text };
 }
 
-function dateFrom(year: number, m: ArrayLike<string | undefined>, text: string): Date {
-  const [mo, d, h, mi, s] = [m[2], m[3], m[4], m[5], m[6]].map((x) => Number(x ?? '0')) as [number, number, number, number, number];
-  return dateOf(year, mo, d, h, mi, s, m[7] ?? 'Z', text);
-}
-
-function dateOf(year: number, mo: number, d: number, h: number, mi: number, s: number, zone: string, text: string): Date {
-  let ms = Date.UTC(year, mo - 1, d, h, mi, s);
-  if (zone !== 'Z') {
-    const sign = zone.startsWith('-') ? -1 : 1;
-    ms -= sign * (Number(zone.slice(1, 3)) * 60 + Number(zone.slice(3, 5))) * 60_000;
-  }
-  const date = new Date(ms);
-  if (Number.isNaN(date.getTime()) || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60) fail(`invalid time "${text}"`);
-  return date;
+function dateOf(year: number, mo: number, d: number, h: number, mi: number, s: number, text: string): Date {
+  return utcInstant(year, mo, d, h, mi, s) ?? fail(`invalid time "${text}"`);
 }
 
 /**

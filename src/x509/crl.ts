@@ -36,6 +36,7 @@ import type { Certificate, Extension } from './certificate.js';
 import { children, readSingle, type Tlv } from './der-reader.js';
 import { decodeGeneralName, decodeGeneralNames, decodeName, decodeOid, type Name, type ParsedGeneralName } from './decode-names.js';
 import { OID } from './oids.js';
+import { decodeAsn1Time } from './asn1-time.js';
 
 /** CRLReason names by code (RFC 5280 §5.3.1); 7 is unused. */
 export const CRL_REASONS: Readonly<Record<number, string>> = {
@@ -155,30 +156,8 @@ function isTime(t: Tlv | undefined): t is Tlv {
 
 /** Decodes UTCTime / GeneralizedTime (RFC 5280 §5.1.2.4, §4.1.2.5). */
 function parseTime(t: Tlv): Date {
-  const text = Buffer.from(t.content).toString('latin1');
-  let m: RegExpExecArray | null;
-  let year: number;
-  if (t.tag === 0x17) {
-    m = /^(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})?(Z|[+-]\d{4})$/.exec(text);
-    if (!m) fail(`malformed UTCTime "${text}"`);
-    const yy = Number(m[1]);
-    year = yy >= 50 ? 1900 + yy : 2000 + yy; // RFC 5280 §4.1.2.5.1
-  } else if (t.tag === 0x18) {
-    m = /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})?(?:\.\d+)?(Z|[+-]\d{4})$/.exec(text);
-    if (!m) fail(`malformed GeneralizedTime "${text}"`);
-    year = Number(m[1]);
-  } else {
-    return fail('time is neither UTCTime nor GeneralizedTime');
-  }
-  const [mo, d, h, mi, s] = [m[2], m[3], m[4], m[5], m[6]].map((x) => Number(x ?? '0')) as [number, number, number, number, number];
-  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60) fail(`invalid time "${text}"`);
-  let ms = Date.UTC(year, mo - 1, d, h, mi, s);
-  const zone = m[7] ?? 'Z';
-  if (zone !== 'Z') {
-    const sign = zone.startsWith('-') ? -1 : 1;
-    ms -= sign * (Number(zone.slice(1, 3)) * 60 + Number(zone.slice(3, 5))) * 60_000;
-  }
-  return new Date(ms);
+  const decoded = decodeAsn1Time(t.tag, Buffer.from(t.content).toString('latin1'));
+  return typeof decoded === 'string' ? fail(decoded) : decoded;
 }
 
 /** INTEGER content octets → bigint (two's complement). */
