@@ -36,7 +36,7 @@ export function jwsAlgorithm(key: KeyObject): string {
     if (c === 'secp521r1') return 'ES512';
   }
   throw new SignetError('ERR_KEY_UNSUPPORTED', `no jwk form for ${describeType(key)} keys`, {
-    hint: 'jwk output supports ec p-256/p-384/p-521, ed25519 and rsa (not rsa-pss) keys',
+    hint: 'JWK output supports EC P-256/P-384/P-521, Ed25519 and RSA (not RSA-PSS) keys',
   });
 }
 

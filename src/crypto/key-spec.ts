@@ -47,13 +47,13 @@ const CURVES: Readonly<Record<string, KeySpec>> = {
 
 /** Curves and key types people ask for that Signet knows about and refuses on purpose. */
 const REFUSED: Readonly<Record<string, string>> = {
-  secp256k1: 'secp256k1 is not a pkix curve (rfc 5480) and x.509 clients rarely support it',
+  secp256k1: 'secp256k1 is not a PKIX curve (RFC 5480) and X.509 clients rarely support it',
   'p-224': 'p-224 gives less than 128-bit security',
   p224: 'p-224 gives less than 128-bit security',
   secp224r1: 'p-224 gives less than 128-bit security',
   p192: 'p-192 gives less than 128-bit security',
   'p-192': 'p-192 gives less than 128-bit security',
-  ed448: 'ed448 is not supported by enough x.509 clients',
+  ed448: 'Ed448 is not supported by enough X.509 clients',
   x25519: 'x25519 is a key-agreement key and cannot sign',
   x448: 'x448 is a key-agreement key and cannot sign',
   dsa: 'dsa is withdrawn (fips 186-5)',

@@ -92,7 +92,7 @@ const ALGORITHM_LABELS: Readonly<Record<string, string>> = {
   [OID.dsa]: 'dsa',
 };
 
-const SUPPORTED_HINT = 'signet supports ec p-256/p-384/p-521, ed25519 and rsa/rsa-pss keys';
+const SUPPORTED_HINT = 'Signet supports EC P-256/P-384/P-521, Ed25519 and RSA/RSA-PSS keys';
 
 // ---------------------------------------------------------------------------------------------
 // errors
@@ -187,7 +187,7 @@ function checkAlgorithm(alg: AlgorithmIdentifier): void {
 
 function checkCurve(params: ECParameters): void {
   if (params.namedCurve === undefined) {
-    throw unsupported('ec keys with explicit curve parameters are not supported (rfc 5480 §2.1.1 requires a named curve)');
+    throw unsupported('ec keys with explicit curve parameters are not supported (RFC 5480 §2.1.1 requires a named curve)');
   }
   if (!SUPPORTED_CURVE_OIDS.has(params.namedCurve)) throw unsupported(`unsupported curve ${oidName(params.namedCurve)}`);
 }
@@ -284,7 +284,7 @@ type Want = 'private' | 'public' | 'any';
 function locatePem(text: string, want: Want): Located {
   // RFC 1421 encrypted PEM ("Proc-Type: 4,ENCRYPTED") derives its key with one MD5 pass.
   if (/Proc-Type:\s*4,ENCRYPTED/.test(text)) {
-    throw new SignetError('ERR_KEY_UNSUPPORTED', 'legacy encrypted pem keys (proc-type 4,encrypted) are not supported', {
+    throw new SignetError('ERR_KEY_UNSUPPORTED', 'legacy encrypted PEM keys (Proc-Type: 4,ENCRYPTED) are not supported', {
       hint: 'convert to encrypted pkcs#8: openssl pkcs8 -topk8 -v2 aes-256-cbc -in OLD -passin file:PW -passout file:PW -out NEW',
     });
   }
@@ -305,7 +305,7 @@ function locatePem(text: string, want: Want): Located {
       const r = PEM_REFUSED[b.label];
       if (r) throw new SignetError('ERR_KEY_UNSUPPORTED', r.message, { hint: r.hint ?? SUPPORTED_HINT });
     }
-    throw new SignetError('ERR_PEM_UNEXPECTED_TYPE', `expected a key but found ${blocks.map((b) => b.label.toLowerCase()).join(', ')}`, {
+    throw new SignetError('ERR_PEM_UNEXPECTED_TYPE', `expected a key but found ${blocks.map((b) => b.label).join(', ')}`, {
       hint: 'pass a key file (certificates and csrs are handled by the certificate and csr commands)',
     });
   }
