@@ -2,41 +2,104 @@
  * File and terminal I/O for commands: bounded reads, atomic writes that never leave partial
  * output, 0600 for secrets, and passwords from a file or a no-echo prompt (never argv).
  */
-import { closeSync, fsyncSync, lstatSync, openSync, readFileSync, renameSync, unlinkSync, writeSync, fstatSync } from 'node:fs';
+import {
+  closeSync,
+  fstatSync,
+  fsyncSync,
+  linkSync,
+  lstatSync,
+  openSync,
+  readSync,
+  realpathSync,
+  renameSync,
+  statSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { SignetError } from '../core/errors.js';
 
 /** Largest input file a command reads (certificates, keys, CSRs, CRLs, bundles, templates). */
 export const MAX_INPUT_BYTES = 16 * 1024 * 1024;
 
-/** Reads a file (or stdin for `-`) with a size limit and specific errors. */
+/** Largest password file (only its first line is used). */
+const MAX_PASSWORD_FILE_BYTES = 64 * 1024;
+
+/** Read size for streams (stdin, FIFOs, devices) and files alike. */
+const CHUNK_BYTES = 64 * 1024;
+
+/**
+ * Reads a file (or stdin for `-`) with a size limit and specific errors. Stdin, FIFOs and
+ * devices are read in chunks and abandoned at `maxBytes + 1` bytes (ERR_INPUT_TOO_LARGE), so
+ * `/dev/zero` or an endless pipe fails fast instead of filling memory.
+ */
 export function readInput(path: string, what = 'input', maxBytes = MAX_INPUT_BYTES): Uint8Array {
-  let data: Buffer;
+  const data = readBoundedInput(path, what, maxBytes);
+  if (data.length === 0) throw new SignetError('ERR_INPUT_EMPTY', `${what} ${displayName(path)} is empty`);
+  return data;
+}
+
+/** `-` is stdin in messages. */
+function displayName(path: string): string {
+  return path === '-' ? 'from stdin' : path;
+}
+
+/** Like {@link readInput}, but an empty input is returned rather than refused. */
+function readBoundedInput(path: string, what: string, maxBytes: number): Uint8Array {
   try {
-    if (path === '-') {
-      data = readFileSync(0);
-    } else {
-      const fd = openSync(path, 'r');
-      try {
-        const st = fstatSync(fd);
-        if (st.isDirectory()) throw new SignetError('ERR_FILE_IO', `${what} ${path} is a directory`);
-        if (st.size > maxBytes) throw tooLarge(what, path, maxBytes);
-        data = readFileSync(fd);
-      } finally {
-        closeSync(fd);
-      }
+    if (path === '-') return readAllBounded(0, path, what, maxBytes);
+    const fd = openSync(path, 'r');
+    try {
+      const st = fstatSync(fd);
+      if (st.isDirectory()) throw new SignetError('ERR_FILE_IO', `${what} ${path} is a directory`);
+      // A regular file announces its size; anything else (FIFO, device, socket) is read until the limit.
+      if (st.isFile() && st.size > maxBytes) throw tooLarge(what, path, maxBytes);
+      return readAllBounded(fd, path, what, maxBytes);
+    } finally {
+      closeSync(fd);
     }
   } catch (e) {
     throw fsError(e, path, what);
   }
-  if (data.length > maxBytes) throw tooLarge(what, path, maxBytes);
-  if (data.length === 0) throw new SignetError('ERR_INPUT_EMPTY', `${what} ${path === '-' ? 'from stdin' : path} is empty`);
+}
+
+/** Blocks the thread briefly (used only when a non-blocking stdin has no data yet). */
+function waitBriefly(): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
+}
+
+/** Reads `fd` to its end, never holding more than `maxBytes + 1` bytes. */
+function readAllBounded(fd: number, path: string, what: string, maxBytes: number): Uint8Array {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  for (;;) {
+    const want = Math.min(CHUNK_BYTES, maxBytes + 1 - total);
+    const buf = Buffer.alloc(want);
+    let n: number;
+    try {
+      n = readSync(fd, buf, 0, want, null);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'EAGAIN') {
+        // stdin inherited in non-blocking mode: wait for the writer instead of failing.
+        waitBriefly();
+        continue;
+      }
+      if (code === 'EOF') break;
+      throw e;
+    }
+    if (n === 0) break;
+    chunks.push(n === want ? buf : buf.subarray(0, n));
+    total += n;
+    if (total > maxBytes) throw tooLarge(what, path, maxBytes);
+  }
+  const data = Buffer.concat(chunks, total);
   return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
 }
 
 function tooLarge(what: string, path: string, max: number): SignetError {
-  return new SignetError('ERR_INPUT_TOO_LARGE', `${what} ${path} is larger than ${max} bytes`);
+  return new SignetError('ERR_INPUT_TOO_LARGE', `${what} ${displayName(path)} is larger than ${max} bytes`);
 }
 
 /** Maps Node's fs errors to catalogue codes; passes SignetErrors through. */
@@ -50,6 +113,34 @@ export function fsError(e: unknown, path: string, what = 'file'): SignetError {
   return new SignetError('ERR_FILE_IO', `cannot access ${path}: ${code ?? 'i/o error'}`, { cause: e });
 }
 
+/**
+ * Runs `fn` (which parses one input) and prefixes the message of a SignetError it throws with
+ * `source` — e.g. `roots file web.key: no CERTIFICATE block found` — keeping code and hint, so
+ * that a command reading several inputs says which one is wrong.
+ */
+export function withSource<T>(source: string, fn: () => T): T {
+  try {
+    const result = fn();
+    if (result instanceof Promise) {
+      return result.then(undefined, (e: unknown) => {
+        throw prefixError(source, e);
+      }) as T;
+    }
+    return result;
+  } catch (e) {
+    throw prefixError(source, e);
+  }
+}
+
+function prefixError(source: string, e: unknown): unknown {
+  if (!(e instanceof SignetError)) return e;
+  return new SignetError(e.code, `${source}: ${e.message}`, {
+    ...(e.hint !== undefined ? { hint: e.hint } : {}),
+    ...(e.detail !== undefined ? { detail: { ...e.detail } } : {}),
+    cause: e,
+  });
+}
+
 export interface WriteOptions {
   /** Overwrite an existing file. Without it an existing file is ERR_FILE_EXISTS. */
   force?: boolean;
@@ -57,23 +148,133 @@ export interface WriteOptions {
   mode?: number;
 }
 
+/** One file (or stdout) a command is going to write. */
+export interface PlannedOutput {
+  /** Where: a path, or `-` for stdout. */
+  readonly path: string;
+  /** How the user named it, for messages: `OUT`, `--key-out`, `--public-out`, … */
+  readonly role: string;
+  /** File mode; 0o600 for anything secret. Default 0o644. */
+  readonly mode?: number;
+}
+
+/** An output with its content, ready for {@link commitOutputs}. */
+export interface OutputData extends PlannedOutput {
+  readonly data: string | Uint8Array;
+}
+
+/** A file a command reads, for the same-file checks of {@link checkOutputs}. Undefined paths are ignored. */
+export interface NamedInput {
+  readonly path: string | undefined;
+  /** How the user named it: `--key`, `--ca-key`, `--password-file`, … */
+  readonly role: string;
+}
+
 /**
- * Writes `data` atomically: a temp file in the same directory, fsync, then rename. Nothing is
- * left behind when it fails, and an existing file is only replaced with `force`.
+ * What identifies a file on disk: device and inode when it exists (so `./a`, `a`, a symlink and a
+ * hard link to it all compare equal), otherwise the absolute path with the real path of its
+ * parent directory.
  */
-export function writeOutputFile(path: string, data: string | Uint8Array, options: WriteOptions = {}): void {
-  const mode = options.mode ?? 0o644;
-  if (!options.force) {
+function fileIdentity(path: string): string {
+  const abs = resolve(path);
+  try {
+    const st = statSync(abs);
+    return `inode:${st.dev}:${st.ino}`;
+  } catch {
+    // does not exist (or a dangling link): compare by where it would be created
+  }
+  try {
+    return `path:${join(realpathSync(dirname(abs)), basename(abs))}`;
+  } catch {
+    return `path:${abs}`;
+  }
+}
+
+function describe(role: string, path: string): string {
+  return role.startsWith('-') ? `${role} ${path}` : `${role} (${path})`;
+}
+
+/**
+ * Refuses impossible input/output combinations, regardless of `--force`: two outputs that are
+ * the same file, an output that is also an input, more than one output on stdout, more than
+ * one input from stdin.
+ */
+export function checkDistinctFiles(outputs: readonly PlannedOutput[], inputs: readonly NamedInput[] = []): void {
+  const stdoutOutputs = outputs.filter((o) => o.path === '-');
+  if (stdoutOutputs.length > 1) {
+    throw new SignetError('ERR_USAGE', `only one output can go to stdout, but ${stdoutOutputs.map((o) => o.role).join(' and ')} are both -`);
+  }
+  const stdinInputs = inputs.filter((i) => i.path === '-');
+  if (stdinInputs.length > 1) {
+    throw new SignetError('ERR_USAGE', `only one input can come from stdin, but ${stdinInputs.map((i) => i.role).join(' and ')} are both -`, {
+      hint: 'write all but one of them to files',
+    });
+  }
+  const seen = new Map<string, PlannedOutput>();
+  for (const o of outputs) {
+    if (o.path === '-') continue;
+    const id = fileIdentity(o.path);
+    const other = seen.get(id);
+    if (other) {
+      throw new SignetError('ERR_USAGE', `${describe(other.role, other.path)} and ${describe(o.role, o.path)} are the same file`, {
+        hint: 'write each output to its own file',
+      });
+    }
+    seen.set(id, o);
+  }
+  for (const i of inputs) {
+    if (i.path === undefined || i.path === '-') continue;
+    const o = seen.get(fileIdentity(i.path));
+    if (o) {
+      throw new SignetError('ERR_USAGE', `${describe(o.role, o.path)} is the input ${describe(i.role, i.path)}; an output must not replace an input`, {
+        hint: 'write the output to another file',
+      });
+    }
+  }
+}
+
+/**
+ * Checks, before any work is done, that the outputs can be written: distinct files (see
+ * {@link checkDistinctFiles}), no directory, and without `force` nothing that already exists.
+ */
+export function checkOutputs(outputs: readonly PlannedOutput[], inputs: readonly NamedInput[] = [], options: { force?: boolean } = {}): void {
+  checkDistinctFiles(outputs, inputs);
+  for (const o of outputs) {
+    if (o.path === '-') continue;
     let exists = false;
     try {
-      lstatSync(path);
+      lstatSync(o.path);
       exists = true;
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw fsError(e, path);
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw fsError(e, o.path);
     }
-    if (exists) throw new SignetError('ERR_FILE_EXISTS', `${path} already exists`, { hint: 'use --force to overwrite' });
+    if (!exists) continue;
+    let isDirectory = false;
+    try {
+      isDirectory = statSync(o.path).isDirectory();
+    } catch {
+      // a dangling symlink: replaced like a file
+    }
+    if (isDirectory) throw new SignetError('ERR_FILE_IO', `${describe(o.role, o.path)} is a directory`, { hint: 'give a file name' });
+    if (!options.force) throw new SignetError('ERR_FILE_EXISTS', `${o.path} already exists`, { hint: 'use --force to overwrite' });
   }
-  const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
+}
+
+function tryUnlink(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch {
+    // already gone
+  }
+}
+
+function tempName(path: string, suffix: string): string {
+  return join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.${suffix}`);
+}
+
+/** Writes `data` to a new temp file next to `path` (fsynced); returns its name. */
+function writeTemp(path: string, data: string | Uint8Array, mode: number): string {
+  const tmp = tempName(path, 'tmp');
   let fd: number | undefined;
   try {
     fd = openSync(tmp, 'wx', mode);
@@ -83,16 +284,94 @@ export function writeOutputFile(path: string, data: string | Uint8Array, options
     fsyncSync(fd);
     closeSync(fd);
     fd = undefined;
-    renameSync(tmp, path);
+    return tmp;
   } catch (e) {
     if (fd !== undefined) closeSync(fd);
-    try {
-      unlinkSync(tmp);
-    } catch {
-      // already gone
+    tryUnlink(tmp);
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
+      throw new SignetError('ERR_FILE_NOT_FOUND', `cannot write ${path}: directory ${dirname(path)} does not exist`, { cause: e });
     }
     throw fsError(e, path);
   }
+}
+
+/**
+ * Writes several outputs as one step — the single place commands commit what they produced
+ * (`key create`, `certificate create`, `csr create`, and every single-file write):
+ *
+ * 1. the same checks as {@link checkOutputs} (again, right before writing);
+ * 2. every file is written to a temp file in its directory and fsynced — on failure the temps
+ *    are removed and no existing file has been touched;
+ * 3. the temps are renamed over their targets, secrets (mode 0600) last. An existing target is
+ *    first hard-linked to a backup so that, should a later rename fail, every replaced file is
+ *    restored and every file this call created is removed. Files that existed before are never
+ *    deleted;
+ * 4. an output `-` is written to stdout once all files are in place.
+ */
+export function commitOutputs(outputs: readonly OutputData[], options: { force?: boolean } = {}): void {
+  checkOutputs(outputs, [], options);
+  const files = outputs.filter((o) => o.path !== '-');
+  // Secrets last: if the rollback itself failed, an old key would still be intact.
+  const ordered = [...files.filter((o) => (o.mode ?? 0o644) !== 0o600), ...files.filter((o) => (o.mode ?? 0o644) === 0o600)];
+
+  const temps: { out: OutputData; tmp: string }[] = [];
+  try {
+    for (const out of ordered) temps.push({ out, tmp: writeTemp(out.path, out.data, out.mode ?? 0o644) });
+  } catch (e) {
+    for (const t of temps) tryUnlink(t.tmp);
+    throw e;
+  }
+
+  const done: { path: string; backup: string | undefined }[] = [];
+  const backups: string[] = [];
+  try {
+    for (const { out, tmp } of temps) {
+      let backup: string | undefined;
+      if (existsAsFile(out.path)) {
+        backup = tempName(out.path, 'bak');
+        try {
+          linkSync(out.path, backup);
+          backups.push(backup);
+        } catch {
+          backup = undefined; // no hard links here: the file is replaced without a way back
+        }
+      }
+      renameSync(tmp, out.path);
+      done.push({ path: out.path, backup });
+    }
+  } catch (e) {
+    for (const d of done.reverse()) {
+      try {
+        if (d.backup !== undefined) renameSync(d.backup, d.path);
+        else unlinkSync(d.path);
+      } catch {
+        // best effort: the original error is what the user needs to see
+      }
+    }
+    for (const t of temps) tryUnlink(t.tmp);
+    for (const b of backups) tryUnlink(b);
+    const failed = temps[done.length]?.out.path ?? '';
+    throw fsError(e, failed);
+  }
+  for (const b of backups) tryUnlink(b);
+
+  for (const o of outputs) if (o.path === '-') process.stdout.write(o.data);
+}
+
+function existsAsFile(path: string): boolean {
+  try {
+    return lstatSync(path).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Writes `data` atomically: a temp file in the same directory, fsync, then rename. Nothing is
+ * left behind when it fails, and an existing file is only replaced with `force`.
+ */
+export function writeOutputFile(path: string, data: string | Uint8Array, options: WriteOptions = {}): void {
+  commitOutputs([{ path, role: 'output', data, ...(options.mode !== undefined ? { mode: options.mode } : {}) }], options);
 }
 
 /** Prints data to stdout or writes it to a file, according to `out` (`-` or undefined = stdout). */
@@ -104,26 +383,45 @@ export function emit(out: string | undefined, data: string | Uint8Array, options
   }
 }
 
+/** Who asks for a password, and how the user can provide one without a prompt. */
+export interface PasswordRequest {
+  /** `--password-file` (or the flag named by `flag`): its first line is the password. */
+  passwordFile?: string | undefined;
+  /** The prompt shown on a terminal. */
+  prompt: string;
+  /** Ask twice (for new secrets). */
+  confirm?: boolean;
+  /** The flag that names a password file for this secret, for hints. Default `--password-file`. */
+  flag?: string;
+  /** What needs the password (a key file name), for messages. */
+  file?: string;
+}
+
 /**
  * Reads a password from a file (first line, trailing newline removed) or, when `passwordFile` is
  * undefined, prompts on the terminal without echo. `confirm` asks twice (for new secrets).
+ * An empty password file or first line is ERR_PASSWORD_EMPTY; Ctrl-C at the prompt is
+ * ERR_INTERRUPTED; Ctrl-D on an empty prompt is ERR_KEY_PASSWORD_REQUIRED (no password given).
  */
-export async function readPassword(options: { passwordFile?: string | undefined; prompt: string; confirm?: boolean }): Promise<string> {
+export async function readPassword(options: PasswordRequest): Promise<string> {
+  const flag = options.flag ?? '--password-file';
+  const forWhat = options.file === undefined ? '' : ` for ${options.file === '-' ? 'the key from stdin' : options.file}`;
   if (options.passwordFile !== undefined) {
-    const raw = Buffer.from(readInput(options.passwordFile, 'password file', 64 * 1024)).toString('utf8');
+    const raw = Buffer.from(readBoundedInput(options.passwordFile, 'password file', MAX_PASSWORD_FILE_BYTES)).toString('utf8');
+    if (raw.length === 0) throw new SignetError('ERR_PASSWORD_EMPTY', `password file ${displayName(options.passwordFile)} is empty`);
     const pw = raw.split(/\r?\n/)[0] ?? '';
-    if (pw.length === 0) throw new SignetError('ERR_PASSWORD_EMPTY', `password file ${options.passwordFile} has an empty first line`);
+    if (pw.length === 0) throw new SignetError('ERR_PASSWORD_EMPTY', `password file ${displayName(options.passwordFile)} has an empty first line`);
     return pw;
   }
   if (!process.stdin.isTTY) {
-    throw new SignetError('ERR_KEY_PASSWORD_REQUIRED', 'a password is needed but there is no terminal to prompt on', {
-      hint: 'pass --password-file FILE',
+    throw new SignetError('ERR_KEY_PASSWORD_REQUIRED', `a password is needed${forWhat} but there is no terminal to prompt on`, {
+      hint: `pass ${flag} FILE`,
     });
   }
-  const first = await promptHidden(options.prompt);
+  const first = await promptHidden(options.prompt, { hint: `pass ${flag} FILE` });
   if (first.length === 0) throw new SignetError('ERR_PASSWORD_EMPTY', 'the password is empty');
   if (options.confirm) {
-    const again = await promptHidden('confirm password: ');
+    const again = await promptHidden('confirm password: ', { hint: `pass ${flag} FILE` });
     if (again !== first) throw new SignetError('ERR_USAGE', 'the passwords do not match');
   }
   return first;
@@ -132,24 +430,44 @@ export async function readPassword(options: { passwordFile?: string | undefined;
 /** Keystrokes typed ahead of the next prompt (pasted input can carry several lines at once). */
 let typedAhead = '';
 
-/** Reads one line from the TTY without echoing it. Input after the newline is kept for the next prompt. */
-export function promptHidden(prompt: string): Promise<string> {
-  return new Promise((resolve, reject) => {
+/**
+ * Reads one line from the TTY without echoing it. Input after the newline is kept for the next
+ * prompt. Ctrl-C rejects with ERR_INTERRUPTED; Ctrl-D on an empty line (end of input) or a
+ * closed terminal rejects with ERR_KEY_PASSWORD_REQUIRED (`options.hint` says what to do
+ * instead); Ctrl-D after some characters ends the line like Enter.
+ */
+export function promptHidden(prompt: string, options: { hint?: string } = {}): Promise<string> {
+  return new Promise((resolvePrompt, reject) => {
     const stdin = process.stdin;
+    // Raw mode before the prompt shows: keys typed as soon as it appears are never echoed, and
+    // Ctrl-C arrives as a byte (ERR_INTERRUPTED) rather than as a signal.
+    if (stdin.isTTY) stdin.setRawMode(true);
     process.stderr.write(prompt);
     let value = '';
+    let finished = false;
+    const noPassword = (): SignetError =>
+      new SignetError('ERR_KEY_PASSWORD_REQUIRED', 'no password was entered (end of input at the prompt)', options.hint === undefined ? {} : { hint: options.hint });
     const finish = (err?: Error): void => {
+      if (finished) return;
+      finished = true;
       stdin.removeListener('data', onData);
-      stdin.setRawMode(false);
+      stdin.removeListener('end', onEnd);
+      stdin.removeListener('error', onEnd);
+      if (stdin.isTTY) stdin.setRawMode(false);
       stdin.pause();
       process.stderr.write('\n');
       if (err) reject(err);
-      else resolve(value);
+      else resolvePrompt(value);
     };
     /** Consumes `chunk`; returns true when a line (or an interrupt) ended the prompt. */
     const consume = (chunk: string): boolean => {
       for (let i = 0; i < chunk.length; i++) {
         const ch = chunk[i] as string;
+        if (ch === '\u0004' && value.length === 0) {
+          typedAhead = '';
+          finish(noPassword());
+          return true;
+        }
         if (ch === '\r' || ch === '\n' || ch === '\u0004') {
           // A CRLF pair ends one line, not two.
           const next = ch === '\r' && chunk[i + 1] === '\n' ? i + 2 : i + 1;
@@ -159,7 +477,7 @@ export function promptHidden(prompt: string): Promise<string> {
         }
         if (ch === '\u0003') {
           typedAhead = '';
-          finish(new SignetError('ERR_USAGE', 'interrupted'));
+          finish(new SignetError('ERR_INTERRUPTED', 'interrupted'));
           return true;
         }
         if (ch === '\u007f' || ch === '\b') value = value.slice(0, -1);
@@ -170,11 +488,15 @@ export function promptHidden(prompt: string): Promise<string> {
     const onData = (chunk: string): void => {
       consume(chunk);
     };
-    stdin.setRawMode(true);
+    const onEnd = (): void => {
+      finish(noPassword());
+    };
     stdin.setEncoding('utf8');
     const pending = typedAhead;
     typedAhead = '';
     stdin.on('data', onData);
+    stdin.on('end', onEnd);
+    stdin.on('error', onEnd);
     if (consume(pending)) return;
     stdin.resume();
   });

@@ -12,6 +12,7 @@ export type ErrorCategory =
   | 'io' // files: missing, exists, permissions
   | 'network' // outbound connections
   | 'invalid' // a well-formed object that fails a check: path validation, lint, policy
+  | 'interrupted' // the user stopped the command (Ctrl-C at a prompt); the CLI exits 130
   | 'internal';
 
 /**
@@ -83,6 +84,8 @@ export const ERROR_CATALOGUE = {
   ERR_CA_NOT_VALID: 'invalid',
   // `certificate bundle`: an input is not issued by the next one (leaf → intermediates order)
   ERR_BUNDLE_ORDER: 'invalid',
+  // the user interrupted the command (Ctrl-C at a password prompt)
+  ERR_INTERRUPTED: 'interrupted',
   // bugs
   ERR_INTERNAL: 'internal',
 } as const satisfies Record<string, ErrorCategory>;

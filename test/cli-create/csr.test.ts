@@ -22,7 +22,7 @@ function fails(r: CliResult, status: number, code: string): void {
 
 interface CsrJson {
   subject: string;
-  sans: string[];
+  sans: { type: string; value: string }[];
   key: { algorithm: string };
   signatureAlgorithm: string;
   signatureValid: boolean;
@@ -46,9 +46,16 @@ test('csr create with a new key: every SAN type, openssl req -verify accepts it,
     assert.match(text, /Subject: C = DE, O = Example, CN = \w+\.example\.com/);
     assert.match(text, /IP Address:192.0.2.1, IP Address:2001:DB8:0:0:0:0:0:1, email:me@example.com, URI:spiffe:\/\/example.com\/a/);
     const info = JSON.parse(ok(signet(['csr', 'inspect', p(`${name}.csr`), '--json'])).stdout) as CsrJson;
-    assert.equal(info.subject, `CN=${name}.example.com,O=Example,C=DE`);
+    // Subject and SANs in the same form as `certificate inspect` (C=DE first; SANs as {type, value}).
+    assert.equal(info.subject, `C=DE, O=Example, CN=${name}.example.com`);
     assert.equal(info.signatureValid, true);
-    assert.deepEqual(info.sans, [`DNS:${name}.example.com`, 'IP:192.0.2.1', 'IP:2001:db8::1', 'email:me@example.com', 'URI:spiffe://example.com/a']);
+    assert.deepEqual(info.sans, [
+      { type: 'dns', value: `${name}.example.com` },
+      { type: 'ip', value: '192.0.2.1' },
+      { type: 'ip', value: '2001:db8::1' },
+      { type: 'email', value: 'me@example.com' },
+      { type: 'uri', value: 'spiffe://example.com/a' },
+    ]);
     assert.deepEqual(info.extensions, [{ name: 'subjectAltName', oid: '2.5.29.17', critical: false }]);
   }
 });
@@ -61,8 +68,8 @@ test('csr create with an existing encrypted key and an empty subject (SAN become
   const text = opensslOk(['req', '-in', p('svc.csr'), '-verify', '-noout', '-text']);
   assert.match(text, /X509v3 Subject Alternative Name: critical/);
   const human = ok(signet(['csr', 'inspect', p('svc.csr')])).stdout;
-  assert.match(human, /subject\s+\(empty\)/);
-  assert.match(human, /signature\s+ecdsaWithSHA256, valid/);
+  assert.match(human, /subject:\s+\(empty\)/);
+  assert.match(human, /signature:\s+ecdsaWithSHA256, valid/);
 });
 
 test('csr inspect reads openssl CSRs (RSA-PSS, Ed25519) and DER input', () => {

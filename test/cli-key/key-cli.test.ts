@@ -83,9 +83,15 @@ describe('signet key create', () => {
   test('human output names the file, encryption and fingerprints', () => {
     const r = signet(['key', 'create', p('human.key'), '--password-file', pw]);
     assert.equal(r.status, 0, r.stderr);
-    assert.match(r.stdout, /^wrote EC P-256 private key to .*human\.key \(encrypted, PBES2 \(PBKDF2-hmacWithSHA256, 600000 iterations, aes-256-cbc\)\)$/m);
+    // Aligned `label: value` rows like key inspect, one fact per row (no nested parentheses).
+    assert.match(r.stdout, /^private key: +.*human\.key$/m);
+    assert.match(r.stdout, /^key: +EC P-256$/m);
+    assert.match(r.stdout, /^encryption: +PBES2 \(PBKDF2-hmacWithSHA256, 600000 iterations, aes-256-cbc\)$/m);
     assert.match(r.stdout, /^spki sha256: +[0-9a-f]{64}$/m);
     assert.match(r.stdout, /^jwk thumbprint: +[A-Za-z0-9_-]{43}$/m);
+    const columns = new Set(r.stdout.trim().split('\n').map((l) => /^[^:]*: +/.exec(l)?.[0].length));
+    assert.equal(columns.size, 1, `values start in one column, padded for the labels shown:\n${r.stdout}`);
+    assert.equal([...columns][0], 'jwk thumbprint: '.length, r.stdout);
   });
 
   test('jwk format: private and public jwk with kid, readable by node, same key as openssl sees', () => {
@@ -151,6 +157,60 @@ describe('signet key create', () => {
     } finally {
       dir.cleanup();
     }
+  });
+
+  test('--force never loses the existing key when the public key cannot be written', () => {
+    const dir = tempDir();
+    try {
+      writeFileSync(dir.path('precious.key'), 'the only copy\n', { mode: 0o600 });
+      const r = signet(['key', 'create', dir.path('precious.key'), '--no-password', '--force', '--public-out', dir.path('missing/p.pub')]);
+      assertFails(r, 5, 'ERR_FILE_NOT_FOUND');
+      assert.equal(readFileSync(dir.path('precious.key'), 'utf8'), 'the only copy\n');
+      assert.deepEqual(readdirSync(dir.dir), ['precious.key'], 'no temp file left behind');
+    } finally {
+      dir.cleanup();
+    }
+  });
+
+  test('FILE and --public-out naming one file is ERR_USAGE, with or without --force, whatever the spelling', () => {
+    const dir = tempDir();
+    try {
+      for (const force of [[], ['--force']]) {
+        const r = signet(['key', 'create', 's.key', '--no-password', '--public-out', './s.key', ...force], { cwd: dir.dir });
+        assertFails(r, 2, 'ERR_USAGE');
+        assert.doesNotMatch(r.stderr, /already exists/);
+        assert.deepEqual(readdirSync(dir.dir), [], 'nothing written');
+      }
+      // an existing key and its public key spelled through another path: the key is kept
+      writeFileSync(dir.path('k.key'), 'private\n');
+      assertFails(signet(['key', 'create', dir.path('k.key'), '--no-password', '--force', '--public-out', `${dir.dir}/../${dir.dir.split('/').pop() ?? ''}/k.key`]), 2, 'ERR_USAGE');
+      assert.equal(readFileSync(dir.path('k.key'), 'utf8'), 'private\n');
+      // key public --out onto the key it reads
+      const made = signet(['key', 'create', dir.path('src.key'), '--no-password']);
+      assert.equal(made.status, 0, made.stderr);
+      const before = readFileSync(dir.path('src.key'), 'utf8');
+      assertFails(signet(['key', 'public', dir.path('src.key'), '--out', `${dir.dir}/./src.key`, '--force']), 2, 'ERR_USAGE');
+      assert.equal(readFileSync(dir.path('src.key'), 'utf8'), before);
+    } finally {
+      dir.cleanup();
+    }
+  });
+
+  test('a 0-byte password file is ERR_PASSWORD_EMPTY (exit 4), like an empty first line', () => {
+    writeFileSync(p('zero-pw.txt'), '');
+    assertFails(signet(['key', 'create', p('zero.key'), '--password-file', p('zero-pw.txt')]), 4, 'ERR_PASSWORD_EMPTY');
+    assertFails(signet(['key', 'inspect', p('p256.key'), '--password-file', p('zero-pw.txt')]), 4, 'ERR_PASSWORD_EMPTY');
+    assert.equal(existsSync(p('zero.key')), false);
+  });
+
+  test('key type flags: a full --type with --size conflicts; a refused --curve is an unsupported curve', () => {
+    const conflict = signet(['key', 'create', p('conflict.key'), '--type', 'rsa:3072', '--size', '3072', '--no-password']);
+    assertFails(conflict, 2, 'ERR_BAD_OPTION');
+    assert.match(conflict.stderr, /^error: [^\n]*--type rsa:3072[^\n]*--size 3072[^\n]*conflict/);
+    const curve = signet(['key', 'create', p('k1.key'), '--curve', 'secp256k1', '--no-password']);
+    assertFails(curve, 4, 'ERR_KEY_UNSUPPORTED');
+    assert.match(curve.stderr, /^error: unsupported curve secp256k1/);
+    assert.equal(existsSync(p('conflict.key')) || existsSync(p('k1.key')), false);
   });
 
   test('option errors have exact codes and exits', () => {
@@ -224,6 +284,8 @@ describe('signet key inspect', () => {
       assert.ok(!out.stdout.includes(d) && !out.stderr.includes(d));
       assert.match(out.stdout, /EC P-256/);
     }
+    // a jwk is its own encoding and container: said once
+    assert.match(signet(['key', 'inspect', p('plain.jwk')]).stdout, /^format: +jwk$/m);
   });
 
   test('openssl rsa-pss key from stdin', () => {

@@ -150,3 +150,38 @@ test('--help documents flags, exit codes and examples', () => {
     assert.ok(r.stdout.includes(flag), flag);
   }
 });
+
+test('a parse error names the file it is about: --roots, --intermediates and the leaf', () => {
+  writeFileSync(p('a.key'), '-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIA==\n-----END PRIVATE KEY-----\n');
+  const roots = signet(['certificate', 'verify', p('leaf.pem'), '--roots', p('root.pem'), '--roots', p('a.key'), '--time', T]);
+  assert.equal(roots.status, 3, roots.stderr);
+  assert.match(roots.stderr, new RegExp(`^error: roots file ${p('a.key')}: [^\\n]*\\(ERR_PEM_UNEXPECTED_TYPE\\)\\n`));
+  const ints = signet(['certificate', 'verify', p('leaf.pem'), '--roots', p('root.pem'), '--intermediates', p('garbage.pem'), '--time', T]);
+  assert.equal(ints.status, 3, ints.stderr);
+  assert.match(ints.stderr, new RegExp(`^error: intermediates file ${p('garbage.pem')}: `));
+  const leaf = signet(['certificate', 'verify', p('garbage.pem'), '--roots', p('root.pem')]);
+  assert.match(leaf.stderr, new RegExp(`^error: certificate ${p('garbage.pem')}: `));
+});
+
+test('only one input can come from stdin: LEAF - with --roots - is ERR_USAGE', () => {
+  const r = signet(['certificate', 'verify', '-', '--roots', '-', '--time', T], { input: L.pem + R.pem });
+  assert.equal(r.status, 2, r.stderr);
+  assert.equal(errorCode(r.stderr), 'ERR_USAGE');
+  // one of them from stdin is fine
+  assert.equal(signet(['certificate', 'verify', '-', '--roots', p('root.pem'), '--intermediates', p('int.pem'), '--time', T], { input: L.pem }).status, 0);
+});
+
+test('a subject with ESC and a newline cannot break the one-line error or drive the terminal', () => {
+  const evilParty = newParty();
+  const evil = root('placeholder', evilParty, { subject: [[{ type: 'CN', value: 'evil\u001b[31m\nred' }]] });
+  writeFileSync(p('evil.pem'), evil.pem);
+  for (const args of [
+    [p('evil.pem'), '--roots', p('root.pem'), '--time', T],
+    [p('evil.pem'), '--roots', p('evil.pem'), '--time', T, '--host', 'other.example'],
+  ]) {
+    const r = signet(['certificate', 'verify', ...args]);
+    assert.equal(r.status, 1, r.stderr);
+    assert.match(r.stderr, /^error: [^\n]*evil[^\n]*\(ERR_VERIFY_[A-Z_]+\)\n(hint: [^\n]*\n)?$/, r.stderr);
+    assert.ok(!r.stderr.includes('\u001b'), 'no raw ESC');
+  }
+});

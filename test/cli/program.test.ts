@@ -63,3 +63,62 @@ test('--version prints the package version', () => {
   const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
   assert.equal(signet(['--version']).stdout.trim(), pkg.version);
 });
+
+test('commander errors have the documented shape: one error line with ERR_USAGE, an optional hint, exit 2', () => {
+  const cases: { args: string[]; message: RegExp; hint: RegExp }[] = [
+    { args: ['key', 'create', 'k.key', '--jsn'], message: /^unknown option '--jsn'$/, hint: /^did you mean --json\?$/ },
+    { args: ['certificate', 'inspect'], message: /^missing required argument 'input'$/, hint: /signet certificate inspect --help/ },
+    { args: ['certificate', 'inspect', 'a', 'b'], message: /^too many arguments for 'inspect'; expected 1 argument but got 2$/, hint: /--help/ },
+    { args: ['certificate', 'create', 'x', 'y.crt', '--profile', 'nope'], message: /^option '--profile <name>' argument 'nope' is invalid; allowed choices are root-ca, /, hint: /--help/ },
+    { args: ['frobnicate'], message: /^unknown command 'frobnicate'$/, hint: /signet --help/ },
+    { args: ['certificate', 'verfy'], message: /^unknown command 'verfy'$/, hint: /^did you mean verify\?$/ },
+    { args: ['key', 'create', 'k.key', '--type'], message: /^option '--type <type>' argument missing$/, hint: /--help/ },
+  ];
+  for (const c of cases) {
+    const r = signet(c.args);
+    assert.equal(r.status, 2, `signet ${c.args.join(' ')}: ${r.stderr}`);
+    const m = /^error: (.*) \(ERR_USAGE\)\nhint: (.*)\n$/.exec(r.stderr);
+    assert.ok(m, `signet ${c.args.join(' ')}: documented shape, got:\n${r.stderr}`);
+    assert.match(m[1] ?? '', c.message);
+    assert.match(m[2] ?? '', c.hint);
+    assert.equal(r.stdout, '');
+  }
+});
+
+test('commander errors are JSON on stderr with --json or --format json', () => {
+  for (const args of [
+    ['certificate', 'inspect', 'x.crt', '--format', 'json', '--bogus'],
+    ['key', 'create', '--json'],
+    ['certificate', 'inspect', 'x.crt', '--format=json', '--servernme', 'a'],
+  ]) {
+    const r = signet(args);
+    assert.equal(r.status, 2, r.stderr);
+    const out = JSON.parse(r.stderr) as { error: { code: string; message: string; hint?: string } };
+    assert.equal(out.error.code, 'ERR_USAGE');
+    assert.ok(out.error.message.length > 0);
+  }
+});
+
+test('--help and --version still print on stdout and exit 0', () => {
+  for (const args of [['--help'], ['certificate', '--help'], ['key', 'create', '-h'], ['help', 'key']]) {
+    const r = signet(args);
+    assert.equal(r.status, 0, `signet ${args.join(' ')}: ${r.stderr}`);
+    assert.match(r.stdout, /Usage: signet/);
+    assert.equal(r.stderr, '');
+  }
+  const v = signet(['-v']);
+  assert.equal(v.status, 0);
+  assert.match(v.stdout, /^\d+\.\d+\.\d+/);
+});
+
+test('error messages are one line without terminal control characters (escaped as \\xNN)', () => {
+  // A file name is as much user-controlled input as a certificate subject.
+  const r = signet(['certificate', 'inspect', 'evil\u001b[31m\nname\u009b.pem']);
+  assert.equal(r.status, 5, r.stderr);
+  assert.match(r.stderr, /^error: [^\n]*evil\\x1b\[31m\\x0aname\\x9b\.pem[^\n]* \(ERR_FILE_NOT_FOUND\)\n$/);
+  assert.ok(!r.stderr.includes('\u001b') && !r.stderr.includes('\u009b'), 'no raw ESC or CSI');
+  const j = signet(['certificate', 'inspect', 'evil\u001b[31m\nname\u009b.pem', '--json']);
+  assert.ok(!j.stderr.includes('\u001b') && !j.stderr.includes('\u009b'), 'JSON escapes them too');
+  const message = (JSON.parse(j.stderr) as { error: { message: string } }).error.message;
+  assert.ok(message.includes('evil\u001b[31m\nname\u009b.pem'), 'and keeps the text once parsed');
+});

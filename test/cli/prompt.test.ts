@@ -1,10 +1,11 @@
 /**
  * Passwords typed at a terminal: the CLI prompts without echo on a real pseudo-terminal
- * (util-linux `script`), asks twice for a new secret, and never takes one from argv.
+ * (util-linux `script`), asks twice for a new secret, and never takes one from argv. Ctrl-C at
+ * a prompt ends the command with exit 130; Ctrl-D on an empty prompt means "no password".
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { CLI_PATH } from '../helpers/cli.js';
 import { openssl, tempDir } from '../helpers/openssl.js';
@@ -38,4 +39,54 @@ test('a mismatched confirmation writes nothing', () => {
   assert.equal(r.status, 2, r.out);
   assert.match(r.out, /do not match/);
   assert.equal(existsSync(key), false);
+});
+
+/**
+ * Runs the CLI on a pseudo-terminal and answers prompts as they appear: each step waits until
+ * the terminal output matches `waitFor`, then types `send`. Event-driven, no timers.
+ */
+function interact(args: string[], steps: { waitFor: RegExp; send: string }[]): Promise<{ status: number; out: string }> {
+  const cmd = [process.execPath, CLI_PATH, ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
+  const child = spawn('script', ['-qec', cmd, '/dev/null'], { env: { ...process.env, NO_COLOR: '1' }, timeout: 60_000 });
+  let out = '';
+  let step = 0;
+  child.stdout.on('data', (chunk: Buffer) => {
+    out += chunk.toString();
+    const next = steps[step];
+    if (next && next.waitFor.test(out)) {
+      step++;
+      child.stdin.write(next.send);
+    }
+  });
+  return new Promise((resolve) => {
+    child.on('close', (code) => {
+      child.stdin.destroy();
+      resolve({ status: code ?? -1, out });
+    });
+  });
+}
+
+test('Ctrl-C at a password prompt: exit 130, ERR_INTERRUPTED, no stack trace, nothing written', async () => {
+  const key = tmp.path('interrupted.key');
+  const r = await interact(['key', 'create', key], [{ waitFor: /password for the new key: /, send: '\u0003' }]);
+  assert.equal(r.status, 130, r.out);
+  assert.match(r.out, /error: interrupted \(ERR_INTERRUPTED\)/);
+  assert.doesNotMatch(r.out, /\n\s+at /, 'no stack trace');
+  assert.equal(existsSync(key), false);
+});
+
+test('Ctrl-D at an empty password prompt is no password (ERR_KEY_PASSWORD_REQUIRED), not an empty one', async () => {
+  const key = tmp.path('eof.key');
+  const r = await interact(['key', 'create', key], [{ waitFor: /password for the new key: /, send: '\u0004' }]);
+  assert.equal(r.status, 4, r.out);
+  assert.match(r.out, /\(ERR_KEY_PASSWORD_REQUIRED\)/);
+  assert.equal(existsSync(key), false);
+  // The same when the password of an existing encrypted key is asked for.
+  const pw = tmp.path('pw-eof');
+  writeFileSync(pw, 'secret\n');
+  openssl(['genpkey', '-algorithm', 'ed25519', '-aes-256-cbc', '-pass', `file:${pw}`, '-out', tmp.path('enc-eof.key')]);
+  const load = await interact(['key', 'public', tmp.path('enc-eof.key')], [{ waitFor: /password for .*enc-eof\.key: /, send: '\u0004' }]);
+  assert.equal(load.status, 4, load.out);
+  assert.match(load.out, /\(ERR_KEY_PASSWORD_REQUIRED\)/);
+  assert.match(load.out, /hint: pass --password-file FILE/);
 });

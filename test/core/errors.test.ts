@@ -6,7 +6,7 @@ import { ERROR_CATALOGUE, SignetError, isSignetError } from '../../src/core/erro
 test('every catalogue code is ERR_ upper snake case and has a category', () => {
   for (const [code, category] of Object.entries(ERROR_CATALOGUE)) {
     assert.match(code, /^ERR_[A-Z0-9_]+$/);
-    assert.ok(['usage', 'input', 'crypto', 'io', 'network', 'invalid', 'internal'].includes(category));
+    assert.ok(['usage', 'input', 'crypto', 'io', 'network', 'invalid', 'interrupted', 'internal'].includes(category));
   }
 });
 

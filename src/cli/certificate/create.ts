@@ -4,22 +4,24 @@
  * existing key, or a CSR.
  *
  * Everything is computed and checked before anything is written: the outputs must not exist
- * (unless --force), the CA key must match the CA certificate, a CSR's signature must verify.
- * Then the new private key (0600, encrypted unless --no-password) and the certificate are
- * written atomically; if the second write fails the first is removed.
+ * (unless --force) and must not be one of the inputs or each other (even with --force), the CA
+ * key must match the CA certificate, a CSR's signature must verify. Then the certificate and the
+ * new private key (0600, encrypted unless --no-password) are committed together
+ * ({@link commitOutputs}): both or neither, and an existing file is never lost. OUT `-` (or
+ * `--key-out -`) writes to stdout.
  *
  * The flags become a {@link CertificateSpec} in exactly one place, {@link specFromFlags}, so
  * that templates can plug in before or after it.
  */
 import { createHash, type KeyObject } from 'node:crypto';
-import { lstatSync, unlinkSync } from 'node:fs';
 import { Option, type Command } from 'commander';
 import { SignetError } from '../../core/errors.js';
+import { escapeControl } from '../../core/escape.js';
 import { systemClock } from '../../core/clock.js';
 import { parseDuration, parseTime } from '../../core/duration.js';
 import { decodePem, encodePem, looksLikePem } from '../../core/pem.js';
 import { toHex } from '../../core/bytes.js';
-import { generateKeyAsync } from '../../crypto/key-spec.js';
+import { generateKeyAsync, type KeySpec } from '../../crypto/key-spec.js';
 import { assertSigningKey, encodePrivateKeyPem, encodePublicKeyDer } from '../../crypto/keys.js';
 import { createSoftwareSigner } from '../../crypto/signer.js';
 import { parseCertificate } from '../../x509/certificate.js';
@@ -29,12 +31,13 @@ import type { LintFinding } from '../../x509/lint/index.js';
 import { parseCsr, verifyCsrSignature } from '../../x509/csr.js';
 import { KEY_USAGE_BIT_NUMBERS, type KeyUsageName } from '../../x509/extensions.js';
 import { formatGeneralName, isValidUri, parseGeneralName, parseIpAddress, isValidDnsName, isValidEmail, type GeneralName } from '../../x509/general-name.js';
-import { attributeTypeOid, formatDistinguishedName, parseSubject, type DistinguishedName } from '../../x509/name.js';
+import { attributeTypeOid, parseSubject, type DistinguishedName } from '../../x509/name.js';
 import { OID } from '../../x509/oids.js';
 import { PROFILE_NAMES, getProfile, specFromProfile, type Profile } from '../../x509/profiles.js';
 import { formatSerial } from '../../x509/serial.js';
 import { loadPrivateKeyFile, loadPublicKeyFile } from '../key/load.js';
-import { fsError, printJson, readInput, readPassword, writeOutputFile } from '../io.js';
+import { keySpecFromFlags } from '../key/key-flags.js';
+import { checkOutputs, commitOutputs, printJson, readInput, readPassword, withSource, type NamedInput, type PlannedOutput } from '../io.js';
 import { addTemplateOptions, specFromTemplateFlags } from './template.js';
 
 /** The flags of `certificate create`, as commander parses them. */
@@ -71,6 +74,9 @@ export interface CertificateCreateFlags {
   type?: string | undefined;
   curve?: string | undefined;
   size?: string | undefined;
+  template?: string | undefined;
+  setFile?: string | undefined;
+  set?: string[] | undefined;
   force?: boolean | undefined;
   json?: boolean | undefined;
 }
@@ -203,25 +209,15 @@ export function specFromFlags(flags: CertificateCreateFlags, ctx: SpecContext): 
   });
 }
 
-function exists(path: string): boolean {
-  try {
-    lstatSync(path);
-    return true;
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false;
-    throw fsError(e, path);
-  }
-}
-
-function refuseExisting(path: string | undefined, force: boolean): void {
-  if (path === undefined || force) return;
-  if (exists(path)) throw new SignetError('ERR_FILE_EXISTS', `${path} already exists`, { hint: 'use --force to overwrite' });
-}
-
 /** Reads a certificate file (PEM or DER; the first certificate of a PEM bundle). */
-function readCertificateDer(path: string): Uint8Array {
+function readCertificateDer(path: string, source: string): Uint8Array {
   const data = readInput(path, 'certificate');
-  return looksLikePem(data) ? decodePem(Buffer.from(data).toString('latin1'), ['CERTIFICATE']).der : data;
+  return looksLikePem(data) ? withSource(source, () => decodePem(Buffer.from(data).toString('latin1'), ['CERTIFICATE']).der) : data;
+}
+
+/** RFC 3339 without milliseconds (`2026-01-02T03:04:05Z`), as every other command prints times. */
+function rfc3339(d: Date): string {
+  return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
 interface LoadedCa {
@@ -236,17 +232,18 @@ interface LoadedCa {
  * any password, and again by issuance) and the key must be its key.
  */
 async function loadCa(certPath: string, keyPath: string, passwordFile: string | undefined, now: Date): Promise<LoadedCa> {
-  const der = readCertificateDer(certPath);
-  const cert = parseCertificate(der);
+  const source = `--ca ${certPath}`;
+  const der = readCertificateDer(certPath, source);
+  const cert = withSource(source, () => parseCertificate(der));
   if (cert.ext.basicConstraints?.ca !== true) {
     throw new SignetError('ERR_NOT_A_CA', `${certPath} is not a CA certificate (basicConstraints cA is not set)`, { hint: 'pass the certificate of a root or intermediate CA' });
   }
   if (cert.ext.keyUsage && !cert.ext.keyUsage.usages.includes('keyCertSign')) {
     throw new SignetError('ERR_NOT_A_CA', `${certPath} may not sign certificates (keyUsage lacks keyCertSign)`);
   }
-  const issuer = issuerFromCertificate(der);
+  const issuer = withSource(source, () => issuerFromCertificate(der));
   assertIssuerValid(issuer, now, certPath);
-  const key = await loadPrivateKeyFile(keyPath, { passwordFile });
+  const key = await loadPrivateKeyFile(keyPath, { passwordFile, passwordFlag: '--ca-password-file', source: `--ca-key ${keyPath}` });
   assertSigningKey(key);
   if (!Buffer.from(encodePublicKeyDer(key)).equals(Buffer.from(readCertificateFields(der).spki))) {
     throw new SignetError('ERR_KEY_MISMATCH', `${keyPath} is not the key of ${certPath}`, { hint: 'pass the private key that belongs to the CA certificate' });
@@ -312,12 +309,29 @@ export async function createCertificateCommand(subjectText: string, outPath: str
     throw new SignetError('ERR_USAGE', 'a self-signed certificate needs the private key, not a csr', { hint: 'use --key KEY' });
   }
   if (subjectText === '-' && flags.csr === undefined) throw new SignetError('ERR_USAGE', 'subject "-" (take it from the csr) needs --csr');
-  if (flags.keyOut !== undefined && flags.keyOut === outPath) throw new SignetError('ERR_USAGE', 'the key and the certificate cannot be written to the same file');
   if ((flags.kty ?? flags.type ?? flags.curve ?? flags.size) !== undefined && flags.keyOut === undefined) {
     throw new SignetError('ERR_USAGE', '--kty, --curve and --size apply to a new key (--key-out)');
   }
-  refuseExisting(outPath, force);
-  refuseExisting(flags.keyOut, force);
+  const keySpec: KeySpec | undefined =
+    flags.keyOut !== undefined ? keySpecFromFlags({ type: flags.kty ?? flags.type, curve: flags.curve, size: flags.size }, '--kty') : undefined;
+  if (flags.json && (outPath === '-' || flags.keyOut === '-')) {
+    throw new SignetError('ERR_USAGE', '--json cannot be combined with writing to stdout (-)', { hint: 'write the certificate and the key to files' });
+  }
+  const planned: PlannedOutput[] = [
+    { path: outPath, role: 'OUT' },
+    ...(flags.keyOut !== undefined ? [{ path: flags.keyOut, role: '--key-out', mode: 0o600 }] : []),
+  ];
+  const inputs: NamedInput[] = [
+    { path: flags.key, role: '--key' },
+    { path: flags.csr, role: '--csr' },
+    { path: flags.ca, role: '--ca' },
+    { path: flags.caKey, role: '--ca-key' },
+    { path: flags.passwordFile, role: '--password-file' },
+    { path: flags.caPasswordFile, role: '--ca-password-file' },
+    { path: flags.template, role: '--template' },
+    { path: flags.setFile, role: '--set-file' },
+  ];
+  checkOutputs(planned, inputs, { force });
   const now = systemClock.now();
 
   // -- inputs
@@ -330,8 +344,9 @@ export async function createCertificateCommand(subjectText: string, outPath: str
   let requestedSans: readonly GeneralName[] = [];
   let subjectName: DistinguishedName | undefined;
   if (flags.csr !== undefined) {
-    const csr = parseCsr(readInput(flags.csr, 'csr'));
-    verifyCsrSignature(csr);
+    const csrData = readInput(flags.csr, 'csr');
+    const csr = withSource(`--csr ${flags.csr}`, () => parseCsr(csrData));
+    withSource(`--csr ${flags.csr}`, () => verifyCsrSignature(csr));
     publicKey = csr.spki;
     requestedSans = csr.subjectAltNames;
     if (subjectText === '-') {
@@ -340,15 +355,15 @@ export async function createCertificateCommand(subjectText: string, outPath: str
     }
   } else if (flags.key !== undefined) {
     if (profile.selfSigned) {
-      signingKey = await loadPrivateKeyFile(flags.key, { passwordFile: flags.passwordFile });
+      signingKey = await loadPrivateKeyFile(flags.key, { passwordFile: flags.passwordFile, source: `--key ${flags.key}` });
       assertSigningKey(signingKey);
       publicKey = signingKey;
     } else {
-      publicKey = await loadPublicKeyFile(flags.key, { passwordFile: flags.passwordFile });
+      publicKey = await loadPublicKeyFile(flags.key, { passwordFile: flags.passwordFile, source: `--key ${flags.key}` });
     }
   } else {
     const password = await newKeyPassword(flags);
-    const pair = await generateKeyAsync({ type: flags.kty ?? flags.type, curve: flags.curve, size: flags.size });
+    const pair = await generateKeyAsync(keySpec);
     signingKey = pair.privateKey;
     publicKey = pair.publicKey;
     newKeyPem = encodePrivateKeyPem(pair.privateKey, password);
@@ -363,35 +378,26 @@ export async function createCertificateCommand(subjectText: string, outPath: str
   const der = result.der;
   const issued = parseCertificate(der);
 
-  // -- write: key first (it is the secret), then the certificate; undo the key if that fails
-  if (newKeyPem !== undefined && flags.keyOut !== undefined) writeOutputFile(flags.keyOut, newKeyPem, { force, mode: 0o600 });
-  try {
-    writeOutputFile(outPath, encodePem('CERTIFICATE', der), { force });
-  } catch (e) {
-    if (newKeyPem !== undefined && flags.keyOut !== undefined) {
-      try {
-        unlinkSync(flags.keyOut);
-      } catch {
-        // nothing to undo
-      }
-    }
-    throw e;
-  }
+  // -- write: the certificate and the new key together, both or neither
+  const keyPem = newKeyPem;
+  commitOutputs(
+    planned.map((o) => ({ ...o, data: o.role === 'OUT' ? encodePem('CERTIFICATE', der) : (keyPem ?? '') })),
+    { force },
+  );
 
-  const subjectDn = issued.subject.rdns.map((rdn) => rdn.map((a) => ({ type: a.type, value: a.value })));
-  const issuerDn = issued.issuer.rdns.map((rdn) => rdn.map((a) => ({ type: a.type, value: a.value })));
   return {
     certificate: outPath,
     ...(flags.keyOut !== undefined ? { key: flags.keyOut } : {}),
     profile: profile.name,
-    subject: formatDistinguishedName(subjectDn),
-    issuer: formatDistinguishedName(issuerDn),
+    // The same text as inspect, verify and lint print: RFC 4514 attributes in encoded order.
+    subject: issued.subject.text,
+    issuer: issued.issuer.text,
     serial: formatSerial(issued.serialNumber[0] === 0 && issued.serialNumber.length > 1 ? issued.serialNumber.subarray(1) : issued.serialNumber),
-    notBefore: issued.notBefore.toISOString(),
-    notAfter: issued.notAfter.toISOString(),
+    notBefore: rfc3339(issued.notBefore),
+    notAfter: rfc3339(issued.notAfter),
     sans: (result.spec.extensions?.subjectAltName?.names ?? []).map(formatGeneralName),
     sha256: toHex(new Uint8Array(createHash('sha256').update(der).digest())),
-    ...(result.requestedNotAfter ? { requestedNotAfter: result.requestedNotAfter.toISOString() } : {}),
+    ...(result.requestedNotAfter ? { requestedNotAfter: rfc3339(result.requestedNotAfter) } : {}),
     lint: { profile: result.lint.profile, warnings: result.lint.warnings, notices: result.lint.notices, findings: result.lint.findings },
   };
 }
@@ -418,10 +424,10 @@ export function registerCertificateCreate(group: Command): void {
   addTemplateOptions(group.command('create'))
     .description('issue a certificate: a self-signed root or leaf, or one signed by a CA, for a new key, an existing key or a CSR')
     .argument('<subject>', 'subject: "CN=web,O=Example" (RFC 4514), "/O=Example/CN=web" (OpenSSL), a plain common name, "" for none, or - to copy it from --csr')
-    .argument('<out>', 'where to write the certificate (PEM)')
+    .argument('<out>', 'where to write the certificate (PEM; - for stdout)')
     .addOption(new Option('--profile <name>', 'certificate profile').choices([...PROFILE_NAMES]))
     .option('--key <file>', 'use this existing key (private for self-signed profiles; a public key is enough with --ca)')
-    .option('--key-out <file>', 'generate a new key and write it here (0600, encrypted unless --no-password)')
+    .option('--key-out <file>', 'generate a new key and write it here (0600, encrypted unless --no-password; - for stdout)')
     .option('--csr <file>', 'certify the key (and SANs) of this CSR; its signature is checked first')
     .option('--ca <file>', 'issuing CA certificate')
     .option('--ca-key <file>', 'private key of the issuing CA')
@@ -450,7 +456,7 @@ export function registerCertificateCreate(group: Command): void {
     .addOption(new Option('--type <type>', 'alias of --kty').hideHelp())
     .option('--curve <curve>', 'curve of a new ec key: P-256 (default), P-384, P-521')
     .option('--size <bits>', 'size of a new rsa key: 2048 (default), 3072, 4096')
-    .option('--force', 'overwrite existing output files')
+    .option('--force', 'overwrite existing output files (never an input file)')
     .option('--json', 'print what was issued as json')
     .addHelpText(
       'after',
@@ -465,6 +471,10 @@ as a SAN when it is a DNS name, IP or e-mail address. A certificate never outliv
 notAfter is clamped to the --ca certificate's notAfter (with a warning), and an expired or
 not-yet-valid --ca is refused (ERR_CA_NOT_VALID).
 
+The certificate and a new key are written together or not at all; an output that is also an
+input, or both outputs in one file, is refused even with --force. OUT - prints the certificate
+(and --key-out - the key) on stdout, one of them at a time.
+
 Every certificate is linted against its profile before it is signed (the rules of
 \`signet certificate lint\`): an error-level finding refuses issuance (ERR_LINT_FAILED, exit 1,
 nothing written); warnings are printed to stderr as "warning: <rule-id>: <message>".
@@ -478,16 +488,17 @@ Examples:
       --ca root.crt --ca-key root.key --ca-password-file pw.txt --key-out issuing.key --no-password \\
       --permitted-dns example.com --permitted-ip 10.0.0.0/8 --crl-url http://pki.example.com/root.crl
   $ signet certificate create web.example.com web.crt --ca issuing.crt --ca-key issuing.key \\
-      --key-out web.key --no-password --san www.example.com --san 10.0.0.5 --lifetime 72h
+      --key-out web.key --no-password --san web.example.com --san www.example.com --san 10.0.0.5 --lifetime 72h
   $ signet certificate create - svc.crt --csr svc.csr --ca issuing.crt --ca-key issuing.key --json
-  $ signet certificate create localhost dev.crt --key dev.key --san 127.0.0.1 --san ::1`,
+  $ signet certificate create localhost dev.crt --key dev.key --san localhost --san 127.0.0.1 --san ::1`,
     )
     .action(async (subject: string, out: string, flags: CertificateCreateFlags) => {
       const result = await createCertificateCommand(subject, out, flags);
-      for (const w of issuanceWarnings(result)) process.stderr.write(`warning: ${w}\n`);
+      for (const w of issuanceWarnings(result)) process.stderr.write(`warning: ${escapeControl(w)}\n`);
       if (flags.json) {
         printJson(result);
-      } else {
+      } else if (out !== '-' && flags.keyOut !== '-') {
+        // (with a PEM on stdout the summary would corrupt it)
         const lines = [
           `certificate  ${result.certificate}`,
           ...(result.key !== undefined ? [`key          ${result.key}`] : []),
@@ -499,7 +510,7 @@ Examples:
           ...(result.sans.length > 0 ? [`sans         ${result.sans.join(', ')}`] : []),
           `sha256       ${result.sha256}`,
         ];
-        process.stdout.write(lines.join('\n') + '\n');
+        process.stdout.write(lines.map(escapeControl).join('\n') + '\n');
       }
     });
 }

@@ -9,7 +9,7 @@ import { systemClock } from '../../core/clock.js';
 import { parseTime } from '../../core/duration.js';
 import { parseCertificates, type Certificate } from '../../x509/certificate.js';
 import { verifyChain, DEFAULT_MAX_DEPTH, type VerifyPurpose } from '../../x509/verify/index.js';
-import { printJson, readInput } from '../io.js';
+import { checkDistinctFiles, printJson, readInput, withSource } from '../io.js';
 
 interface VerifyCliOptions {
   roots?: string[];
@@ -29,8 +29,12 @@ function collect(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value];
 }
 
+/** Reads and parses certificate files; a parse error names the file (`roots file web.key: …`). */
 function readCertificates(files: readonly string[], what: string): Certificate[] {
-  return files.flatMap((f) => parseCertificates(readInput(f, what)));
+  return files.flatMap((f) => {
+    const data = readInput(f, what);
+    return withSource(`${what} ${f === '-' ? '(stdin)' : f}`, () => parseCertificates(data));
+  });
 }
 
 function chainEntry(cert: Certificate, depth: number, trusted: boolean): Record<string, unknown> {
@@ -98,8 +102,13 @@ Examples:
       }
       const now = systemClock.now();
       const time = opts.time === undefined ? now : parseTime(opts.time, now);
+      // Only one of the inputs can be read from stdin.
+      checkDistinctFiles(
+        [],
+        [{ path: file, role: 'LEAF' }, ...rootFiles.map((path) => ({ path, role: '--roots' })), ...(opts.intermediates ?? []).map((path) => ({ path, role: '--intermediates' }))],
+      );
 
-      const [leaf, ...bundled] = parseCertificates(readInput(file, 'certificate'));
+      const [leaf, ...bundled] = readCertificates([file], 'certificate');
       if (!leaf) throw new SignetError('ERR_INPUT_EMPTY', `no certificate in ${file}`);
       const roots = readCertificates(rootFiles, 'roots file');
       const intermediates = [...bundled, ...readCertificates(opts.intermediates ?? [], 'intermediates file')];

@@ -1,22 +1,23 @@
 /**
  * `signet csr create SUBJECT OUT_CSR` — write a PKCS#10 request (RFC 2986) for an existing key
  * (`--key`) or a new one (`--key-out`), with SANs of every type in an extensionRequest. Nothing
- * is written unless everything succeeded; a new key is written 0600 (encrypted unless
- * `--no-password`) and removed again if the CSR cannot be written.
+ * is written unless everything succeeded; the CSR and a new key (0600, encrypted unless
+ * `--no-password`) are committed together ({@link commitOutputs}). OUT `-` writes to stdout.
  */
-import { unlinkSync } from 'node:fs';
 import { Option, type Command } from 'commander';
 import { SignetError } from '../../core/errors.js';
+import { escapeControl } from '../../core/escape.js';
 import { encodePem } from '../../core/pem.js';
 import { generateKeyAsync } from '../../crypto/key-spec.js';
 import { assertSigningKey, describeKey, encodePrivateKeyPem } from '../../crypto/keys.js';
 import { createSoftwareSigner } from '../../crypto/signer.js';
-import { buildCsr } from '../../x509/csr.js';
+import { buildCsr, parseCsr } from '../../x509/csr.js';
+import { decodeName } from '../../x509/decode-names.js';
 import { formatGeneralName, parseGeneralName } from '../../x509/general-name.js';
-import { formatDistinguishedName, parseSubject } from '../../x509/name.js';
+import { parseSubject } from '../../x509/name.js';
 import { loadPrivateKeyFile } from '../key/load.js';
-import { fsError, printJson, readPassword, writeOutputFile } from '../io.js';
-import { lstatSync } from 'node:fs';
+import { keySpecFromFlags } from '../key/key-flags.js';
+import { checkOutputs, commitOutputs, printJson, readPassword, type PlannedOutput } from '../io.js';
 
 /** The flags of `csr create`. */
 export interface CsrCreateFlags {
@@ -43,39 +44,41 @@ export interface CsrCreateResult {
   readonly keyAlgorithm: string;
 }
 
-function refuseExisting(path: string | undefined, force: boolean): void {
-  if (path === undefined || force) return;
-  try {
-    lstatSync(path);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
-    throw fsError(e, path);
-  }
-  throw new SignetError('ERR_FILE_EXISTS', `${path} already exists`, { hint: 'use --force to overwrite' });
-}
-
 /** Runs `csr create`. */
 export async function createCsrCommand(subjectText: string, outPath: string, flags: CsrCreateFlags): Promise<CsrCreateResult> {
   const force = flags.force === true;
   if ((flags.key === undefined) === (flags.keyOut === undefined)) {
     throw new SignetError('ERR_USAGE', 'give exactly one of --key KEY or --key-out FILE (to generate a new key)');
   }
-  if (flags.keyOut !== undefined && flags.keyOut === outPath) throw new SignetError('ERR_USAGE', 'the key and the csr cannot be written to the same file');
   if ((flags.kty ?? flags.type ?? flags.curve ?? flags.size) !== undefined && flags.keyOut === undefined) {
     throw new SignetError('ERR_USAGE', '--kty, --curve and --size apply to a new key (--key-out)');
   }
+  const keySpec = flags.keyOut !== undefined ? keySpecFromFlags({ type: flags.kty ?? flags.type, curve: flags.curve, size: flags.size }, '--kty') : undefined;
   const subject = parseSubject(subjectText);
   const sans = (flags.san ?? []).map((s) => parseGeneralName(s));
   if (subject.length === 0 && sans.length === 0) {
     throw new SignetError('ERR_BAD_SUBJECT', 'a csr with an empty subject needs at least one --san (RFC 5280 §4.2.1.6)');
   }
-  refuseExisting(outPath, force);
-  refuseExisting(flags.keyOut, force);
+  if (flags.json && (outPath === '-' || flags.keyOut === '-')) {
+    throw new SignetError('ERR_USAGE', '--json cannot be combined with writing to stdout (-)', { hint: 'write the csr and the key to files' });
+  }
+  const planned: PlannedOutput[] = [
+    { path: outPath, role: 'OUT' },
+    ...(flags.keyOut !== undefined ? [{ path: flags.keyOut, role: '--key-out', mode: 0o600 }] : []),
+  ];
+  checkOutputs(
+    planned,
+    [
+      { path: flags.key, role: '--key' },
+      { path: flags.passwordFile, role: '--password-file' },
+    ],
+    { force },
+  );
 
   let key;
   let keyPem: string | undefined;
   if (flags.key !== undefined) {
-    key = await loadPrivateKeyFile(flags.key, { passwordFile: flags.passwordFile });
+    key = await loadPrivateKeyFile(flags.key, { passwordFile: flags.passwordFile, source: `--key ${flags.key}` });
   } else {
     let password: string | undefined;
     if (flags.password === false) {
@@ -88,7 +91,7 @@ export async function createCsrCommand(subjectText: string, outPath: string, fla
       }
       password = await readPassword({ passwordFile: flags.passwordFile, prompt: 'password for the new key: ', confirm: true });
     }
-    key = (await generateKeyAsync({ type: flags.kty ?? flags.type, curve: flags.curve, size: flags.size })).privateKey;
+    key = (await generateKeyAsync(keySpec)).privateKey;
     keyPem = encodePrivateKeyPem(key, password);
   }
   assertSigningKey(key);
@@ -98,23 +101,16 @@ export async function createCsrCommand(subjectText: string, outPath: string, fla
     createSoftwareSigner(key),
   );
 
-  if (keyPem !== undefined && flags.keyOut !== undefined) writeOutputFile(flags.keyOut, keyPem, { force, mode: 0o600 });
-  try {
-    writeOutputFile(outPath, encodePem('CERTIFICATE REQUEST', der), { force });
-  } catch (e) {
-    if (keyPem !== undefined && flags.keyOut !== undefined) {
-      try {
-        unlinkSync(flags.keyOut);
-      } catch {
-        // nothing to undo
-      }
-    }
-    throw e;
-  }
+  const newKeyPem = keyPem;
+  commitOutputs(
+    planned.map((o) => ({ ...o, data: o.role === 'OUT' ? encodePem('CERTIFICATE REQUEST', der) : (newKeyPem ?? '') })),
+    { force },
+  );
   return {
     csr: outPath,
     ...(flags.keyOut !== undefined ? { key: flags.keyOut } : {}),
-    subject: formatDistinguishedName(subject),
+    // As inspect, verify and lint print names: the encoded subject, RFC 4514 attributes in DER order.
+    subject: decodeName(parseCsr(der).subjectDer, 'ERR_CSR_MALFORMED').text,
     sans: sans.map(formatGeneralName),
     keyAlgorithm: describeKey(key).algorithm,
   };
@@ -130,9 +126,9 @@ export function registerCsrCreate(group: Command): void {
     .command('create')
     .description('create a certificate signing request (PKCS#10) for an existing or a new key')
     .argument('<subject>', 'subject: "CN=web,O=Example" (RFC 4514), "/O=Example/CN=web" (OpenSSL), a plain common name, or "" for none')
-    .argument('<out>', 'where to write the csr (PEM)')
+    .argument('<out>', 'where to write the csr (PEM; - for stdout)')
     .option('--key <file>', 'sign with this existing private key')
-    .option('--key-out <file>', 'generate a new key and write it here (0600, encrypted unless --no-password)')
+    .option('--key-out <file>', 'generate a new key and write it here (0600, encrypted unless --no-password; - for stdout)')
     .option('--san <name>', 'subject alternative name (repeatable): DNS name, IP, e-mail or URI, auto-detected or prefixed dns:/ip:/email:/uri:', collect)
     .option('--password-file <file>', 'password for --key, or to encrypt --key-out (first line)')
     .option('--no-password', 'write the new key (--key-out) unencrypted')
@@ -140,7 +136,7 @@ export function registerCsrCreate(group: Command): void {
     .addOption(new Option('--type <type>', 'alias of --kty').hideHelp())
     .option('--curve <curve>', 'curve of a new ec key: P-256 (default), P-384, P-521')
     .option('--size <bits>', 'size of a new rsa key: 2048 (default), 3072, 4096')
-    .option('--force', 'overwrite existing output files')
+    .option('--force', 'overwrite existing output files (never an input file)')
     .option('--json', 'print what was written as json')
     .addHelpText(
       'after',
@@ -156,6 +152,8 @@ Examples:
         printJson(r);
         return;
       }
+      // With a PEM on stdout a summary would corrupt it.
+      if (out === '-' || flags.keyOut === '-') return;
       const lines = [
         `csr      ${r.csr}`,
         ...(r.key !== undefined ? [`key      ${r.key}`] : []),
@@ -163,6 +161,6 @@ Examples:
         ...(r.sans.length > 0 ? [`sans     ${r.sans.join(', ')}`] : []),
         `key alg  ${r.keyAlgorithm}`,
       ];
-      process.stdout.write(lines.join('\n') + '\n');
+      process.stdout.write(lines.map(escapeControl).join('\n') + '\n');
     });
 }

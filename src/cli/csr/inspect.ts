@@ -6,17 +6,21 @@
 import { createHash } from 'node:crypto';
 import type { Command } from 'commander';
 import { SignetError } from '../../core/errors.js';
+import { escapeControl } from '../../core/escape.js';
 import { toHex } from '../../core/bytes.js';
 import { describeKey } from '../../crypto/keys.js';
 import { isCsrSignatureValid, parseCsr, type ParsedCsr } from '../../x509/csr.js';
+import { decodeGeneralNames, decodeName } from '../../x509/decode-names.js';
 import { formatGeneralName } from '../../x509/general-name.js';
-import { oidName } from '../../x509/oids.js';
+import { OID, oidName } from '../../x509/oids.js';
 import { printJson, readInput } from '../io.js';
 
 /** What `csr inspect --json` prints. */
 export interface CsrReport {
+  /** The subject as `certificate inspect` shows it: RFC 4514 attributes in encoded order (`C=DE, O=Example, CN=web`). */
   readonly subject: string;
-  readonly sans: readonly string[];
+  /** Requested SANs as `certificate inspect --json` lists them: `{type: "dns", value: "web.example.com"}`. */
+  readonly sans: readonly { readonly type: string; readonly value: string }[];
   readonly key: { readonly algorithm: string; readonly spkiSha256: string };
   readonly signatureAlgorithm: string;
   readonly signatureValid: boolean;
@@ -39,9 +43,10 @@ export function describeCsr(csr: ParsedCsr): CsrReport {
     // a key type Signet does not issue for (e.g. secp256k1): show node's name for it
   }
   const spkiSha256 = toHex(new Uint8Array(createHash('sha256').update(csr.spki).digest()));
+  const sanExtension = csr.extensions.find((e) => e.oid === OID.subjectAltName);
   return {
-    subject: csr.subjectText,
-    sans: csr.subjectAltNames.map(formatGeneralName),
+    subject: decodeName(csr.subjectDer, 'ERR_CSR_MALFORMED').text,
+    sans: sanExtension === undefined ? [] : decodeGeneralNames(sanExtension.value, 'ERR_CSR_MALFORMED').map((n) => ({ type: n.type, value: n.value })),
     key: { algorithm, spkiSha256 },
     signatureAlgorithm: csr.signatureAlgorithm.name,
     signatureValid,
@@ -68,19 +73,22 @@ Examples:
   $ signet csr inspect web.csr --json | jq .sans`,
     )
     .action((path: string, flags: { json?: boolean }) => {
-      const report = describeCsr(parseCsr(readInput(path, 'csr')));
+      const csr = parseCsr(readInput(path, 'csr'));
+      const report = describeCsr(csr);
       if (flags.json) {
         printJson(report);
       } else {
-        const lines = [
-          `subject     ${report.subject || '(empty)'}`,
-          `sans        ${report.sans.length > 0 ? report.sans.join(', ') : '(none)'}`,
-          `key         ${report.key.algorithm}`,
-          `spki sha256 ${report.key.spkiSha256}`,
-          `signature   ${report.signatureAlgorithm}, ${report.signatureValid ? 'valid' : 'INVALID'}`,
-          ...report.extensions.map((e, i) => `${i === 0 ? 'extensions ' : '           '} ${e.name}${e.critical ? ' (critical)' : ''}`),
+        // Aligned `label:  value` rows, as `key inspect` prints them.
+        const rows: Array<[string, string]> = [
+          ['subject', report.subject || '(empty)'],
+          ['sans', csr.subjectAltNames.length > 0 ? csr.subjectAltNames.map(formatGeneralName).join(', ') : '(none)'],
+          ['key', report.key.algorithm],
+          ['spki sha256', report.key.spkiSha256],
+          ['signature', `${report.signatureAlgorithm}, ${report.signatureValid ? 'valid' : 'INVALID'}`],
+          ...report.extensions.map((e, i): [string, string] => [i === 0 ? 'extensions' : '', `${e.name}${e.critical ? ' (critical)' : ''}`]),
         ];
-        process.stdout.write(lines.join('\n') + '\n');
+        const width = Math.max(...rows.map(([k]) => k.length)) + 2;
+        process.stdout.write(rows.map(([k, v]) => `${(k === '' ? '' : k + ':').padEnd(width)}${escapeControl(v)}`).join('\n') + '\n');
       }
       if (!report.signatureValid) {
         throw new SignetError('ERR_CSR_SIGNATURE_INVALID', 'the csr signature does not verify with its own public key', {

@@ -7,13 +7,14 @@
  * no-echo prompt asked twice. Without a terminal and without either flag the command fails with
  * ERR_KEY_PASSWORD_REQUIRED instead of silently writing plaintext.
  */
-import { lstatSync, unlinkSync } from 'node:fs';
 import type { Command } from 'commander';
 import { SignetError } from '../../core/errors.js';
-import { generateKeyAsync, parseKeySpec } from '../../crypto/key-spec.js';
+import { escapeControl } from '../../core/escape.js';
+import { generateKeyAsync } from '../../crypto/key-spec.js';
 import { describeKey, encodePrivateKeyPem, encodePublicKeyPem, peekKey } from '../../crypto/keys.js';
 import { exportJwk } from '../../crypto/jwk.js';
-import { emit, fsError, printJson, readPassword } from '../io.js';
+import { checkOutputs, commitOutputs, printJson, readPassword, type OutputData, type PlannedOutput } from '../io.js';
+import { keySpecFromFlags } from './key-flags.js';
 
 interface CreateOptions {
   type?: string;
@@ -28,19 +29,10 @@ interface CreateOptions {
   json?: boolean;
 }
 
-function exists(path: string): boolean {
-  try {
-    lstatSync(path);
-    return true;
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false;
-    throw fsError(e, path);
-  }
-}
-
-function refuseExisting(path: string | undefined, force: boolean): void {
-  if (path === undefined || path === '-' || force) return;
-  if (exists(path)) throw new SignetError('ERR_FILE_EXISTS', `${path} already exists`, { hint: 'use --force to overwrite' });
+/** Aligned `label:  value` rows, as `key inspect` prints them. */
+function rows(entries: ReadonlyArray<readonly [string, string]>): string {
+  const width = Math.max(...entries.map(([k]) => k.length)) + 2;
+  return entries.map(([k, v]) => `${(k + ':').padEnd(width)}${escapeControl(v)}`).join('\n') + '\n';
 }
 
 async function choosePassword(opts: CreateOptions): Promise<string | undefined> {
@@ -93,10 +85,7 @@ Examples:
     .action(async (file: string, opts: CreateOptions) => {
       // `--type` alone may be any spelling parseKeySpec knows (EC, RSA, P-384, rsa:4096, …);
       // `--size` alone implies rsa.
-      const spec =
-        opts.curve === undefined && opts.size === undefined
-          ? parseKeySpec(opts.type ?? 'ec')
-          : parseKeySpec({ type: opts.type ?? (opts.size !== undefined ? 'rsa' : 'ec'), curve: opts.curve, size: opts.size });
+      const spec = keySpecFromFlags(opts, '--type');
       if (opts.format !== 'pem' && opts.format !== 'jwk') {
         throw new SignetError('ERR_BAD_OPTION', `unknown format "${opts.format}"`, { hint: 'use --format pem or --format jwk' });
       }
@@ -104,13 +93,13 @@ Examples:
       if (toStdout > 1 || (toStdout > 0 && opts.json)) {
         throw new SignetError('ERR_USAGE', 'only one of the key, the public key and --json can go to stdout');
       }
-      if (opts.publicOut !== undefined && opts.publicOut === file) {
-        throw new SignetError('ERR_USAGE', '--public-out must differ from the private key file');
-      }
       const force = opts.force === true;
+      const planned: PlannedOutput[] = [
+        { path: file, role: 'FILE', mode: 0o600 },
+        ...(opts.publicOut !== undefined ? [{ path: opts.publicOut, role: '--public-out', mode: 0o644 }] : []),
+      ];
       // Fail before asking for a password or spending time on key generation.
-      refuseExisting(file, force);
-      refuseExisting(opts.publicOut, force);
+      checkOutputs(planned, [{ path: opts.passwordFile, role: '--password-file' }], { force });
       const password = await choosePassword(opts);
 
       const slow = spec.startsWith('rsa') && process.stderr.isTTY;
@@ -122,24 +111,9 @@ Examples:
         opts.format === 'jwk' ? JSON.stringify(exportJwk(privateKey), null, 2) + '\n' : encodePrivateKeyPem(privateKey, password);
       const publicData = opts.format === 'jwk' ? JSON.stringify(exportJwk(publicKey), null, 2) + '\n' : encodePublicKeyPem(publicKey);
 
-      const createdPrivate = file !== '-' && !exists(file);
-      emit(file, privateData, { force, mode: 0o600 });
-      if (opts.publicOut !== undefined) {
-        try {
-          emit(opts.publicOut, publicData, { force, mode: 0o644 });
-        } catch (e) {
-          // Leave nothing behind: a private key without the public file the user asked for is
-          // a half-done command.
-          if (createdPrivate) {
-            try {
-              unlinkSync(file);
-            } catch {
-              // already gone; the original error is what the user needs to see
-            }
-          }
-          throw e;
-        }
-      }
+      // Both files or neither; an existing file is replaced only once both are written.
+      const outputs: OutputData[] = planned.map((o) => ({ ...o, data: o.role === 'FILE' ? privateData : publicData }));
+      commitOutputs(outputs, { force });
 
       const encryption = password === undefined ? undefined : peekKey(Buffer.from(privateData)).encryption;
       const description = describeKey(privateKey);
@@ -155,12 +129,16 @@ Examples:
         return;
       }
       if (file === '-' || opts.publicOut === '-') return;
-      const lines = [
-        `wrote ${description.algorithm} private key to ${file} (${encryption ? `encrypted, ${encryption.label}` : 'unencrypted'})`,
-        ...(opts.publicOut !== undefined ? [`wrote public key to ${opts.publicOut}`] : []),
-        `spki sha256:     ${description.spkiSha256.hex}`,
-        ...(description.jwkThumbprint !== undefined ? [`jwk thumbprint:  ${description.jwkThumbprint}`] : []),
-      ];
-      process.stdout.write(lines.join('\n') + '\n');
+      process.stdout.write(
+        rows([
+          ['private key', file],
+          ...(opts.publicOut !== undefined ? [['public key', opts.publicOut] as const] : []),
+          ['key', description.algorithm],
+          ['format', opts.format === 'jwk' ? 'jwk' : encryption ? 'pem, encrypted pkcs#8' : 'pem, pkcs#8'],
+          ['encryption', encryption ? encryption.label : 'none (--no-password)'],
+          ['spki sha256', description.spkiSha256.hex],
+          ...(description.jwkThumbprint !== undefined ? [['jwk thumbprint', description.jwkThumbprint] as const] : []),
+        ]),
+      );
     });
 }

@@ -28,7 +28,8 @@ const CONTAINER_LABELS: Readonly<Record<KeyFileInfo['container'], string>> = {
 function humanLines(path: string, info: KeyFileInfo, key: KeyDescription | undefined): string[] {
   const rows: Array<[string, string]> = [
     ['file', path],
-    ['format', `${info.encoding}, ${CONTAINER_LABELS[info.container]}${info.pemLabel ? ` (${info.pemLabel})` : ''}`],
+    // A JWK is its own encoding and container: say it once.
+    ['format', info.encoding === info.container ? CONTAINER_LABELS[info.container] : `${info.encoding}, ${CONTAINER_LABELS[info.container]}${info.pemLabel ? ` (${info.pemLabel})` : ''}`],
   ];
   if (info.encryption) rows.push(['encryption', info.encryption.label]);
   if (key) {

@@ -5,28 +5,43 @@
  */
 import type { KeyObject } from 'node:crypto';
 import { parsePrivateKey, parsePublicKey, peekKey } from '../../crypto/keys.js';
-import { readInput, readPassword } from '../io.js';
+import { readInput, readPassword, withSource } from '../io.js';
 
-/** Where the password for an encrypted key comes from. */
+/** Where the password for an encrypted key comes from, and how to name things in messages. */
 export interface KeyPasswordSource {
   /** `--password-file`: its first line is the password. Without it, a TTY prompt is used. */
   readonly passwordFile?: string | undefined;
+  /** The flag that gives this key's password file, for hints (default `--password-file`). */
+  readonly passwordFlag?: string | undefined;
+  /** How the key is named in parse errors (default `key file PATH`), e.g. `--ca-key root.key`. */
+  readonly source?: string | undefined;
 }
 
-async function passwordFor(path: string, data: Uint8Array, source: KeyPasswordSource): Promise<string | undefined> {
-  const info = peekKey(data);
-  if (!info.encrypted) return undefined;
-  return readPassword({ passwordFile: source.passwordFile, prompt: `password for ${path === '-' ? 'the key' : path}: ` });
+async function passwordFor(path: string, encrypted: boolean, source: KeyPasswordSource): Promise<string | undefined> {
+  if (!encrypted) return undefined;
+  return readPassword({
+    passwordFile: source.passwordFile,
+    prompt: `password for ${path === '-' ? 'the key' : path}: `,
+    ...(source.passwordFlag !== undefined ? { flag: source.passwordFlag } : {}),
+    file: path,
+  });
+}
+
+function sourceName(path: string, source: KeyPasswordSource): string {
+  return source.source ?? `key file ${path === '-' ? '(stdin)' : path}`;
 }
 
 /**
  * Reads a private key file (PEM, DER or JWK; `-` = stdin). An encrypted key takes its password
  * from `passwordFile`, or prompts without echo on a terminal; without either it fails with
- * ERR_KEY_PASSWORD_REQUIRED. The password is never requested for an unencrypted key.
+ * ERR_KEY_PASSWORD_REQUIRED naming the file and, in the hint, `passwordFlag`. The password is
+ * never requested for an unencrypted key. Parse errors name the file.
  */
 export async function loadPrivateKeyFile(path: string, source: KeyPasswordSource = {}): Promise<KeyObject> {
   const data = readInput(path, 'key file');
-  return parsePrivateKey(data, await passwordFor(path, data, source));
+  const info = withSource(sourceName(path, source), () => peekKey(data));
+  const password = await passwordFor(path, info.encrypted, source);
+  return withSource(sourceName(path, source), () => parsePrivateKey(data, password));
 }
 
 /**
@@ -35,7 +50,8 @@ export async function loadPrivateKeyFile(path: string, source: KeyPasswordSource
  */
 export async function loadPublicKeyFile(path: string, source: KeyPasswordSource = {}): Promise<KeyObject> {
   const data = readInput(path, 'key file');
-  const info = peekKey(data);
-  if (!info.private) return parsePublicKey(data);
-  return parsePublicKey(data, await passwordFor(path, data, source));
+  const info = withSource(sourceName(path, source), () => peekKey(data));
+  if (!info.private) return withSource(sourceName(path, source), () => parsePublicKey(data));
+  const password = await passwordFor(path, info.encrypted, source);
+  return withSource(sourceName(path, source), () => parsePublicKey(data, password));
 }
