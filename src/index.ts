@@ -15,7 +15,8 @@
 export { ERROR_CATALOGUE, SignetError, isSignetError, type ErrorCategory, type ErrorCode } from './core/errors.js';
 export { decodePem, decodePemAll, encodePem, looksLikePem, type PemBlock } from './core/pem.js';
 export { fixedClock, systemClock, type Clock } from './core/clock.js';
-export { formatDuration, parseDuration, parseTime } from './core/duration.js';
+export { formatDuration, formatTime, isRepresentableTime, parseDuration, parseTime } from './core/duration.js';
+export { escapeControl } from './core/escape.js';
 export {
   createSoftwareSigner,
   defaultSignatureAlgorithm,

@@ -56,6 +56,14 @@ export function formatDuration(ms: number): string {
 }
 
 /**
+ * RFC 3339 in UTC to the second (`2026-01-02T03:04:05Z`): how Signet prints every time, on the
+ * CLI and in JSON. Certificate times have no fractions, so nothing is lost for them.
+ */
+export function formatTime(d: Date): string {
+  return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+/**
  * True when `d` is a valid Date in the years 0001–9999 (UTC): the range an X.509 Time
  * (RFC 5280 §4.1.2.5) and an RFC 3339 timestamp can express.
  */

@@ -93,6 +93,7 @@ export {
   type Extension,
   type KeyUsageName,
   type NameConstraintsValue,
+  type ParseCertificateOptions,
 } from './certificate.js';
 export { decodeGeneralName, decodeGeneralNames, decodeName, decodeOid, ipToOctets, type GeneralNameType, type Name, type NameAttribute, type ParsedGeneralName } from './decode-names.js';
 export {
@@ -130,7 +131,7 @@ export {
   type RenewalDecision,
   type RenewalThreshold,
 } from './inspect.js';
-export { DEFAULT_TLS_TIMEOUT_MS, fetchTlsChain, parseTlsTarget, type FetchTlsChainOptions, type TlsChain, type TlsTarget } from './tls-fetch.js';
+export { DEFAULT_TLS_TIMEOUT_MS, fetchTlsChain, formatTlsTarget, parseTlsTarget, type FetchTlsChainOptions, type ParseTlsTargetOptions, type TlsChain, type TlsTarget } from './tls-fetch.js';
 
 // Path validation (RFC 5280 §6) and host matching (RFC 6125)
 export {

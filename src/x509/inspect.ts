@@ -17,7 +17,7 @@ import { SignetError } from '../core/errors.js';
 import { escapeControl } from '../core/escape.js';
 import { decodePemAll, looksLikePem } from '../core/pem.js';
 import { equalBytes, toHex } from '../core/bytes.js';
-import { parseDuration } from '../core/duration.js';
+import { formatTime, parseDuration } from '../core/duration.js';
 import { resolveSignatureAlgorithm, verifySignature, type AlgorithmReference } from '../crypto/signature.js';
 import { describeKey } from '../crypto/keys.js';
 import { parseCertificate, type Certificate, type Extension } from './certificate.js';
@@ -320,10 +320,6 @@ export interface InspectReport {
 
 // ---------------------------------------------------------------------------------------------
 // helpers for both renderings
-
-function iso(d: Date): string {
-  return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
-}
 
 function bigFromTwos(content: Uint8Array): bigint {
   let v = 0n;
@@ -810,8 +806,8 @@ export function describeCertificate(cert: Certificate, options: InspectOptions):
     issuer: nameReport(cert.issuer),
     subject: nameReport(cert.subject),
     validity: {
-      notBefore: iso(cert.notBefore),
-      notAfter: iso(cert.notAfter),
+      notBefore: formatTime(cert.notBefore),
+      notAfter: formatTime(cert.notAfter),
       lifetimeSeconds: Math.round((cert.notAfter.getTime() - cert.notBefore.getTime()) / 1000),
       status: validityStatus(cert.notBefore, cert.notAfter, options.now),
       remainingSeconds: Math.round((cert.notAfter.getTime() - options.now.getTime()) / 1000),
@@ -865,9 +861,9 @@ function revokedReport(r: RevokedCertificate): RevokedReport {
   const other = r.extensions.filter((e) => !ENTRY_MODELLED.has(e.oid));
   return {
     serialNumber: r.serialHex,
-    revocationDate: iso(r.revocationDate),
+    revocationDate: formatTime(r.revocationDate),
     ...(r.reason !== undefined ? { reason: r.reason } : {}),
-    ...(r.invalidityDate ? { invalidityDate: iso(r.invalidityDate) } : {}),
+    ...(r.invalidityDate ? { invalidityDate: formatTime(r.invalidityDate) } : {}),
     ...(r.certificateIssuer ? { certificateIssuer: r.certificateIssuer.map(gnJson) } : {}),
     ...(other.length ? { extensions: viewExtensions(other).reports } : {}),
   };
@@ -887,8 +883,8 @@ export function describeCrl(crl: Crl, options: InspectOptions): CrlReport {
     version: crl.version,
     signatureAlgorithm: describeAlgorithm(crl.signatureAlgorithm),
     issuer: nameReport(crl.issuer),
-    thisUpdate: iso(crl.thisUpdate),
-    nextUpdate: crl.nextUpdate ? iso(crl.nextUpdate) : null,
+    thisUpdate: formatTime(crl.thisUpdate),
+    nextUpdate: crl.nextUpdate ? formatTime(crl.nextUpdate) : null,
     status: crlStatus(crl, options.now),
     ...(crl.ext.crlNumber !== undefined ? { crlNumber: crl.ext.crlNumber.toString() } : {}),
     ...(crl.ext.deltaCrlIndicator !== undefined ? { deltaCrlIndicator: crl.ext.deltaCrlIndicator.toString() } : {}),

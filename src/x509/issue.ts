@@ -15,6 +15,7 @@ function isKeyObject(k: unknown): k is KeyObject {
   return k instanceof KeyObject;
 }
 import type { LintOptions, LintProfile, LintReport } from './lint/index.js';
+import { formatTime } from '../core/duration.js';
 
 /** Options of {@link issueLintedCertificate}. */
 export interface IssueOptions {
@@ -48,15 +49,15 @@ export interface IssuedCertificate {
 export function assertIssuerValid(issuer: IssuerInfo, now: Date, label = 'the issuing ca certificate'): void {
   const t = now.getTime();
   if (issuer.notAfter !== undefined && t > issuer.notAfter.getTime()) {
-    throw new SignetError('ERR_CA_NOT_VALID', `${label} expired at ${issuer.notAfter.toISOString()}`, {
+    throw new SignetError('ERR_CA_NOT_VALID', `${label} expired at ${formatTime(issuer.notAfter)}`, {
       hint: 'renew the ca certificate, or issue from a ca that is currently valid',
-      detail: { notAfter: issuer.notAfter.toISOString(), now: now.toISOString() },
+      detail: { notAfter: formatTime(issuer.notAfter), now: formatTime(now) },
     });
   }
   if (issuer.notBefore !== undefined && t < issuer.notBefore.getTime()) {
-    throw new SignetError('ERR_CA_NOT_VALID', `${label} is not valid before ${issuer.notBefore.toISOString()}`, {
+    throw new SignetError('ERR_CA_NOT_VALID', `${label} is not valid before ${formatTime(issuer.notBefore)}`, {
       hint: 'check the clock, or the ca certificate\'s notBefore',
-      detail: { notBefore: issuer.notBefore.toISOString(), now: now.toISOString() },
+      detail: { notBefore: formatTime(issuer.notBefore), now: formatTime(now) },
     });
   }
 }
@@ -75,7 +76,7 @@ export function clampToIssuer(spec: CertificateSpec, issuer: IssuerInfo | undefi
   const requested = new Date(Math.floor(spec.notAfter.getTime() / 1000) * 1000);
   if (requested.getTime() <= limit.getTime()) return { spec };
   if (spec.notBefore instanceof Date && spec.notBefore.getTime() >= limit.getTime()) {
-    throw new SignetError('ERR_BAD_OPTION', `the certificate would start after its issuer expires (${limit.toISOString()})`, {
+    throw new SignetError('ERR_BAD_OPTION', `the certificate would start after its issuer expires (${formatTime(limit)})`, {
       hint: 'choose an earlier --not-before, or a ca that is valid longer',
     });
   }

@@ -36,7 +36,7 @@ function errorCode(stderr: string): string | undefined {
 test('valid chain: exit 0 and the chain, leaf first', () => {
   const r = signet(['certificate', 'verify', ...base]);
   assert.equal(r.status, 0, r.stderr);
-  assert.match(r.stdout, /^ok: chain of 3 certificates valid at 2026-06-01T00:00:00.000Z/);
+  assert.match(r.stdout, /^ok: chain of 3 certificates valid at 2026-06-01T00:00:00Z/);
   const lines = r.stdout.trim().split('\n');
   assert.match(lines[1] ?? '', /0 {2}CN=www\.example\.com/);
   assert.match(lines[2] ?? '', /1 {2}CN=CLI Int/);
@@ -69,7 +69,7 @@ test('--json on success: {valid, chain:[{subject, issuer, serial, notAfter, fing
   assert.equal(first.issuer, 'CN=CLI Int');
   assert.equal(first.serial, L.cert.serialHex);
   assert.equal(first.fingerprint, L.cert.fingerprintSha256);
-  assert.equal(first.notAfter, L.cert.notAfter.toISOString());
+  assert.equal(first.notAfter, L.cert.notAfter.toISOString().replace('.000Z', 'Z'));
 });
 
 interface FailCase {

@@ -18,7 +18,7 @@ import { Option, type Command } from 'commander';
 import { SignetError } from '../../core/errors.js';
 import { escapeControl } from '../../core/escape.js';
 import { systemClock } from '../../core/clock.js';
-import { parseDuration, parseTime } from '../../core/duration.js';
+import { formatTime, parseDuration, parseTime } from '../../core/duration.js';
 import { decodePem, encodePem, looksLikePem } from '../../core/pem.js';
 import { toHex } from '../../core/bytes.js';
 import { generateKeyAsync, type KeySpec } from '../../crypto/key-spec.js';
@@ -215,11 +215,6 @@ function readCertificateDer(path: string, source: string): Uint8Array {
   return looksLikePem(data) ? withSource(source, () => decodePem(Buffer.from(data).toString('latin1'), ['CERTIFICATE']).der) : data;
 }
 
-/** RFC 3339 without milliseconds (`2026-01-02T03:04:05Z`), as every other command prints times. */
-function rfc3339(d: Date): string {
-  return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
-}
-
 interface LoadedCa {
   readonly der: Uint8Array;
   readonly key: KeyObject;
@@ -393,11 +388,11 @@ export async function createCertificateCommand(subjectText: string, outPath: str
     subject: issued.subject.text,
     issuer: issued.issuer.text,
     serial: formatSerial(issued.serialNumber[0] === 0 && issued.serialNumber.length > 1 ? issued.serialNumber.subarray(1) : issued.serialNumber),
-    notBefore: rfc3339(issued.notBefore),
-    notAfter: rfc3339(issued.notAfter),
+    notBefore: formatTime(issued.notBefore),
+    notAfter: formatTime(issued.notAfter),
     sans: (result.spec.extensions?.subjectAltName?.names ?? []).map(formatGeneralName),
     sha256: toHex(new Uint8Array(createHash('sha256').update(der).digest())),
-    ...(result.requestedNotAfter ? { requestedNotAfter: rfc3339(result.requestedNotAfter) } : {}),
+    ...(result.requestedNotAfter ? { requestedNotAfter: formatTime(result.requestedNotAfter) } : {}),
     lint: { profile: result.lint.profile, warnings: result.lint.warnings, notices: result.lint.notices, findings: result.lint.findings },
   };
 }

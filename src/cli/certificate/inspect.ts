@@ -9,10 +9,10 @@ import { existsSync } from 'node:fs';
 import { Option, type Command } from 'commander';
 import { SignetError } from '../../core/errors.js';
 import { systemClock } from '../../core/clock.js';
-import { parseDuration, parseTime } from '../../core/duration.js';
+import { formatTime, parseDuration, parseTime } from '../../core/duration.js';
 import { parseCertificate } from '../../x509/certificate.js';
 import { describeObject, parseInspectable, renderText, type InspectReport, type InspectedObject, type TlsReport } from '../../x509/inspect.js';
-import { DEFAULT_TLS_TIMEOUT_MS, fetchTlsChain, parseTlsTarget } from '../../x509/tls-fetch.js';
+import { DEFAULT_TLS_TIMEOUT_MS, fetchTlsChain, formatTlsTarget, parseTlsTarget } from '../../x509/tls-fetch.js';
 import { printJson, readInput } from '../io.js';
 
 /** Where the objects came from, and the TLS parameters when it was a server. */
@@ -38,7 +38,7 @@ export function commandTime(time: string | undefined): Date {
  * `https://host[:port]`). Anything else is reported as a missing file.
  */
 export async function loadInspectInput(input: string, options: LoadInputOptions = {}): Promise<LoadedInput> {
-  const target = input !== '-' && !existsSync(input) ? parseTlsTarget(input) : undefined;
+  const target = input !== '-' && !existsSync(input) ? parseTlsTarget(input, { strict: true }) : undefined;
   if (!target) {
     if (options.servername !== undefined) {
       throw new SignetError('ERR_BAD_OPTION', '--servername only applies to a host:port input');
@@ -53,7 +53,7 @@ export async function loadInspectInput(input: string, options: LoadInputOptions 
   }
   const chain = await fetchTlsChain(target, { servername: options.servername, timeoutMs });
   return {
-    source: { type: 'tls', name: `${target.host}:${target.port}` },
+    source: { type: 'tls', name: formatTlsTarget(target) },
     objects: chain.certificates.map((der) => ({ kind: 'certificate', certificate: parseCertificate(der) }) as const),
     tls: {
       host: chain.host,
@@ -115,7 +115,7 @@ Examples:
       if (opts.json || opts.format === 'json') {
         const report: InspectReport = {
           source: loaded.source,
-          time: now.toISOString().replace(/\.\d{3}Z$/, 'Z'),
+          time: formatTime(now),
           ...(loaded.tls ? { tls: loaded.tls } : {}),
           items: loaded.objects.map((o) => describeObject(o, { now })),
         };

@@ -9,15 +9,12 @@ import { parseCertificates } from '../../x509/certificate.js';
 import { DEFAULT_RENEWAL_THRESHOLD, checkRenewal, humanDuration, parseRenewalThreshold, type RenewalThreshold } from '../../x509/inspect.js';
 import { printJson, readInput } from '../io.js';
 import { commandTime } from './inspect.js';
+import { formatTime } from '../../core/duration.js';
 
 interface NeedsRenewalOptions {
   expiresIn?: string;
   time?: string;
   json?: boolean;
-}
-
-function iso(d: Date): string {
-  return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
 function thresholdText(t: RenewalThreshold): string {
@@ -57,10 +54,10 @@ Examples:
           reason: d.reason,
           subject: leaf.subject.text,
           serialNumber: leaf.serialHex,
-          time: iso(d.now),
-          notBefore: iso(d.notBefore),
-          notAfter: iso(d.notAfter),
-          renewAt: iso(d.renewAt),
+          time: formatTime(d.now),
+          notBefore: formatTime(d.notBefore),
+          notAfter: formatTime(d.notAfter),
+          renewAt: formatTime(d.renewAt),
           lifetimeSeconds: Math.round(d.lifetimeMs / 1000),
           remainingSeconds: Math.round(d.remainingMs / 1000),
           elapsedPercent: Math.round(d.elapsedPercent * 100) / 100,
@@ -71,8 +68,8 @@ Examples:
         const line = {
           expired: `renewal needed: expired ${humanDuration(d.remainingMs)} ago`,
           threshold: `renewal needed: ${pct}, expires in ${humanDuration(d.remainingMs)} (threshold ${thresholdText(threshold)})`,
-          'not-due': `not due: ${pct}, renewal window opens ${iso(d.renewAt)} (in ${humanDuration(d.renewAt.getTime() - now.getTime())})`,
-          'not-yet-valid': `not due: not valid until ${iso(d.notBefore)}`,
+          'not-due': `not due: ${pct}, renewal window opens ${formatTime(d.renewAt)} (in ${humanDuration(d.renewAt.getTime() - now.getTime())})`,
+          'not-yet-valid': `not due: not valid until ${formatTime(d.notBefore)}`,
         }[d.reason];
         process.stdout.write(`${line}\n`);
       }

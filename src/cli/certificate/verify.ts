@@ -6,7 +6,7 @@
 import type { Command } from 'commander';
 import { SignetError } from '../../core/errors.js';
 import { systemClock } from '../../core/clock.js';
-import { parseTime } from '../../core/duration.js';
+import { formatTime, parseTime } from '../../core/duration.js';
 import { parseCertificates, type Certificate } from '../../x509/certificate.js';
 import { verifyChain, DEFAULT_MAX_DEPTH, type VerifyPurpose } from '../../x509/verify/index.js';
 import { checkDistinctFiles, printJson, readInput, withSource } from '../io.js';
@@ -43,8 +43,8 @@ function chainEntry(cert: Certificate, depth: number, trusted: boolean): Record<
     subject: cert.subject.text,
     issuer: cert.issuer.text,
     serial: cert.serialHex,
-    notBefore: cert.notBefore.toISOString(),
-    notAfter: cert.notAfter.toISOString(),
+    notBefore: formatTime(cert.notBefore),
+    notAfter: formatTime(cert.notAfter),
     fingerprint: cert.fingerprintSha256,
     ...(trusted ? { trustedRoot: true } : {}),
   };
@@ -126,23 +126,23 @@ Examples:
         }).chain;
       } catch (e) {
         if (opts.json && e instanceof SignetError && e.category === 'invalid') {
-          printJson({ valid: false, time: time.toISOString(), error: { code: e.code, message: e.message, hint: e.hint, detail: e.detail } });
+          printJson({ valid: false, time: formatTime(time), error: { code: e.code, message: e.message, hint: e.hint, detail: e.detail } });
         }
         throw e;
       }
 
       const entries = chain.map((c, i) => chainEntry(c, i, i === chain.length - 1));
       if (opts.json) {
-        printJson({ valid: true, time: time.toISOString(), chain: entries });
+        printJson({ valid: true, time: formatTime(time), chain: entries });
         return;
       }
       const checked = [opts.host && `host ${opts.host}`, opts.ip && `ip ${opts.ip}`, opts.purpose !== 'any' && `purpose ${opts.purpose}`].filter(Boolean).join(', ');
-      const lines = [`ok: chain of ${chain.length} certificate${chain.length === 1 ? '' : 's'} valid at ${time.toISOString()}${checked ? ` (${checked})` : ''}`];
+      const lines = [`ok: chain of ${chain.length} certificate${chain.length === 1 ? '' : 's'} valid at ${formatTime(time)}${checked ? ` (${checked})` : ''}`];
       const subjects = chain.map((c) => c.subject.text || '(empty subject)');
       const width = Math.max(...subjects.map((s) => s.length));
       chain.forEach((c, i) => {
         const role = i === chain.length - 1 ? '  trusted root' : '';
-        lines.push(`  ${i}  ${(subjects[i] ?? '').padEnd(width)}  until ${c.notAfter.toISOString()}${role}`);
+        lines.push(`  ${i}  ${(subjects[i] ?? '').padEnd(width)}  until ${formatTime(c.notAfter)}${role}`);
       });
       process.stdout.write(lines.join('\n') + '\n');
     });

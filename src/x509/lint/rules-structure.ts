@@ -7,6 +7,7 @@ import type { Certificate } from '../certificate.js';
 import { OID } from '../oids.js';
 import { always, defineRule, findExtension, unless } from './rule-kit.js';
 import type { LintRule } from './types.js';
+import { formatTime } from '../../core/duration.js';
 
 const DAY_MS = 86_400_000;
 
@@ -104,7 +105,7 @@ export const STRUCTURE_RULES: readonly LintRule[] = [
     source: 'RFC 5280 §4.1.2.5',
     description: 'notBefore must not be after notAfter',
     appliesTo: always,
-    check: (cert) => unless(cert.notBefore.getTime() <= cert.notAfter.getTime(), () => `notBefore ${cert.notBefore.toISOString()} is after notAfter ${cert.notAfter.toISOString()}`),
+    check: (cert) => unless(cert.notBefore.getTime() <= cert.notAfter.getTime(), () => `notBefore ${formatTime(cert.notBefore)} is after notAfter ${formatTime(cert.notAfter)}`),
   }),
   defineRule({
     id: 'e_validity_time_wrong_type',
@@ -161,7 +162,7 @@ export const STRUCTURE_RULES: readonly LintRule[] = [
     source: 'RFC 5280 §4.1.2.5',
     description: 'the certificate has expired at the lint time',
     appliesTo: always,
-    check: (cert, ctx) => unless(cert.notAfter.getTime() >= ctx.now.getTime(), () => `certificate expired at ${cert.notAfter.toISOString()}`),
+    check: (cert, ctx) => unless(cert.notAfter.getTime() >= ctx.now.getTime(), () => `certificate expired at ${formatTime(cert.notAfter)}`),
   }),
   defineRule({
     id: 'e_issuer_name_empty',

@@ -5,7 +5,7 @@
  */
 import type { KeyObject } from 'node:crypto';
 import { SignetError } from '../../core/errors.js';
-import { parseDuration, parseTime } from '../../core/duration.js';
+import { formatTime, parseDuration, parseTime } from '../../core/duration.js';
 import type { CertificateSpec } from '../certificate-builder.js';
 import type { ExtensionsSpec, RawExtension } from '../extensions.js';
 import type { GeneralName } from '../general-name.js';
@@ -85,7 +85,7 @@ export function templateToSpec(request: CertificateRequest, options: TemplateToS
   else if (options.notAfter) notAfter = options.notAfter;
   else if (options.lifetimeMs !== undefined) notAfter = new Date(now.getTime() + options.lifetimeMs);
   else throw invalid('no validity: the template sets none and no default lifetime was given');
-  if (notAfter.getTime() <= notBefore.getTime()) throw invalid(`ends (${notAfter.toISOString()}) before it starts (${notBefore.toISOString()})`);
+  if (notAfter.getTime() <= notBefore.getTime()) throw invalid(`ends (${formatTime(notAfter)}) before it starts (${formatTime(notBefore)})`);
 
   const subject = requestSubjectToName(request.subject);
   const sans: GeneralName[] = (request.sans ?? []).map((s) => ({ type: s.type, value: s.value }));

@@ -19,6 +19,7 @@ import { matchHostnamePattern } from './hostname.js';
 import { namesMatch } from './name-match.js';
 import { addNameConstraints, checkNameConstraints, initialNameConstraints } from './name-constraints.js';
 import { initialPolicyState, policyExtensionError, processPolicies } from './policy.js';
+import { formatTime } from '../../core/duration.js';
 
 /** What the end-entity certificate will be used for; maps to an extended key usage. */
 export type VerifyPurpose = 'server' | 'client' | 'any';
@@ -161,15 +162,15 @@ export function validatePath(
     }
     // §6.1.3 (a)(2): validity, inclusive at both ends (§4.1.2.5).
     if (time < cert.notBefore.getTime()) {
-      return verifyError('ERR_VERIFY_NOT_YET_VALID', `certificate ${describe(cert, depth)} is not valid before ${cert.notBefore.toISOString()}`, depth, cert, {
+      return verifyError('ERR_VERIFY_NOT_YET_VALID', `certificate ${describe(cert, depth)} is not valid before ${formatTime(cert.notBefore)}`, depth, cert, {
         ...extra,
-        notBefore: cert.notBefore.toISOString(),
+        notBefore: formatTime(cert.notBefore),
       });
     }
     if (time > cert.notAfter.getTime()) {
-      return verifyError('ERR_VERIFY_EXPIRED', `certificate ${describe(cert, depth)} expired at ${cert.notAfter.toISOString()}`, depth, cert, {
+      return verifyError('ERR_VERIFY_EXPIRED', `certificate ${describe(cert, depth)} expired at ${formatTime(cert.notAfter)}`, depth, cert, {
         ...extra,
-        notAfter: cert.notAfter.toISOString(),
+        notAfter: formatTime(cert.notAfter),
       });
     }
     const extError = checkExtensions(cert, depth);
