@@ -20,42 +20,12 @@ import type { LintOptions } from '../src/x509/lint/index.js';
 import { parseSubject } from '../src/x509/name.js';
 import { specFromProfile } from '../src/x509/profiles.js';
 import type { Signer } from '../src/crypto/signer.js';
+import { race, SLICE_MS } from './measure.js';
 
 /** Measuring time per side (ms); SIGNET_BENCH_MS overrides it, as for `npm run bench`. */
 const MEASURE_MS = Number(process.env.SIGNET_BENCH_MS ?? 1000);
-const SLICE_MS = 25;
-const WARMUP_MS = 300;
 /** Distinct TBSs linted in rotation. */
 const SAMPLES = 64;
-
-/** Runs `fn` for about `ms` milliseconds; returns the operation count and the exact time taken. */
-function slice(ms: number, fn: (i: number) => void, first: number): { ops: number; ms: number } {
-  const start = performance.now();
-  const deadline = start + ms;
-  let n = 0;
-  let now = start;
-  while (now < deadline) {
-    for (let k = 0; k < 8; k++) fn(first + n++);
-    now = performance.now();
-  }
-  return { ops: n, ms: now - start };
-}
-
-/** Operations per second of `a` and `b`, alternating slices until each ran for `measureMs`. */
-function race(a: (i: number) => void, b: (i: number) => void, measureMs: number): [number, number] {
-  slice(WARMUP_MS, a, 0);
-  slice(WARMUP_MS, b, 0);
-  const total = { aOps: 0, aMs: 0, bOps: 0, bMs: 0 };
-  while (total.aMs < measureMs || total.bMs < measureMs) {
-    const x = slice(SLICE_MS, a, total.aOps);
-    total.aOps += x.ops;
-    total.aMs += x.ms;
-    const y = slice(SLICE_MS, b, total.bOps);
-    total.bOps += y.ops;
-    total.bMs += y.ms;
-  }
-  return [(total.aOps * 1000) / total.aMs, (total.bOps * 1000) / total.bMs];
-}
 
 /** Leaf TBSs as the CA builds them from CSRs: the subject key arrives as SPKI bytes. */
 function leafTbss(signer: Signer, issuer: IssuerInfo, subjectKeys: readonly KeyObject[], now: Date): Uint8Array[] {

@@ -110,7 +110,7 @@ export function fsError(e: unknown, path: string, what = 'file'): SignetError {
   if (code === 'EACCES' || code === 'EPERM') return new SignetError('ERR_FILE_PERMISSION', `permission denied: ${path}`, { cause: e });
   if (code === 'EEXIST') return new SignetError('ERR_FILE_EXISTS', `${path} already exists`, { hint: 'use --force to overwrite', cause: e });
   if (code === 'EISDIR') return new SignetError('ERR_FILE_IO', `${what} ${path} is a directory`, { cause: e });
-  return new SignetError('ERR_FILE_IO', `cannot access ${path}: ${code ?? 'i/o error'}`, { cause: e });
+  return new SignetError('ERR_FILE_IO', `cannot access ${path}: ${code ?? 'I/O error'}`, { cause: e });
 }
 
 /**

@@ -38,24 +38,24 @@ export function decodePemAll(text: string): PemBlock[] {
     const bodyStart = m.index + m[0].length;
     const end = text.indexOf(endMarker, bodyStart);
     if (end < 0) {
-      throw new SignetError('ERR_PEM_MALFORMED', `pem block "${label}" has no matching END line`);
+      throw new SignetError('ERR_PEM_MALFORMED', `PEM block "${label}" has no matching END line`);
     }
     let body = text.slice(bodyStart, end);
     // Encapsulated headers (RFC 1421, e.g. legacy "Proc-Type") are not part of RFC 7468.
     if (body.includes(':')) {
-      throw new SignetError('ERR_PEM_MALFORMED', `pem block "${label}" has headers; legacy encrypted pem is not supported`, {
+      throw new SignetError('ERR_PEM_MALFORMED', `PEM block "${label}" has headers; legacy encrypted PEM is not supported`, {
         hint: 'convert the key to PKCS#8 (openssl pkcs8 -topk8)',
       });
     }
     body = body.replace(/[\s]+/g, '');
     if (body.length === 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(body) || body.length % 4 !== 0) {
-      throw new SignetError('ERR_PEM_MALFORMED', `pem block "${label}" does not contain valid base64`);
+      throw new SignetError('ERR_PEM_MALFORMED', `PEM block "${label}" does not contain valid base64`);
     }
     blocks.push({ label, der: new Uint8Array(Buffer.from(body, 'base64')) });
     BEGIN.lastIndex = end + endMarker.length;
   }
   if (blocks.length === 0) {
-    throw new SignetError('ERR_PEM_MALFORMED', 'no pem block found');
+    throw new SignetError('ERR_PEM_MALFORMED', 'no PEM block found');
   }
   return blocks;
 }
@@ -66,7 +66,7 @@ export function decodePem(text: string, labels?: readonly string[]): PemBlock {
   const wanted = labels === undefined ? blocks : blocks.filter((b) => labels.includes(b.label));
   const first = wanted[0];
   if (first === undefined) {
-    throw new SignetError('ERR_PEM_UNEXPECTED_TYPE', `expected pem ${labels?.join(' or ') ?? ''}, found ${blocks.map((b) => b.label).join(', ')}`);
+    throw new SignetError('ERR_PEM_UNEXPECTED_TYPE', `expected PEM ${labels?.join(' or ') ?? ''}, found ${blocks.map((b) => b.label).join(', ')}`);
   }
   return first;
 }

@@ -35,14 +35,18 @@ export function jwsAlgorithm(key: KeyObject): string {
     if (c === 'secp384r1') return 'ES384';
     if (c === 'secp521r1') return 'ES512';
   }
-  throw new SignetError('ERR_KEY_UNSUPPORTED', `no jwk form for ${describeType(key)} keys`, {
+  throw new SignetError('ERR_KEY_UNSUPPORTED', `no JWK form for ${describeType(key)} keys`, {
     hint: 'JWK output supports EC P-256/P-384/P-521, Ed25519 and RSA (not RSA-PSS) keys',
   });
 }
 
+/** node:crypto's key type names as messages spell them. */
+const TYPE_NAMES: Readonly<Record<string, string>> = { rsa: 'RSA', 'rsa-pss': 'RSA-PSS', ed25519: 'Ed25519', ed448: 'Ed448', x25519: 'X25519', x448: 'X448', dsa: 'DSA', dh: 'DH' };
+
 function describeType(key: KeyObject): string {
   const t = key.asymmetricKeyType ?? 'unknown';
-  return t === 'ec' ? `ec ${key.asymmetricKeyDetails?.namedCurve ?? ''}`.trim() : t;
+  if (t === 'ec') return `EC ${key.asymmetricKeyDetails?.namedCurve ?? ''}`.trim();
+  return TYPE_NAMES[t] ?? t;
 }
 
 function nodeJwk(key: KeyObject): Jwk {
@@ -72,10 +76,10 @@ export function jwkThumbprint(key: KeyObject | Jwk): string {
       canonical = { e: jwk.e, kty: jwk.kty, n: jwk.n };
       break;
     default:
-      throw new SignetError('ERR_KEY_UNSUPPORTED', `no thumbprint for jwk key type ${String(jwk.kty)}`);
+      throw new SignetError('ERR_KEY_UNSUPPORTED', `no thumbprint for JWK key type ${String(jwk.kty)}`);
   }
   for (const [k, v] of Object.entries(canonical)) {
-    if (typeof v !== 'string') throw new SignetError('ERR_KEY_MALFORMED', `jwk is missing the "${k}" member`);
+    if (typeof v !== 'string') throw new SignetError('ERR_KEY_MALFORMED', `JWK is missing the "${k}" member`);
   }
   return createHash('sha256').update(JSON.stringify(canonical)).digest('base64url');
 }

@@ -48,15 +48,15 @@ const CURVES: Readonly<Record<string, KeySpec>> = {
 /** Curves and key types people ask for that Signet knows about and refuses on purpose. */
 const REFUSED: Readonly<Record<string, string>> = {
   secp256k1: 'secp256k1 is not a PKIX curve (RFC 5480) and X.509 clients rarely support it',
-  'p-224': 'p-224 gives less than 128-bit security',
-  p224: 'p-224 gives less than 128-bit security',
-  secp224r1: 'p-224 gives less than 128-bit security',
-  p192: 'p-192 gives less than 128-bit security',
-  'p-192': 'p-192 gives less than 128-bit security',
+  'p-224': 'P-224 gives less than 128-bit security',
+  p224: 'P-224 gives less than 128-bit security',
+  secp224r1: 'P-224 gives less than 128-bit security',
+  p192: 'P-192 gives less than 128-bit security',
+  'p-192': 'P-192 gives less than 128-bit security',
   ed448: 'Ed448 is not supported by enough X.509 clients',
-  x25519: 'x25519 is a key-agreement key and cannot sign',
-  x448: 'x448 is a key-agreement key and cannot sign',
-  dsa: 'dsa is withdrawn (fips 186-5)',
+  x25519: 'X25519 is a key-agreement key and cannot sign',
+  x448: 'X448 is a key-agreement key and cannot sign',
+  dsa: 'DSA is withdrawn (FIPS 186-5)',
 };
 
 const SPEC_HINT = 'use --type ec (--curve P-256|P-384|P-521), --type ed25519 or --type rsa (--size 2048|3072|4096)';
@@ -74,12 +74,12 @@ function rsaSpec(size: string | number | undefined): KeySpec {
   if (size === undefined) return 'rsa2048';
   const text = String(size).trim();
   const bits = /^\d+$/.test(text) ? Number(text) : NaN;
-  if (Number.isNaN(bits)) throw bad(`invalid rsa key size "${text}"`);
+  if (Number.isNaN(bits)) throw bad(`invalid RSA key size "${text}"`);
   if (bits < 2048) {
-    throw new SignetError('ERR_KEY_WEAK', `rsa keys of ${bits} bits are too weak`, { hint: 'use --size 2048, 3072 or 4096' });
+    throw new SignetError('ERR_KEY_WEAK', `RSA keys of ${bits} bits are too weak`, { hint: 'use --size 2048, 3072 or 4096' });
   }
   if (bits === 2048 || bits === 3072 || bits === 4096) return `rsa${bits}`;
-  throw bad(`unsupported rsa key size ${bits}`);
+  throw bad(`unsupported RSA key size ${bits}`);
 }
 
 /**
@@ -104,7 +104,7 @@ export function parseKeySpec(input: string | KeySpecInput = {}): KeySpec {
   switch (type) {
     case 'ec':
     case 'ecdsa': {
-      if (input.size !== undefined) throw bad('--size applies to rsa keys only; ec keys take --curve');
+      if (input.size !== undefined) throw bad('--size applies to RSA keys only; EC keys take --curve');
       if (input.curve === undefined) return DEFAULT_KEY_SPEC;
       const c = input.curve.trim().toLowerCase();
       const spec = CURVES[c];
@@ -115,11 +115,11 @@ export function parseKeySpec(input: string | KeySpecInput = {}): KeySpec {
     case 'okp':
     case 'eddsa':
       if (input.size !== undefined || (input.curve !== undefined && input.curve.trim().toLowerCase() !== 'ed25519')) {
-        throw bad('ed25519 keys take neither --curve nor --size');
+        throw bad('Ed25519 keys take neither --curve nor --size');
       }
       return 'ed25519';
     case 'rsa':
-      if (input.curve !== undefined) throw bad('--curve applies to ec keys only; rsa keys take --size');
+      if (input.curve !== undefined) throw bad('--curve applies to EC keys only; RSA keys take --size');
       return rsaSpec(input.size);
     default:
       throw refused(input.type ?? type) ?? bad(`unknown key type "${input.type ?? ''}"`);

@@ -86,10 +86,10 @@ export const MAX_RSA_BITS = 16384;
 export const MIN_RSA_BITS = 2048;
 
 const ALGORITHM_LABELS: Readonly<Record<string, string>> = {
-  [OID.idEd448]: 'ed448',
-  [OID.idX25519]: 'x25519',
-  [OID.idX448]: 'x448',
-  [OID.dsa]: 'dsa',
+  [OID.idEd448]: 'Ed448',
+  [OID.idX25519]: 'X25519',
+  [OID.idX448]: 'X448',
+  [OID.dsa]: 'DSA',
 };
 
 const SUPPORTED_HINT = 'Signet supports EC P-256/P-384/P-521, Ed25519 and RSA/RSA-PSS keys';
@@ -98,7 +98,7 @@ const SUPPORTED_HINT = 'Signet supports EC P-256/P-384/P-521, Ed25519 and RSA/RS
 // errors
 
 function malformed(message: string, cause?: unknown): SignetError {
-  return new SignetError('ERR_KEY_MALFORMED', message, { cause, hint: 'expected a pem, der or jwk key' });
+  return new SignetError('ERR_KEY_MALFORMED', message, { cause, hint: 'expected a PEM, DER or JWK key' });
 }
 
 function unsupported(message: string): SignetError {
@@ -128,9 +128,20 @@ const PEM_CONTAINERS: Readonly<Record<string, KeyContainer>> = {
   'RSA PUBLIC KEY': 'pkcs1-public',
 };
 
+/** How each container is named in messages. */
+const CONTAINER_NAMES: Readonly<Record<KeyContainer, string>> = {
+  pkcs8: 'PKCS#8',
+  'encrypted-pkcs8': 'encrypted PKCS#8',
+  sec1: 'SEC1',
+  pkcs1: 'PKCS#1',
+  spki: 'SubjectPublicKeyInfo',
+  'pkcs1-public': 'PKCS#1 public',
+  jwk: 'JWK',
+};
+
 const PEM_REFUSED: Readonly<Record<string, { message: string; hint?: string }>> = {
-  'DSA PRIVATE KEY': { message: 'dsa keys are not supported' },
-  'OPENSSH PRIVATE KEY': { message: 'openssh private key files are not supported', hint: 'convert it to pkcs#8: ssh-keygen -p -m PKCS8 -f KEY' },
+  'DSA PRIVATE KEY': { message: 'DSA keys are not supported' },
+  'OPENSSH PRIVATE KEY': { message: 'OpenSSH private key files are not supported', hint: 'convert it to PKCS#8: ssh-keygen -p -m PKCS8 -f KEY' },
   'SSH2 ENCRYPTED PRIVATE KEY': { message: 'ssh.com private key files are not supported' },
 };
 
@@ -170,12 +181,12 @@ function checkAlgorithm(alg: AlgorithmIdentifier): void {
     case OID.idEd25519:
       return;
     case OID.idEcPublicKey: {
-      if (!alg.parameters) throw malformed('ec key without curve parameters');
+      if (!alg.parameters) throw malformed('EC key without curve parameters');
       let params: ECParameters;
       try {
         params = AsnConvert.parse(alg.parameters, ECParameters);
       } catch (e) {
-        throw malformed('malformed ec curve parameters', e);
+        throw malformed('malformed EC curve parameters', e);
       }
       checkCurve(params);
       return;
@@ -187,15 +198,15 @@ function checkAlgorithm(alg: AlgorithmIdentifier): void {
 
 function checkCurve(params: ECParameters): void {
   if (params.namedCurve === undefined) {
-    throw unsupported('ec keys with explicit curve parameters are not supported (RFC 5480 §2.1.1 requires a named curve)');
+    throw unsupported('EC keys with explicit curve parameters are not supported (RFC 5480 §2.1.1 requires a named curve)');
   }
   if (!SUPPORTED_CURVE_OIDS.has(params.namedCurve)) throw unsupported(`unsupported curve ${oidName(params.namedCurve)}`);
 }
 
 /** Validates the DER of a container and returns the encryption info for encrypted PKCS#8. */
 function checkDer(container: KeyContainer, der: Uint8Array): KeyEncryptionInfo | undefined {
-  if (!isOneSequence(der)) throw malformed('the key is truncated or not der');
-  const what = `malformed ${container} key`;
+  if (!isOneSequence(der)) throw malformed('the key is truncated or not DER');
+  const what = `malformed ${CONTAINER_NAMES[container]} key`;
   switch (container) {
     case 'encrypted-pkcs8': {
       const parsed = parseEncryptedPrivateKeyInfo(der);
@@ -218,7 +229,7 @@ function checkDer(container: KeyContainer, der: Uint8Array): KeyEncryptionInfo |
       const ec = tryParse(der, ECPrivateKey);
       // RFC 5915 §3: version is ecPrivkeyVer1 (1).
       if (!ec || ec.version !== 1) throw malformed(what);
-      if (!ec.parameters) throw malformed('sec1 ec key without a named curve');
+      if (!ec.parameters) throw malformed('SEC1 EC key without a named curve');
       checkCurve(ec.parameters);
       return undefined;
     }
@@ -229,13 +240,13 @@ function checkDer(container: KeyContainer, der: Uint8Array): KeyEncryptionInfo |
       if (!tryParse(der, RSAPublicKey)) throw malformed(what);
       return undefined;
     case 'jwk':
-      throw new SignetError('ERR_INTERNAL', 'jwk is not der');
+      throw new SignetError('ERR_INTERNAL', 'JWK is not DER');
   }
 }
 
 /** Finds the container of unlabelled DER by trying each shape; the shapes are mutually exclusive. */
 function sniffDer(der: Uint8Array): KeyContainer {
-  if (!isOneSequence(der)) throw malformed('not a pem, der or jwk key (or the file is truncated)');
+  if (!isOneSequence(der)) throw malformed('not a PEM, DER or JWK key (or the file is truncated)');
   if (parseEncryptedPrivateKeyInfo(der)) return 'encrypted-pkcs8';
   if (tryParse(der, PrivateKeyInfo)) return 'pkcs8';
   if (tryParse(der, SubjectPublicKeyInfo)) return 'spki';
@@ -243,7 +254,7 @@ function sniffDer(der: Uint8Array): KeyContainer {
   if (ec && ec.version === 1) return 'sec1';
   if (tryParse(der, RSAPrivateKey)) return 'pkcs1';
   if (tryParse(der, RSAPublicKey)) return 'pkcs1-public';
-  throw malformed('der input is not a private or public key');
+  throw malformed('DER input is not a private or public key');
 }
 
 function parseJwkText(text: string): Jwk {
@@ -251,29 +262,29 @@ function parseJwkText(text: string): Jwk {
   try {
     value = JSON.parse(text);
   } catch (e) {
-    throw malformed('the key looks like json but is not valid json', e);
+    throw malformed('the key looks like JSON but is not valid JSON', e);
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw malformed('a jwk must be a json object');
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw malformed('a JWK must be a JSON object');
   const obj = value as Record<string, unknown>;
   if ('ciphertext' in obj || 'protected' in obj) {
-    throw new SignetError('ERR_KEY_UNSUPPORTED', 'encrypted jwk (jwe) key files are not supported', { hint: 'use an encrypted pkcs#8 pem key' });
+    throw new SignetError('ERR_KEY_UNSUPPORTED', 'encrypted JWK (JWE) key files are not supported', { hint: 'use an encrypted PKCS#8 PEM key' });
   }
-  if (Array.isArray(obj.keys)) throw malformed('this is a jwk set; pass a single jwk');
+  if (Array.isArray(obj.keys)) throw malformed('this is a JWK set; pass a single JWK');
   const kty = obj.kty;
-  if (typeof kty !== 'string') throw malformed('jwk has no "kty" member');
+  if (typeof kty !== 'string') throw malformed('JWK has no "kty" member');
   const crv = typeof obj.crv === 'string' ? obj.crv : undefined;
   if (kty === 'EC') {
     if (crv === undefined || !JWK_CURVES.has(crv)) throw unsupported(`unsupported curve ${crv ?? '(none)'}`);
   } else if (kty === 'OKP') {
     if (crv !== 'Ed25519') throw unsupported(`unsupported key algorithm ${crv ?? '(none)'}`);
   } else if (kty !== 'RSA') {
-    throw unsupported(`unsupported jwk key type ${kty}`);
+    throw unsupported(`unsupported JWK key type ${kty}`);
   }
   for (const [k, v] of Object.entries(obj)) {
     // RFC 7518 §6: key members are base64url without padding (RFC 7515 §2); node:crypto would
     // silently skip invalid characters.
     if (['x', 'y', 'n', 'e', 'd', 'p', 'q', 'dp', 'dq', 'qi'].includes(k) && (typeof v !== 'string' || !/^[A-Za-z0-9_-]+$/.test(v))) {
-      throw malformed(`jwk member "${k}" is not a base64url string`);
+      throw malformed(`JWK member "${k}" is not a base64url string`);
     }
   }
   return obj as Jwk;
@@ -285,7 +296,7 @@ function locatePem(text: string, want: Want): Located {
   // RFC 1421 encrypted PEM ("Proc-Type: 4,ENCRYPTED") derives its key with one MD5 pass.
   if (/Proc-Type:\s*4,ENCRYPTED/.test(text)) {
     throw new SignetError('ERR_KEY_UNSUPPORTED', 'legacy encrypted PEM keys (Proc-Type: 4,ENCRYPTED) are not supported', {
-      hint: 'convert to encrypted pkcs#8: openssl pkcs8 -topk8 -v2 aes-256-cbc -in OLD -passin file:PW -passout file:PW -out NEW',
+      hint: 'convert to encrypted PKCS#8: openssl pkcs8 -topk8 -v2 aes-256-cbc -in OLD -passin file:PW -passout file:PW -out NEW',
     });
   }
   let blocks: PemBlock[];
@@ -306,7 +317,7 @@ function locatePem(text: string, want: Want): Located {
       if (r) throw new SignetError('ERR_KEY_UNSUPPORTED', r.message, { hint: r.hint ?? SUPPORTED_HINT });
     }
     throw new SignetError('ERR_PEM_UNEXPECTED_TYPE', `expected a key but found ${blocks.map((b) => b.label).join(', ')}`, {
-      hint: 'pass a key file (certificates and csrs are handled by the certificate and csr commands)',
+      hint: 'pass a key file (certificates and CSRs are handled by the certificate and csr commands)',
     });
   }
   const container = PEM_CONTAINERS[chosen.label] as KeyContainer;
@@ -378,7 +389,7 @@ function checkKeyObject(key: KeyObject): void {
   if (t === 'ec') {
     if (d.namedCurve === undefined || CURVE_NAMES[d.namedCurve] === undefined) throw unsupported(`unsupported curve ${d.namedCurve ?? 'unknown'}`);
   } else if (t === 'rsa' || t === 'rsa-pss') {
-    if ((d.modulusLength ?? 0) > MAX_RSA_BITS) throw unsupported(`rsa keys larger than ${MAX_RSA_BITS} bits are not supported`);
+    if ((d.modulusLength ?? 0) > MAX_RSA_BITS) throw unsupported(`RSA keys larger than ${MAX_RSA_BITS} bits are not supported`);
   } else if (t !== 'ed25519') {
     throw unsupported(`unsupported key algorithm ${t ?? 'unknown'}`);
   }
@@ -414,7 +425,7 @@ function importPrivate(loc: Located, password: string | undefined): KeyObject {
     try {
       key = createPrivateKey({ key: jwk as JsonWebKey, format: 'jwk' });
     } catch (e) {
-      throw malformed('malformed jwk private key', e);
+      throw malformed('malformed JWK private key', e);
     }
     // node:crypto trusts the public members of a private JWK: checkPairwise below catches a
     // JWK whose x/y (or n/e) belong to another key.
@@ -439,7 +450,7 @@ function importPrivate(loc: Located, password: string | undefined): KeyObject {
     try {
       key = createPrivateKey({ key: Buffer.from(loc.der as Uint8Array), format: 'der', type: nodeType(loc.container) as 'pkcs8' | 'sec1' | 'pkcs1' });
     } catch (e) {
-      throw malformed(`malformed ${loc.container} private key`, e);
+      throw malformed(`malformed ${CONTAINER_NAMES[loc.container]} private key`, e);
     }
   }
   checkKeyObject(key);
@@ -455,7 +466,7 @@ function importPublic(loc: Located): KeyObject {
         ? createPublicKey({ key: loc.jwk as JsonWebKey, format: 'jwk' })
         : createPublicKey({ key: Buffer.from(loc.der as Uint8Array), format: 'der', type: nodeType(loc.container) as 'spki' | 'pkcs1' });
   } catch (e) {
-    throw malformed(`malformed ${loc.container} public key`, e);
+    throw malformed(`malformed ${CONTAINER_NAMES[loc.container]} public key`, e);
   }
   checkKeyObject(key);
   return key;
@@ -548,9 +559,9 @@ export function keyWeakness(key: KeyObject): string | undefined {
   if (t !== 'rsa' && t !== 'rsa-pss') return undefined;
   const d = key.asymmetricKeyDetails ?? {};
   const bits = d.modulusLength ?? 0;
-  if (bits < MIN_RSA_BITS) return `rsa modulus of ${bits} bits is below ${MIN_RSA_BITS}`;
+  if (bits < MIN_RSA_BITS) return `RSA modulus of ${bits} bits is below ${MIN_RSA_BITS}`;
   const e = d.publicExponent ?? 0n;
-  if (e < 3n || e % 2n === 0n) return `rsa public exponent ${e.toString()} is not an odd number of at least 3`;
+  if (e < 3n || e % 2n === 0n) return `RSA public exponent ${e.toString()} is not an odd number of at least 3`;
   return undefined;
 }
 

@@ -165,14 +165,14 @@ function small(v: bigint, max: bigint, what: string): number {
  */
 export function describeKeyEncryption(alg: AlgorithmIdentifier): KeyEncryptionInfo {
   if (alg.algorithm !== OID.pbes2) {
-    throw unsupported(`${oidName(alg.algorithm)} (only pbes2 is accepted)`);
+    throw unsupported(`${oidName(alg.algorithm)} (only PBES2 is accepted)`);
   }
-  if (!alg.parameters) throw malformed('pbes2 without parameters');
+  if (!alg.parameters) throw malformed('PBES2 without parameters');
   let params: Pbes2Params;
   try {
     params = AsnConvert.parse(alg.parameters, Pbes2Params);
   } catch (e) {
-    throw malformed('bad pbes2 parameters', e);
+    throw malformed('bad PBES2 parameters', e);
   }
   const cipher = CIPHERS[params.encryptionScheme.algorithm];
   if (!cipher) throw unsupported(`cipher ${oidName(params.encryptionScheme.algorithm)}`);
@@ -183,12 +183,12 @@ export function describeKeyEncryption(alg: AlgorithmIdentifier): KeyEncryptionIn
     try {
       p = AsnConvert.parse(kdf.parameters, Pbkdf2Params);
     } catch (e) {
-      throw malformed('bad pbkdf2 parameters', e);
+      throw malformed('bad PBKDF2 parameters', e);
     }
     const prfOid = p.prf?.algorithm ?? OID.hmacWithSHA1;
     const prf = PRF_NAMES[prfOid];
-    if (!prf) throw unsupported(`pbkdf2 prf ${oidName(prfOid)}`);
-    const iterations = small(p.iterationCount, BigInt(MAX_PBKDF2_ITERATIONS), 'pbkdf2 iteration count');
+    if (!prf) throw unsupported(`PBKDF2 PRF ${oidName(prfOid)}`);
+    const iterations = small(p.iterationCount, BigInt(MAX_PBKDF2_ITERATIONS), 'PBKDF2 iteration count');
     return {
       scheme: 'PBES2',
       kdf: 'PBKDF2',
@@ -264,7 +264,7 @@ export function encryptPrivateKeyInfo(privateKeyInfo: Uint8Array, password: stri
   } else {
     const iterations = options.iterations ?? DEFAULT_PBKDF2_ITERATIONS;
     if (!Number.isInteger(iterations) || iterations < MIN_PBKDF2_ITERATIONS || iterations > MAX_PBKDF2_ITERATIONS) {
-      throw new SignetError('ERR_BAD_OPTION', `pbkdf2 iteration count must be an integer in ${MIN_PBKDF2_ITERATIONS}..${MAX_PBKDF2_ITERATIONS}`);
+      throw new SignetError('ERR_BAD_OPTION', `PBKDF2 iteration count must be an integer in ${MIN_PBKDF2_ITERATIONS}..${MAX_PBKDF2_ITERATIONS}`);
     }
     key = pbkdf2Sync(password, salt, iterations, 32, 'sha256');
     // keyLength is omitted (RFC 8018 §A.2: optional, implied by the cipher); prf written

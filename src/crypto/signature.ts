@@ -133,18 +133,18 @@ export function resolveSignatureAlgorithm(ref: AlgorithmReference): { hash: Hash
       return { hash: null, name: 'Ed25519' };
     case OID.rsassaPss: {
       if (!ref.parameters) {
-        throw new SignetError('ERR_SIGNATURE_ALGORITHM_UNSUPPORTED', 'rsassa-pss without parameters is not supported');
+        throw new SignetError('ERR_SIGNATURE_ALGORITHM_UNSUPPORTED', 'RSASSA-PSS without parameters is not supported');
       }
       let params: RsaSaPssParams;
       try {
         params = AsnConvert.parse(ref.parameters, RsaSaPssParams);
       } catch (e) {
-        throw new SignetError('ERR_DER_MALFORMED', 'malformed rsassa-pss parameters', { cause: e });
+        throw new SignetError('ERR_DER_MALFORMED', 'malformed RSASSA-PSS parameters', { cause: e });
       }
       const hash = (Object.entries(HASH_OID).find(([, v]) => v === params.hashAlgorithm.algorithm)?.[0] ?? null) as HashName | null;
-      if (!hash) throw new SignetError('ERR_SIGNATURE_ALGORITHM_UNSUPPORTED', `unsupported pss hash ${params.hashAlgorithm.algorithm}`);
+      if (!hash) throw new SignetError('ERR_SIGNATURE_ALGORITHM_UNSUPPORTED', `unsupported PSS hash ${params.hashAlgorithm.algorithm}`);
       if (params.maskGenAlgorithm.algorithm !== OID.mgf1) {
-        throw new SignetError('ERR_SIGNATURE_ALGORITHM_UNSUPPORTED', 'unsupported pss mask generation function');
+        throw new SignetError('ERR_SIGNATURE_ALGORITHM_UNSUPPORTED', 'unsupported PSS mask generation function');
       }
       return { hash, pss: { saltLength: params.saltLength }, name: 'rsassaPss' };
     }

@@ -23,7 +23,7 @@ import { formatTime, isRepresentableTime } from '../core/duration.js';
 import { SignetError } from '../core/errors.js';
 import type { SignatureAlgorithm } from '../crypto/signature.js';
 import type { Signer } from '../crypto/signer.js';
-import { Tag, integer, unsignedInteger } from './der.js';
+import { headerLength, integer, Tag, unsignedInteger, writeHeader } from './der.js';
 import { encodeExtensions, keyIdentifier, type ExtensionsSpec } from './extensions.js';
 import { encodeName, type DistinguishedName } from './name.js';
 import { randomSerialInteger } from './serial.js';
@@ -85,30 +85,6 @@ export function subjectNameDer(subject: DistinguishedName | Uint8Array): Uint8Ar
 }
 
 // -- A tiny length-precomputing writer: one allocation per TBS. ------------------------------
-
-function headerLength(len: number): number {
-  return len < 0x80 ? 2 : len < 0x100 ? 3 : len < 0x10000 ? 4 : 5;
-}
-
-function writeHeader(out: Uint8Array, off: number, tag: number, len: number): number {
-  out[off++] = tag;
-  if (len < 0x80) {
-    out[off++] = len;
-  } else if (len < 0x100) {
-    out[off++] = 0x81;
-    out[off++] = len;
-  } else if (len < 0x10000) {
-    out[off++] = 0x82;
-    out[off++] = len >> 8;
-    out[off++] = len & 0xff;
-  } else {
-    out[off++] = 0x83;
-    out[off++] = len >> 16;
-    out[off++] = (len >> 8) & 0xff;
-    out[off++] = len & 0xff;
-  }
-  return off;
-}
 
 const VERSION_FIELD: Record<2 | 3, Uint8Array> = {
   2: Uint8Array.of(0xa0, 0x03, Tag.INTEGER, 0x01, 0x01),

@@ -150,7 +150,7 @@ function algorithm(t: LazyTlv): AlgorithmReference {
   if (t.tag !== 0x30) fail('algorithm identifier is not a sequence');
   const parts = children(t, CODE);
   const o = parts[0];
-  if (!o || o.tag !== 0x06) fail('algorithm identifier without oid');
+  if (!o || o.tag !== 0x06) fail('algorithm identifier without OID');
   return { oid: oidOf(o), parameters: parts[1]?.bytes };
 }
 

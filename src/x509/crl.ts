@@ -293,10 +293,10 @@ function decodeCrlExtensions(extensions: readonly Extension[]): { ext: DecodedCr
     try {
       switch (e.oid) {
         case OID.cRLNumber:
-          ext.crlNumber = decodeInteger(e.value, 'crl number');
+          ext.crlNumber = decodeInteger(e.value, 'CRL number');
           break;
         case OID.deltaCRLIndicator:
-          ext.deltaCrlIndicator = decodeInteger(e.value, 'delta crl indicator');
+          ext.deltaCrlIndicator = decodeInteger(e.value, 'delta CRL indicator');
           break;
         case OID.authorityKeyIdentifier:
           ext.authorityKeyIdentifier = decodeAki(e.value);
@@ -349,14 +349,14 @@ function parseEntry(t: Tlv, version: number): RevokedCertificate {
   if (!isTime(dateT)) fail('revoked certificate has no revocation date');
   if (extra) fail('revoked certificate entry has extra fields');
   const extensions = extsT ? parseExtensionList(extsT) : [];
-  if (extensions.length > 0 && version < 2) fail('crl entry extensions need a v2 crl');
+  if (extensions.length > 0 && version < 2) fail('CRL entry extensions need a v2 CRL');
   let reasonCode: number | undefined;
   let invalidityDate: Date | undefined;
   let certificateIssuer: ParsedGeneralName[] | undefined;
   for (const e of extensions) {
     if (e.oid === OID.cRLReason) {
       const r = readSingle(e.value, CODE);
-      if (r.tag !== 0x0a || r.content.length !== 1) fail('malformed crl reason');
+      if (r.tag !== 0x0a || r.content.length !== 1) fail('malformed CRL reason');
       reasonCode = r.content[0];
     } else if (e.oid === OID.invalidityDate) {
       const d = readSingle(e.value, CODE);
@@ -383,10 +383,10 @@ function parseEntry(t: Tlv, version: number): RevokedCertificate {
  */
 export function parseCrl(der: Uint8Array): Crl {
   const outer = readSingle(der, CODE);
-  if (outer.tag !== 0x30) fail('not a crl (expected a sequence)');
+  if (outer.tag !== 0x30) fail('not a CRL (expected a sequence)');
   const parts = children(outer, CODE);
   const [tbsT, algT, sigT] = parts;
-  if (parts.length !== 3 || !tbsT || !algT || !sigT) fail('a crl has exactly three fields');
+  if (parts.length !== 3 || !tbsT || !algT || !sigT) fail('a CRL has exactly three fields');
   if (tbsT.tag !== 0x30) fail('tbsCertList is not a sequence');
   if (sigT.tag !== 0x03 || sigT.content.length < 1 || sigT.content[0] !== 0) fail('signature is not a bit string');
   let fields = children(tbsT, CODE);
@@ -394,7 +394,7 @@ export function parseCrl(der: Uint8Array): Crl {
   const first = fields[0];
   if (first && first.tag === 0x02) {
     // RFC 5280 §5.1.2.1: when present, version MUST be v2 (encoded as 1).
-    if (first.content.length !== 1 || first.content[0] !== 1) fail('crl version is not v2');
+    if (first.content.length !== 1 || first.content[0] !== 1) fail('CRL version is not v2');
     version = 2;
     fields = fields.slice(1);
   }
@@ -411,9 +411,9 @@ export function parseCrl(der: Uint8Array): Crl {
   let extensions: Extension[] = [];
   if (rest[i]?.tag === 0xa0) {
     const [extsT, extra] = children(rest[i++] as Tlv, CODE);
-    if (!extsT || extra) fail('malformed crl extensions');
+    if (!extsT || extra) fail('malformed CRL extensions');
     extensions = parseExtensionList(extsT);
-    if (version < 2) fail('crl extensions need a v2 crl');
+    if (version < 2) fail('CRL extensions need a v2 CRL');
   }
   if (i < rest.length) fail('unexpected field in tbsCertList');
   const { ext, errors } = decodeCrlExtensions(extensions);

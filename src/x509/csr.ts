@@ -186,7 +186,7 @@ export function parseCsr(data: Uint8Array | string): ParsedCsr {
   try {
     publicKey = createPublicKey({ key: Buffer.from(spki), format: 'der', type: 'spki' });
   } catch (e) {
-    throw new SignetError('ERR_KEY_UNSUPPORTED', 'the csr carries a public key that cannot be loaded', { cause: e });
+    throw new SignetError('ERR_KEY_UNSUPPORTED', 'the CSR carries a public key that cannot be loaded', { cause: e });
   }
 
   const algParts = children(algTlv, code);
@@ -264,7 +264,7 @@ export function isCsrSignatureValid(csr: ParsedCsr): boolean {
  */
 export function verifyCsrSignature(csr: ParsedCsr): void {
   if (!isCsrSignatureValid(csr)) {
-    throw new SignetError('ERR_CSR_SIGNATURE_INVALID', 'the csr signature does not verify with its own public key', {
+    throw new SignetError('ERR_CSR_SIGNATURE_INVALID', 'the CSR signature does not verify with its own public key', {
       hint: 'the request was altered or not signed by the private key of its public key',
     });
   }

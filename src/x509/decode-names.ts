@@ -205,7 +205,7 @@ export function decodeGeneralName(t: Tlv, inConstraint: boolean, code: ErrorCode
     case 'uri': {
       // eslint-disable-next-line no-control-regex
       if (!/^[\x00-\x7f]*$/.test(Buffer.from(t.content).toString('latin1'))) {
-        throw new SignetError(code, `${type} name is not IA5 (ASCII)`);
+        throw new SignetError(code, `${{ email: 'email', dns: 'DNS', uri: 'URI' }[type]} name is not IA5 (ASCII)`);
       }
       return { type, value: Buffer.from(t.content).toString('latin1'), der: t.bytes };
     }

@@ -36,7 +36,7 @@ export class LazyTlv implements Tlv {
  */
 export function readAt(buf: Uint8Array, offset: number, limit: number, base: number, code: ErrorCode): LazyTlv {
   const fail = (why: string): never => {
-    throw new SignetError(code, `malformed der: ${why} at offset ${offset - base}`);
+    throw new SignetError(code, `malformed DER: ${why} at offset ${offset - base}`);
   };
   if (offset + 2 > limit) fail('truncated header');
   const tag = buf[offset] as number;
@@ -65,7 +65,7 @@ export function readAt(buf: Uint8Array, offset: number, limit: number, base: num
 /** Reads exactly one TLV spanning the whole of `buf` (as der-reader's `readSingle`). */
 export function readSingleLazy(buf: Uint8Array, code: ErrorCode = 'ERR_DER_MALFORMED'): LazyTlv {
   const t = readAt(buf, 0, buf.length, 0, code);
-  if (t.end !== buf.length) throw new SignetError(code, `malformed der: ${buf.length - t.end} trailing bytes`);
+  if (t.end !== buf.length) throw new SignetError(code, `malformed DER: ${buf.length - t.end} trailing bytes`);
   return t;
 }
 

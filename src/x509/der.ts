@@ -27,39 +27,38 @@ export const Tag = {
   BMP_STRING: 0x1e,
 } as const;
 
-function lengthBytes(n: number): number[] {
-  if (n < 0x80) return [n];
-  const out: number[] = [];
-  while (n > 0) {
-    out.unshift(n & 0xff);
-    n = Math.floor(n / 256);
+/** Bytes of a DER tag (single byte) plus definite length for `len` content octets. */
+export function headerLength(len: number): number {
+  return len < 0x80 ? 2 : len < 0x100 ? 3 : len < 0x10000 ? 4 : len < 0x1000000 ? 5 : 6;
+}
+
+/**
+ * Writes a tag and the minimal definite length of `len` content octets at `out[off]` and returns
+ * the offset after them. For writers that size a whole structure first and fill one buffer.
+ */
+export function writeHeader(out: Uint8Array, off: number, tag: number, len: number): number {
+  out[off++] = tag;
+  if (len < 0x80) {
+    out[off++] = len;
+  } else if (len < 0x100) {
+    out[off++] = 0x81;
+    out[off++] = len;
+  } else if (len < 0x10000) {
+    out[off++] = 0x82;
+    out[off++] = len >> 8;
+    out[off++] = len & 0xff;
+  } else {
+    const n = headerLength(len) - 2;
+    out[off++] = 0x80 | n;
+    for (let i = n - 1; i >= 0; i--) out[off++] = Math.floor(len / 2 ** (8 * i)) & 0xff;
   }
-  return [0x80 | out.length, ...out];
+  return off;
 }
 
 /** A TLV with the given (single-byte) tag and content. */
 export function tlv(tag: number, content: Uint8Array): Uint8Array {
-  const len = content.length;
-  let header: number;
-  if (len < 0x80) header = 2;
-  else if (len < 0x100) header = 3;
-  else if (len < 0x10000) header = 4;
-  else header = 2 + lengthBytes(len).length - 1;
-  const out = new Uint8Array(header + len);
-  out[0] = tag;
-  if (len < 0x80) {
-    out[1] = len;
-  } else if (len < 0x100) {
-    out[1] = 0x81;
-    out[2] = len;
-  } else if (len < 0x10000) {
-    out[1] = 0x82;
-    out[2] = len >> 8;
-    out[3] = len & 0xff;
-  } else {
-    out.set(lengthBytes(len), 1);
-  }
-  out.set(content, header);
+  const out = new Uint8Array(headerLength(content.length) + content.length);
+  out.set(content, writeHeader(out, 0, tag, content.length));
   return out;
 }
 

@@ -11,7 +11,7 @@
  */
 import { hash } from 'node:crypto';
 import { SignetError } from '../core/errors.js';
-import { Tag, boolean, explicit, implicitConstructed, implicitPrimitive, integer, namedBitString, octetString, oid, sequence } from './der.js';
+import { boolean, explicit, headerLength, implicitConstructed, implicitPrimitive, integer, namedBitString, octetString, oid, sequence, Tag, writeHeader } from './der.js';
 import { encodeGeneralName, type GeneralName } from './general-name.js';
 import { OID } from './oids.js';
 
@@ -103,30 +103,6 @@ export function encodeExtension(extnId: string, critical: boolean, value: Uint8A
   return critical ? sequence([oid(extnId), boolean(true), octetString(value)]) : sequence([oid(extnId), octetString(value)]);
 }
 
-function hdrLen(len: number): number {
-  return len < 0x80 ? 2 : len < 0x100 ? 3 : len < 0x10000 ? 4 : 5;
-}
-
-function putHeader(out: Uint8Array, off: number, tag: number, len: number): number {
-  out[off++] = tag;
-  if (len < 0x80) {
-    out[off++] = len;
-  } else if (len < 0x100) {
-    out[off++] = 0x81;
-    out[off++] = len;
-  } else if (len < 0x10000) {
-    out[off++] = 0x82;
-    out[off++] = len >> 8;
-    out[off++] = len & 0xff;
-  } else {
-    out[off++] = 0x83;
-    out[off++] = len >> 16;
-    out[off++] = (len >> 8) & 0xff;
-    out[off++] = len & 0xff;
-  }
-  return off;
-}
-
 const CRITICAL_TRUE = Uint8Array.of(Tag.BOOLEAN, 1, 0xff);
 
 /**
@@ -137,19 +113,19 @@ function sequenceExtension(extnId: string, critical: boolean, items: readonly Ui
   const id = oid(extnId);
   let itemsLen = 0;
   for (const i of items) itemsLen += i.length;
-  const seqLen = hdrLen(itemsLen) + itemsLen;
-  const octLen = hdrLen(seqLen) + seqLen;
+  const seqLen = headerLength(itemsLen) + itemsLen;
+  const octLen = headerLength(seqLen) + seqLen;
   const bodyLen = id.length + (critical ? 3 : 0) + octLen;
-  const out = new Uint8Array(hdrLen(bodyLen) + bodyLen);
-  let o = putHeader(out, 0, Tag.SEQUENCE, bodyLen);
+  const out = new Uint8Array(headerLength(bodyLen) + bodyLen);
+  let o = writeHeader(out, 0, Tag.SEQUENCE, bodyLen);
   out.set(id, o);
   o += id.length;
   if (critical) {
     out.set(CRITICAL_TRUE, o);
     o += 3;
   }
-  o = putHeader(out, o, Tag.OCTET_STRING, seqLen);
-  o = putHeader(out, o, Tag.SEQUENCE, itemsLen);
+  o = writeHeader(out, o, Tag.OCTET_STRING, seqLen);
+  o = writeHeader(out, o, Tag.SEQUENCE, itemsLen);
   for (const i of items) {
     out.set(i, o);
     o += i.length;

@@ -586,7 +586,7 @@ function decodeExtension(e: Extension): DecodedExtension | undefined {
     case OID.extKeyUsage: {
       const seq = readSingle(e.value, EXT_CODE);
       const names = children(seq, EXT_CODE).map((o) => {
-        if (o.tag !== 0x06) throw new SignetError(EXT_CODE, 'extended key usage is not an oid');
+        if (o.tag !== 0x06) throw new SignetError(EXT_CODE, 'extended key usage is not an OID');
         return oidName(decodeOid(o.content, EXT_CODE));
       });
       return { value: names, text: names.join(', ') };

@@ -46,17 +46,17 @@ export interface IssuedCertificate {
  * (RFC 5280 §6.1.3 (a)(2): a relying party would reject every certificate it signs). Does
  * nothing when the issuer's validity is unknown.
  */
-export function assertIssuerValid(issuer: IssuerInfo, now: Date, label = 'the issuing ca certificate'): void {
+export function assertIssuerValid(issuer: IssuerInfo, now: Date, label = 'the issuing CA certificate'): void {
   const t = now.getTime();
   if (issuer.notAfter !== undefined && t > issuer.notAfter.getTime()) {
     throw new SignetError('ERR_CA_NOT_VALID', `${label} expired at ${formatTime(issuer.notAfter)}`, {
-      hint: 'renew the ca certificate, or issue from a ca that is currently valid',
+      hint: 'renew the CA certificate, or issue from a CA that is currently valid',
       detail: { notAfter: formatTime(issuer.notAfter), now: formatTime(now) },
     });
   }
   if (issuer.notBefore !== undefined && t < issuer.notBefore.getTime()) {
     throw new SignetError('ERR_CA_NOT_VALID', `${label} is not valid before ${formatTime(issuer.notBefore)}`, {
-      hint: 'check the clock, or the ca certificate\'s notBefore',
+      hint: 'check the clock, or the CA certificate\'s notBefore',
       detail: { notBefore: formatTime(issuer.notBefore), now: formatTime(now) },
     });
   }
@@ -77,7 +77,7 @@ export function clampToIssuer(spec: CertificateSpec, issuer: IssuerInfo | undefi
   if (requested.getTime() <= limit.getTime()) return { spec };
   if (spec.notBefore instanceof Date && spec.notBefore.getTime() >= limit.getTime()) {
     throw new SignetError('ERR_BAD_OPTION', `the certificate would start after its issuer expires (${formatTime(limit)})`, {
-      hint: 'choose an earlier --not-before, or a ca that is valid longer',
+      hint: 'choose an earlier --not-before, or a CA that is valid longer',
     });
   }
   return { spec: { ...spec, notAfter: limit }, requestedNotAfter: requested };

@@ -9,7 +9,7 @@
  * slash form is already in DER order.
  */
 import { SignetError } from '../core/errors.js';
-import { Tag, isPrintable, oid, sequence, setOf, tlv, utf8String } from './der.js';
+import { headerLength, isPrintable, oid, sequence, setOf, Tag, tlv, utf8String, writeHeader } from './der.js';
 import { ATTRIBUTE_SHORT_NAMES, OID } from './oids.js';
 
 /** How an attribute value is written. Default per attribute: see {@link defaultEncoding}. */
@@ -142,30 +142,6 @@ function encodeValue(value: string, enc: StringEncoding): Uint8Array {
 export function encodeAttribute(atv: AttributeTypeAndValue): Uint8Array {
   const o = attributeTypeOid(atv.type);
   return sequence([oid(o), encodeValue(atv.value, atv.encoding ?? defaultEncoding(o))]);
-}
-
-function headerLength(len: number): number {
-  return len < 0x80 ? 2 : len < 0x100 ? 3 : len < 0x10000 ? 4 : 5;
-}
-
-function writeHeader(out: Uint8Array, off: number, tag: number, len: number): number {
-  out[off++] = tag;
-  if (len < 0x80) {
-    out[off++] = len;
-  } else if (len < 0x100) {
-    out[off++] = 0x81;
-    out[off++] = len;
-  } else if (len < 0x10000) {
-    out[off++] = 0x82;
-    out[off++] = len >> 8;
-    out[off++] = len & 0xff;
-  } else {
-    out[off++] = 0x83;
-    out[off++] = len >> 16;
-    out[off++] = (len >> 8) & 0xff;
-    out[off++] = len & 0xff;
-  }
-  return off;
 }
 
 /**

@@ -285,7 +285,7 @@ describe('signet key inspect', () => {
       assert.match(out.stdout, /EC P-256/);
     }
     // a jwk is its own encoding and container: said once
-    assert.match(signet(['key', 'inspect', p('plain.jwk')]).stdout, /^format: +jwk$/m);
+    assert.match(signet(['key', 'inspect', p('plain.jwk')]).stdout, /^format: +JWK$/m);
   });
 
   test('openssl rsa-pss key from stdin', () => {

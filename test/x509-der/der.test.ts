@@ -10,6 +10,7 @@ import {
   bitString,
   boolean,
   generalizedTime,
+  headerLength,
   ia5String,
   integer,
   namedBitString,
@@ -21,6 +22,7 @@ import {
   time,
   unsignedInteger,
   utf8String,
+  writeHeader,
 } from '../../src/x509/der.js';
 import { children, readSingle, readTlv } from '../../src/x509/der-reader.js';
 import { decodeOid } from '../../src/x509/decode-names.js';
@@ -95,6 +97,30 @@ test('long contents use the minimal long-form length', () => {
   assert.equal(hex(octetString(new Uint8Array(128)).subarray(0, 3)), '048180');
   assert.equal(hex(octetString(new Uint8Array(256)).subarray(0, 4)), '04820100');
   assert.equal(hex(octetString(new Uint8Array(65536)).subarray(0, 5)), '0483010000');
+});
+
+test('headerLength and writeHeader agree at every length-form boundary', () => {
+  const cases: Array<[number, string]> = [
+    [0, '3000'],
+    [127, '307f'],
+    [128, '308180'],
+    [255, '3081ff'],
+    [256, '30820100'],
+    [65535, '3082ffff'],
+    [65536, '3083010000'],
+    [0xffffff, '3083ffffff'],
+    [0x1000000, '308401000000'],
+    [0x7fffffff, '30847fffffff'],
+  ];
+  for (const [len, want] of cases) {
+    const out = new Uint8Array(headerLength(len));
+    assert.equal(writeHeader(out, 0, 0x30, len), out.length, `length ${len}`);
+    assert.equal(hex(out), want, `length ${len}`);
+  }
+  // A 16 MiB content round-trips through the reader with its 4-octet length.
+  const big = octetString(new Uint8Array(0x1000000));
+  assert.equal(hex(big.subarray(0, 6)), '048401000000');
+  assert.equal(readSingle(big).content.length, 0x1000000);
 });
 
 test('SET OF sorts its elements (X.690 §11.6) and SEQUENCE keeps order', () => {

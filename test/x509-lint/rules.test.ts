@@ -382,7 +382,8 @@ for (const c of CASES) {
       for (const h of hits) {
         assert.equal(h.severity, rule?.severity);
         assert.equal(h.source, rule?.source);
-        assert.match(h.message, /^[^A-Z\n]/, 'messages start lower-case');
+        // Lower-case unless the first word is an acronym or proper noun (RSA, DNS, X509-SVID).
+        assert.match(h.message, /^(?:[^A-Z\n]|[A-Z][A-Za-z]*[A-Z0-9])/, 'messages start lower-case');
       }
     });
   });

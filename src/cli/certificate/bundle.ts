@@ -98,12 +98,12 @@ function checkOrder(entries: readonly Entry[]): void {
 export function registerCertificateBundle(group: Command): void {
   group
     .command('bundle')
-    .description('concatenate certificates into a pem bundle: leaf first, then its issuers')
-    .argument('<certificates...>', 'certificate files (pem, der or pem bundles), leaf first')
+    .description('concatenate certificates into a PEM bundle: leaf first, then its issuers')
+    .argument('<certificates...>', 'certificate files (PEM, DER or PEM bundles), leaf first')
     .option('--out <file>', 'write the bundle to this file (default: stdout)')
     .option('--force', 'overwrite --out if it exists')
     .option('--no-check', 'do not check that each certificate is issued by the next')
-    .option('--json', 'print a summary of the bundle as json')
+    .option('--json', 'print a summary of the bundle as JSON')
     .addHelpText(
       'after',
       `

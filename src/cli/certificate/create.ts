@@ -41,17 +41,8 @@ import { checkOutputs, commitOutputs, printJson, readInput, readPassword, withSo
 import { addTemplateOptions, specFromTemplateFlags } from './template.js';
 
 /** The flags of `certificate create`, as commander parses them. */
-export interface CertificateCreateFlags {
-  profile?: string | undefined;
-  key?: string | undefined;
-  keyOut?: string | undefined;
-  csr?: string | undefined;
-  ca?: string | undefined;
-  caKey?: string | undefined;
-  caPasswordFile?: string | undefined;
-  passwordFile?: string | undefined;
-  /** false with --no-password. */
-  password?: boolean | undefined;
+/** Flags for validity and extensions, shared by `certificate create` and `certificate template`. */
+export interface ExtensionFlags {
   san?: string[] | undefined;
   notBefore?: string | undefined;
   notAfter?: string | undefined;
@@ -70,6 +61,19 @@ export interface CertificateCreateFlags {
   crlUrl?: string[] | undefined;
   ocspUrl?: string[] | undefined;
   issuerUrl?: string[] | undefined;
+}
+
+export interface CertificateCreateFlags extends ExtensionFlags {
+  profile?: string | undefined;
+  key?: string | undefined;
+  keyOut?: string | undefined;
+  csr?: string | undefined;
+  ca?: string | undefined;
+  caKey?: string | undefined;
+  caPasswordFile?: string | undefined;
+  passwordFile?: string | undefined;
+  /** false with --no-password. */
+  password?: boolean | undefined;
   kty?: string | undefined;
   type?: string | undefined;
   curve?: string | undefined;
@@ -113,7 +117,7 @@ function constraintNames(type: 'dns' | 'ip' | 'email' | 'uri', values: readonly 
 
 function urls(flag: string, values: readonly string[] | undefined): string[] {
   for (const u of values ?? []) {
-    if (!isValidUri(u)) throw new SignetError('ERR_BAD_OPTION', `invalid url for ${flag}: "${u}"`, { hint: 'use an absolute URL such as http://crl.example.com/ca.crl' });
+    if (!isValidUri(u)) throw new SignetError('ERR_BAD_OPTION', `invalid URL for ${flag}: "${u}"`, { hint: 'use an absolute URL such as http://crl.example.com/ca.crl' });
   }
   return [...(values ?? [])];
 }
@@ -301,9 +305,9 @@ export async function createCertificateCommand(subjectText: string, outPath: str
     throw new SignetError('ERR_USAGE', 'give exactly one of --key KEY, --csr CSR or --key-out FILE (to generate a new key)');
   }
   if (flags.csr !== undefined && profile.selfSigned) {
-    throw new SignetError('ERR_USAGE', 'a self-signed certificate needs the private key, not a csr', { hint: 'use --key KEY' });
+    throw new SignetError('ERR_USAGE', 'a self-signed certificate needs the private key, not a CSR', { hint: 'use --key KEY' });
   }
-  if (subjectText === '-' && flags.csr === undefined) throw new SignetError('ERR_USAGE', 'subject "-" (take it from the csr) needs --csr');
+  if (subjectText === '-' && flags.csr === undefined) throw new SignetError('ERR_USAGE', 'subject "-" (take it from the CSR) needs --csr');
   if ((flags.kty ?? flags.type ?? flags.curve ?? flags.size) !== undefined && flags.keyOut === undefined) {
     throw new SignetError('ERR_USAGE', '--kty, --curve and --size apply to a new key (--key-out)');
   }
@@ -339,7 +343,7 @@ export async function createCertificateCommand(subjectText: string, outPath: str
   let requestedSans: readonly GeneralName[] = [];
   let subjectName: DistinguishedName | undefined;
   if (flags.csr !== undefined) {
-    const csrData = readInput(flags.csr, 'csr');
+    const csrData = readInput(flags.csr, 'CSR');
     const csr = withSource(`--csr ${flags.csr}`, () => parseCsr(csrData));
     withSource(`--csr ${flags.csr}`, () => verifyCsrSignature(csr));
     publicKey = csr.spki;
@@ -449,10 +453,10 @@ export function registerCertificateCreate(group: Command): void {
     .option('--issuer-url <url>', 'where the issuer certificate can be fetched, in authority information access (repeatable)', collect)
     .option('--kty <type>', 'type of a new key: ec (default), ed25519 or rsa')
     .addOption(new Option('--type <type>', 'alias of --kty').hideHelp())
-    .option('--curve <curve>', 'curve of a new ec key: P-256 (default), P-384, P-521')
-    .option('--size <bits>', 'size of a new rsa key: 2048 (default), 3072, 4096')
+    .option('--curve <curve>', 'curve of a new EC key: P-256 (default), P-384, P-521')
+    .option('--size <bits>', 'size of a new RSA key: 2048 (default), 3072, 4096')
     .option('--force', 'overwrite existing output files (never an input file)')
-    .option('--json', 'print what was issued as json')
+    .option('--json', 'print what was issued as JSON')
     .addHelpText(
       'after',
       `

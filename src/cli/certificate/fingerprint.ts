@@ -42,13 +42,13 @@ function nameOf(o: InspectedObject): string {
 export function registerCertificateFingerprint(group: Command): void {
   group
     .command('fingerprint')
-    .description('print the fingerprint of each certificate (or csr/crl) in a file or a tls chain')
-    .argument('<input>', 'pem/der file or bundle; - for stdin; or host:port of a tls server')
+    .description('print the fingerprint of each certificate (or CSR/CRL) in a file or a TLS chain')
+    .argument('<input>', 'PEM/DER file or bundle; - for stdin; or host:port of a TLS server')
     .addOption(new Option('--algorithm <hash>', 'digest').choices(['sha256', 'sha1', 'sha384', 'sha512']).default('sha256'))
     .addOption(new Option('--format <format>', 'hex (lower case), colon (OpenSSL style), base64 or base64url').choices(['hex', 'colon', 'base64', 'base64url']).default('hex'))
     .option('--json', 'print {algorithm, format, items: [{type, name, fingerprint}]}')
-    .option('--servername <name>', 'sni to send to a tls server')
-    .option('--timeout <duration>', 'tls connect and handshake timeout', '10s')
+    .option('--servername <name>', 'SNI to send to a TLS server')
+    .option('--timeout <duration>', 'TLS connect and handshake timeout', '10s')
     .addHelpText(
       'after',
       `

@@ -36,8 +36,8 @@ export function convertObjects(objects: readonly InspectedObject[], target: 'pem
   if (target === 'pem') return objects.map((o) => encodePem(OUTPUT_LABEL[o.kind], derOf(o))).join('');
   const [only, ...rest] = objects;
   if (!only || rest.length > 0) {
-    throw new SignetError('ERR_USAGE', `der holds exactly one object, the input has ${objects.length}`, {
-      hint: 'keep pem for bundles (--format pem), or split the bundle first',
+    throw new SignetError('ERR_USAGE', `DER holds exactly one object, the input has ${objects.length}`, {
+      hint: 'keep PEM for bundles (--format pem), or split the bundle first',
     });
   }
   return derOf(only);
@@ -47,8 +47,8 @@ export function convertObjects(objects: readonly InspectedObject[], target: 'pem
 export function registerCertificateFormat(group: Command): void {
   group
     .command('format')
-    .description('convert a certificate, csr or crl between pem and der')
-    .argument('<input>', 'pem or der certificate, csr or crl (or a pem bundle); - for stdin')
+    .description('convert a certificate, CSR or CRL between PEM and DER')
+    .argument('<input>', 'PEM or DER certificate, CSR or CRL (or a PEM bundle); - for stdin')
     .addOption(new Option('--format <format>', 'output encoding (default: the other one)').choices(['pem', 'der']))
     .option('--out <file>', 'write to this file instead of stdout')
     .option('--force', 'overwrite --out if it exists')
@@ -73,7 +73,7 @@ Examples:
         const key = blocks.find((b) => KEY_LABEL.test(b.label));
         const known = blocks.filter((b) => Object.values(INSPECT_PEM_LABELS).some((labels) => labels.includes(b.label)));
         if (key && known.length === 0) {
-          throw new SignetError('ERR_PEM_UNEXPECTED_TYPE', `${input} holds a key (${key.label}), not a certificate, csr or crl`, {
+          throw new SignetError('ERR_PEM_UNEXPECTED_TYPE', `${input} holds a key (${key.label}), not a certificate, CSR or CRL`, {
             hint: 'convert keys with signet key (e.g. signet key public KEY --format der)',
           });
         }
@@ -82,7 +82,7 @@ Examples:
       const target = opts.format ?? (isPem ? 'der' : 'pem');
       const output = convertObjects(objects, target);
       if (typeof output !== 'string' && (opts.out === undefined || opts.out === '-') && process.stdout.isTTY) {
-        throw new SignetError('ERR_USAGE', 'refusing to write binary der to a terminal', { hint: 'pass --out FILE or redirect the output' });
+        throw new SignetError('ERR_USAGE', 'refusing to write binary DER to a terminal', { hint: 'pass --out FILE or redirect the output' });
       }
       emit(opts.out, output, { force: opts.force === true });
     });

@@ -80,23 +80,23 @@ interface InspectCommandOptions {
 export function registerCertificateInspect(group: Command): void {
   group
     .command('inspect')
-    .description('show a certificate, bundle, csr, crl, or the chain a tls server presents')
-    .argument('<input>', 'pem/der certificate, pem bundle, csr or crl file; - for stdin; or host:port of a tls server')
+    .description('show a certificate, bundle, CSR, CRL, or the chain a TLS server presents')
+    .argument('<input>', 'PEM/DER certificate, PEM bundle, CSR or CRL file; - for stdin; or host:port of a TLS server')
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
     .option('--json', 'same as --format json')
     .option('--short', 'a few lines per object instead of every field')
-    .option('--servername <name>', 'sni to send to a tls server (default: the host, unless it is an ip address)')
-    .option('--timeout <duration>', 'tls connect and handshake timeout', '10s')
+    .option('--servername <name>', 'SNI to send to a TLS server (default: the host, unless it is an IP address)')
+    .option('--timeout <duration>', 'TLS connect and handshake timeout', '10s')
     .option('--time <time>', 'judge validity at this time (RFC 3339 or relative, e.g. +24h) instead of now')
     .addHelpText(
       'after',
       `
-The kind of input is detected from its pem label or der structure; a pem file may mix
-certificates, csrs and crls (keys are skipped: see signet key inspect).
+The kind of input is detected from its PEM label or DER structure; a PEM file may mix
+certificates, CSRs and CRLs (keys are skipped: see signet key inspect).
 
-For host:port the tls handshake is made WITHOUT verifying the server (this is inspection, not
+For host:port the TLS handshake is made WITHOUT verifying the server (this is inspection, not
 trust): the chain is shown as presented, leaf first, with the negotiated protocol, cipher and
-alpn. Use signet certificate verify to decide whether to trust it.
+ALPN. Use signet certificate verify to decide whether to trust it.
 
 --json prints {source, time, tls?, items: [...]}: one item per object, each with "type"
 ("certificate", "csr" or "crl"); the fields are listed in the README.

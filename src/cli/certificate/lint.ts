@@ -36,11 +36,11 @@ function formatFindings(findings: readonly LintFinding[]): string[] {
 export function registerCertificateLint(group: Command): void {
   group
     .command('lint')
-    .description('check certificates against rfc 5280, ca/b forum baseline requirements and spiffe x509-svid rules')
-    .argument('<cert>', 'certificate file: pem (one or more certificates) or der; - for stdin')
+    .description('check certificates against RFC 5280, CA/B Forum Baseline Requirements and SPIFFE X509-SVID rules')
+    .argument('<cert>', 'certificate file: PEM (one or more certificates) or DER; - for stdin')
     .option('--profile <profile>', `role to lint against: ${PROFILES.join(', ')}`, 'auto')
     .option('--min-severity <severity>', 'show findings of at least this severity: error, warning or notice', 'notice')
-    .option('--json', 'print the reports as json')
+    .option('--json', 'print the reports as JSON')
     .addHelpText(
       'after',
       `
@@ -100,8 +100,8 @@ Examples:
           lines.push(...formatFindings(shown(report)));
           lines.push(
             report.findings.length === 0
-              ? `no findings (profile ${report.profile}${report.spiffe ? ', spiffe' : ''}, ${report.checked.length} rules applied)`
-              : `${summary(report)} (profile ${report.profile}${report.spiffe ? ', spiffe' : ''})`,
+              ? `no findings (profile ${report.profile}${report.spiffe ? ', SPIFFE' : ''}, ${report.checked.length} rules applied)`
+              : `${summary(report)} (profile ${report.profile}${report.spiffe ? ', SPIFFE' : ''})`,
           );
         });
         if (reports.length > 1) lines.push(`\ntotal: ${summary(total)} in ${plural(reports.length, 'certificate')}`);

@@ -26,10 +26,10 @@ export function registerCertificateNeedsRenewal(group: Command): void {
   group
     .command('needs-renewal')
     .description('exit 0 when a certificate is due for renewal, 1 when it is not')
-    .argument('<certificate>', 'certificate file (pem or der); for a bundle, the first (leaf) certificate is checked')
+    .argument('<certificate>', 'certificate file (PEM or DER); for a bundle, the first (leaf) certificate is checked')
     .option('--expires-in <threshold>', 'renew once this share of the lifetime has passed (66%) or this little time remains (8h)', '66%')
     .option('--time <time>', 'decide at this time (RFC 3339 or relative, e.g. +12h) instead of now')
-    .option('--json', 'print the decision as json')
+    .option('--json', 'print the decision as JSON')
     .addHelpText(
       'after',
       `

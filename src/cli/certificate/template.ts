@@ -32,6 +32,7 @@ import {
 import { MAX_TEMPLATE_DATA_BYTES, mergeTemplateData, parseSetFlag, parseTemplateData } from '../../x509/template/data.js';
 import { loadPublicKeyFile } from '../key/load.js';
 import { printJson, readInput } from '../io.js';
+import type { ExtensionFlags } from './create.js';
 
 /** Reads and checks a template file (64 KiB limit); `-` reads stdin. */
 export function readTemplateFile(path: string): CertificateTemplate {
@@ -65,28 +66,10 @@ export function addTemplateOptions(cmd: Command): Command {
  * themselves, the names and validity that feed the template, and the extension flags that
  * cannot be combined with it (the template decides those).
  */
-export interface TemplateCreateFlags {
+export interface TemplateCreateFlags extends ExtensionFlags {
   template?: string | undefined;
   set?: string[] | undefined;
   setFile?: string | undefined;
-  san?: string[] | undefined;
-  notBefore?: string | undefined;
-  notAfter?: string | undefined;
-  lifetime?: string | undefined;
-  keyUsage?: string | undefined;
-  eku?: string | undefined;
-  pathLen?: string | undefined;
-  permittedDns?: string[] | undefined;
-  excludedDns?: string[] | undefined;
-  permittedIp?: string[] | undefined;
-  excludedIp?: string[] | undefined;
-  permittedEmail?: string[] | undefined;
-  excludedEmail?: string[] | undefined;
-  permittedUri?: string[] | undefined;
-  excludedUri?: string[] | undefined;
-  crlUrl?: string[] | undefined;
-  ocspUrl?: string[] | undefined;
-  issuerUrl?: string[] | undefined;
 }
 
 /** Extension flags a template replaces, with the template field to use instead. */
@@ -256,7 +239,7 @@ ${templateFunctions()
 export function registerCertificateTemplate(group: Command): void {
   const tpl = group
     .command('template')
-    .description('show, render and validate json certificate templates')
+    .description('show, render and validate JSON certificate templates')
     .addHelpText(
       'after',
       `${syntaxHelp()}
@@ -273,7 +256,7 @@ Examples:
     .command('show')
     .description("print a profile's default template")
     .addOption(new Option('--profile <profile>', 'profile whose default template to print').choices([...PROFILE_NAMES]).default('leaf'))
-    .option('--json', 'same output (templates are json)')
+    .option('--json', 'same output (templates are JSON)')
     .addHelpText(
       'after',
       `
@@ -291,7 +274,7 @@ Examples:
 
   tpl
     .command('render')
-    .description('render a template against request data and print the certificate request as json')
+    .description('render a template against request data and print the certificate request as JSON')
     .argument('[template]', 'template file (- for stdin); or use --profile for a default template')
     .addOption(new Option('--profile <profile>', 'render the default template of this profile').choices([...PROFILE_NAMES]))
     .option('--data <file>', 'template data (.Data) from a JSON object file')
@@ -303,8 +286,8 @@ Examples:
     .option('--key <file>', '.PublicKey from a key file (public or private)')
     .addOption(new Option('--key-type <type>', '.PublicKey of a throwaway key of this type').choices(KEY_TYPE_CHOICES))
     .option('--password-file <file>', 'password for an encrypted --key')
-    .option('--raw', 'print the rendered json before validation (for debugging)')
-    .option('--json', 'same output (the result is json)')
+    .option('--raw', 'print the rendered JSON before validation (for debugging)')
+    .option('--json', 'same output (the result is JSON)')
     .addHelpText(
       'after',
       `
@@ -337,9 +320,9 @@ Examples:
 
   tpl
     .command('validate')
-    .description('check a template: json syntax, fields, types, values, placeholders and variables')
+    .description('check a template: JSON syntax, fields, types, values, placeholders and variables')
     .argument('<template>', 'template file; - for stdin')
-    .option('--json', 'print {"valid": true} on success (errors are json on stderr)')
+    .option('--json', 'print {"valid": true} on success (errors are JSON on stderr)')
     .addHelpText(
       'after',
       `

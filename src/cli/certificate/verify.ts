@@ -54,16 +54,16 @@ function chainEntry(cert: Certificate, depth: number, trusted: boolean): Record<
 export function registerCertificateVerify(group: Command): void {
   group
     .command('verify')
-    .description('validate a certificate chain to trusted roots (rfc 5280 path validation, rfc 6125 host/ip check)')
-    .argument('<leaf>', 'certificate to verify: pem or der; in a pem bundle (fullchain.pem) the first certificate is the leaf and the rest are untrusted intermediates; - for stdin')
-    .option('--roots <file>', 'trusted root certificates (pem bundle or der); repeat for several files', collect)
+    .description('validate a certificate chain to trusted roots (RFC 5280 path validation, RFC 6125 host/IP check)')
+    .argument('<leaf>', 'certificate to verify: PEM or DER; in a PEM bundle (fullchain.pem) the first certificate is the leaf and the rest are untrusted intermediates; - for stdin')
+    .option('--roots <file>', 'trusted root certificates (PEM bundle or DER); repeat for several files', collect)
     .option('--intermediates <file>', 'untrusted intermediate certificates for chain building; repeatable', collect)
-    .option('--host <name>', 'check that the leaf is valid for this dns name (dNSName SANs, wildcards per rfc 6125)')
-    .option('--ip <address>', 'check that the leaf is valid for this ip address (iPAddress SANs)')
-    .option('--time <time>', 'verify at this time instead of now: rfc 3339 (2026-01-02T03:04:05Z) or relative (+30d, -1h)')
+    .option('--host <name>', 'check that the leaf is valid for this DNS name (dNSName SANs, wildcards per RFC 6125)')
+    .option('--ip <address>', 'check that the leaf is valid for this IP address (iPAddress SANs)')
+    .option('--time <time>', 'verify at this time instead of now: RFC 3339 (2026-01-02T03:04:05Z) or relative (+30d, -1h)')
     .option('--purpose <purpose>', 'required extended key usage: server, client or any', 'any')
     .option('--max-depth <n>', `most intermediate certificates between leaf and root (default ${DEFAULT_MAX_DEPTH})`)
-    .option('--json', 'print {valid, chain} (or {valid: false, error}) as json')
+    .option('--json', 'print {valid, chain} (or {valid: false, error}) as JSON')
     .addHelpText(
       'after',
       `
@@ -136,7 +136,7 @@ Examples:
         printJson({ valid: true, time: formatTime(time), chain: entries });
         return;
       }
-      const checked = [opts.host && `host ${opts.host}`, opts.ip && `ip ${opts.ip}`, opts.purpose !== 'any' && `purpose ${opts.purpose}`].filter(Boolean).join(', ');
+      const checked = [opts.host && `host ${opts.host}`, opts.ip && `IP ${opts.ip}`, opts.purpose !== 'any' && `purpose ${opts.purpose}`].filter(Boolean).join(', ');
       const lines = [`ok: chain of ${chain.length} certificate${chain.length === 1 ? '' : 's'} valid at ${formatTime(time)}${checked ? ` (${checked})` : ''}`];
       const subjects = chain.map((c) => c.subject.text || '(empty subject)');
       const width = Math.max(...subjects.map((s) => s.length));

@@ -57,10 +57,10 @@ export async function createCsrCommand(subjectText: string, outPath: string, fla
   const subject = parseSubject(subjectText);
   const sans = (flags.san ?? []).map((s) => parseGeneralName(s));
   if (subject.length === 0 && sans.length === 0) {
-    throw new SignetError('ERR_BAD_SUBJECT', 'a csr with an empty subject needs at least one --san (RFC 5280 §4.2.1.6)');
+    throw new SignetError('ERR_BAD_SUBJECT', 'a CSR with an empty subject needs at least one --san (RFC 5280 §4.2.1.6)');
   }
   if (flags.json && (outPath === '-' || flags.keyOut === '-')) {
-    throw new SignetError('ERR_USAGE', '--json cannot be combined with writing to stdout (-)', { hint: 'write the csr and the key to files' });
+    throw new SignetError('ERR_USAGE', '--json cannot be combined with writing to stdout (-)', { hint: 'write the CSR and the key to files' });
   }
   const planned: PlannedOutput[] = [
     { path: outPath, role: 'OUT' },
@@ -126,7 +126,7 @@ export function registerCsrCreate(group: Command): void {
     .command('create')
     .description('create a certificate signing request (PKCS#10) for an existing or a new key')
     .argument('<subject>', 'subject: "CN=web,O=Example" (RFC 4514), "/O=Example/CN=web" (OpenSSL), a plain common name, or "" for none')
-    .argument('<out>', 'where to write the csr (PEM; - for stdout)')
+    .argument('<out>', 'where to write the CSR (PEM; - for stdout)')
     .option('--key <file>', 'sign with this existing private key')
     .option('--key-out <file>', 'generate a new key and write it here (0600, encrypted unless --no-password; - for stdout)')
     .option('--san <name>', 'subject alternative name (repeatable): DNS name, IP, e-mail or URI, auto-detected or prefixed dns:/ip:/email:/uri:', collect)
@@ -134,10 +134,10 @@ export function registerCsrCreate(group: Command): void {
     .option('--no-password', 'write the new key (--key-out) unencrypted')
     .option('--kty <type>', 'type of a new key: ec (default), ed25519 or rsa')
     .addOption(new Option('--type <type>', 'alias of --kty').hideHelp())
-    .option('--curve <curve>', 'curve of a new ec key: P-256 (default), P-384, P-521')
-    .option('--size <bits>', 'size of a new rsa key: 2048 (default), 3072, 4096')
+    .option('--curve <curve>', 'curve of a new EC key: P-256 (default), P-384, P-521')
+    .option('--size <bits>', 'size of a new RSA key: 2048 (default), 3072, 4096')
     .option('--force', 'overwrite existing output files (never an input file)')
-    .option('--json', 'print what was written as json')
+    .option('--json', 'print what was written as JSON')
     .addHelpText(
       'after',
       `

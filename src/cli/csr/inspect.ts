@@ -60,20 +60,20 @@ export function registerCsrInspect(group: Command): void {
   group
     .command('inspect')
     .description('show a certificate signing request and check its signature')
-    .argument('<csr>', 'csr file, PEM or DER (- for stdin)')
-    .option('--json', 'print as json')
+    .argument('<csr>', 'CSR file, PEM or DER (- for stdin)')
+    .option('--json', 'print as JSON')
     .addHelpText(
       'after',
       `
-Exit status: 0 when the csr parses and its signature verifies; 4 (ERR_CSR_SIGNATURE_INVALID)
-when the signature is wrong; 3 when the input is not a csr.
+Exit status: 0 when the CSR parses and its signature verifies; 4 (ERR_CSR_SIGNATURE_INVALID)
+when the signature is wrong; 3 when the input is not a CSR.
 
 Examples:
   $ signet csr inspect web.csr
   $ signet csr inspect web.csr --json | jq .sans`,
     )
     .action((path: string, flags: { json?: boolean }) => {
-      const csr = parseCsr(readInput(path, 'csr'));
+      const csr = parseCsr(readInput(path, 'CSR'));
       const report = describeCsr(csr);
       if (flags.json) {
         printJson(report);
@@ -91,7 +91,7 @@ Examples:
         process.stdout.write(rows.map(([k, v]) => `${(k === '' ? '' : k + ':').padEnd(width)}${escapeControl(v)}`).join('\n') + '\n');
       }
       if (!report.signatureValid) {
-        throw new SignetError('ERR_CSR_SIGNATURE_INVALID', 'the csr signature does not verify with its own public key', {
+        throw new SignetError('ERR_CSR_SIGNATURE_INVALID', 'the CSR signature does not verify with its own public key', {
           hint: 'the request was altered or not signed by the private key of its public key',
         });
       }

@@ -41,8 +41,8 @@ async function choosePassword(opts: CreateOptions): Promise<string | undefined> 
     return undefined;
   }
   if (opts.format === 'jwk') {
-    throw new SignetError('ERR_USAGE', 'jwk private keys cannot be encrypted', {
-      hint: 'use --format pem for an encrypted key, or --no-password for a plaintext jwk',
+    throw new SignetError('ERR_USAGE', 'JWK private keys cannot be encrypted', {
+      hint: 'use --format pem for an encrypted key, or --no-password for a plaintext JWK',
     });
   }
   if (opts.passwordFile === undefined && !process.stdin.isTTY) {
@@ -57,17 +57,17 @@ async function choosePassword(opts: CreateOptions): Promise<string | undefined> 
 export function registerKeyCreate(group: Command): void {
   group
     .command('create')
-    .description('generate a key pair and write the private key (encrypted pkcs#8 pem by default)')
+    .description('generate a key pair and write the private key (encrypted PKCS#8 PEM by default)')
     .argument('<file>', 'where to write the private key (0600; - for stdout)')
     .option('--type <type>', 'key type: ec (default), ed25519 or rsa')
-    .option('--curve <curve>', 'ec curve: P-256 (default), P-384 or P-521')
-    .option('--size <bits>', 'rsa modulus size: 2048 (default), 3072 or 4096')
+    .option('--curve <curve>', 'EC curve: P-256 (default), P-384 or P-521')
+    .option('--size <bits>', 'RSA modulus size: 2048 (default), 3072 or 4096')
     .option('--password-file <file>', 'read the encryption password from the first line of this file')
     .option('--no-password', 'write the private key unencrypted')
     .option('--public-out <file>', 'also write the public key to this file')
-    .option('--format <format>', 'output format: pem (pkcs#8 / spki) or jwk', 'pem')
+    .option('--format <format>', 'output format: pem (PKCS#8 / SPKI) or jwk', 'pem')
     .option('--force', 'overwrite existing files')
-    .option('--json', 'print what was written as json')
+    .option('--json', 'print what was written as JSON')
     .addHelpText(
       'after',
       `
@@ -103,7 +103,7 @@ Examples:
       const password = await choosePassword(opts);
 
       const slow = spec.startsWith('rsa') && process.stderr.isTTY;
-      if (slow) process.stderr.write(`generating ${spec.replace('rsa', 'rsa ')} key… `);
+      if (slow) process.stderr.write(`generating ${spec.replace('rsa', 'RSA ')} key… `);
       const { privateKey, publicKey } = await generateKeyAsync(spec);
       if (slow) process.stderr.write('done\n');
 
@@ -134,7 +134,7 @@ Examples:
           ['private key', file],
           ...(opts.publicOut !== undefined ? [['public key', opts.publicOut] as const] : []),
           ['key', description.algorithm],
-          ['format', opts.format === 'jwk' ? 'jwk' : encryption ? 'pem, encrypted pkcs#8' : 'pem, pkcs#8'],
+          ['format', opts.format === 'jwk' ? 'JWK' : encryption ? 'PEM, encrypted PKCS#8' : 'PEM, PKCS#8'],
           ['encryption', encryption ? encryption.label : 'none (--no-password)'],
           ['spki sha256', description.spkiSha256.hex],
           ...(description.jwkThumbprint !== undefined ? [['jwk thumbprint', description.jwkThumbprint] as const] : []),

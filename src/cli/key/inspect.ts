@@ -16,20 +16,22 @@ interface InspectOptions {
 }
 
 const CONTAINER_LABELS: Readonly<Record<KeyFileInfo['container'], string>> = {
-  pkcs8: 'pkcs#8',
-  'encrypted-pkcs8': 'encrypted pkcs#8',
-  sec1: 'sec1 (legacy ec)',
-  pkcs1: 'pkcs#1 (legacy rsa)',
-  spki: 'subjectpublickeyinfo',
-  'pkcs1-public': 'pkcs#1 public key',
-  jwk: 'jwk',
+  pkcs8: 'PKCS#8',
+  'encrypted-pkcs8': 'encrypted PKCS#8',
+  sec1: 'SEC1 (legacy EC)',
+  pkcs1: 'PKCS#1 (legacy RSA)',
+  spki: 'SubjectPublicKeyInfo',
+  'pkcs1-public': 'PKCS#1 public key',
+  jwk: 'JWK',
 };
+
+const ENCODING_LABELS: Readonly<Record<KeyFileInfo['encoding'], string>> = { pem: 'PEM', der: 'DER', jwk: 'JWK' };
 
 function humanLines(path: string, info: KeyFileInfo, key: KeyDescription | undefined): string[] {
   const rows: Array<[string, string]> = [
     ['file', path],
     // A JWK is its own encoding and container: say it once.
-    ['format', info.encoding === info.container ? CONTAINER_LABELS[info.container] : `${info.encoding}, ${CONTAINER_LABELS[info.container]}${info.pemLabel ? ` (${info.pemLabel})` : ''}`],
+    ['format', info.encoding === info.container ? CONTAINER_LABELS[info.container] : `${ENCODING_LABELS[info.encoding]}, ${CONTAINER_LABELS[info.container]}${info.pemLabel ? ` (${info.pemLabel})` : ''}`],
   ];
   if (info.encryption) rows.push(['encryption', info.encryption.label]);
   if (key) {
@@ -56,9 +58,9 @@ export function registerKeyInspect(group: Command): void {
   group
     .command('inspect')
     .description('show the type, size or curve and fingerprints of a private or public key')
-    .argument('<file>', 'key file: pem, der or jwk; private or public; - for stdin')
+    .argument('<file>', 'key file: PEM, DER or JWK; private or public; - for stdin')
     .option('--password-file <file>', 'decrypt an encrypted key with the first line of this file')
-    .option('--json', 'print the description as json')
+    .option('--json', 'print the description as JSON')
     .addHelpText(
       'after',
       `

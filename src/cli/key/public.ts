@@ -17,11 +17,11 @@ interface PublicOptions {
 export function registerKeyPublic(group: Command): void {
   group
     .command('public')
-    .description('print or write the public key (spki pem or jwk) of a key file')
-    .argument('<file>', 'private or public key file: pem, der or jwk; - for stdin')
+    .description('print or write the public key (SPKI PEM or JWK) of a key file')
+    .argument('<file>', 'private or public key file: PEM, DER or JWK; - for stdin')
     .option('--password-file <file>', 'password for an encrypted private key (otherwise prompted on a terminal)')
     .option('--out <file>', 'write to this file instead of stdout')
-    .option('--format <format>', 'pem (subjectpublickeyinfo) or jwk', 'pem')
+    .option('--format <format>', 'pem (SubjectPublicKeyInfo) or jwk', 'pem')
     .option('--force', 'overwrite the --out file if it exists')
     .addHelpText(
       'after',

@@ -280,7 +280,7 @@ export const EXTENSION_RULES: readonly LintRule[] = [
     source: 'CA/B BR §7.1.2.7.11',
     description: 'an RSA end-entity certificate asserts digitalSignature and/or keyEncipherment',
     appliesTo: (cert, ctx) => !ctx.ca && isRsa(cert) && cert.ext.keyUsage !== undefined,
-    check: (cert) => unless(hasKeyUsage(cert, 'digitalSignature') || hasKeyUsage(cert, 'keyEncipherment'), 'rsa end-entity keyUsage has neither digitalSignature nor keyEncipherment'),
+    check: (cert) => unless(hasKeyUsage(cert, 'digitalSignature') || hasKeyUsage(cert, 'keyEncipherment'), 'RSA end-entity keyUsage has neither digitalSignature nor keyEncipherment'),
   }),
   defineRule({
     id: 'w_key_usage_encipher_decipher_only',
@@ -370,9 +370,9 @@ export const EXTENSION_RULES: readonly LintRule[] = [
     check: (cert) =>
       constraintNames(cert, 'ip').flatMap((n) => {
         const len = n.octets.length;
-        if (len !== 8 && len !== 32) return [`ip constraint has ${len} octets (8 or 32)`];
+        if (len !== 8 && len !== 32) return [`IP constraint has ${len} octets (8 or 32)`];
         const mask = n.octets.subarray(len / 2);
-        return maskPrefixLength(mask) < 0 ? [`ip constraint mask ${Buffer.from(mask).toString('hex')} is not contiguous`] : [];
+        return maskPrefixLength(mask) < 0 ? [`IP constraint mask ${Buffer.from(mask).toString('hex')} is not contiguous`] : [];
       }),
   }),
   defineRule({
@@ -384,7 +384,7 @@ export const EXTENSION_RULES: readonly LintRule[] = [
     check: (cert) =>
       constraintNames(cert, 'dns').flatMap((n) => {
         const p = dnsNameProblem(n.text, { constraint: true });
-        return p === undefined ? [] : [`dns constraint "${n.text}" ${p}`];
+        return p === undefined ? [] : [`DNS constraint "${n.text}" ${p}`];
       }),
   }),
   defineRule({
@@ -408,7 +408,7 @@ export const EXTENSION_RULES: readonly LintRule[] = [
     check: (cert) =>
       constraintNames(cert, 'uri').flatMap((n) => {
         const p = dnsNameProblem(n.text, { constraint: true });
-        return p === undefined ? [] : [`uri constraint "${n.text}" ${p}`];
+        return p === undefined ? [] : [`URI constraint "${n.text}" ${p}`];
       }),
   }),
   // -- CRL distribution points (§4.2.1.13) and authority information access (§4.2.2.1)
@@ -421,7 +421,7 @@ export const EXTENSION_RULES: readonly LintRule[] = [
     check: (cert) =>
       (cert.ext.crlDistributionPoints ?? []).flatMap((u) => {
         const p = urlProblem(u, HTTP_OR_LDAP);
-        return p === undefined ? [] : [`crl distribution point "${u}" ${p}`];
+        return p === undefined ? [] : [`CRL distribution point "${u}" ${p}`];
       }),
   }),
   defineRule({
@@ -436,11 +436,11 @@ export const EXTENSION_RULES: readonly LintRule[] = [
       const out: string[] = [];
       for (const u of aia.ocsp) {
         const p = urlProblem(u, HTTP_ONLY);
-        if (p !== undefined) out.push(`ocsp url "${u}" ${p}`);
+        if (p !== undefined) out.push(`OCSP URL "${u}" ${p}`);
       }
       for (const u of aia.caIssuers) {
         const p = urlProblem(u, HTTP_OR_LDAP);
-        if (p !== undefined) out.push(`caIssuers url "${u}" ${p}`);
+        if (p !== undefined) out.push(`caIssuers URL "${u}" ${p}`);
       }
       return out;
     },

@@ -99,26 +99,26 @@ function hex(b: Uint8Array | undefined): string | undefined {
 
 /** Why an RSASSA-PSS parameter set is not one of the sane ones (RFC 4055 §3.1, CA/B BR §7.1.3.2). */
 function pssProblem(params: Uint8Array | undefined): string | undefined {
-  if (params === undefined) return 'rsassa-pss parameters are absent (the defaults mean sha-1)';
+  if (params === undefined) return 'RSASSA-PSS parameters are absent (the defaults mean SHA-1)';
   let p: RsaSaPssParams;
   try {
     p = AsnConvert.parse(params, RsaSaPssParams);
   } catch {
-    return 'rsassa-pss parameters cannot be decoded';
+    return 'RSASSA-PSS parameters cannot be decoded';
   }
   const hash = p.hashAlgorithm.algorithm;
   const hashLen = PSS_HASH_LENGTHS.get(hash);
-  if (hashLen === undefined) return `rsassa-pss hash ${hash} is not sha-256, sha-384 or sha-512`;
-  if (p.maskGenAlgorithm.algorithm !== OID.mgf1) return `rsassa-pss mask generation ${p.maskGenAlgorithm.algorithm} is not mgf1`;
+  if (hashLen === undefined) return `RSASSA-PSS hash ${hash} is not SHA-256, SHA-384 or SHA-512`;
+  if (p.maskGenAlgorithm.algorithm !== OID.mgf1) return `RSASSA-PSS mask generation ${p.maskGenAlgorithm.algorithm} is not MGF1`;
   let mgfHash: string | undefined;
   try {
     mgfHash = p.maskGenAlgorithm.parameters ? AsnConvert.parse(p.maskGenAlgorithm.parameters, AlgorithmIdentifier).algorithm : undefined;
   } catch {
     mgfHash = undefined;
   }
-  if (mgfHash !== hash) return `rsassa-pss mgf1 hash ${mgfHash ?? 'sha-1 (default)'} differs from the message hash ${hash}`;
-  if (p.saltLength !== hashLen) return `rsassa-pss salt length ${p.saltLength} is not the hash length ${hashLen}`;
-  if (p.trailerField !== 1) return `rsassa-pss trailer field ${p.trailerField} is not 1`;
+  if (mgfHash !== hash) return `RSASSA-PSS MGF1 hash ${mgfHash ?? 'SHA-1 (default)'} differs from the message hash ${hash}`;
+  if (p.saltLength !== hashLen) return `RSASSA-PSS salt length ${p.saltLength} is not the hash length ${hashLen}`;
+  if (p.trailerField !== 1) return `RSASSA-PSS trailer field ${p.trailerField} is not 1`;
   return undefined;
 }
 
@@ -148,7 +148,7 @@ export const KEY_RULES: readonly LintRule[] = [
         return ['the subject public key cannot be decoded'];
       }
       if (cert.publicKeyAlgorithm.oid === OID.rsaEncryption || cert.publicKeyAlgorithm.oid === OID.rsassaPss) {
-        return unless(rsaKeyInfo(cert) !== undefined, 'the rsa public key cannot be decoded');
+        return unless(rsaKeyInfo(cert) !== undefined, 'the RSA public key cannot be decoded');
       }
       return [];
     },
@@ -161,7 +161,7 @@ export const KEY_RULES: readonly LintRule[] = [
     appliesTo: (cert) => rsaKeyInfo(cert) !== undefined,
     check: (cert) => {
       const bits = rsaKeyInfo(cert)?.bits ?? 0;
-      return unless(bits >= 2048, () => `rsa modulus is ${bits} bits (at least 2048)`);
+      return unless(bits >= 2048, () => `RSA modulus is ${bits} bits (at least 2048)`);
     },
   }),
   defineRule({
@@ -172,7 +172,7 @@ export const KEY_RULES: readonly LintRule[] = [
     appliesTo: (cert) => rsaKeyInfo(cert) !== undefined,
     check: (cert) => {
       const e = rsaKeyInfo(cert)?.exponent ?? 0n;
-      return unless(e >= 3n && e % 2n === 1n, () => `rsa public exponent ${e} is not an odd number of at least 3`);
+      return unless(e >= 3n && e % 2n === 1n, () => `RSA public exponent ${e} is not an odd number of at least 3`);
     },
   }),
   defineRule({
@@ -186,7 +186,7 @@ export const KEY_RULES: readonly LintRule[] = [
     },
     check: (cert) => {
       const e = rsaKeyInfo(cert)?.exponent ?? 0n;
-      return unless(e === 65537n, () => `rsa public exponent is ${e}, not 65537`);
+      return unless(e === 65537n, () => `RSA public exponent is ${e}, not 65537`);
     },
   }),
   defineRule({
@@ -197,14 +197,14 @@ export const KEY_RULES: readonly LintRule[] = [
     appliesTo: (cert) => cert.publicKeyAlgorithm.oid === OID.idEcPublicKey,
     check: (cert) => {
       const p = cert.publicKeyAlgorithm.parameters;
-      if (!p || p[0] !== 0x06 || p.length < 3) return ['ec key does not name its curve (explicit or implicit parameters)'];
+      if (!p || p[0] !== 0x06 || p.length < 3) return ['EC key does not name its curve (explicit or implicit parameters)'];
       let curve: string;
       try {
         curve = oidText(p.subarray(2));
       } catch {
-        return ['ec curve identifier cannot be decoded'];
+        return ['EC curve identifier cannot be decoded'];
       }
-      return unless(ALLOWED_CURVES.has(curve), () => `ec curve ${curve} is not P-256, P-384 or P-521`);
+      return unless(ALLOWED_CURVES.has(curve), () => `EC curve ${curve} is not P-256, P-384 or P-521`);
     },
   }),
   defineRule({
@@ -219,7 +219,7 @@ export const KEY_RULES: readonly LintRule[] = [
       if (a.oid === OID.rsassaPss && a.parameters !== undefined) {
         try {
           const h = AsnConvert.parse(a.parameters, RsaSaPssParams).hashAlgorithm.algorithm;
-          if (h === OID.sha1 || h === MD5) return ['rsassa-pss signature uses a broken hash'];
+          if (h === OID.sha1 || h === MD5) return ['RSASSA-PSS signature uses a broken hash'];
         } catch {
           return [];
         }
@@ -249,8 +249,8 @@ export const KEY_RULES: readonly LintRule[] = [
     },
     check: (cert) => {
       const a = cert.tbsSignatureAlgorithm;
-      if (RSA_PKCS1.has(a.oid)) return unless(hex(a.parameters) === NULL_DER, 'rsa pkcs#1 v1.5 signature algorithm parameters are not NULL');
-      return unless(a.parameters === undefined, () => `${ECDSA.has(a.oid) ? 'ecdsa' : 'eddsa'} signature algorithm has parameters`);
+      if (RSA_PKCS1.has(a.oid)) return unless(hex(a.parameters) === NULL_DER, 'RSA PKCS#1 v1.5 signature algorithm parameters are not NULL');
+      return unless(a.parameters === undefined, () => `${ECDSA.has(a.oid) ? 'ECDSA' : 'EdDSA'} signature algorithm has parameters`);
     },
   }),
   defineRule({

@@ -70,7 +70,7 @@ export const NAME_RULES: readonly LintRule[] = [
     check: (_cert, ctx) =>
       names(ctx, 'dns').flatMap((n) => {
         const p = dnsNameProblem(n.text, { wildcard: true });
-        return p === undefined ? [] : [`dns name "${n.text}" ${p}`];
+        return p === undefined ? [] : [`DNS name "${n.text}" ${p}`];
       }),
   }),
   defineRule({
@@ -79,7 +79,7 @@ export const NAME_RULES: readonly LintRule[] = [
     source: 'CA/B BR §7.1.4.2 (Ballot SC12), RFC 1034 §3.5',
     description: 'dNSNames should not contain underscores',
     appliesTo: hasNames('dns'),
-    check: (_cert, ctx) => names(ctx, 'dns').filter((n) => n.text.includes('_')).map((n) => `dns name "${n.text}" contains an underscore`),
+    check: (_cert, ctx) => names(ctx, 'dns').filter((n) => n.text.includes('_')).map((n) => `DNS name "${n.text}" contains an underscore`),
   }),
   defineRule({
     id: 'w_san_dns_wildcard_over_tld',
@@ -98,7 +98,7 @@ export const NAME_RULES: readonly LintRule[] = [
     source: 'RFC 5280 §4.2.1.6',
     description: 'iPAddress names are 4 (IPv4) or 16 (IPv6) octets',
     appliesTo: hasNames('ip'),
-    check: (_cert, ctx) => names(ctx, 'ip').filter((n) => n.octets.length !== 4 && n.octets.length !== 16).map((n) => `ip address has ${n.octets.length} octets (4 or 16)`),
+    check: (_cert, ctx) => names(ctx, 'ip').filter((n) => n.octets.length !== 4 && n.octets.length !== 16).map((n) => `IP address has ${n.octets.length} octets (4 or 16)`),
   }),
   defineRule({
     id: 'e_san_email_invalid',
@@ -121,7 +121,7 @@ export const NAME_RULES: readonly LintRule[] = [
     check: (_cert, ctx) =>
       names(ctx, 'uri').flatMap((n) => {
         const p = uriProblem(n.text);
-        return p === undefined ? [] : [`uri "${n.text}" ${p}`];
+        return p === undefined ? [] : [`URI "${n.text}" ${p}`];
       }),
   }),
   defineRule({

@@ -33,7 +33,7 @@ export const SPIFFE_RULES: readonly LintRule[] = [
     appliesTo: svid,
     check: (_cert, ctx) => {
       const n = uris(ctx).length;
-      return unless(n === 1, () => `x509-svid has ${n} uri sans (exactly one)`);
+      return unless(n === 1, () => `X509-SVID has ${n} URI SANs (exactly one)`);
     },
   }),
   defineRule({
@@ -45,7 +45,7 @@ export const SPIFFE_RULES: readonly LintRule[] = [
     check: (_cert, ctx) =>
       uris(ctx).flatMap((u) => {
         const id = parseSpiffeId(u);
-        return 'problem' in id ? [`spiffe id "${u}" ${id.problem}`] : [];
+        return 'problem' in id ? [`SPIFFE ID "${u}" ${id.problem}`] : [];
       }),
   }),
   defineRule({
@@ -54,7 +54,7 @@ export const SPIFFE_RULES: readonly LintRule[] = [
     source: 'SPIFFE X509-SVID §3.1',
     description: 'a leaf SVID has a SPIFFE ID with a non-root path',
     appliesTo: (_cert, ctx) => ctx.spiffe && !ctx.ca && spiffeId(ctx) !== undefined,
-    check: (_cert, ctx) => unless((spiffeId(ctx)?.path ?? '') !== '', 'spiffe id of a leaf svid has no path'),
+    check: (_cert, ctx) => unless((spiffeId(ctx)?.path ?? '') !== '', 'SPIFFE ID of a leaf SVID has no path'),
   }),
   defineRule({
     id: 'e_spiffe_ca_id_has_path',
@@ -62,7 +62,7 @@ export const SPIFFE_RULES: readonly LintRule[] = [
     source: 'SPIFFE X509-SVID §3.2',
     description: 'the SPIFFE ID of a signing certificate has no path',
     appliesTo: (_cert, ctx) => ctx.spiffe && ctx.ca && spiffeId(ctx) !== undefined,
-    check: (_cert, ctx) => unless((spiffeId(ctx)?.path ?? '') === '', 'spiffe id of a signing certificate has a path'),
+    check: (_cert, ctx) => unless((spiffeId(ctx)?.path ?? '') === '', 'SPIFFE ID of a signing certificate has a path'),
   }),
   defineRule({
     id: 'e_spiffe_key_usage_not_critical',
@@ -72,8 +72,8 @@ export const SPIFFE_RULES: readonly LintRule[] = [
     appliesTo: svid,
     check: (cert) => {
       const ku = findExtension(cert, OID.keyUsage);
-      if (!ku) return ['x509-svid has no keyUsage'];
-      return unless(ku.critical, 'keyUsage of an x509-svid is not critical');
+      if (!ku) return ['X509-SVID has no keyUsage'];
+      return unless(ku.critical, 'keyUsage of an X509-SVID is not critical');
     },
   }),
   defineRule({
@@ -83,9 +83,9 @@ export const SPIFFE_RULES: readonly LintRule[] = [
     description: 'a leaf SVID asserts digitalSignature and neither keyCertSign nor cRLSign',
     appliesTo: (cert, ctx) => ctx.spiffe && !ctx.ca && cert.ext.keyUsage !== undefined,
     check: (cert) => [
-      ...(hasKeyUsage(cert, 'digitalSignature') ? [] : ['leaf svid keyUsage lacks digitalSignature']),
-      ...(hasKeyUsage(cert, 'keyCertSign') ? ['leaf svid keyUsage asserts keyCertSign'] : []),
-      ...(hasKeyUsage(cert, 'cRLSign') ? ['leaf svid keyUsage asserts cRLSign'] : []),
+      ...(hasKeyUsage(cert, 'digitalSignature') ? [] : ['leaf SVID keyUsage lacks digitalSignature']),
+      ...(hasKeyUsage(cert, 'keyCertSign') ? ['leaf SVID keyUsage asserts keyCertSign'] : []),
+      ...(hasKeyUsage(cert, 'cRLSign') ? ['leaf SVID keyUsage asserts cRLSign'] : []),
     ],
   }),
   defineRule({
@@ -94,7 +94,7 @@ export const SPIFFE_RULES: readonly LintRule[] = [
     source: 'SPIFFE X509-SVID §4.3',
     description: 'a signing SVID asserts keyCertSign',
     appliesTo: (_cert, ctx) => ctx.spiffe && ctx.ca,
-    check: (cert) => unless(hasKeyUsage(cert, 'keyCertSign'), 'signing svid keyUsage lacks keyCertSign'),
+    check: (cert) => unless(hasKeyUsage(cert, 'keyCertSign'), 'signing SVID keyUsage lacks keyCertSign'),
   }),
   defineRule({
     id: 'e_spiffe_leaf_eku',
@@ -105,7 +105,7 @@ export const SPIFFE_RULES: readonly LintRule[] = [
     check: (cert) => {
       const eku = cert.ext.extKeyUsage ?? [];
       const missing = [eku.includes(OID.serverAuth) ? undefined : 'serverAuth', eku.includes(OID.clientAuth) ? undefined : 'clientAuth'].filter((x) => x !== undefined);
-      return missing.length === 0 ? [] : [`leaf svid extKeyUsage lacks ${missing.join(' and ')}`];
+      return missing.length === 0 ? [] : [`leaf SVID extKeyUsage lacks ${missing.join(' and ')}`];
     },
   }),
   defineRule({
@@ -114,6 +114,6 @@ export const SPIFFE_RULES: readonly LintRule[] = [
     source: 'SPIFFE X509-SVID §4.4',
     description: 'a leaf SVID should have extKeyUsage',
     appliesTo: (_cert, ctx) => ctx.spiffe && !ctx.ca,
-    check: (cert) => unless(findExtension(cert, OID.extKeyUsage) !== undefined, 'leaf svid has no extKeyUsage'),
+    check: (cert) => unless(findExtension(cert, OID.extKeyUsage) !== undefined, 'leaf SVID has no extKeyUsage'),
   }),
 ];

@@ -96,7 +96,7 @@ export const STRUCTURE_RULES: readonly LintRule[] = [
       const a = cert.tbsSignatureAlgorithm;
       const b = cert.signatureAlgorithm;
       const same = a.oid === b.oid && (a.parameters === undefined ? b.parameters === undefined : b.parameters !== undefined && equalBytes(a.parameters, b.parameters));
-      return unless(same, () => `tbs signature algorithm ${a.oid} differs from the outer signatureAlgorithm ${b.oid}${a.oid === b.oid ? ' (parameters differ)' : ''}`);
+      return unless(same, () => `TBS signature algorithm ${a.oid} differs from the outer signatureAlgorithm ${b.oid}${a.oid === b.oid ? ' (parameters differ)' : ''}`);
     },
   }),
   defineRule({

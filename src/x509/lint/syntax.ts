@@ -23,7 +23,7 @@ export function dnsNameProblem(name: string, options: { wildcard?: boolean; cons
   // The common case in one match: LDH labels of 1-63 octets, at most 253 octets (and `*.` first when allowed).
   if (name.length <= 253 && (options.wildcard && !options.constraint ? PLAIN_DNS_NAME_WILDCARD : PLAIN_DNS_NAME).test(name)) return undefined;
   if (name.length === 0) return 'is empty';
-  if (!ASCII.test(name)) return 'is not ascii (internationalized names must be a-labels, xn--…)';
+  if (!ASCII.test(name)) return 'is not ASCII (internationalized names must be A-labels, xn--…)';
   let n = name;
   if (options.constraint && n.startsWith('.')) n = n.slice(1);
   if (n.endsWith('.')) return 'ends with a dot';
@@ -56,7 +56,7 @@ const QUOTED = /^"([\x20\x21\x23-\x5b\x5d-\x7e]|\\[\x20-\x7e])*"$/;
  * name or angle brackets) whose domain is a DNS name (RFC 5280 §4.2.1.6).
  */
 export function emailProblem(value: string): string | undefined {
-  if (!ASCII.test(value)) return 'is not ascii';
+  if (!ASCII.test(value)) return 'is not ASCII';
   const at = value.lastIndexOf('@');
   if (at < 0) return 'has no @';
   const local = value.slice(0, at);
@@ -77,10 +77,10 @@ const URI_CHARS = /^[A-Za-z0-9\-._~:/?#[\]@!$&'()*+,;=%]*$/;
  */
 export function uriProblem(value: string): string | undefined {
   const m = /^([A-Za-z][A-Za-z0-9+.-]*):(.*)$/s.exec(value);
-  if (!m) return 'is not an absolute uri with a scheme';
+  if (!m) return 'is not an absolute URI with a scheme';
   const rest = m[2] as string;
   if (rest.length === 0) return 'has an empty scheme-specific part';
-  if (!URI_CHARS.test(rest)) return 'contains characters that rfc 3986 does not allow';
+  if (!URI_CHARS.test(rest)) return 'contains characters that RFC 3986 does not allow';
   if (/%(?![0-9A-Fa-f]{2})/.test(rest)) return 'has a malformed percent-encoding';
   if (rest.startsWith('//')) {
     const authority = rest.slice(2).split(/[/?#]/, 1)[0] as string;
@@ -125,7 +125,7 @@ function computeUrlProblem(value: string, schemes: readonly string[]): string | 
   try {
     url = new URL(value);
   } catch {
-    return 'is not a valid url';
+    return 'is not a valid URL';
   }
   if (url.hostname.length === 0 && scheme !== 'ldap') return 'has no host';
   return undefined;

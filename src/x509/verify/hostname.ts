@@ -47,7 +47,7 @@ export function normalizeHostname(host: string): string {
 export function parseReferenceIp(ip: string): Uint8Array {
   const text = ip.startsWith('[') && ip.endsWith(']') ? ip.slice(1, -1) : ip;
   const octets = isIP(text) !== 0 && !text.includes('%') ? ipToOctets(text) : undefined;
-  if (!octets) throw new SignetError('ERR_BAD_OPTION', `"${ip}" is not an ip address`, { hint: 'pass an IPv4 (192.0.2.1) or IPv6 (2001:db8::1) address' });
+  if (!octets) throw new SignetError('ERR_BAD_OPTION', `"${ip}" is not an IP address`, { hint: 'pass an IPv4 (192.0.2.1) or IPv6 (2001:db8::1) address' });
   return octets;
 }
 

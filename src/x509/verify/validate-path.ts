@@ -204,7 +204,7 @@ export function validatePath(
       if (!(bc?.ca === true || tolerated)) {
         return verifyError(
           'ERR_VERIFY_NOT_CA',
-          `certificate ${describe(cert, depth)} issued "${(path[depth - 1] as Certificate).subject.text}" but is not a ca (basicConstraints ${bc ? 'cA is false' : 'is missing'})`,
+          `certificate ${describe(cert, depth)} issued "${(path[depth - 1] as Certificate).subject.text}" but is not a CA (basicConstraints ${bc ? 'cA is false' : 'is missing'})`,
           depth,
           cert,
           extra,
@@ -213,7 +213,7 @@ export function validatePath(
       // §6.1.4 (l)–(m): path length; self-issued intermediates do not count.
       if (!isAnchor && !selfIssued) {
         if (maxPathLength <= 0) {
-          return verifyError('ERR_VERIFY_PATH_LENGTH', `certificate ${describe(cert, depth)} exceeds the path length constraint of a ca above it`, depth, cert, extra);
+          return verifyError('ERR_VERIFY_PATH_LENGTH', `certificate ${describe(cert, depth)} exceeds the path length constraint of a CA above it`, depth, cert, extra);
         }
         maxPathLength--;
       }
@@ -221,7 +221,7 @@ export function validatePath(
       // §6.1.4 (n): keyUsage, when present, must allow keyCertSign.
       const ku = cert.ext.keyUsage;
       if (ku && !ku.usages.includes('keyCertSign')) {
-        return verifyError('ERR_VERIFY_KEY_USAGE', `ca certificate ${describe(cert, depth)} has a key usage without keyCertSign`, depth, cert, { ...extra, keyUsage: ku.usages });
+        return verifyError('ERR_VERIFY_KEY_USAGE', `CA certificate ${describe(cert, depth)} has a key usage without keyCertSign`, depth, cert, { ...extra, keyUsage: ku.usages });
       }
       // §6.1.4 (g): fold in this CA's name constraints.
       const nc = cert.ext.nameConstraints;
@@ -240,7 +240,7 @@ export function validatePath(
       if (eku && !eku.includes(want) && !eku.includes(OID.anyExtendedKeyUsage)) {
         return verifyError(
           'ERR_VERIFY_EKU',
-          `${isLeaf ? 'certificate' : 'ca certificate'} ${describe(cert, depth)} is not allowed for ${checks.purpose === 'server' ? 'serverAuth' : 'clientAuth'} (extended key usage)`,
+          `${isLeaf ? 'certificate' : 'CA certificate'} ${describe(cert, depth)} is not allowed for ${checks.purpose === 'server' ? 'serverAuth' : 'clientAuth'} (extended key usage)`,
           depth,
           cert,
           { ...extra, extKeyUsage: eku, purpose: checks.purpose },
@@ -262,7 +262,7 @@ export function validatePath(
   if (checks.ip !== undefined) {
     const ip = checks.ip;
     if (!sans.some((s) => s.type === 'ip' && s.octets !== undefined && equalBytes(s.octets, ip))) {
-      return verifyError('ERR_VERIFY_IP', `certificate ${describe(leaf, 0)} is not valid for ip address ${checks.ipText ?? ''}`, 0, leaf, {
+      return verifyError('ERR_VERIFY_IP', `certificate ${describe(leaf, 0)} is not valid for IP address ${checks.ipText ?? ''}`, 0, leaf, {
         ip: checks.ipText,
         ipAddresses: sans.filter((s) => s.type === 'ip').map((s) => s.value),
         chain: chainSubjects,

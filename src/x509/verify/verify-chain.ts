@@ -77,7 +77,7 @@ function normalizeChecks(options: VerifyOptions): PathChecks {
   if (options.host !== undefined) {
     if (isIpLiteral(options.host)) {
       if (ipText !== undefined && !equalBytes(parseReferenceIp(ipText), parseReferenceIp(options.host))) {
-        throw new SignetError('ERR_BAD_OPTION', 'host and ip name different addresses');
+        throw new SignetError('ERR_BAD_OPTION', 'host and IP name different addresses');
       }
       ipText = options.host;
     } else {
