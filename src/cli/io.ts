@@ -19,6 +19,7 @@ import {
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join, resolve } from 'node:path';
 import { SignetError } from '../core/errors.js';
+import { escapeJsonText } from '../core/escape.js';
 
 /** Largest input file a command reads (certificates, keys, CSRs, CRLs, bundles, templates). */
 export const MAX_INPUT_BYTES = 16 * 1024 * 1024;
@@ -195,6 +196,23 @@ function describe(role: string, path: string): string {
 }
 
 /**
+ * Refuses more than one input from stdin (`-`): stdin can be read once, so the second reader
+ * would see an empty input (ERR_INPUT_EMPTY) instead of the data the user meant. Every command
+ * that reads several inputs calls this (directly, or through {@link checkDistinctFiles} /
+ * {@link checkOutputs}) before reading any of them. Undefined paths are ignored.
+ */
+export function checkInputs(inputs: readonly NamedInput[]): void {
+  const stdinInputs = inputs.filter((i) => i.path === '-');
+  if (stdinInputs.length > 1) {
+    const roles = stdinInputs.map((i) => i.role);
+    const listed = `${roles.slice(0, -1).join(', ')} and ${roles[roles.length - 1] ?? ''}`;
+    throw new SignetError('ERR_USAGE', `only one input can come from stdin, but ${listed} are ${roles.length === 2 ? 'both' : 'all'} -`, {
+      hint: 'write all but one of them to files',
+    });
+  }
+}
+
+/**
  * Refuses impossible input/output combinations, regardless of `--force`: two outputs that are
  * the same file, an output that is also an input, more than one output on stdout, more than
  * one input from stdin.
@@ -204,12 +222,7 @@ export function checkDistinctFiles(outputs: readonly PlannedOutput[], inputs: re
   if (stdoutOutputs.length > 1) {
     throw new SignetError('ERR_USAGE', `only one output can go to stdout, but ${stdoutOutputs.map((o) => o.role).join(' and ')} are both -`);
   }
-  const stdinInputs = inputs.filter((i) => i.path === '-');
-  if (stdinInputs.length > 1) {
-    throw new SignetError('ERR_USAGE', `only one input can come from stdin, but ${stdinInputs.map((i) => i.role).join(' and ')} are both -`, {
-      hint: 'write all but one of them to files',
-    });
-  }
+  checkInputs(inputs);
   const seen = new Map<string, PlannedOutput>();
   for (const o of outputs) {
     if (o.path === '-') continue;
@@ -502,7 +515,11 @@ export function promptHidden(prompt: string, options: { hint?: string } = {}): P
   });
 }
 
-/** Pretty JSON for `--json` output, newline-terminated. */
+/**
+ * Pretty JSON for `--json` output, newline-terminated. Strings keep their exact value; the
+ * characters JSON.stringify would leave raw but a terminal acts on (C1 controls, bidi
+ * overrides) are written as `\uHHHH` escapes ({@link escapeJsonText}).
+ */
 export function printJson(value: unknown): void {
-  process.stdout.write(JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v), 2) + '\n');
+  process.stdout.write(escapeJsonText(JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v), 2)) + '\n');
 }

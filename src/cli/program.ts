@@ -4,7 +4,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { SignetError, type ErrorCategory } from '../core/errors.js';
-import { escapeControl } from '../core/escape.js';
+import { escapeControl, escapeJsonText } from '../core/escape.js';
 import { registerKeyCommands } from './key/index.js';
 import { registerCsrCommands } from './csr/index.js';
 import { registerCertificateCommands } from './certificate/index.js';
@@ -35,8 +35,10 @@ function commandPath(cmd: Command): string {
 
 /**
  * Turns a commander parse error (unknown option or command, invalid choice, missing or excess
- * argument) into the documented shape: ERR_USAGE with a one-line lower-case message, and
- * commander's "Did you mean …?" suggestion (or a pointer to --help) as the hint.
+ * argument) into the documented shape: a one-line lower-case message, and commander's "Did you
+ * mean …?" suggestion (or a pointer to --help) as the hint. A flag value commander refused
+ * (not among the option's `.choices()`, code `commander.invalidArgument`) is ERR_BAD_OPTION,
+ * like the values Signet checks itself; everything else is ERR_USAGE. Both exit 2.
  */
 export function usageErrorFromCommander(err: CommanderError, cmd: Command): SignetError {
   const [first = '', ...rest] = err.message.replace(/^error: /, '').split('\n');
@@ -46,7 +48,8 @@ export function usageErrorFromCommander(err: CommanderError, cmd: Command): Sign
     .replace(/\.$/, '')
     .replace(/^[A-Z]/, (c) => c.toLowerCase());
   const hint = suggestion !== undefined ? suggestion.replace(/^Did/, 'did') : `run "${commandPath(cmd)} --help" for usage`;
-  return new SignetError('ERR_USAGE', message, { hint, cause: err });
+  const code = err.code === 'commander.invalidArgument' ? 'ERR_BAD_OPTION' : 'ERR_USAGE';
+  return new SignetError(code, message, { hint, cause: err });
 }
 
 /**
@@ -90,7 +93,7 @@ Examples:
 
 /** JSON text with the characters JSON.stringify leaves raw but terminals interpret (DEL, C1, …) escaped. */
 function safeJson(value: unknown): string {
-  return JSON.stringify(value).replace(/[\u007f-\u009f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return escapeJsonText(JSON.stringify(value));
 }
 
 /**

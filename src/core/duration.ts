@@ -72,6 +72,17 @@ export function isRepresentableTime(d: Date): boolean {
   return Number.isFinite(ms) && ms >= EARLIEST_MS && ms <= LATEST_MS;
 }
 
+/**
+ * Says where a time that {@link isRepresentableTime} refuses lies, in words a user typed nothing
+ * like an expanded year (`+011020-12-02T…`) for: "an invalid date", "after 9999-12-31T23:59:59Z"
+ * or "before 0001-01-01T00:00:00Z".
+ */
+export function describeUnrepresentableTime(d: Date): string {
+  const ms = d.getTime();
+  if (Number.isNaN(ms)) return 'an invalid date';
+  return ms > LATEST_MS ? 'after 9999-12-31T23:59:59Z' : 'before 0001-01-01T00:00:00Z';
+}
+
 function daysInMonth(year: number, month: number): number {
   // RFC 3339 Appendix C: Gregorian leap years.
   if (month === 2) return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0 ? 29 : 28;

@@ -26,3 +26,16 @@ export function escapeControl(s: string): string {
     return cp <= 0xff ? `\\x${cp.toString(16).padStart(2, '0')}` : `\\u{${cp.toString(16)}}`;
   });
 }
+
+/** What JSON.stringify leaves raw but a terminal acts on: DEL, C1 controls, separators, bidi. */
+const JSON_UNSAFE = /[\u007f-\u009f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+
+/**
+ * `json` (text produced by JSON.stringify) with the terminal-active characters JSON.stringify
+ * leaves raw (DEL, C1 controls such as U+009B CSI, U+2028/U+2029, bidi controls) written as
+ * `\uHHHH` escapes. The text is still valid JSON and parses to exactly the same value, so JSON
+ * output stays data while a terminal it is printed to cannot be driven by it.
+ */
+export function escapeJsonText(json: string): string {
+  return json.replace(JSON_UNSAFE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}

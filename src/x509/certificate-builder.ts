@@ -19,7 +19,7 @@
  * ```
  */
 import { createPublicKey, type KeyObject } from 'node:crypto';
-import { formatTime, isRepresentableTime } from '../core/duration.js';
+import { describeUnrepresentableTime, isRepresentableTime } from '../core/duration.js';
 import { SignetError } from '../core/errors.js';
 import type { SignatureAlgorithm } from '../crypto/signature.js';
 import type { Signer } from '../crypto/signer.js';
@@ -110,8 +110,7 @@ function timeField(t: Date | Uint8Array, field: 'notBefore' | 'notAfter'): Uint8
   if (t instanceof Uint8Array) return t;
   // GeneralizedTime has a four-digit year (RFC 5280 §4.1.2.5.2); year 0000 is not a calendar year.
   if (!isRepresentableTime(t)) {
-    const shown = Number.isNaN(t.getTime()) ? 'an invalid date' : formatTime(t);
-    throw new SignetError('ERR_BAD_TIME', `${field} is ${shown}: certificate times must fall within the years 0001–9999`, {
+    throw new SignetError('ERR_BAD_TIME', `${field} is ${describeUnrepresentableTime(t)}: certificate times must fall within the years 0001–9999`, {
       hint: 'use a shorter lifetime or an earlier --not-after',
     });
   }

@@ -4,7 +4,7 @@
  * signature, so the builder assembles DER directly from these primitives. Every function returns
  * a complete TLV; callers compose them. Output is proven byte-for-byte against OpenSSL in tests.
  */
-import { formatTime, isRepresentableTime } from '../core/duration.js';
+import { describeUnrepresentableTime, isRepresentableTime } from '../core/duration.js';
 import { SignetError } from '../core/errors.js';
 import { concatBytes } from '../core/bytes.js';
 
@@ -217,7 +217,7 @@ export function time(d: Date): Uint8Array {
  * or one outside the years 0001–9999, which a four-digit year cannot carry.
  */
 export function generalizedTime(d: Date): Uint8Array {
-  if (!isRepresentableTime(d)) throw new SignetError('ERR_BAD_TIME', `time ${Number.isNaN(d.getTime()) ? '(invalid date)' : formatTime(d)} is outside the years 0001–9999`);
+  if (!isRepresentableTime(d)) throw new SignetError('ERR_BAD_TIME', `time is ${describeUnrepresentableTime(d)}: DER times must fall within the years 0001–9999`);
   const y = String(d.getUTCFullYear()).padStart(4, '0');
   const s = y + pad2(d.getUTCMonth() + 1) + pad2(d.getUTCDate()) + pad2(d.getUTCHours()) + pad2(d.getUTCMinutes()) + pad2(d.getUTCSeconds()) + 'Z';
   return tlv(Tag.GENERALIZED_TIME, utf8.encode(s));

@@ -40,6 +40,18 @@ export type InspectedObject =
   | { readonly kind: 'csr'; readonly csr: ParsedCsr }
   | { readonly kind: 'crl'; readonly crl: Crl };
 
+/** The complete DER encoding of an inspected object (what fingerprints hash and `format` writes). */
+export function derOfObject(o: InspectedObject): Uint8Array {
+  switch (o.kind) {
+    case 'certificate':
+      return o.certificate.der;
+    case 'csr':
+      return o.csr.der;
+    case 'crl':
+      return o.crl.der;
+  }
+}
+
 /** PEM labels per kind (RFC 7468 §5, §6, §7, plus the legacy labels OpenSSL still writes). */
 export const INSPECT_PEM_LABELS: Readonly<Record<InspectKind, readonly string[]>> = {
   certificate: ['CERTIFICATE', 'X509 CERTIFICATE', 'TRUSTED CERTIFICATE'],
@@ -1165,7 +1177,7 @@ export function parseRenewalThreshold(text: string): RenewalThreshold {
   if (pct) {
     const percent = Number(pct[1]);
     if (!(percent > 0 && percent <= 100)) {
-      throw new SignetError('ERR_BAD_OPTION', `invalid threshold "${text}": percentage must be between 0 and 100`, {
+      throw new SignetError('ERR_BAD_OPTION', `invalid threshold "${text}": the percentage must be more than 0% and at most 100%`, {
         hint: 'use the share of the lifetime that may pass before renewal, above 0% and up to 100%, e.g. 66%',
       });
     }

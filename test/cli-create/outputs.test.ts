@@ -81,6 +81,46 @@ test('an output that is an input, or both outputs in one file, is ERR_USAGE even
   }
 });
 
+test('certificate create and csr create read stdin at most once: two inputs - are ERR_USAGE', () => {
+  const dir = tempDir();
+  try {
+    writeFileSync(dir.path('leaf.json'), signet(['certificate', 'template', 'show', '--profile', 'leaf']).stdout);
+    const cases: string[][] = [
+      ['certificate', 'create', '-', dir.path('a.crt'), '--csr', '-', '--ca', p('issuing.crt'), '--ca-key', '-'],
+      ['certificate', 'create', 'x.example', dir.path('a.crt'), '--ca', '-', '--ca-key', p('issuing.key'), '--key', '-'],
+      ['certificate', 'create', 'x.example', dir.path('a.crt'), '--key', '-', '--password-file', '-'],
+      ['certificate', 'create', 'x.example', dir.path('a.crt'), ...CA, '--key-out', dir.path('a.key'), '--no-password', '--template', '-', '--set-file', '-'],
+      ['certificate', 'create', 'x.example', dir.path('a.crt'), '--ca', p('issuing.crt'), '--ca-key', '-', '--ca-password-file', '-', '--key-out', dir.path('a.key'), '--no-password'],
+      ['csr', 'create', 'x.example', dir.path('a.csr'), '--key', '-', '--password-file', '-'],
+    ];
+    for (const args of cases) assert.match(fails(signet(args), 2, 'ERR_USAGE'), /only one input can come from stdin/, args.join(' '));
+    assert.deepEqual(readdirSync(dir.dir), ['leaf.json'], 'nothing written');
+  } finally {
+    dir.cleanup();
+  }
+});
+
+test('a lifetime that ends after 9999 says so, without printing an expanded year', () => {
+  const dir = tempDir();
+  try {
+    writeFileSync(dir.path('leaf.json'), signet(['certificate', 'template', 'show', '--profile', 'leaf']).stdout);
+    const leaf = ['certificate', 'create', 'x.example', dir.path('a.crt'), ...CA, '--key-out', dir.path('a.key'), '--no-password'];
+    for (const args of [
+      [...leaf, '--lifetime', '9000y'],
+      [...leaf, '--template', dir.path('leaf.json'), '--lifetime', '9000y'],
+      [...leaf, '--not-before', '9999-12-01T00:00:00Z', '--lifetime', '31d'],
+      ['certificate', 'create', 'x.example', dir.path('a.crt'), '--profile', 'root-ca', '--key-out', dir.path('a.key'), '--no-password', '--not-before', '9999-06-01T00:00:00Z'],
+    ]) {
+      const err = fails(signet(args), 2, 'ERR_BAD_TIME');
+      assert.match(err, /lifetime[^\n]* ends after 9999-12-31T23:59:59Z/, args.join(' '));
+      assert.doesNotMatch(err, /[+-]0\d{5}-/, 'no expanded year');
+    }
+    assert.deepEqual(readdirSync(dir.dir), ['leaf.json'], 'nothing written');
+  } finally {
+    dir.cleanup();
+  }
+});
+
 test('OUT - writes the certificate or csr to stdout; --key-out - the key; not both, not with --json', () => {
   const cert = ok(signet(['certificate', 'create', 'stdout.example', '-', ...CA, '--key-out', p('stdout.key'), '--no-password']));
   assert.match(cert.stdout, /^-----BEGIN CERTIFICATE-----\n[\s\S]*-----END CERTIFICATE-----\n$/);

@@ -7,7 +7,8 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, readFileSync, writeFileSync } from 'node:fs';
+import { basename } from 'node:path';
 import { CLI_PATH, signet, type CliResult } from '../helpers/cli.js';
 import { openssl, opensslOk, tempDir } from '../helpers/openssl.js';
 import { buildPki, freePort, opensslDer, startTlsServer } from '../x509-inspect/pki.js';
@@ -238,6 +239,11 @@ test('format: no overwrite without --force; keys and garbage are refused', () =>
   const key = signet(['cert', 'format', p('leaf.key'), '--out', p('key.der')]);
   fails(key, 3, 'ERR_PEM_UNEXPECTED_TYPE');
   assert.match(key.stderr, /signet key/);
+  // The hint's command works as given (key public has no DER output).
+  const hint = /^hint: .*?(signet key public KEY(?: --format \w+)?)/m.exec(key.stderr)?.[1];
+  assert.ok(hint, key.stderr);
+  for (const [, format] of key.stderr.matchAll(/--format (\w+)/g)) assert.ok(format === 'jwk' || format === 'pem', `key public has no --format ${format}`);
+  assert.equal(signet(hint.replace('signet ', '').replace('KEY', p('leaf.key')).split(' ')).status, 0, hint);
   fails(signet(['cert', 'format', p('garbage.der'), '--out', p('garbage.pem2')]), 3, 'ERR_CERT_MALFORMED');
   assert.equal(existsSync(p('garbage.pem2')), false);
   fails(signet(['cert', 'format', p('nothing.pem')]), 5, 'ERR_FILE_NOT_FOUND');
@@ -278,6 +284,44 @@ test('bundle: wrong order is ERR_BUNDLE_ORDER with the right order as a hint, un
   fails(signet(['cert', 'bundle', p('leaf.crt'), p('int.crt'), '--out', out]), 5, 'ERR_FILE_EXISTS');
 });
 
+test('format and bundle never replace their own input, even with --force, however it is spelled', () => {
+  const dir = tempDir('signet-same-file-');
+  try {
+    const original = pki.read('leaf.crt');
+    const a = dir.path('a.crt');
+    writeFileSync(a, original);
+    linkSync(a, dir.path('hard.crt'));
+    const sameFile = [a, `${dir.dir}/./a.crt`, `${dir.dir}/../${basename(dir.dir)}/a.crt`, dir.path('hard.crt')];
+    for (const out of sameFile) {
+      fails(signet(['cert', 'format', a, '--out', out, '--force']), 2, 'ERR_USAGE');
+      fails(signet(['cert', 'bundle', a, p('int.crt'), '--out', out, '--force']), 2, 'ERR_USAGE');
+      fails(signet(['cert', 'bundle', p('leaf.crt'), a, '--out', out, '--force', '--no-check']), 2, 'ERR_USAGE');
+    }
+    assert.deepEqual(readFileSync(a), original, 'the input is untouched');
+    // Another file is still replaced with --force.
+    writeFileSync(dir.path('other.pem'), 'old');
+    assert.equal(signet(['cert', 'bundle', a, p('int.crt'), '--out', dir.path('other.pem'), '--force']).status, 0);
+    assert.equal(signet(['cert', 'format', a, '--out', dir.path('other.pem'), '--force']).status, 0);
+  } finally {
+    dir.cleanup();
+  }
+});
+
+test('bundle reads stdin at most once: - - is ERR_USAGE, not an empty second input', () => {
+  const r = signet(['cert', 'bundle', '-', '-'], { input: readFileSync(p('leaf.crt'), 'utf8') });
+  fails(r, 2, 'ERR_USAGE');
+  assert.match(r.stderr, /only one input can come from stdin/);
+  const one = signet(['cert', 'bundle', '-', p('int.crt')], { input: readFileSync(p('leaf.crt'), 'utf8') });
+  assert.equal(one.status, 0, one.stderr);
+});
+
+test('bundle: the file name in the summary is printed inert', () => {
+  const out = p('evil\u001b[31m.pem');
+  const r = signet(['cert', 'bundle', p('leaf.crt'), p('int.crt'), '--out', out]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stderr, /^wrote \S*evil\\x1b\[31m\.pem \(2 certificates\)\n$/);
+});
+
 // ---------------------------------------------------------------------------------------------
 // needs-renewal
 
@@ -315,6 +359,10 @@ test('needs-renewal: a bundle is judged by its leaf; errors keep their exit code
   const nb = new Date(field(opensslOk(['x509', '-in', p('p384.crt'), '-noout', '-startdate']), 'notBefore')).getTime();
   assert.equal(signet(['cert', 'needs-renewal', bundle, '--time', new Date(nb + 9 * 86_400_000).toISOString()]).status, 0, 'the 10-day leaf is due, the 10-year root is not');
   fails(signet(['cert', 'needs-renewal', p('p384.crt'), '--expires-in', '150%']), 2, 'ERR_BAD_OPTION');
+  const zero = signet(['cert', 'needs-renewal', p('p384.crt'), '--expires-in', '0%']);
+  fails(zero, 2, 'ERR_BAD_OPTION');
+  // 0 is refused, so the message must not say "between 0 and 100".
+  assert.match(zero.stderr, /more than 0% and at most 100%/);
   fails(signet(['cert', 'needs-renewal', p('p384.crt'), '--expires-in', 'soon']), 2, 'ERR_BAD_DURATION');
   fails(signet(['cert', 'needs-renewal', p('p384.crt'), '--time', 'yesterday']), 2, 'ERR_BAD_TIME');
   fails(signet(['cert', 'needs-renewal', p('garbage.der')]), 3, 'ERR_CERT_MALFORMED');

@@ -348,6 +348,26 @@ describe('signet key public', () => {
   });
 });
 
+describe('stdin is read at most once', () => {
+  test('key public and key inspect: FILE - with --password-file - is ERR_USAGE, with or without --out', () => {
+    const key = readFileSync(p('pub-src.key'), 'utf8');
+    for (const args of [
+      ['key', 'public', '-', '--password-file', '-'],
+      ['key', 'public', '-', '--password-file', '-', '--out', p('never.pub')],
+      ['key', 'inspect', '-', '--password-file', '-'],
+    ]) {
+      const r = signet(args, { input: `${PASSWORD}\n${key}` });
+      assertFails(r, 2, 'ERR_USAGE');
+      assert.match(r.stderr, /only one input can come from stdin/);
+      assert.equal(r.stdout, '');
+    }
+    assert.equal(existsSync(p('never.pub')), false);
+    // One of them from stdin is fine.
+    assert.equal(signet(['key', 'public', '-', '--password-file', pw], { input: key }).status, 0);
+    assert.equal(signet(['key', 'inspect', p('pub-src.key'), '--password-file', '-'], { input: PASSWORD + '\n' }).status, 0);
+  });
+});
+
 describe('help', () => {
   for (const cmd of [['key'], ['key', 'create'], ['key', 'inspect'], ['key', 'public']]) {
     test(`signet ${cmd.join(' ')} --help has examples`, () => {

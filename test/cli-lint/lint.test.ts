@@ -122,6 +122,26 @@ test('bad flags exit 2, bad input exits 3, a missing file exits 5', () => {
   assert.match(m.stderr, /ERR_FILE_NOT_FOUND/);
 });
 
+test('findings and subjects from the certificate reach the terminal escaped; --json keeps them as data', () => {
+  // A dNSName with ESC (the builder writes it as given) and a subject with a right-to-left override.
+  const evil = issued(leafSpec({ subjectAltName: { names: [{ type: 'dns', value: 'ev\u001b[31mil.com' }] } }, { subject: [[{ type: 'CN', value: 'evil\u202eroot' }]] }));
+  writeFileSync(tmp.path('evil.pem'), pem(evil.der) + pem(clean.der));
+  const r = signet(['certificate', 'lint', tmp.path('evil.pem')]);
+  assert.equal(r.status, 1, r.stderr);
+  assert.match(r.stdout, /^error {4}e_san_dns_name_invalid +[^\n]*DNS name "ev\\x1b\[31mil\.com"/m);
+  assert.match(r.stdout, /^\[1\/2\] CN=evil\\u\{202e\}root \(profile leaf\)$/m);
+  assert.ok(!r.stdout.includes('\u001b') && !r.stdout.includes('\u202e'), 'no raw ESC or bidi override on stdout');
+  assert.ok(!r.stderr.includes('\u001b') && !r.stderr.includes('\u202e'), 'nor on stderr');
+
+  const j = signet(['certificate', 'lint', tmp.path('evil.pem'), '--json']);
+  assert.equal(j.status, 1, j.stderr);
+  assert.ok(!j.stdout.includes('\u001b') && !j.stdout.includes('\u202e'), 'JSON text escapes them too');
+  const out = JSON.parse(j.stdout) as JsonOut;
+  const first = out.certificates[0];
+  assert.equal(first?.subject, 'CN=evil\u202eroot', 'the parsed JSON has the exact data');
+  assert.ok(first?.findings.some((f) => f.rule === 'e_san_dns_name_invalid' && f.message.includes('"ev\u001b[31mil.com"')), j.stdout);
+});
+
 test('--help explains the output and shows examples', () => {
   const r = signet(['certificate', 'lint', '--help']);
   assert.equal(r.status, 0);

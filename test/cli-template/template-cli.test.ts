@@ -34,7 +34,18 @@ test('template show prints each profile default as JSON', () => {
     assert.ok('keyUsage' in doc && 'basicConstraints' in doc, profile);
   }
   const r = signet(['certificate', 'template', 'show', '--profile', 'server']);
-  assert.equal(r.status, 2);
+  // Not among the choices: a bad flag value, as for every flag Signet checks itself.
+  assertCleanFailure(r, 2, 'ERR_BAD_OPTION');
+});
+
+test('template render reads stdin at most once: TEMPLATE - with --csr, --data or --key - is ERR_USAGE', () => {
+  const template = signet(['certificate', 'template', 'show', '--profile', 'leaf']).stdout;
+  for (const extra of [['--csr', '-'], ['--data', '-'], ['--set-file', '-'], ['--key', '-']]) {
+    const r = signet(['certificate', 'template', 'render', '-', ...extra], { input: template });
+    assert.match(assertCleanFailure(r, 2, 'ERR_USAGE'), /only one input can come from stdin, but TEMPLATE and --/);
+  }
+  const one = signet(['certificate', 'template', 'render', '-', '--subject', 'web.example', '--san', 'web.example', '--key-type', 'ec'], { input: template });
+  assert.equal(one.status, 0, one.stderr);
 });
 
 test('template validate: ok, and every problem with its path on failure', () => {
@@ -163,6 +174,22 @@ test('certificate create --template: OpenSSL shows the fields the template sets'
   assert.equal(r.status, 0, r.stderr);
   const short = JSON.parse(r.stdout) as { notBefore: string; notAfter: string };
   assert.equal(Date.parse(short.notAfter) - Date.parse(short.notBefore), 3600_000 + 60_000);
+
+  // --lifetime counts from --not-before, as without a template (not from now).
+  const later = new Date(Date.now() + 86_400_000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  for (const [name, extra, lifetimeMs] of [
+    ['web-later', ['--lifetime', '1h'], 3600_000],
+    ['web-later-default', [], 86_400_000],
+  ] as const) {
+    r = signet([
+      'certificate', 'create', 'web.example', tmp.path(`${name}.crt`),
+      '--ca', tmp.path('root.crt'), '--ca-key', tmp.path('root.key'), '--key-out', tmp.path(`${name}.key`), '--no-password',
+      '--template', template, '--set-file', data, '--not-before', later, ...extra, '--json',
+    ]);
+    assert.equal(r.status, 0, r.stderr);
+    const delayed = JSON.parse(r.stdout) as { notBefore: string; notAfter: string };
+    assert.deepEqual([delayed.notBefore, Date.parse(delayed.notAfter) - Date.parse(delayed.notBefore)], [later, lifetimeMs], name);
+  }
 });
 
 test('certificate create with a bad template: exit 3, one line naming the path, no stack, no files', () => {

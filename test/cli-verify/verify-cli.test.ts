@@ -185,3 +185,36 @@ test('a subject with ESC and a newline cannot break the one-line error or drive 
     assert.ok(!r.stderr.includes('\u001b'), 'no raw ESC');
   }
 });
+
+test('the ok lines print subjects inert: a bidi override is escaped in text, exact in --json', () => {
+  const party = newParty();
+  const bidi = root('placeholder', party, { subject: [[{ type: 'CN', value: 'evil\u202eroot' }]] });
+  writeFileSync(p('bidi.pem'), bidi.pem);
+  const r = signet(['certificate', 'verify', p('bidi.pem'), '--roots', p('bidi.pem'), '--time', T]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /^ {2}0 {2}CN=evil\\u\{202e\}root {2}until /m);
+  assert.ok(!r.stdout.includes('\u202e'), 'no raw bidi override');
+  const j = signet(['certificate', 'verify', p('bidi.pem'), '--roots', p('bidi.pem'), '--time', T, '--json']);
+  assert.equal(j.status, 0, j.stderr);
+  assert.ok(!j.stdout.includes('\u202e'), 'the JSON text escapes it too');
+  assert.equal((JSON.parse(j.stdout) as { chain: { subject: string }[] }).chain[0]?.subject, 'CN=evil\u202eroot');
+});
+
+test('--ip takes an IPv6 literal with or without brackets and prints it without', () => {
+  const v6 = issue({ subject: 'CN=v6.example.com', party: newParty(), issuer: I, san: ['dns:v6.example.com', 'ip:2001:db8::7'] });
+  writeFileSync(p('v6.pem'), v6.pem);
+  const args = [p('v6.pem'), '--roots', p('root.pem'), '--intermediates', p('int.pem'), '--time', T];
+  for (const ip of ['2001:db8::7', '[2001:db8::7]']) {
+    const r = signet(['certificate', 'verify', ...args, '--ip', ip]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /^ok: chain of 3 certificates valid at \S+ \(IP 2001:db8::7\)$/m);
+  }
+  const wrong = signet(['certificate', 'verify', ...args, '--ip', '[2001:db8::8]']);
+  assert.equal(wrong.status, 1, wrong.stderr);
+  assert.equal(errorCode(wrong.stderr), 'ERR_VERIFY_IP');
+  assert.match(wrong.stderr, /IP address 2001:db8::8 /);
+  assert.ok(!wrong.stderr.includes('['), wrong.stderr);
+  const bad = signet(['certificate', 'verify', ...args, '--ip', '[2001:db8::7']);
+  assert.equal(bad.status, 2, bad.stderr);
+  assert.equal(errorCode(bad.stderr), 'ERR_BAD_OPTION');
+});

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { linkSync, mkdirSync, readFileSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { SignetError, isSignetError } from '../../src/core/errors.js';
-import { checkDistinctFiles, checkOutputs, commitOutputs, readInput, withSource } from '../../src/cli/io.js';
+import { checkDistinctFiles, checkInputs, checkOutputs, commitOutputs, readInput, withSource } from '../../src/cli/io.js';
 import { signet } from '../helpers/cli.js';
 import { tempDir } from '../helpers/openssl.js';
 
@@ -73,6 +73,18 @@ test('checkDistinctFiles compares real files: ./a and a, a symlink, a hard link'
   // distinct files pass; --force does not matter for the same-file rule
   assert.equal(code(() => checkDistinctFiles([{ path: p('a.pem'), role: 'OUT' }, { path: p('b.pem'), role: '--key-out' }], [{ path: p('key.pem'), role: '--key' }])), undefined);
   assert.equal(code(() => checkOutputs([{ path: p('key.pem'), role: 'OUT' }], [{ path: p('hard.pem'), role: '--key' }], { force: true })), 'ERR_USAGE');
+});
+
+test('checkInputs: stdin at most once, naming every input that is -; undefined and files pass', () => {
+  assert.equal(code(() => checkInputs([{ path: '-', role: 'certificate 1' }, { path: p('a.pem'), role: 'certificate 2' }, { path: undefined, role: '--key' }])), undefined);
+  assert.equal(code(() => checkInputs([{ path: p('a.pem'), role: 'A' }, { path: p('a.pem'), role: 'B' }])), undefined, 'reading one file twice is fine');
+  try {
+    checkInputs([{ path: '-', role: 'TEMPLATE' }, { path: undefined, role: '--data' }, { path: '-', role: '--csr' }, { path: '-', role: '--key' }]);
+    assert.fail('accepted three inputs from stdin');
+  } catch (e) {
+    assert.ok(isSignetError(e, 'ERR_USAGE'));
+    assert.equal(e.message, 'only one input can come from stdin, but TEMPLATE, --csr and --key are all -');
+  }
 });
 
 test('checkOutputs: existing files need force, a directory is never an output', () => {

@@ -69,7 +69,6 @@ test('commander errors have the documented shape: one error line with ERR_USAGE,
     { args: ['key', 'create', 'k.key', '--jsn'], message: /^unknown option '--jsn'$/, hint: /^did you mean --json\?$/ },
     { args: ['certificate', 'inspect'], message: /^missing required argument 'input'$/, hint: /signet certificate inspect --help/ },
     { args: ['certificate', 'inspect', 'a', 'b'], message: /^too many arguments for 'inspect'; expected 1 argument but got 2$/, hint: /--help/ },
-    { args: ['certificate', 'create', 'x', 'y.crt', '--profile', 'nope'], message: /^option '--profile <name>' argument 'nope' is invalid; allowed choices are root-ca, /, hint: /--help/ },
     { args: ['frobnicate'], message: /^unknown command 'frobnicate'$/, hint: /signet --help/ },
     { args: ['certificate', 'verfy'], message: /^unknown command 'verfy'$/, hint: /^did you mean verify\?$/ },
     { args: ['key', 'create', 'k.key', '--type'], message: /^option '--type <type>' argument missing$/, hint: /--help/ },
@@ -83,6 +82,30 @@ test('commander errors have the documented shape: one error line with ERR_USAGE,
     assert.match(m[2] ?? '', c.hint);
     assert.equal(r.stdout, '');
   }
+});
+
+test('a flag value outside commander choices is ERR_BAD_OPTION (exit 2), like the values Signet checks itself', () => {
+  const cases: { args: string[]; message: RegExp }[] = [
+    { args: ['certificate', 'create', 'x', 'y.crt', '--profile', 'nope'], message: /^option '--profile <name>' argument 'nope' is invalid; allowed choices are root-ca, / },
+    { args: ['certificate', 'template', 'show', '--profile', 'server'], message: /allowed choices are root-ca, / },
+    { args: ['certificate', 'inspect', 'x.crt', '--format', 'yaml'], message: /allowed choices are text, json/ },
+    { args: ['certificate', 'fingerprint', 'x.crt', '--format', 'hex2'], message: /allowed choices are hex, / },
+    { args: ['certificate', 'fingerprint', 'x.crt', '--algorithm', 'md5'], message: /allowed choices are sha256, / },
+    { args: ['certificate', 'format', 'x.crt', '--format', 'jwk'], message: /allowed choices are pem, der/ },
+  ];
+  for (const c of cases) {
+    const r = signet(c.args);
+    assert.equal(r.status, 2, `signet ${c.args.join(' ')}: ${r.stderr}`);
+    const m = /^error: (.*) \(ERR_BAD_OPTION\)\nhint: (.*)\n$/.exec(r.stderr);
+    assert.ok(m, `signet ${c.args.join(' ')}: documented shape, got:\n${r.stderr}`);
+    assert.match(m[1] ?? '', c.message);
+    assert.equal(r.stdout, '');
+  }
+  // The same code as a value Signet rejects itself.
+  assert.match(signet(['certificate', 'lint', 'x.crt', '--profile', 'nope']).stderr, /\(ERR_BAD_OPTION\)/);
+  const j = signet(['certificate', 'inspect', 'x.crt', '--format', 'yaml', '--json']);
+  assert.equal(j.status, 2);
+  assert.equal((JSON.parse(j.stderr) as { error: { code: string } }).error.code, 'ERR_BAD_OPTION');
 });
 
 test('commander errors are JSON on stderr with --json or --format json', () => {

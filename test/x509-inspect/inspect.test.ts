@@ -400,7 +400,7 @@ test('renewal decision by share of lifetime and by remaining time', () => {
 
 test('a percentage threshold outside (0, 100] is a bad percentage, not a bad duration', () => {
   for (const bad of ['-5%', '0%', '150%', '+0%', '-0.5%']) {
-    assert.throws(() => parseRenewalThreshold(bad), (e) => isSignetError(e, 'ERR_BAD_OPTION') && /percentage must be between 0 and 100/.test(e.message), bad);
+    assert.throws(() => parseRenewalThreshold(bad), (e) => isSignetError(e, 'ERR_BAD_OPTION') && /percentage must be more than 0% and at most 100%/.test(e.message), bad);
   }
   assert.throws(() => parseRenewalThreshold('abc%'), (e) => isSignetError(e, 'ERR_BAD_OPTION'));
   assert.deepEqual(parseRenewalThreshold('+50%'), { percent: 50 });

@@ -164,6 +164,11 @@ test('templateToSpec: validity precedence and resolution', () => {
   s = spec({}, { notBefore: new Date('2026-01-01T00:00:00Z'), notAfter: new Date('2026-02-01T00:00:00Z') });
   assert.equal(iso(s.notAfter), '2026-02-01T00:00:00.000Z');
 
+  // A lifetime past the last time a certificate can carry is named in words, not as an expanded year.
+  assert.throws(
+    () => spec({ validity: { lifetime: '9000y' } }),
+    (e: unknown) => isSignetError(e, 'ERR_TEMPLATE_INVALID') && e.message === '$.validity: notAfter is after 9999-12-31T23:59:59Z: certificate times must fall within the years 0001–9999',
+  );
   assert.throws(() => spec({ validity: { notAfter: '-1h' } }), (e: unknown) => isSignetError(e, 'ERR_TEMPLATE_INVALID') && e.message.startsWith('$.validity: ends'));
   assert.throws(
     () => templateToSpec(renderTemplate(templateFromDocument({ sans: ['a.example'] }), {}), { publicKey, now: NOW }),

@@ -6,11 +6,12 @@
  */
 import type { Command } from 'commander';
 import { SignetError } from '../../core/errors.js';
+import { escapeControl } from '../../core/escape.js';
 import { encodePem } from '../../core/pem.js';
 import { equalBytes } from '../../core/bytes.js';
 import { verifySignature } from '../../crypto/signature.js';
 import { parseCertificates, type Certificate } from '../../x509/certificate.js';
-import { emit, printJson, readInput } from '../io.js';
+import { checkOutputs, emit, printJson, readInput } from '../io.js';
 
 interface BundleOptions {
   out?: string;
@@ -117,6 +118,12 @@ Examples:
   $ signet certificate bundle cross-signed.crt other.crt --no-check > chain.pem`,
     )
     .action((files: string[], opts: BundleOptions) => {
+      // Before reading: stdin at most once, and --out never one of the inputs (even with --force).
+      checkOutputs(
+        opts.out !== undefined ? [{ path: opts.out, role: '--out' }] : [],
+        files.map((path, i) => ({ path, role: `certificate ${i + 1}` })),
+        { force: opts.force === true },
+      );
       const entries: Entry[] = [];
       for (const file of files) {
         for (const cert of parseCertificates(readInput(file, 'certificate'))) entries.push({ file, cert });
@@ -135,6 +142,6 @@ Examples:
         return;
       }
       emit(opts.out, pem, { force: opts.force === true });
-      if (toFile) process.stderr.write(`wrote ${opts.out} (${entries.length} certificate${entries.length === 1 ? '' : 's'})\n`);
+      if (toFile) process.stderr.write(`wrote ${escapeControl(opts.out ?? '')} (${entries.length} certificate${entries.length === 1 ? '' : 's'})\n`);
     });
 }

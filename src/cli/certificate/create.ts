@@ -18,7 +18,7 @@ import { Option, type Command } from 'commander';
 import { SignetError } from '../../core/errors.js';
 import { escapeControl } from '../../core/escape.js';
 import { systemClock } from '../../core/clock.js';
-import { formatTime, parseDuration, parseTime } from '../../core/duration.js';
+import { formatDuration, formatTime, parseTime } from '../../core/duration.js';
 import { decodePem, encodePem, looksLikePem } from '../../core/pem.js';
 import { toHex } from '../../core/bytes.js';
 import { generateKeyAsync, type KeySpec } from '../../crypto/key-spec.js';
@@ -39,6 +39,7 @@ import { loadPrivateKeyFile, loadPublicKeyFile } from '../key/load.js';
 import { keySpecFromFlags } from '../key/key-flags.js';
 import { checkOutputs, commitOutputs, printJson, readInput, readPassword, withSource, type NamedInput, type PlannedOutput } from '../io.js';
 import { addTemplateOptions, specFromTemplateFlags } from './template.js';
+import { checkLifetimeEnd, parseLifetimeFlag } from './validity.js';
 
 /** The flags of `certificate create`, as commander parses them. */
 /** Flags for validity and extensions, shared by `certificate create` and `certificate template`. */
@@ -153,10 +154,10 @@ export function specFromFlags(flags: CertificateCreateFlags, ctx: SpecContext): 
   const notBefore = flags.notBefore !== undefined ? parseTime(flags.notBefore, now) : undefined;
   if (flags.notAfter !== undefined && flags.lifetime !== undefined) throw new SignetError('ERR_USAGE', '--not-after and --lifetime cannot be combined');
   const notAfter = flags.notAfter !== undefined ? parseTime(flags.notAfter, now) : undefined;
-  let lifetimeMs: number | undefined;
-  if (flags.lifetime !== undefined) {
-    lifetimeMs = parseDuration(flags.lifetime);
-    if (lifetimeMs <= 0) throw new SignetError('ERR_BAD_DURATION', `lifetime must be positive, got "${flags.lifetime}"`);
+  // The profile counts the lifetime from --not-before when given, otherwise from now.
+  const lifetimeMs = flags.lifetime !== undefined ? parseLifetimeFlag(flags.lifetime, notBefore ?? now) : undefined;
+  if (notAfter === undefined && lifetimeMs === undefined) {
+    checkLifetimeEnd(notBefore ?? now, ctx.profile.defaultLifetimeMs, `the default lifetime of profile ${ctx.profile.name} (${formatDuration(ctx.profile.defaultLifetimeMs)})`);
   }
 
   const sans: GeneralName[] = [...(ctx.requestedSans ?? []), ...(flags.san ?? []).map((s) => parseGeneralName(s))];

@@ -3,7 +3,7 @@
  * input order (certificates, bundles, CSRs, CRLs, or a TLS server's chain).
  */
 import { Option, type Command } from 'commander';
-import { fingerprint, formatFingerprint, type FingerprintAlgorithm, type FingerprintFormat, type InspectedObject } from '../../x509/inspect.js';
+import { derOfObject, fingerprint, formatFingerprint, type FingerprintAlgorithm, type FingerprintFormat, type InspectedObject } from '../../x509/inspect.js';
 import { decodeName } from '../../x509/decode-names.js';
 import { printJson } from '../io.js';
 import { loadInspectInput } from './inspect.js';
@@ -14,17 +14,6 @@ interface FingerprintOptions {
   json?: boolean;
   servername?: string;
   timeout?: string;
-}
-
-function derOf(o: InspectedObject): Uint8Array {
-  switch (o.kind) {
-    case 'certificate':
-      return o.certificate.der;
-    case 'csr':
-      return o.csr.der;
-    case 'crl':
-      return o.crl.der;
-  }
 }
 
 function nameOf(o: InspectedObject): string {
@@ -63,7 +52,7 @@ Examples:
     )
     .action(async (input: string, opts: FingerprintOptions) => {
       const loaded = await loadInspectInput(input, { servername: opts.servername, timeout: opts.timeout });
-      const items = loaded.objects.map((o) => ({ type: o.kind, name: nameOf(o), fingerprint: formatFingerprint(fingerprint(derOf(o), opts.algorithm), opts.format) }));
+      const items = loaded.objects.map((o) => ({ type: o.kind, name: nameOf(o), fingerprint: formatFingerprint(fingerprint(derOfObject(o), opts.algorithm), opts.format) }));
       if (opts.json) {
         printJson({ algorithm: opts.algorithm, format: opts.format, items });
         return;

@@ -6,8 +6,8 @@
 import { Option, type Command } from 'commander';
 import { SignetError } from '../../core/errors.js';
 import { decodePemAll, encodePem, looksLikePem } from '../../core/pem.js';
-import { INSPECT_PEM_LABELS, parseInspectable, type InspectKind, type InspectedObject } from '../../x509/inspect.js';
-import { emit, readInput } from '../io.js';
+import { INSPECT_PEM_LABELS, derOfObject, parseInspectable, type InspectKind, type InspectedObject } from '../../x509/inspect.js';
+import { checkOutputs, emit, readInput } from '../io.js';
 
 interface FormatOptions {
   format?: 'pem' | 'der';
@@ -20,27 +20,16 @@ const OUTPUT_LABEL: Readonly<Record<InspectKind, string>> = { certificate: 'CERT
 
 const KEY_LABEL = /PRIVATE KEY|PUBLIC KEY/;
 
-function derOf(o: InspectedObject): Uint8Array {
-  switch (o.kind) {
-    case 'certificate':
-      return o.certificate.der;
-    case 'csr':
-      return o.csr.der;
-    case 'crl':
-      return o.crl.der;
-  }
-}
-
 /** Converts parsed objects to the target encoding. */
 export function convertObjects(objects: readonly InspectedObject[], target: 'pem' | 'der'): Uint8Array | string {
-  if (target === 'pem') return objects.map((o) => encodePem(OUTPUT_LABEL[o.kind], derOf(o))).join('');
+  if (target === 'pem') return objects.map((o) => encodePem(OUTPUT_LABEL[o.kind], derOfObject(o))).join('');
   const [only, ...rest] = objects;
   if (!only || rest.length > 0) {
     throw new SignetError('ERR_USAGE', `DER holds exactly one object, the input has ${objects.length}`, {
       hint: 'keep PEM for bundles (--format pem), or split the bundle first',
     });
   }
-  return derOf(only);
+  return derOfObject(only);
 }
 
 /** Registers `signet certificate format`. */
@@ -66,6 +55,8 @@ Examples:
   $ signet certificate format request.csr.der --format pem`,
     )
     .action((input: string, opts: FormatOptions) => {
+      // Before reading: the output must never replace the input, even with --force.
+      if (opts.out !== undefined) checkOutputs([{ path: opts.out, role: '--out' }], [{ path: input, role: 'INPUT' }], { force: opts.force === true });
       const data = readInput(input, 'input');
       const isPem = looksLikePem(data);
       if (isPem) {
@@ -74,7 +65,7 @@ Examples:
         const known = blocks.filter((b) => Object.values(INSPECT_PEM_LABELS).some((labels) => labels.includes(b.label)));
         if (key && known.length === 0) {
           throw new SignetError('ERR_PEM_UNEXPECTED_TYPE', `${input} holds a key (${key.label}), not a certificate, CSR or CRL`, {
-            hint: 'convert keys with signet key (e.g. signet key public KEY --format der)',
+            hint: 'for the public key use signet key public KEY (SPKI PEM, or --format jwk); for DER keys use openssl pkey -outform der',
           });
         }
       }

@@ -5,6 +5,7 @@
 import type { Command } from 'commander';
 import { systemClock } from '../../core/clock.js';
 import { SignetError } from '../../core/errors.js';
+import { escapeControl } from '../../core/escape.js';
 import { parseCertificates } from '../../x509/certificate.js';
 import { assertLintClean, lintCertificate, severityAtLeast } from '../../x509/lint/index.js';
 import type { LintFinding, LintProfile, LintReport, Severity } from '../../x509/lint/index.js';
@@ -27,9 +28,15 @@ function summary(r: { errors: number; warnings: number; notices: number }): stri
   return `${plural(r.errors, 'error')}, ${plural(r.warnings, 'warning')}, ${plural(r.notices, 'notice')}`;
 }
 
+/**
+ * One line per finding. Messages quote certificate contents (a SAN, a policy text), so each
+ * field goes through {@link escapeControl}: an ESC or a newline in a certificate must not drive
+ * the terminal or forge a line. (JSON output keeps the data as it is.)
+ */
 function formatFindings(findings: readonly LintFinding[]): string[] {
-  const ruleWidth = Math.max(0, ...findings.map((f) => f.rule.length));
-  return findings.map((f) => `${f.severity.padEnd(7)}  ${f.rule.padEnd(ruleWidth)}  ${f.source}: ${f.message}`);
+  const rows = findings.map((f) => ({ severity: f.severity, rule: escapeControl(f.rule), text: `${escapeControl(f.source)}: ${escapeControl(f.message)}` }));
+  const ruleWidth = Math.max(0, ...rows.map((r) => r.rule.length));
+  return rows.map((r) => `${r.severity.padEnd(7)}  ${r.rule.padEnd(ruleWidth)}  ${r.text}`);
 }
 
 /** Registers `signet certificate lint`. */
@@ -96,7 +103,7 @@ Examples:
       } else {
         const lines: string[] = [];
         reports.forEach(({ cert, report }, i) => {
-          if (reports.length > 1) lines.push(`${i > 0 ? '\n' : ''}[${i + 1}/${reports.length}] ${cert.subject.text || '(empty subject)'} (profile ${report.profile})`);
+          if (reports.length > 1) lines.push(`${i > 0 ? '\n' : ''}[${i + 1}/${reports.length}] ${escapeControl(cert.subject.text) || '(empty subject)'} (profile ${report.profile})`);
           lines.push(...formatFindings(shown(report)));
           lines.push(
             report.findings.length === 0

@@ -5,6 +5,7 @@
  * needs-renewal …; then renew; fi` never renews because of a typo.
  */
 import type { Command } from 'commander';
+import { escapeControl } from '../../core/escape.js';
 import { parseCertificates } from '../../x509/certificate.js';
 import { DEFAULT_RENEWAL_THRESHOLD, checkRenewal, humanDuration, parseRenewalThreshold, type RenewalThreshold } from '../../x509/inspect.js';
 import { printJson, readInput } from '../io.js';
@@ -71,7 +72,8 @@ Examples:
           'not-due': `not due: ${pct}, renewal window opens ${formatTime(d.renewAt)} (in ${humanDuration(d.renewAt.getTime() - now.getTime())})`,
           'not-yet-valid': `not due: not valid until ${formatTime(d.notBefore)}`,
         }[d.reason];
-        process.stdout.write(`${line}\n`);
+        // Only times and durations today; escaped like every human-readable line that describes a certificate.
+        process.stdout.write(`${escapeControl(line)}\n`);
       }
       process.exitCode = d.needsRenewal ? 0 : 1;
     });

@@ -6,7 +6,8 @@
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { Option, type Command } from 'commander';
 import { SignetError } from '../../core/errors.js';
-import { parseDuration, parseTime } from '../../core/duration.js';
+import { escapeControl } from '../../core/escape.js';
+import { formatDuration, parseTime } from '../../core/duration.js';
 import type { CertificateSpec } from '../../x509/certificate-builder.js';
 import { verifyCsrSignature, parseCsr } from '../../x509/csr.js';
 import { decodeName } from '../../x509/decode-names.js';
@@ -31,8 +32,9 @@ import {
 } from '../../x509/template/index.js';
 import { MAX_TEMPLATE_DATA_BYTES, mergeTemplateData, parseSetFlag, parseTemplateData } from '../../x509/template/data.js';
 import { loadPublicKeyFile } from '../key/load.js';
-import { printJson, readInput } from '../io.js';
+import { checkInputs, printJson, readInput } from '../io.js';
 import type { ExtensionFlags } from './create.js';
+import { checkLifetimeEnd, parseLifetimeFlag } from './validity.js';
 
 /** Reads and checks a template file (64 KiB limit); `-` reads stdin. */
 export function readTemplateFile(path: string): CertificateTemplate {
@@ -109,7 +111,8 @@ export interface TemplateSpecContext {
  * `--template`. The template is rendered with `.Subject`, `.SANs` (CSR names, then `--san`),
  * `.PublicKey`, and `.Data` = `.Insecure.User` = the `--set-file`/`--set` data. Validity:
  * explicit `--not-before`/`--not-after`/`--lifetime` flags win over the template's `validity`,
- * which wins over the profile's defaults (backdated notBefore, default lifetime).
+ * which wins over the profile's defaults (backdated notBefore, default lifetime); as without a
+ * template, a lifetime (given or default) counts from `--not-before` when there is one.
  * Throws ERR_USAGE for extension flags the template replaces, and the template errors.
  */
 export function specFromTemplateFlags(flags: TemplateCreateFlags, ctx: TemplateSpecContext): CertificateSpec | undefined {
@@ -126,8 +129,16 @@ export function specFromTemplateFlags(flags: TemplateCreateFlags, ctx: TemplateS
   const now = ctx.now;
   const notBefore = flags.notBefore !== undefined ? parseTime(flags.notBefore, now) : undefined;
   const notAfter = flags.notAfter !== undefined ? parseTime(flags.notAfter, now) : undefined;
-  const lifetimeMs = flags.lifetime !== undefined ? parseDuration(flags.lifetime) : undefined;
-  if (lifetimeMs !== undefined && lifetimeMs <= 0) throw new SignetError('ERR_BAD_DURATION', `lifetime must be positive, got "${flags.lifetime}"`);
+  // As without a template, a lifetime counts from --not-before when one is given, else from now.
+  const lifetimeMs = flags.lifetime !== undefined ? parseLifetimeFlag(flags.lifetime, notBefore ?? now) : undefined;
+  // templateToSpec counts its default lifetime from now; with --not-before, hand it the end instead.
+  let end = notAfter;
+  if (end === undefined && notBefore !== undefined) {
+    if (lifetimeMs === undefined) {
+      checkLifetimeEnd(notBefore, ctx.profile.defaultLifetimeMs, `the default lifetime of profile ${ctx.profile.name} (${formatDuration(ctx.profile.defaultLifetimeMs)})`);
+    }
+    end = new Date(notBefore.getTime() + (lifetimeMs ?? ctx.profile.defaultLifetimeMs));
+  }
 
   const template = readTemplateFile(flags.template);
   const data = readTemplateData(flags);
@@ -142,7 +153,7 @@ export function specFromTemplateFlags(flags: TemplateCreateFlags, ctx: TemplateS
     now,
     backdateMs: ctx.profile.backdateMs,
     ...(notBefore ? { notBefore } : {}),
-    ...(notAfter ? { notAfter } : {}),
+    ...(end ? { notAfter: end } : {}),
     lifetimeMs: lifetimeMs ?? ctx.profile.defaultLifetimeMs,
     selfSigned: ctx.profile.selfSigned,
   });
@@ -301,6 +312,14 @@ Examples:
   $ signet certificate template render leaf.json --csr web.csr --data data.json`,
     )
     .action(async (file: string | undefined, opts: RenderCliOptions) => {
+      checkInputs([
+        { path: file, role: 'TEMPLATE' },
+        { path: opts.data, role: '--data' },
+        { path: opts.setFile, role: '--set-file' },
+        { path: opts.csr, role: '--csr' },
+        { path: opts.key, role: '--key' },
+        { path: opts.passwordFile, role: '--password-file' },
+      ]);
       const template = templateArgument(file, opts.profile);
       const data = await renderData(opts);
       if (opts.raw) {
@@ -340,10 +359,10 @@ Examples:
       const name = file === '-' ? 'template from stdin' : file;
       const r = checkTemplate(readInput(file, 'template', MAX_TEMPLATE_BYTES), { name });
       if (r.problems.length > 0) {
-        if (!opts.json) for (const p of r.problems) process.stderr.write(`problem: ${formatTemplateProblem(p)}\n`);
+        if (!opts.json) for (const p of r.problems) process.stderr.write(`problem: ${escapeControl(formatTemplateProblem(p))}\n`);
         throw templateError(name, r.problems, { listed: !opts.json });
       }
       if (opts.json) printJson({ valid: true, template: name });
-      else process.stdout.write(`ok: ${name} is a valid template\n`);
+      else process.stdout.write(`ok: ${escapeControl(name)} is a valid template\n`);
     });
 }

@@ -3,13 +3,15 @@
  * building and the RFC 6125 host/IP check, over the library's verifyChain. Exit 0 when valid,
  * 1 with the ERR_VERIFY_* code of the precise reason otherwise.
  */
+import { isIP } from 'node:net';
 import type { Command } from 'commander';
 import { SignetError } from '../../core/errors.js';
+import { escapeControl } from '../../core/escape.js';
 import { systemClock } from '../../core/clock.js';
 import { formatTime, parseTime } from '../../core/duration.js';
 import { parseCertificates, type Certificate } from '../../x509/certificate.js';
 import { verifyChain, DEFAULT_MAX_DEPTH, type VerifyPurpose } from '../../x509/verify/index.js';
-import { checkDistinctFiles, printJson, readInput, withSource } from '../io.js';
+import { checkInputs, printJson, readInput, withSource } from '../io.js';
 
 interface VerifyCliOptions {
   roots?: string[];
@@ -37,6 +39,16 @@ function readCertificates(files: readonly string[], what: string): Certificate[]
   });
 }
 
+/**
+ * `--ip [2001:db8::1]` (the bracketed form URLs use, RFC 3986 §3.2.2) → `2001:db8::1`, so that
+ * the ok line and error messages show the address itself. Anything else is returned unchanged
+ * for the library to accept or refuse.
+ */
+function unbracketIp(ip: string): string {
+  const inner = /^\[(.*)\]$/.exec(ip)?.[1];
+  return inner !== undefined && isIP(inner) !== 0 ? inner : ip;
+}
+
 function chainEntry(cert: Certificate, depth: number, trusted: boolean): Record<string, unknown> {
   return {
     depth,
@@ -59,7 +71,7 @@ export function registerCertificateVerify(group: Command): void {
     .option('--roots <file>', 'trusted root certificates (PEM bundle or DER); repeat for several files', collect)
     .option('--intermediates <file>', 'untrusted intermediate certificates for chain building; repeatable', collect)
     .option('--host <name>', 'check that the leaf is valid for this DNS name (dNSName SANs, wildcards per RFC 6125)')
-    .option('--ip <address>', 'check that the leaf is valid for this IP address (iPAddress SANs)')
+    .option('--ip <address>', 'check that the leaf is valid for this IP address (iPAddress SANs); IPv6 with or without [brackets]')
     .option('--time <time>', 'verify at this time instead of now: RFC 3339 (2026-01-02T03:04:05Z) or relative (+30d, -1h)')
     .option('--purpose <purpose>', 'required extended key usage: server, client or any', 'any')
     .option('--max-depth <n>', `most intermediate certificates between leaf and root (default ${DEFAULT_MAX_DEPTH})`)
@@ -95,6 +107,7 @@ Examples:
       if (opts.host !== undefined && opts.ip !== undefined) {
         throw new SignetError('ERR_BAD_OPTION', '--host and --ip cannot be combined', { hint: 'verify one reference identity at a time' });
       }
+      const ip = opts.ip === undefined ? undefined : unbracketIp(opts.ip);
       let maxDepth: number | undefined;
       if (opts.maxDepth !== undefined) {
         if (!/^\d{1,3}$/.test(opts.maxDepth)) throw new SignetError('ERR_BAD_OPTION', `--max-depth must be a number from 0 to 999, not "${opts.maxDepth}"`);
@@ -103,8 +116,7 @@ Examples:
       const now = systemClock.now();
       const time = opts.time === undefined ? now : parseTime(opts.time, now);
       // Only one of the inputs can be read from stdin.
-      checkDistinctFiles(
-        [],
+      checkInputs(
         [{ path: file, role: 'LEAF' }, ...rootFiles.map((path) => ({ path, role: '--roots' })), ...(opts.intermediates ?? []).map((path) => ({ path, role: '--intermediates' }))],
       );
 
@@ -121,7 +133,7 @@ Examples:
           time,
           purpose: opts.purpose as VerifyPurpose,
           ...(opts.host === undefined ? {} : { host: opts.host }),
-          ...(opts.ip === undefined ? {} : { ip: opts.ip }),
+          ...(ip === undefined ? {} : { ip }),
           ...(maxDepth === undefined ? {} : { maxDepth }),
         }).chain;
       } catch (e) {
@@ -136,9 +148,10 @@ Examples:
         printJson({ valid: true, time: formatTime(time), chain: entries });
         return;
       }
-      const checked = [opts.host && `host ${opts.host}`, opts.ip && `IP ${opts.ip}`, opts.purpose !== 'any' && `purpose ${opts.purpose}`].filter(Boolean).join(', ');
+      // Subjects come from the certificates (and --host from the user): printed inert, aligned as shown.
+      const checked = [opts.host && `host ${escapeControl(opts.host)}`, ip && `IP ${ip}`, opts.purpose !== 'any' && `purpose ${opts.purpose}`].filter(Boolean).join(', ');
       const lines = [`ok: chain of ${chain.length} certificate${chain.length === 1 ? '' : 's'} valid at ${formatTime(time)}${checked ? ` (${checked})` : ''}`];
-      const subjects = chain.map((c) => c.subject.text || '(empty subject)');
+      const subjects = chain.map((c) => escapeControl(c.subject.text) || '(empty subject)');
       const width = Math.max(...subjects.map((s) => s.length));
       chain.forEach((c, i) => {
         const role = i === chain.length - 1 ? '  trusted root' : '';

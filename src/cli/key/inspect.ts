@@ -7,8 +7,9 @@
  * not prompt, so it behaves the same in scripts and on a terminal.
  */
 import type { Command } from 'commander';
+import { escapeControl } from '../../core/escape.js';
 import { describeKey, parsePrivateKey, parsePublicKey, peekKey, type KeyDescription, type KeyFileInfo } from '../../crypto/keys.js';
-import { printJson, readInput, readPassword } from '../io.js';
+import { checkInputs, printJson, readInput, readPassword } from '../io.js';
 
 interface InspectOptions {
   passwordFile?: string;
@@ -50,7 +51,8 @@ function humanLines(path: string, info: KeyFileInfo, key: KeyDescription | undef
     rows.push(['key', 'encrypted private key (pass --password-file to see its type and fingerprints)']);
   }
   const width = Math.max(...rows.map(([k]) => k.length)) + 2;
-  return rows.map(([k, v]) => `${(k + ':').padEnd(width)}${v}`);
+  // The file name and PEM label come from the user and the file: print them inert.
+  return rows.map(([k, v]) => `${(k + ':').padEnd(width)}${escapeControl(v)}`);
 }
 
 /** Registers `signet key inspect`. */
@@ -73,6 +75,10 @@ Examples:
   $ openssl genpkey -algorithm ed25519 | signet key inspect -`,
     )
     .action(async (file: string, opts: InspectOptions) => {
+      checkInputs([
+        { path: file, role: 'FILE' },
+        { path: opts.passwordFile, role: '--password-file' },
+      ]);
       const data = readInput(file, 'key file');
       const info = peekKey(data);
       let key: KeyDescription | undefined;

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { SignetError } from '../../core/errors.js';
 import { encodePublicKeyPem } from '../../crypto/keys.js';
 import { exportJwk } from '../../crypto/jwk.js';
-import { checkOutputs, emit } from '../io.js';
+import { checkInputs, checkOutputs, emit } from '../io.js';
 import { loadPublicKeyFile } from './load.js';
 
 interface PublicOptions {
@@ -35,10 +35,12 @@ Examples:
       if (opts.format !== 'pem' && opts.format !== 'jwk') {
         throw new SignetError('ERR_BAD_OPTION', `unknown format "${opts.format}"`, { hint: 'use --format pem or --format jwk' });
       }
+      const inputs = [{ path: file, role: 'FILE' }, { path: opts.passwordFile, role: '--password-file' }];
       if (opts.out !== undefined) {
         // Never replace the key being read (`--out` the same file, even with --force).
-        const inputs = [{ path: file, role: 'FILE' }, { path: opts.passwordFile, role: '--password-file' }];
         checkOutputs([{ path: opts.out, role: '--out' }], inputs, { force: opts.force === true });
+      } else {
+        checkInputs(inputs);
       }
       const publicKey = await loadPublicKeyFile(file, { passwordFile: opts.passwordFile });
       const data = opts.format === 'jwk' ? JSON.stringify(exportJwk(publicKey), null, 2) + '\n' : encodePublicKeyPem(publicKey);

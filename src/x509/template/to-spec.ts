@@ -5,7 +5,7 @@
  */
 import type { KeyObject } from 'node:crypto';
 import { SignetError } from '../../core/errors.js';
-import { formatTime, parseDuration, parseTime } from '../../core/duration.js';
+import { describeUnrepresentableTime, formatTime, isRepresentableTime, parseDuration, parseTime } from '../../core/duration.js';
 import type { CertificateSpec } from '../certificate-builder.js';
 import type { ExtensionsSpec, RawExtension } from '../extensions.js';
 import type { GeneralName } from '../general-name.js';
@@ -85,6 +85,9 @@ export function templateToSpec(request: CertificateRequest, options: TemplateToS
   else if (options.notAfter) notAfter = options.notAfter;
   else if (options.lifetimeMs !== undefined) notAfter = new Date(now.getTime() + options.lifetimeMs);
   else throw invalid('no validity: the template sets none and no default lifetime was given');
+  for (const [name, t] of [['notBefore', notBefore], ['notAfter', notAfter]] as const) {
+    if (!isRepresentableTime(t)) throw invalid(`${name} is ${describeUnrepresentableTime(t)}: certificate times must fall within the years 0001–9999`);
+  }
   if (notAfter.getTime() <= notBefore.getTime()) throw invalid(`ends (${formatTime(notAfter)}) before it starts (${formatTime(notBefore)})`);
 
   const subject = requestSubjectToName(request.subject);
