@@ -86,6 +86,12 @@ export const ERROR_CATALOGUE = {
   ERR_BUNDLE_ORDER: 'invalid',
   // the user interrupted the command (Ctrl-C at a password prompt)
   ERR_INTERRUPTED: 'interrupted',
+  // HTTP API: no such endpoint (404), method not allowed on it (405), body not application/json (415)
+  ERR_HTTP_NOT_FOUND: 'usage',
+  ERR_HTTP_METHOD: 'usage',
+  ERR_HTTP_MEDIA_TYPE: 'input',
+  // HTTP API: GET /root/{sha256} names no root of this CA
+  ERR_ROOT_NOT_FOUND: 'usage',
   // bugs
   ERR_INTERNAL: 'internal',
 } as const satisfies Record<string, ErrorCategory>;

@@ -1,0 +1,235 @@
+/**
+ * The HTTP edge of the CA (DESIGN.md "Edges are thin"): a node:https server with one small
+ * router, size-limited strict JSON bodies, and errors as `{"code", "message"}` with a status that
+ * follows the error's code. node:https directly (not a framework) because renewal authenticates
+ * with the client's TLS certificate, which the routes read from the socket.
+ */
+import { createServer, type Server } from 'node:https';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { TLSSocket, SecureContextOptions } from 'node:tls';
+import { randomBytes } from 'node:crypto';
+import { ERROR_CATALOGUE, SignetError, type ErrorCode } from '../core/errors.js';
+import { parseJson, type JsonValue } from '../x509/template/json.js';
+
+/** Largest request body any route accepts unless it says otherwise (a CSR plus a token fit well). */
+export const DEFAULT_BODY_LIMIT = 64 * 1024;
+
+/** What a route handler gets. */
+export interface RouteRequest {
+  readonly method: string;
+  /** Path without the query string, percent-decoding not applied. */
+  readonly path: string;
+  /** Named parameters from `:name` segments of the route pattern. */
+  readonly params: Readonly<Record<string, string>>;
+  readonly query: URLSearchParams;
+  readonly headers: IncomingMessage['headers'];
+  /** A random id per request, also sent back as `X-Request-Id` and used in logs. */
+  readonly id: string;
+  /** The TLS socket, for the client certificate (mTLS routes). */
+  readonly socket: TLSSocket;
+  /** Reads and parses the JSON body (at most `limit` bytes, `application/json`). */
+  json(limit?: number): Promise<JsonValue>;
+}
+
+/** What a route handler returns: JSON (the default) or raw bytes with their content type. */
+export type RouteResponse =
+  | { readonly status?: number; readonly json: unknown; readonly headers?: Readonly<Record<string, string>> }
+  | { readonly status?: number; readonly body: string | Uint8Array; readonly contentType: string; readonly headers?: Readonly<Record<string, string>> };
+
+export type RouteHandler = (req: RouteRequest) => RouteResponse | Promise<RouteResponse>;
+
+/** One route: method, a path pattern with `:name` segments, and its handler. */
+export interface Route {
+  readonly method: 'GET' | 'POST' | 'HEAD';
+  readonly path: string;
+  readonly handler: RouteHandler;
+}
+
+/** One finished request, for the access log and metrics. */
+export interface RequestRecord {
+  readonly id: string;
+  readonly method: string;
+  readonly path: string;
+  readonly status: number;
+  readonly ms: number;
+  readonly code?: string;
+}
+
+/** Options of {@link createApiServer}. */
+export interface ApiServerOptions {
+  /** The server's TLS key and certificate chain (PEM); replaced later with `setSecureContext`. */
+  readonly tls: SecureContextOptions;
+  readonly routes: readonly Route[];
+  /** Ask clients for a certificate (mTLS routes check it themselves; the handshake never fails on it). */
+  readonly requestClientCertificate?: boolean;
+  /** Called after each request (access log, metrics). */
+  readonly onRequest?: (record: RequestRecord) => void;
+  /** Called with unexpected errors (bugs); the client sees only ERR_INTERNAL. */
+  readonly onInternalError?: (error: unknown, requestId: string) => void;
+}
+
+/**
+ * HTTP status for an error code: authentication failures 401, policy denials 403,
+ * unknown things 404, conflicts 409, oversized bodies 413, wrong media type 415, other
+ * input/usage problems 400, internal errors 500, upstream/network 502.
+ */
+export function httpStatusFor(code: ErrorCode): number {
+  const special: Partial<Record<string, number>> = {
+    ERR_HTTP_NOT_FOUND: 404,
+    ERR_HTTP_METHOD: 405,
+    ERR_HTTP_MEDIA_TYPE: 415,
+    ERR_INPUT_TOO_LARGE: 413,
+  };
+  const s = special[code];
+  if (s !== undefined) return s;
+  if (code.startsWith('ERR_TOKEN_') || code.startsWith('ERR_AUTH_')) return 401;
+  if (code.startsWith('ERR_POLICY_DENIED') || code.startsWith('ERR_FORBIDDEN')) return 403;
+  if (code.endsWith('_NOT_FOUND') || code.startsWith('ERR_UNKNOWN_')) return 404;
+  if (code.endsWith('_EXISTS') || code.endsWith('_CONFLICT')) return 409;
+  switch (ERROR_CATALOGUE[code]) {
+    case 'internal':
+    case 'io':
+      return 500;
+    case 'network':
+      return 502;
+    default:
+      return 400;
+  }
+}
+
+function compile(pattern: string): (path: string) => Record<string, string> | undefined {
+  const parts = pattern.split('/');
+  return (path) => {
+    const segs = path.split('/');
+    if (segs.length !== parts.length) return undefined;
+    const params: Record<string, string> = {};
+    for (let i = 0; i < parts.length; i++) {
+      const p = parts[i] ?? '';
+      const s = segs[i] ?? '';
+      if (p.startsWith(':')) {
+        if (s.length === 0) return undefined;
+        params[p.slice(1)] = s;
+      } else if (p !== s) {
+        return undefined;
+      }
+    }
+    return params;
+  };
+}
+
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const declared = Number(req.headers['content-length'] ?? NaN);
+    if (Number.isFinite(declared) && declared > limit) {
+      reject(new SignetError('ERR_INPUT_TOO_LARGE', `request body of ${declared} bytes exceeds the limit of ${limit} bytes`));
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let failed = false;
+    req.on('data', (chunk: Buffer) => {
+      if (failed) return;
+      size += chunk.length;
+      if (size > limit) {
+        failed = true;
+        reject(new SignetError('ERR_INPUT_TOO_LARGE', `request body exceeds the limit of ${limit} bytes`));
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => {
+      if (!failed) resolve(Buffer.concat(chunks));
+    });
+    req.on('error', (e) => {
+      if (!failed) reject(e);
+    });
+  });
+}
+
+function send(res: ServerResponse, status: number, body: string | Uint8Array, contentType: string, headers: Readonly<Record<string, string>> = {}, head = false): void {
+  const buf = typeof body === 'string' ? Buffer.from(body) : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+  res.writeHead(status, { 'content-type': contentType, 'content-length': String(buf.length), 'cache-control': 'no-store', ...headers });
+  res.end(head ? undefined : buf);
+}
+
+function errorBody(e: SignetError): string {
+  return JSON.stringify({ code: e.code, message: e.message, ...(e.hint ? { hint: e.hint } : {}) });
+}
+
+/**
+ * Creates (does not start) the HTTPS server for `routes`. Each request gets an id; a handler's
+ * SignetError becomes `{"code","message"}` with {@link httpStatusFor}; any other error is logged
+ * through `onInternalError` and answered with ERR_INTERNAL and no detail.
+ */
+export function createApiServer(options: ApiServerOptions): Server {
+  const routes = options.routes.map((r) => ({ ...r, match: compile(r.path) }));
+  const server = createServer({
+    ...options.tls,
+    requestCert: options.requestClientCertificate === true,
+    rejectUnauthorized: false,
+    minVersion: 'TLSv1.2',
+  });
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    const started = performance.now();
+    const id = randomBytes(8).toString('hex');
+    const url = new URL(req.url ?? '/', 'https://signet.invalid');
+    const method = req.method ?? 'GET';
+    const head = method === 'HEAD';
+    let code: string | undefined;
+    const finish = (status: number): void => {
+      options.onRequest?.({ id, method, path: url.pathname, status, ms: performance.now() - started, ...(code ? { code } : {}) });
+    };
+    const fail = (e: SignetError): void => {
+      code = e.code;
+      const status = httpStatusFor(e.code);
+      send(res, status, errorBody(e), 'application/json', { 'x-request-id': id }, head);
+      finish(status);
+    };
+    const candidates = routes.filter((r) => r.match(url.pathname) !== undefined);
+    const route = candidates.find((r) => r.method === method || (head && r.method === 'GET'));
+    if (!route) {
+      req.resume();
+      if (candidates.length > 0) fail(new SignetError('ERR_HTTP_METHOD', `${method} is not allowed on ${url.pathname}`, { hint: `use ${[...new Set(candidates.map((c) => c.method))].join(' or ')}` }));
+      else fail(new SignetError('ERR_HTTP_NOT_FOUND', `no such endpoint: ${url.pathname}`));
+      return;
+    }
+    const request: RouteRequest = {
+      method,
+      path: url.pathname,
+      params: route.match(url.pathname) ?? {},
+      query: url.searchParams,
+      headers: req.headers,
+      id,
+      socket: req.socket as TLSSocket,
+      json: async (limit = DEFAULT_BODY_LIMIT) => {
+        const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
+        if (type !== 'application/json') {
+          req.resume();
+          throw new SignetError('ERR_HTTP_MEDIA_TYPE', `expected Content-Type application/json, got ${type ? `"${type}"` : 'none'}`);
+        }
+        const body = await readBody(req, limit);
+        if (body.length === 0) throw new SignetError('ERR_INPUT_EMPTY', 'the request body is empty');
+        return parseJson(body.toString('utf8'), { what: 'request body' }).value;
+      },
+    };
+    Promise.resolve()
+      .then(() => route.handler(request))
+      .then((out) => {
+        const status = out.status ?? 200;
+        const headers = { 'x-request-id': id, ...out.headers };
+        if ('json' in out) send(res, status, JSON.stringify(out.json), 'application/json', headers, head);
+        else send(res, status, out.body, out.contentType, headers, head);
+        finish(status);
+      })
+      .catch((e: unknown) => {
+        if (!req.complete) req.resume();
+        if (e instanceof SignetError) {
+          fail(e);
+        } else {
+          options.onInternalError?.(e, id);
+          fail(new SignetError('ERR_INTERNAL', `internal error (request ${id})`));
+        }
+      });
+  });
+  return server;
+}
