@@ -8,6 +8,7 @@ import { escapeControl, escapeJsonText } from '../core/escape.js';
 import { registerKeyCommands } from './key/index.js';
 import { registerCsrCommands } from './csr/index.js';
 import { registerCertificateCommands } from './certificate/index.js';
+import { registerCaCommands } from './ca/index.js';
 import { VERSION } from '../version.js';
 
 /** Exit codes, documented in README "Exit codes". */
@@ -78,6 +79,7 @@ export function buildProgram(): Command {
   registerKeyCommands(program);
   registerCsrCommands(program);
   registerCertificateCommands(program);
+  registerCaCommands(program);
   program.addHelpText(
     'after',
     `

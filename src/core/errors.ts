@@ -84,14 +84,53 @@ export const ERROR_CATALOGUE = {
   ERR_CA_NOT_VALID: 'invalid',
   // `certificate bundle`: an input is not issued by the next one (leaf → intermediates order)
   ERR_BUNDLE_ORDER: 'invalid',
+  // tokens and policy (src/ca): one-time tokens of JWK provisioners (RFC 7515/7519) and
+  // authority/provisioner name policy. Refusals are `invalid`; a malformed policy is `input`.
+  ERR_TOKEN_MALFORMED: 'invalid',
+  ERR_TOKEN_ALGORITHM: 'invalid',
+  ERR_TOKEN_UNKNOWN_PROVISIONER: 'invalid',
+  ERR_TOKEN_SIGNATURE: 'invalid',
+  ERR_TOKEN_AUDIENCE: 'invalid',
+  ERR_TOKEN_EXPIRED: 'invalid',
+  ERR_TOKEN_NOT_YET_VALID: 'invalid',
+  ERR_TOKEN_LIFETIME: 'invalid',
+  ERR_TOKEN_REPLAYED: 'invalid',
+  ERR_POLICY_INVALID: 'input',
+  ERR_POLICY_DENIED: 'invalid',
+  // CA configuration (src/ca/config.ts, `signet ca init`, `signet ca config validate`)
+  ERR_CONFIG_INVALID: 'invalid',
+  ERR_CONFIG_NOT_FOUND: 'io',
+  ERR_CA_EXISTS: 'io',
+  ERR_CA_NOT_ROOT: 'invalid',
+  // store (src/store): certificate inventory, used tokens and audit log over SQLite (PostgreSQL
+  // next). A bad record handed to the store is a bug in the caller (`internal`); a bad list query
+  // can come from an API user (`usage`).
+  ERR_STORE_IO: 'io',
+  ERR_STORE_BUSY: 'io',
+  ERR_STORE_SCHEMA_NEWER: 'invalid',
+  ERR_STORE_MIGRATION_FAILED: 'internal',
+  ERR_STORE_DUPLICATE_SERIAL: 'invalid',
+  ERR_STORE_INVALID_RECORD: 'internal',
+  ERR_STORE_BAD_QUERY: 'usage',
+  ERR_STORE_CLOSED: 'internal',
   // the user interrupted the command (Ctrl-C at a password prompt)
   ERR_INTERRUPTED: 'interrupted',
   // HTTP API: no such endpoint (404), method not allowed on it (405), body not application/json (415)
   ERR_HTTP_NOT_FOUND: 'usage',
   ERR_HTTP_METHOD: 'usage',
   ERR_HTTP_MEDIA_TYPE: 'input',
+  // HTTP API: a JSON body of the wrong shape (missing or unknown field, wrong type)
+  ERR_REQUEST_INVALID: 'input',
   // HTTP API: GET /root/{sha256} names no root of this CA
   ERR_ROOT_NOT_FOUND: 'usage',
+  // `ca start`: the configured address cannot be bound (in use, or a privileged port)
+  ERR_ADDRESS_IN_USE: 'io',
+  // authority: the CSR's names differ from the token's, the CSR is not the one the token is bound to,
+  // its key type is not allowed, or the requested lifetime is outside the provisioner's bounds
+  ERR_FORBIDDEN_NAMES: 'invalid',
+  ERR_FORBIDDEN_CSR: 'invalid',
+  ERR_FORBIDDEN_KEY_TYPE: 'invalid',
+  ERR_LIFETIME_OUT_OF_BOUNDS: 'invalid',
   // bugs
   ERR_INTERNAL: 'internal',
 } as const satisfies Record<string, ErrorCategory>;

@@ -6,25 +6,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { signet, type CliResult } from '../helpers/cli.js';
+import { fails, ok, signet } from '../helpers/cli.js';
 import { openssl, opensslOk, tempDir } from '../helpers/openssl.js';
 
 const tmp = tempDir('signet-cli-create-');
 process.on('exit', () => tmp.cleanup());
 const p = tmp.path;
-
-function ok(r: CliResult): CliResult {
-  assert.equal(r.status, 0, `exit ${r.status}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
-  return r;
-}
-
-/** Asserts a clean failure: status, code on stderr, one error line, no stack trace. */
-function fails(r: CliResult, status: number, code: string): void {
-  assert.equal(r.status, status, `expected exit ${status}, got ${r.status}: ${r.stderr}`);
-  assert.match(r.stderr, new RegExp(`\\(${code}\\)`));
-  assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
-  assert.equal(r.stderr.split('\n').filter((l) => l.startsWith('error:')).length, 1);
-}
 
 writeFileSync(p('pw.txt'), 'correct horse battery staple\n');
 writeFileSync(p('wrong.txt'), 'not the password\n');

@@ -5,9 +5,9 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
-import { CLI_PATH } from '../helpers/cli.js';
+import { CLI_PATH, interact } from '../helpers/cli.js';
 import { openssl, tempDir } from '../helpers/openssl.js';
 
 const tmp = tempDir();
@@ -40,31 +40,6 @@ test('a mismatched confirmation writes nothing', () => {
   assert.match(r.out, /do not match/);
   assert.equal(existsSync(key), false);
 });
-
-/**
- * Runs the CLI on a pseudo-terminal and answers prompts as they appear: each step waits until
- * the terminal output matches `waitFor`, then types `send`. Event-driven, no timers.
- */
-function interact(args: string[], steps: { waitFor: RegExp; send: string }[]): Promise<{ status: number; out: string }> {
-  const cmd = [process.execPath, CLI_PATH, ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
-  const child = spawn('script', ['-qec', cmd, '/dev/null'], { env: { ...process.env, NO_COLOR: '1' }, timeout: 60_000 });
-  let out = '';
-  let step = 0;
-  child.stdout.on('data', (chunk: Buffer) => {
-    out += chunk.toString();
-    const next = steps[step];
-    if (next && next.waitFor.test(out)) {
-      step++;
-      child.stdin.write(next.send);
-    }
-  });
-  return new Promise((resolve) => {
-    child.on('close', (code) => {
-      child.stdin.destroy();
-      resolve({ status: code ?? -1, out });
-    });
-  });
-}
 
 test('Ctrl-C at a password prompt: exit 130, ERR_INTERRUPTED, no stack trace, nothing written', async () => {
   const key = tmp.path('interrupted.key');

@@ -316,7 +316,12 @@ function distance(a: string, b: string): number {
   return prev[n] as number;
 }
 
-function suggestion(key: string, known: readonly string[]): string {
+/**
+ * The "did you mean" hint for an unknown name: ` (did you mean "x"?)` for the closest known name
+ * within a small edit distance, otherwise ` (known fields: a, b, …)`. Shared with the CA
+ * configuration validator (src/ca/config.ts).
+ */
+export function suggestion(key: string, known: readonly string[]): string {
   let best: string | undefined;
   let bestD = Infinity;
   for (const k of known) {

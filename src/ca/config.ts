@@ -1,0 +1,1145 @@
+/**
+ * The CA's configuration file, `signet.json` (STYLE.md habit 2, "config is strict"):
+ *
+ *   strict JSON (RFC 8259: duplicate keys refused, line and column on errors)
+ *   → schema walk that collects *every* problem with its JSON path (unknown fields get a
+ *     "did you mean")
+ *   → defaults, applied here and nowhere else
+ *   → cross-field rules (claims ordering after merging, unique provisioner names)
+ *   → a frozen {@link CaConfig}: absolute paths, durations in milliseconds, claims merged per
+ *     provisioner, provisioner keys imported.
+ *
+ * `signet ca config validate` and `signet ca start` run the same pipeline: {@link loadCaConfig},
+ * then {@link checkCaFiles}. Secrets are never inlined (DESIGN.md security baseline): the
+ * intermediate key's password is referenced by file (`passwordFile`), and a provisioner's
+ * `publicKey` must be public — a JWK with private members is refused.
+ *
+ * ```json
+ * {
+ *   "version": 1,
+ *   "name": "Example CA",
+ *   "address": "127.0.0.1:9443",
+ *   "dnsNames": ["localhost", "127.0.0.1"],
+ *   "root": "certs/root.crt",
+ *   "intermediate": { "certificate": "certs/intermediate.crt", "key": "secrets/intermediate.key",
+ *                     "passwordFile": "/etc/signet/password" },
+ *   "db": { "type": "sqlite", "path": "db/signet.db" },
+ *   "claims": { "minLifetime": "5m", "maxLifetime": "24h", "defaultLifetime": "24h" },
+ *   "policy": { "allow": { "dns": ["*.example.com"] } },
+ *   "provisioners": [{ "type": "JWK", "name": "admin", "publicKey": { "kty": "EC", … } }]
+ * }
+ * ```
+ */
+import { createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
+import { closeSync, fstatSync, lstatSync, openSync, readSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { SignetError } from '../core/errors.js';
+import { escapeControl } from '../core/escape.js';
+import { formatDuration, formatTime, parseDuration } from '../core/duration.js';
+import { decodePem, looksLikePem } from '../core/pem.js';
+import { describeKey, encodePublicKeyDer, parsePrivateKey, peekKey } from '../crypto/keys.js';
+import { jwkThumbprint, type Jwk } from '../crypto/jwk.js';
+import { POLICY_NAME_TYPES, validatePolicyConfig, type PolicyConfig, type PolicyRules } from './policy.js';
+import { isSelfIssued, parseCertificate, type Certificate } from '../x509/certificate.js';
+import { isValidDnsName, isValidUri, parseIpAddress } from '../x509/general-name.js';
+import { checkTemplate, formatTemplateProblem, MAX_TEMPLATE_BYTES } from '../x509/template/template.js';
+import { getOwn, isJsonObject, parseJson, pathIndex, pathKey, type JsonObject, type JsonValue, type SourcePosition } from '../x509/template/json.js';
+import { suggestion } from '../x509/template/schema.js';
+import { verifyChain } from '../x509/verify/verify-chain.js';
+
+// ---------------------------------------------------------------------------------------------
+// Constants and defaults (the one place defaults live)
+
+/** The config format this code reads. */
+export const CA_CONFIG_VERSION = 1;
+
+/** Largest config file {@link loadCaConfig} reads. */
+export const MAX_CONFIG_BYTES = 1024 * 1024;
+
+/** The config file's name inside a CA directory. */
+export const CA_CONFIG_FILE = 'signet.json';
+
+/** Where `signet ca init` creates a CA, and where the CA commands look for one, by default. */
+export const DEFAULT_CA_DIR = '.signet/ca';
+
+/** Default listen address of `signet ca start`. */
+export const DEFAULT_ADDRESS = '127.0.0.1:9443';
+
+/** Default SQLite database, relative to the config file's directory. */
+export const DEFAULT_DB_PATH = 'db/signet.db';
+
+/**
+ * Key types a certificate request may use, as `describeKey(key).algorithm` spells them
+ * ({@link keyTypeName}). RSA below 2048 bits is never accepted (NIST SP 800-57 Part 1 §5.6.1).
+ */
+export const KEY_TYPE_NAMES = ['EC P-256', 'EC P-384', 'EC P-521', 'Ed25519', 'RSA 2048', 'RSA 3072', 'RSA 4096'] as const;
+
+/** One of {@link KEY_TYPE_NAMES}. */
+export type KeyTypeName = (typeof KEY_TYPE_NAMES)[number];
+
+/** Log levels of the server, least to most severe. */
+export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
+
+/** One of {@link LOG_LEVELS}. */
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** Provisioner types this version understands. */
+export const PROVISIONER_TYPES = ['JWK'] as const;
+
+/** JWS algorithms a JWK provisioner's tokens may use (the token verifier's allow-list). */
+export type ProvisionerAlgorithm = 'ES256' | 'EdDSA' | 'RS256';
+
+/**
+ * Certificate claims: lifetimes, renewal rules and key types. Authority-wide in `claims`; a
+ * provisioner's `claims` override them field by field.
+ */
+export interface Claims {
+  /** Shortest lifetime a request may ask for. */
+  readonly minLifetimeMs: number;
+  /** Longest lifetime a request may ask for. */
+  readonly maxLifetimeMs: number;
+  /** Lifetime when the request names none. */
+  readonly defaultLifetimeMs: number;
+  /** How far notBefore is set before the issuance time, for clock skew. */
+  readonly backdateMs: number;
+  /** Whether a valid certificate may be renewed (over mTLS). */
+  readonly allowRenewal: boolean;
+  /** Whether a certificate may still be renewed after it expired, within {@link renewalGracePeriodMs}. */
+  readonly allowRenewalAfterExpiry: boolean;
+  /** How long after expiry renewal stays possible when {@link allowRenewalAfterExpiry} is on. */
+  readonly renewalGracePeriodMs: number;
+  /** Key types a certificate request may carry. */
+  readonly keyTypes: readonly KeyTypeName[];
+}
+
+/** The claims in effect when the config says nothing (step-ca's defaults, minus P-521). */
+export const DEFAULT_CLAIMS: Claims = Object.freeze({
+  minLifetimeMs: 5 * 60_000,
+  maxLifetimeMs: 24 * 3_600_000,
+  defaultLifetimeMs: 24 * 3_600_000,
+  backdateMs: 60_000,
+  allowRenewal: true,
+  allowRenewalAfterExpiry: false,
+  renewalGracePeriodMs: 0,
+  keyTypes: Object.freeze(['EC P-256', 'EC P-384', 'Ed25519', 'RSA 2048', 'RSA 3072', 'RSA 4096'] as KeyTypeName[]),
+});
+
+/** {@link DEFAULT_CLAIMS} as a config writes them (`signet ca init` puts these in `signet.json`). */
+export const DEFAULT_CLAIMS_DOCUMENT: Readonly<ClaimsDocument> = Object.freeze({
+  minLifetime: '5m',
+  maxLifetime: '24h',
+  defaultLifetime: '24h',
+  backdate: '1m',
+  allowRenewal: true,
+  allowRenewalAfterExpiry: false,
+  renewalGracePeriod: '0s',
+  keyTypes: [...DEFAULT_CLAIMS.keyTypes],
+});
+
+/** Longest backdate accepted: it absorbs clock skew, and an hour of skew is a broken clock. */
+const MAX_BACKDATE_MS = 3_600_000;
+
+// ---------------------------------------------------------------------------------------------
+// What a user writes (the document) and what the code gets (the resolved config)
+
+/** `claims` as written: durations are strings such as `5m`, `24h`. */
+export interface ClaimsDocument {
+  minLifetime?: string;
+  maxLifetime?: string;
+  defaultLifetime?: string;
+  backdate?: string;
+  allowRenewal?: boolean;
+  allowRenewalAfterExpiry?: boolean;
+  renewalGracePeriod?: string;
+  keyTypes?: string[];
+}
+
+/** A JWK provisioner as written. */
+export interface JwkProvisionerDocument {
+  type: 'JWK';
+  name: string;
+  /** The public JWK that verifies the provisioner's tokens. */
+  publicKey: Jwk;
+  claims?: ClaimsDocument;
+  policy?: PolicyConfig;
+  /** A certificate template file (src/x509/template) for this provisioner's certificates. */
+  template?: string;
+}
+
+/** `signet.json` as written (what `signet ca init` writes; every optional field has a default). */
+export interface CaConfigDocument {
+  version: 1;
+  name: string;
+  address: string;
+  dnsNames: string[];
+  root: string;
+  intermediate: { certificate: string; key: string; passwordFile?: string };
+  db?: { type: 'sqlite'; path?: string };
+  claims?: ClaimsDocument;
+  policy?: PolicyConfig;
+  provisioners?: JwkProvisionerDocument[];
+  crlUrl?: string;
+  ocspUrl?: string;
+  logLevel?: LogLevel;
+}
+
+/** A JWK provisioner, validated: its key imported, its claims merged with the authority's. */
+export interface CaProvisioner {
+  readonly type: 'JWK';
+  readonly name: string;
+  /** The token header `kid` this provisioner's key answers to (default: the RFC 7638 thumbprint). */
+  readonly kid: string;
+  /** The one JWS algorithm its key can produce: ES256 (P-256), EdDSA (Ed25519) or RS256 (RSA ≥ 2048). */
+  readonly algorithm: ProvisionerAlgorithm;
+  /** The verification key. */
+  readonly publicKey: KeyObject;
+  /** The public JWK as configured (public members only, `kid` filled in). */
+  readonly jwk: Readonly<Jwk>;
+  /** Authority claims overridden by this provisioner's, field by field. */
+  readonly claims: Claims;
+  /** Provisioner-level policy, checked after the authority's. */
+  readonly policy?: PolicyConfig;
+  /** Absolute path of the provisioner's certificate template. */
+  readonly template?: string;
+}
+
+/** The validated configuration: every path absolute, every duration in milliseconds, frozen. */
+export interface CaConfig {
+  readonly version: 1;
+  /** Absolute path of the file it was loaded from (undefined for {@link parseCaConfig} on text). */
+  readonly configPath: string | undefined;
+  /** The directory relative paths were resolved against. */
+  readonly baseDir: string;
+  readonly name: string;
+  /** `host:port` as written. */
+  readonly address: string;
+  /** {@link address} parsed: `host` is empty for all interfaces; IPv6 without brackets. */
+  readonly listen: { readonly host: string; readonly port: number };
+  /** Names of the server's own TLS certificate: DNS names (lower case) and IP addresses. */
+  readonly dnsNames: readonly string[];
+  /** The root certificate clients trust. */
+  readonly root: string;
+  readonly intermediate: {
+    readonly certificate: string;
+    readonly key: string;
+    /** File whose first line decrypts `key`; undefined: ask on the terminal at start. */
+    readonly passwordFile: string | undefined;
+  };
+  readonly db: { readonly type: 'sqlite'; readonly path: string };
+  /** Authority-wide claims (defaults applied). */
+  readonly claims: Claims;
+  /** Authority-wide policy; undefined: every name is allowed unless a provisioner restricts it. */
+  readonly policy: PolicyConfig | undefined;
+  readonly provisioners: readonly CaProvisioner[];
+  readonly crlUrl: string | undefined;
+  readonly ocspUrl: string | undefined;
+  readonly logLevel: LogLevel;
+}
+
+/** One problem found in a config, with its JSON path (`$.claims.maxLifetime`) and position. */
+export interface ConfigProblem {
+  readonly path: string;
+  /** One lower-case sentence without the path. */
+  readonly message: string;
+  readonly line?: number;
+  readonly column?: number;
+}
+
+/** Options of {@link parseCaConfig}. */
+export interface ParseCaConfigOptions {
+  /** Relative paths in the config resolve against this directory (the config file's). */
+  readonly baseDir: string;
+  /** How the config is named in messages (a file name). Default `config`. */
+  readonly name?: string;
+  /** The file the text came from, recorded as {@link CaConfig.configPath}. */
+  readonly configPath?: string;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Problems and errors
+
+/** Formats one problem as `$.path: message (line L, column C)`. */
+export function formatConfigProblem(p: ConfigProblem): string {
+  return `${p.path}: ${p.message}${p.line !== undefined ? ` (line ${p.line}, column ${p.column ?? 1})` : ''}`;
+}
+
+/**
+ * ERR_CONFIG_INVALID for a list of problems: the message gives the count and the first problem,
+ * `detail.problems` lists them all. `listed` says the caller already printed every problem (no
+ * hint pointing at `validate` then).
+ */
+export function configError(name: string, problems: readonly ConfigProblem[], options: { listed?: boolean } = {}): SignetError {
+  const first = problems[0];
+  const n = problems.length;
+  const head = n > 1 ? `${n} problems, the first: ` : '';
+  return new SignetError('ERR_CONFIG_INVALID', `${name}: ${head}${first ? formatConfigProblem(first) : 'invalid'}`, {
+    detail: { config: name, problems: problems.map((p) => ({ ...p })) },
+    ...(n > 1 && !options.listed ? { hint: `run \`signet ca config validate --config ${name}\` to list every problem` } : {}),
+  });
+}
+
+/** A short description of a JSON value for "expected X, got Y". */
+function got(v: JsonValue): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'a list';
+  if (isJsonObject(v)) return 'an object';
+  if (typeof v === 'number') return `the number ${v}`;
+  if (typeof v === 'boolean') return String(v);
+  return `the string ${JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v)}`;
+}
+
+/** `$.a.b[0]` → `$.a.b`; `$` for a top-level path. */
+function parentPath(path: string): string {
+  const parent = path.replace(/(\.[A-Za-z_$][A-Za-z0-9_$]*|\[\d+\]|\["(?:[^"\\]|\\.)*"\])$/, '');
+  return parent === '' ? '$' : parent;
+}
+
+/** Collects problems while the document is walked; each problem gets the position of its value (or key). */
+class Walker {
+  readonly problems: ConfigProblem[] = [];
+
+  constructor(
+    private readonly positions: ReadonlyMap<string, SourcePosition>,
+    private readonly keyPositions: ReadonlyMap<string, SourcePosition>,
+    readonly baseDir: string,
+  ) {}
+
+  /** Records a problem; `atKey` points at the member's name (unknown fields) instead of its value. */
+  add(path: string, message: string, atKey = false): void {
+    let pos = atKey ? this.keyPositions.get(path) : undefined;
+    for (let p = path; pos === undefined; p = parentPath(p)) {
+      pos = this.positions.get(p) ?? this.keyPositions.get(p);
+      if (p === '$') break;
+    }
+    this.problems.push({ path, message, ...(pos ? { line: pos.line, column: pos.column } : {}) });
+  }
+
+  /** An object with only `fields` (unknown ones reported with a suggestion) and every `required` one present. */
+  object(v: JsonValue | undefined, path: string, fields: readonly string[], required: readonly string[] = []): JsonObject | undefined {
+    if (v === undefined) return undefined;
+    if (!isJsonObject(v)) {
+      this.add(path, `expected an object, got ${got(v)}`);
+      return undefined;
+    }
+    for (const key of Object.keys(v)) {
+      if (fields.includes(key)) continue;
+      // A secret inlined by mistake gets a pointer to the way secrets are referenced.
+      const hint = /^pass(word|phrase)?$/i.test(key) && fields.includes('passwordFile') ? ' (secrets never go in the config: did you mean "passwordFile"?)' : suggestion(key, fields);
+      this.add(pathKey(path, key), `unknown field${hint}`, true);
+    }
+    for (const r of required) {
+      if (getOwn(v, r) === undefined) this.add(pathKey(path, r), 'is required');
+    }
+    return v;
+  }
+
+  string(v: JsonValue | undefined, path: string, options: { max?: number; expected?: string } = {}): string | undefined {
+    if (v === undefined) return undefined;
+    const expected = options.expected ?? 'a non-empty string';
+    if (typeof v !== 'string' || v.trim() === '') {
+      this.add(path, `expected ${expected}, got ${got(v)}`);
+      return undefined;
+    }
+    // Control and bidi characters would end up in logs and terminals (and a NUL in a path is an fs error).
+    if (escapeControl(v) !== v) {
+      this.add(path, 'must not contain control or bidirectional formatting characters');
+      return undefined;
+    }
+    const max = options.max ?? 4096;
+    if (v.length > max) {
+      this.add(path, `is ${v.length} characters long; at most ${max} are allowed`);
+      return undefined;
+    }
+    return v;
+  }
+
+  boolean(v: JsonValue | undefined, path: string): boolean | undefined {
+    if (v === undefined) return undefined;
+    if (typeof v !== 'boolean') {
+      this.add(path, `expected true or false, got ${got(v)}`);
+      return undefined;
+    }
+    return v;
+  }
+
+  /** A duration string (`90s`, `24h`, `1h30m`) in milliseconds; never negative; `positive` refuses zero. */
+  duration(v: JsonValue | undefined, path: string, options: { positive?: boolean; max?: number } = {}): number | undefined {
+    if (v === undefined) return undefined;
+    const expected = 'a duration such as "90s", "5m", "24h", "7d" or "1h30m"';
+    if (typeof v !== 'string') {
+      this.add(path, `expected ${expected}, got ${got(v)}`);
+      return undefined;
+    }
+    let ms: number;
+    try {
+      ms = parseDuration(v);
+    } catch {
+      this.add(path, `expected ${expected}, got ${got(v)}`);
+      return undefined;
+    }
+    if (ms < 0 || (options.positive && ms === 0)) {
+      this.add(path, `must be ${options.positive ? 'greater than zero' : 'zero or more'}, got ${got(v)}`);
+      return undefined;
+    }
+    if (options.max !== undefined && ms > options.max) {
+      this.add(path, `must be at most ${formatDuration(options.max)}, got ${got(v)}`);
+      return undefined;
+    }
+    return ms;
+  }
+
+  /** A list whose items are read by `item`; problems in items are reported per item. */
+  list<T>(v: JsonValue | undefined, path: string, item: (x: JsonValue, path: string) => T | undefined, options: { nonEmpty?: boolean; max?: number } = {}): T[] | undefined {
+    if (v === undefined) return undefined;
+    if (!Array.isArray(v)) {
+      this.add(path, `expected a list, got ${got(v)}`);
+      return undefined;
+    }
+    if (options.nonEmpty && v.length === 0) {
+      this.add(path, 'must not be empty');
+      return undefined;
+    }
+    const max = options.max ?? 1000;
+    if (v.length > max) {
+      this.add(path, `has ${v.length} items; at most ${max} are allowed`);
+      return undefined;
+    }
+    const before = this.problems.length;
+    const out = v.map((x, i) => item(x, pathIndex(path, i)));
+    return this.problems.length === before ? (out as T[]) : undefined;
+  }
+
+  /** One of `allowed` (exact spelling; a near miss gets a suggestion). */
+  oneOf<T extends string>(v: JsonValue | undefined, path: string, allowed: readonly T[], what: string): T | undefined {
+    if (v === undefined) return undefined;
+    if (typeof v === 'string' && (allowed as readonly string[]).includes(v)) return v as T;
+    const hint = typeof v === 'string' ? suggestion(v, allowed).replace('known fields', 'known values') : '';
+    this.add(path, `expected ${what} (${allowed.join(', ')}), got ${got(v)}${hint.startsWith(' (did') ? hint : ''}`);
+    return undefined;
+  }
+
+  /** A file path, resolved against the config's directory. */
+  file(v: JsonValue | undefined, path: string): string | undefined {
+    const s = this.string(v, path, { expected: 'a file path' });
+    return s === undefined ? undefined : resolve(this.baseDir, s);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Field readers
+
+const TOP_FIELDS = ['version', 'name', 'address', 'dnsNames', 'root', 'intermediate', 'db', 'claims', 'policy', 'provisioners', 'crlUrl', 'ocspUrl', 'logLevel'];
+const TOP_REQUIRED = ['version', 'name', 'address', 'dnsNames', 'root', 'intermediate'];
+const CLAIM_FIELDS = ['minLifetime', 'maxLifetime', 'defaultLifetime', 'backdate', 'allowRenewal', 'allowRenewalAfterExpiry', 'renewalGracePeriod', 'keyTypes'];
+const PROVISIONER_FIELDS = ['type', 'name', 'publicKey', 'claims', 'policy', 'template'];
+
+/** Public JWK members (RFC 7517 §4, RFC 7518 §6.2.1/§6.3.1, RFC 8037 §2). */
+const JWK_PUBLIC_MEMBERS = ['kty', 'crv', 'x', 'y', 'n', 'e', 'kid', 'alg', 'use', 'key_ops'];
+/** Private JWK members (RFC 7518 §6.2.2, §6.3.2, §6.4; RFC 8037 §2): never in a config. */
+const JWK_PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'];
+
+/**
+ * A provisioner name: it is the token issuer (`iss`) and part of a file name
+ * (`secrets/provisioner-<name>.key`), so it is kept to a safe alphabet.
+ */
+export const PROVISIONER_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}$/;
+
+/**
+ * Parses `host:port`: `127.0.0.1:9443`, `[::1]:9443`, `ca.example.com:443`, or `:9443` for every
+ * interface. Returns undefined when it is none of these.
+ */
+export function parseListenAddress(text: string): { host: string; port: number } | undefined {
+  const m = /^(?:\[([0-9A-Fa-f:.]+)\]|([^:[\]]*)):(\d{1,5})$/.exec(text);
+  if (!m) return undefined;
+  const port = Number(m[3]);
+  if (port < 1 || port > 65535) return undefined;
+  if (m[1] !== undefined) {
+    const ip = parseIpAddress(m[1]);
+    return ip && ip.length === 16 ? { host: m[1].toLowerCase(), port } : undefined;
+  }
+  const host = m[2] ?? '';
+  if (host === '') return { host, port };
+  if (parseIpAddress(host)) return { host, port };
+  return isValidDnsName(host) || host.toLowerCase() === 'localhost' ? { host: host.toLowerCase(), port } : undefined;
+}
+
+function readAddress(w: Walker, v: JsonValue | undefined): { address: string; listen: { host: string; port: number } } | undefined {
+  const s = w.string(v, '$.address', { expected: 'HOST:PORT' });
+  if (s === undefined) return undefined;
+  const listen = parseListenAddress(s);
+  if (!listen) {
+    w.add('$.address', `expected HOST:PORT such as "127.0.0.1:9443", "[::1]:9443", "ca.example.com:443" or ":9443" (every interface), got ${got(s)}`);
+    return undefined;
+  }
+  return { address: s, listen };
+}
+
+/** A DNS name (no wildcard: the server's own certificate) or an IP address. */
+function readServerName(w: Walker, v: JsonValue, path: string): string | undefined {
+  const s = w.string(v, path, { expected: 'a DNS name or an IP address' });
+  if (s === undefined) return undefined;
+  if (parseIpAddress(s)) return s.toLowerCase();
+  if (isValidDnsName(s)) return s.toLowerCase();
+  w.add(path, `expected a DNS name or an IP address, got ${got(s)}`);
+  return undefined;
+}
+
+function readDnsNames(w: Walker, v: JsonValue | undefined): string[] | undefined {
+  const names = w.list(v, '$.dnsNames', (x, p) => readServerName(w, x, p), { nonEmpty: true, max: 100 });
+  if (!names) return undefined;
+  const seen = new Map<string, number>();
+  let ok = true;
+  names.forEach((n, i) => {
+    const first = seen.get(n);
+    if (first !== undefined) {
+      w.add(pathIndex('$.dnsNames', i), `duplicate of $.dnsNames[${first}] (${JSON.stringify(n)})`);
+      ok = false;
+    } else {
+      seen.set(n, i);
+    }
+  });
+  return ok ? names : undefined;
+}
+
+function readHttpUrl(w: Walker, v: JsonValue | undefined, path: string): string | undefined {
+  const s = w.string(v, path, { expected: 'an http:// or https:// URL' });
+  if (s === undefined) return undefined;
+  if (!isValidUri(s) || !/^https?:\/\/[^/]/i.test(s)) {
+    w.add(path, `expected an absolute http:// or https:// URL, got ${got(s)}`);
+    return undefined;
+  }
+  return s;
+}
+
+/** Which claims fields a document set, with their paths (for messages after merging). */
+type ClaimOrigins = Partial<Record<keyof Claims, string>>;
+
+/** Claims read from one level: merged over the level below, with what this level set and got wrong. */
+interface ClaimsRead {
+  readonly claims: Claims;
+  /** Fields this level set, with their paths. */
+  readonly origins: ClaimOrigins;
+  /** Fields this level got wrong (already reported; rules involving them are skipped). */
+  readonly bad: ReadonlySet<keyof Claims>;
+}
+
+/** Reads a `claims` object and merges it over `base`; a wrong field keeps the base value and is listed in `bad`. */
+function readClaims(w: Walker, v: JsonValue | undefined, path: string, base: Claims): ClaimsRead | undefined {
+  if (v === undefined) return { claims: base, origins: {}, bad: new Set() };
+  const o = w.object(v, path, CLAIM_FIELDS);
+  if (!o) return undefined;
+  const at = (k: string): string => pathKey(path, k);
+  const out: { -readonly [K in keyof Claims]: Claims[K] } = { ...base };
+  const origins: ClaimOrigins = {};
+  const bad = new Set<keyof Claims>();
+  const set = <K extends keyof Claims>(key: K, field: string, read: (x: JsonValue | undefined, p: string) => Claims[K] | undefined): void => {
+    const raw = getOwn(o, field);
+    if (raw === undefined) return;
+    const before = w.problems.length;
+    const value = read(raw, at(field));
+    if (value === undefined || w.problems.length !== before) {
+      bad.add(key);
+      return;
+    }
+    out[key] = value;
+    origins[key] = at(field);
+  };
+  set('minLifetimeMs', 'minLifetime', (x, p) => w.duration(x, p, { positive: true }));
+  set('maxLifetimeMs', 'maxLifetime', (x, p) => w.duration(x, p, { positive: true }));
+  set('defaultLifetimeMs', 'defaultLifetime', (x, p) => w.duration(x, p, { positive: true }));
+  set('backdateMs', 'backdate', (x, p) => w.duration(x, p, { max: MAX_BACKDATE_MS }));
+  set('allowRenewal', 'allowRenewal', (x, p) => w.boolean(x, p));
+  set('allowRenewalAfterExpiry', 'allowRenewalAfterExpiry', (x, p) => w.boolean(x, p));
+  set('renewalGracePeriodMs', 'renewalGracePeriod', (x, p) => w.duration(x, p));
+  set('keyTypes', 'keyTypes', (x, p) => {
+    const keyTypes = w.list(x, p, (k, kp) => w.oneOf(k, kp, KEY_TYPE_NAMES, 'a key type'), { nonEmpty: true, max: KEY_TYPE_NAMES.length * 2 });
+    if (!keyTypes) return undefined;
+    const dup = keyTypes.findIndex((k, i) => keyTypes.indexOf(k) !== i);
+    if (dup < 0) return Object.freeze(keyTypes);
+    w.add(pathIndex(p, dup), `duplicate key type ${JSON.stringify(keyTypes[dup])}`);
+    return undefined;
+  });
+  return { claims: out, origins, bad };
+}
+
+/**
+ * The rules between claims, checked on the merged result: min ≤ default ≤ max, and renewal after
+ * expiry needs a grace period. A rule is skipped when one of its fields was wrong (already
+ * reported). `inherited` names the level below (`$.claims`) for a provisioner: there a rule is
+ * only reported when the provisioner set one of its fields (the authority's own mistakes are
+ * reported once, at `$.claims`), and the message says where the other value came from.
+ */
+function checkClaims(w: Walker, read: ClaimsRead, path: string, inherited: string | undefined): void {
+  const { claims: c, origins, bad } = read;
+  const label = (key: keyof Claims, field: string, ms: number): string =>
+    `${field} ${formatDuration(ms)}${origins[key] === undefined && inherited !== undefined ? ` (from ${inherited})` : ''}`;
+  const rule = (keys: (keyof Claims)[], broken: boolean, message: () => string): void => {
+    if (!broken || keys.some((k) => bad.has(k))) return;
+    const mine = keys.map((k) => origins[k]).filter((p): p is string => p !== undefined);
+    if (inherited !== undefined && mine.length === 0) return;
+    w.add(mine[0] ?? path, message());
+  };
+  const ordered = c.minLifetimeMs <= c.maxLifetimeMs;
+  rule(['minLifetimeMs', 'maxLifetimeMs'], !ordered, () =>
+    `${label('minLifetimeMs', 'minLifetime', c.minLifetimeMs)} is longer than ${label('maxLifetimeMs', 'maxLifetime', c.maxLifetimeMs)}`);
+  rule(['defaultLifetimeMs', 'minLifetimeMs'], ordered && c.defaultLifetimeMs < c.minLifetimeMs, () =>
+    `${label('defaultLifetimeMs', 'defaultLifetime', c.defaultLifetimeMs)} is shorter than ${label('minLifetimeMs', 'minLifetime', c.minLifetimeMs)}`);
+  rule(['defaultLifetimeMs', 'maxLifetimeMs'], ordered && c.defaultLifetimeMs > c.maxLifetimeMs, () =>
+    `${label('defaultLifetimeMs', 'defaultLifetime', c.defaultLifetimeMs)} is longer than ${label('maxLifetimeMs', 'maxLifetime', c.maxLifetimeMs)}`);
+  rule(['allowRenewalAfterExpiry', 'renewalGracePeriodMs'], c.allowRenewalAfterExpiry && c.renewalGracePeriodMs === 0, () =>
+    `allowRenewalAfterExpiry is true but renewalGracePeriod is 0s${origins.renewalGracePeriodMs === undefined && inherited !== undefined ? ` (from ${inherited})` : ''}: set how long after expiry renewal stays possible`);
+}
+
+/** `allow.dns[0]` (a path inside a policy) appended to the policy's own path. */
+function policyPath(path: string, inner: string): string {
+  if (inner === '') return path;
+  return inner.startsWith('[') ? `${path}${inner}` : `${path}.${inner}`;
+}
+
+/**
+ * A policy (`allow`/`deny` rules per name type), checked by the policy module itself
+ * ({@link validatePolicyConfig}, src/ca/policy.ts): malformed rules — a bad CIDR, a misplaced
+ * wildcard — are reported with their path like every other problem.
+ */
+function readPolicy(w: Walker, v: JsonValue | undefined, path: string): PolicyConfig | undefined {
+  if (v === undefined) return undefined;
+  if (!isJsonObject(v)) {
+    w.add(path, `expected an object with "allow" and/or "deny", got ${got(v)}`);
+    return undefined;
+  }
+  const problems = validatePolicyConfig(v);
+  for (const p of problems) w.add(policyPath(path, p.path), p.message);
+  if (problems.length > 0) return undefined;
+  // Checked by the policy module itself; copied into plain objects of the known fields.
+  const rules = (r: JsonValue | undefined): PolicyRules | undefined => {
+    if (r === undefined || r === null || !isJsonObject(r)) return undefined;
+    const out: Record<string, readonly string[]> = {};
+    for (const t of POLICY_NAME_TYPES) {
+      const list = getOwn(r, t);
+      if (Array.isArray(list)) out[t] = list.filter((x): x is string => typeof x === 'string');
+    }
+    return out;
+  };
+  const allow = rules(getOwn(v, 'allow'));
+  const deny = rules(getOwn(v, 'deny'));
+  return { ...(allow ? { allow } : {}), ...(deny ? { deny } : {}) };
+}
+
+/** The JWS algorithm a provisioner key signs tokens with, or why it cannot (RFC 7518 §3.1, RFC 8037 §3.1). */
+function tokenAlgorithm(key: KeyObject): { algorithm: ProvisionerAlgorithm } | { refused: string } {
+  const t = key.asymmetricKeyType;
+  if (t === 'ec') return key.asymmetricKeyDetails?.namedCurve === 'prime256v1' ? { algorithm: 'ES256' } : { refused: 'only P-256 EC keys sign tokens (ES256)' };
+  if (t === 'ed25519') return { algorithm: 'EdDSA' };
+  if (t === 'rsa') return (key.asymmetricKeyDetails?.modulusLength ?? 0) >= 2048 ? { algorithm: 'RS256' } : { refused: 'RSA keys below 2048 bits are too weak' };
+  return { refused: `${String(t)} keys cannot sign tokens` };
+}
+
+const TOKEN_KEYS_HINT = 'tokens are signed with ES256 (EC P-256), EdDSA (Ed25519) or RS256 (RSA of 2048 bits or more)';
+
+interface ReadJwk {
+  readonly jwk: Jwk;
+  readonly key: KeyObject;
+  readonly kid: string;
+  readonly algorithm: ProvisionerAlgorithm;
+}
+
+/** A public JWK: public members only (a private member is refused outright), importable, a token-signing key type. */
+function readPublicJwk(w: Walker, v: JsonValue | undefined, path: string): ReadJwk | undefined {
+  if (v === undefined) return undefined;
+  if (!isJsonObject(v)) {
+    w.add(path, `expected a public JWK object, got ${got(v)}`);
+    return undefined;
+  }
+  const secret = JWK_PRIVATE_MEMBERS.filter((m) => Object.hasOwn(v, m));
+  if (secret.length > 0) {
+    w.add(path, `is a private key (it has ${secret.map((m) => `"${m}"`).join(', ')}): the config holds public keys only; keep the private key in its encrypted file`);
+    return undefined;
+  }
+  const o = w.object(v, path, JWK_PUBLIC_MEMBERS, ['kty']);
+  if (!o) return undefined;
+  const before = w.problems.length;
+  const kty = w.oneOf(getOwn(o, 'kty'), pathKey(path, 'kty'), ['EC', 'OKP', 'RSA'] as const, 'a key type');
+  const members: Record<string, string> = {};
+  const need = kty === 'EC' ? ['crv', 'x', 'y'] : kty === 'OKP' ? ['crv', 'x'] : kty === 'RSA' ? ['n', 'e'] : [];
+  for (const m of need) {
+    if (getOwn(o, m) === undefined) {
+      w.add(pathKey(path, m), `is required for an ${kty ?? ''} key`);
+      continue;
+    }
+    const s = w.string(getOwn(o, m), pathKey(path, m), { max: 2048, expected: 'a base64url string' });
+    if (s !== undefined) members[m] = s;
+  }
+  for (const m of ['crv', 'x', 'y', 'n', 'e']) {
+    if (kty !== undefined && !need.includes(m) && getOwn(o, m) !== undefined) w.add(pathKey(path, m), `is not a member of an ${kty} key`);
+  }
+  const kid = w.string(getOwn(o, 'kid'), pathKey(path, 'kid'), { max: 256 });
+  const alg = w.string(getOwn(o, 'alg'), pathKey(path, 'alg'));
+  const use = getOwn(o, 'use');
+  if (use !== undefined && use !== 'sig') w.add(pathKey(path, 'use'), `expected "sig" (a provisioner key signs tokens), got ${got(use)}`);
+  const ops = w.list(getOwn(o, 'key_ops'), pathKey(path, 'key_ops'), (x, p) => w.string(x, p), { max: 8 });
+  if (ops && !ops.includes('verify')) w.add(pathKey(path, 'key_ops'), 'must include "verify"');
+  if (w.problems.length !== before || kty === undefined) return undefined;
+
+  let key: KeyObject;
+  try {
+    key = createPublicKey({ key: { kty, ...members } as JsonWebKey, format: 'jwk' });
+  } catch (e) {
+    w.add(path, `is not a valid ${kty} public key (${e instanceof Error ? e.message.replace(/\.$/, '').toLowerCase() : 'cannot import it'})`);
+    return undefined;
+  }
+  const verdict = tokenAlgorithm(key);
+  if ('refused' in verdict) {
+    w.add(path, `cannot verify tokens: ${verdict.refused}; ${TOKEN_KEYS_HINT}`);
+    return undefined;
+  }
+  const algorithm = verdict.algorithm;
+  if (alg !== undefined && alg !== algorithm) {
+    w.add(pathKey(path, 'alg'), `is "${alg}" but this key signs tokens with ${algorithm}`);
+    return undefined;
+  }
+  const jwk: Jwk = { kty, ...members, kid: kid ?? jwkThumbprint(key), alg: algorithm };
+  return { jwk, key, kid: jwk.kid as string, algorithm };
+}
+
+interface ProvisionerRead {
+  readonly provisioner: CaProvisioner;
+}
+
+function readProvisioner(w: Walker, v: JsonValue, path: string, authority: Claims | undefined): ProvisionerRead | undefined {
+  if (!isJsonObject(v)) {
+    w.add(path, `expected a provisioner object, got ${got(v)}`);
+    return undefined;
+  }
+  const typePath = pathKey(path, 'type');
+  const type = getOwn(v, 'type');
+  if (type === undefined) {
+    w.add(typePath, `is required (${PROVISIONER_TYPES.join(', ')})`);
+    return undefined;
+  }
+  // Other types have other fields: checking them against the JWK schema would only add noise.
+  if (w.oneOf(type, typePath, PROVISIONER_TYPES, 'a provisioner type') === undefined) return undefined;
+  const o = w.object(v, path, PROVISIONER_FIELDS, ['name', 'publicKey']);
+  if (!o) return undefined;
+  const before = w.problems.length;
+  const namePath = pathKey(path, 'name');
+  const name = w.string(getOwn(o, 'name'), namePath, { max: 64, expected: 'a provisioner name' });
+  if (name !== undefined && !PROVISIONER_NAME_PATTERN.test(name)) {
+    w.add(namePath, `expected a provisioner name: letters, digits and . _ @ + - (at most 64, starting with a letter or digit), got ${got(name)}`);
+  }
+  const jwk = readPublicJwk(w, getOwn(o, 'publicKey'), pathKey(path, 'publicKey'));
+  const claimsPath = pathKey(path, 'claims');
+  const claims = authority ? readClaims(w, getOwn(o, 'claims'), claimsPath, authority) : undefined;
+  if (claims && getOwn(o, 'claims') !== undefined) checkClaims(w, claims, claimsPath, '$.claims');
+  const policy = readPolicy(w, getOwn(o, 'policy'), pathKey(path, 'policy'));
+  const template = w.file(getOwn(o, 'template'), pathKey(path, 'template'));
+  if (w.problems.length !== before || name === undefined || !jwk || !claims) return undefined;
+  return {
+    provisioner: {
+      type: 'JWK',
+      name,
+      kid: jwk.kid,
+      algorithm: jwk.algorithm,
+      publicKey: jwk.key,
+      jwk: jwk.jwk,
+      claims: claims.claims,
+      ...(policy ? { policy } : {}),
+      ...(template !== undefined ? { template } : {}),
+    },
+  };
+}
+
+function readProvisioners(w: Walker, v: JsonValue | undefined, authority: Claims | undefined): CaProvisioner[] | undefined {
+  if (v === undefined) return [];
+  if (!Array.isArray(v)) {
+    w.add('$.provisioners', `expected a list, got ${got(v)}`);
+    return undefined;
+  }
+  const before = w.problems.length;
+  const read = v.map((p, i) => readProvisioner(w, p, pathIndex('$.provisioners', i), authority));
+  // Names are unique (case-insensitively: "Admin" and "admin" would be told apart by nobody).
+  const seen = new Map<string, number>();
+  v.forEach((p, i) => {
+    const name = isJsonObject(p) ? getOwn(p, 'name') : undefined;
+    if (typeof name !== 'string' || name === '') return;
+    const first = seen.get(name.toLowerCase());
+    if (first === undefined) seen.set(name.toLowerCase(), i);
+    else w.add(pathKey(pathIndex('$.provisioners', i), 'name'), `duplicate provisioner name ${JSON.stringify(name)} (also $.provisioners[${first}].name)`);
+  });
+  const ok = read.filter((r): r is ProvisionerRead => r !== undefined);
+  if (w.problems.length !== before || ok.length !== read.length) return undefined;
+  return ok.map((r) => r.provisioner);
+}
+
+/** Recursively freezes plain objects and arrays (KeyObjects are left alone). */
+function deepFreeze<T>(value: T): T {
+  if (typeof value !== 'object' || value === null || Object.isFrozen(value)) return value;
+  const proto = Object.getPrototypeOf(value) as unknown;
+  if (!Array.isArray(value) && proto !== Object.prototype && proto !== null) return value;
+  for (const v of Object.values(value)) deepFreeze(v);
+  return Object.freeze(value);
+}
+
+function readConfig(doc: JsonValue, w: Walker, options: ParseCaConfigOptions): CaConfig | undefined {
+  if (!isJsonObject(doc)) {
+    w.add('$', `a config must be a JSON object, got ${got(doc)}`);
+    return undefined;
+  }
+  // A document of another version has other fields: report the version alone.
+  const version = getOwn(doc, 'version');
+  if (version !== undefined && version !== CA_CONFIG_VERSION) {
+    w.add('$.version', typeof version === 'number' ? `unsupported config version ${version}; this Signet reads version ${CA_CONFIG_VERSION}` : `expected the number ${CA_CONFIG_VERSION}, got ${got(version)}`);
+    return undefined;
+  }
+  const o = w.object(doc, '$', TOP_FIELDS, TOP_REQUIRED);
+  if (!o) return undefined;
+
+  const name = w.string(getOwn(o, 'name'), '$.name', { max: 128 });
+  const address = readAddress(w, getOwn(o, 'address'));
+  const dnsNames = readDnsNames(w, getOwn(o, 'dnsNames'));
+  const root = w.file(getOwn(o, 'root'), '$.root');
+
+  const io = w.object(getOwn(o, 'intermediate'), '$.intermediate', ['certificate', 'key', 'passwordFile'], ['certificate', 'key']);
+  const intermediate = io
+    ? {
+        certificate: w.file(getOwn(io, 'certificate'), '$.intermediate.certificate'),
+        key: w.file(getOwn(io, 'key'), '$.intermediate.key'),
+        passwordFile: w.file(getOwn(io, 'passwordFile'), '$.intermediate.passwordFile'),
+      }
+    : undefined;
+
+  let db: { type: 'sqlite'; path: string } | undefined = { type: 'sqlite', path: resolve(w.baseDir, DEFAULT_DB_PATH) };
+  const dbv = getOwn(o, 'db');
+  if (dbv !== undefined) {
+    const dbo = w.object(dbv, '$.db', ['type', 'path'], ['type']);
+    const type = dbo ? getOwn(dbo, 'type') : undefined;
+    if (dbo && type !== undefined && w.oneOf(type, '$.db.type', ['sqlite'] as const, 'a database type') === undefined) db = undefined;
+    const path = dbo ? w.file(getOwn(dbo, 'path'), '$.db.path') : undefined;
+    if (!dbo) db = undefined;
+    else if (db && path !== undefined) db = { type: 'sqlite', path };
+  }
+
+  const claimsRead = readClaims(w, getOwn(o, 'claims'), '$.claims', DEFAULT_CLAIMS);
+  if (claimsRead) checkClaims(w, claimsRead, '$.claims', undefined);
+  const policy = readPolicy(w, getOwn(o, 'policy'), '$.policy');
+  // Provisioner claims are merged over the authority's (its wrong fields keep their defaults).
+  const provisioners = readProvisioners(w, getOwn(o, 'provisioners'), claimsRead?.claims);
+  const crlUrl = readHttpUrl(w, getOwn(o, 'crlUrl'), '$.crlUrl');
+  const ocspUrl = readHttpUrl(w, getOwn(o, 'ocspUrl'), '$.ocspUrl');
+  const logLevel = getOwn(o, 'logLevel') === undefined ? 'info' : w.oneOf(getOwn(o, 'logLevel'), '$.logLevel', LOG_LEVELS, 'a log level');
+
+  if (w.problems.length > 0) return undefined;
+  // Every required field was present and valid, or a problem was recorded above.
+  if (name === undefined || !address || !dnsNames || root === undefined || !intermediate || intermediate.certificate === undefined || intermediate.key === undefined) return undefined;
+  if (!db || !claimsRead || !provisioners || logLevel === undefined) return undefined;
+  return {
+    version: CA_CONFIG_VERSION,
+    configPath: options.configPath === undefined ? undefined : resolve(options.configPath),
+    baseDir: w.baseDir,
+    name,
+    address: address.address,
+    listen: address.listen,
+    dnsNames,
+    root,
+    intermediate: { certificate: intermediate.certificate, key: intermediate.key, passwordFile: intermediate.passwordFile },
+    db,
+    claims: claimsRead.claims,
+    policy,
+    provisioners,
+    crlUrl,
+    ocspUrl,
+    logLevel,
+  };
+}
+
+/**
+ * Parses and validates a config document. Relative paths resolve against `options.baseDir`.
+ * Throws ERR_JSON_MALFORMED (with line and column) for text that is not JSON, and
+ * ERR_CONFIG_INVALID with every problem in `detail.problems` (`{ path, message, line, column }`)
+ * otherwise; the message gives the count and the first problem. Files are not read here: see
+ * {@link checkCaFiles}.
+ */
+export function parseCaConfig(text: string, options: ParseCaConfigOptions): CaConfig {
+  const name = options.name ?? 'config';
+  const { value, positions, keyPositions } = parseJson(text, { what: name, trackPositions: true, maxDepth: 16 });
+  const w = new Walker(positions, keyPositions, resolve(options.baseDir));
+  const config = readConfig(value, w, options);
+  if (!config || w.problems.length > 0) throw configError(name, w.problems);
+  return deepFreeze(config);
+}
+
+/** Reads at most `max` bytes of a file (refusing larger ones), following a directory to its signet.json. */
+function readConfigBytes(path: string): { bytes: Uint8Array; file: string } {
+  let file = path;
+  let fd: number;
+  const notFound = (e: unknown): SignetError =>
+    new SignetError('ERR_CONFIG_NOT_FOUND', `config file ${file} does not exist`, {
+      hint: `create a CA with \`signet ca init\`, or pass --config FILE`,
+      cause: e,
+    });
+  try {
+    if (statSync(path).isDirectory()) file = join(path, CA_CONFIG_FILE);
+    fd = openSync(file, 'r');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') throw notFound(e);
+    if (code === 'EACCES' || code === 'EPERM') throw new SignetError('ERR_FILE_PERMISSION', `permission denied: ${file}`, { cause: e });
+    throw new SignetError('ERR_FILE_IO', `cannot read config file ${file}: ${code ?? 'I/O error'}`, { cause: e });
+  }
+  try {
+    const st = fstatSync(fd);
+    if (st.isDirectory()) throw new SignetError('ERR_FILE_IO', `config file ${file} is a directory`);
+    const chunks: Buffer[] = [];
+    let total = 0;
+    for (;;) {
+      const buf = Buffer.alloc(64 * 1024);
+      const n = readSync(fd, buf, 0, buf.length, null);
+      if (n === 0) break;
+      chunks.push(buf.subarray(0, n));
+      total += n;
+      if (total > MAX_CONFIG_BYTES) {
+        throw new SignetError('ERR_INPUT_TOO_LARGE', `config file ${file} is larger than ${MAX_CONFIG_BYTES} bytes`);
+      }
+    }
+    return { bytes: Buffer.concat(chunks, total), file };
+  } catch (e) {
+    if (e instanceof SignetError) throw e;
+    throw new SignetError('ERR_FILE_IO', `cannot read config file ${file}: ${(e as NodeJS.ErrnoException).code ?? 'I/O error'}`, { cause: e });
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Reads and validates a config file (at most {@link MAX_CONFIG_BYTES}, UTF-8 JSON); a directory
+ * means its `signet.json`. Relative paths inside resolve against the file's directory. Throws
+ * ERR_CONFIG_NOT_FOUND when there is no such file, ERR_INPUT_TOO_LARGE, ERR_JSON_MALFORMED, or
+ * ERR_CONFIG_INVALID as {@link parseCaConfig} does.
+ */
+export function loadCaConfig(path: string): CaConfig {
+  const { bytes, file } = readConfigBytes(path);
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    throw new SignetError('ERR_JSON_MALFORMED', `config file ${file} is not valid UTF-8`);
+  }
+  return parseCaConfig(text, { baseDir: dirname(resolve(file)), name: file, configPath: file });
+}
+
+// ---------------------------------------------------------------------------------------------
+// The files a config refers to
+
+/** Options of {@link checkCaFiles}. */
+export interface CheckCaFilesOptions {
+  /**
+   * Check that the root and intermediate certificates are valid at this time (from the caller's
+   * clock). Without it, the chain is checked at the latest notBefore of the two.
+   */
+  readonly now?: Date;
+  /**
+   * Also decrypt the intermediate key with `passwordFile` and check it is the key of the
+   * intermediate certificate. Costs one PBKDF2 run (about half a second).
+   */
+  readonly decryptKey?: boolean;
+}
+
+/** What {@link checkCaFiles} found: the CA certificates, and warnings that do not stop the CA. */
+export interface CaFilesReport {
+  readonly root: Certificate;
+  readonly intermediate: Certificate;
+  /** Risky but workable: an unencrypted key, a secret readable by others, an unused password file. */
+  readonly warnings: readonly ConfigProblem[];
+}
+
+/** Largest certificate or key file read by {@link checkCaFiles}. */
+const MAX_CA_FILE_BYTES = 1024 * 1024;
+
+/** Reads a file for checking; records a problem and returns undefined when it cannot be read. */
+function readChecked(problems: ConfigProblem[], path: string, file: string, what: string, max = MAX_CA_FILE_BYTES): Uint8Array | undefined {
+  let fd: number | undefined;
+  try {
+    fd = openSync(file, 'r');
+    const st = fstatSync(fd);
+    if (st.isDirectory()) {
+      problems.push({ path, message: `${what} ${file} is a directory` });
+      return undefined;
+    }
+    if (st.size > max) {
+      problems.push({ path, message: `${what} ${file} is larger than ${max} bytes` });
+      return undefined;
+    }
+    const buf = Buffer.alloc(st.size);
+    let off = 0;
+    while (off < st.size) {
+      const n = readSync(fd, buf, off, st.size - off, null);
+      if (n === 0) break;
+      off += n;
+    }
+    if (off === 0) {
+      problems.push({ path, message: `${what} ${file} is empty` });
+      return undefined;
+    }
+    return buf.subarray(0, off);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' || code === 'ENOTDIR' ? 'does not exist' : code === 'EACCES' || code === 'EPERM' ? 'cannot be read (permission denied)' : `cannot be read (${code ?? 'I/O error'})`;
+    problems.push({ path, message: `${what} ${file} ${why}` });
+    return undefined;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+/** A secret readable by group or others deserves a warning (DESIGN.md: key files are 0600). */
+function checkSecretMode(warnings: ConfigProblem[], path: string, file: string, what: string): void {
+  try {
+    const mode = statSync(file).mode & 0o777;
+    if ((mode & 0o077) !== 0) {
+      warnings.push({ path, message: `${what} ${file} is readable by others (mode ${mode.toString(8).padStart(4, '0')}); chmod 600 it` });
+    }
+  } catch {
+    // unreadable files are reported as problems elsewhere
+  }
+}
+
+function readCertificateChecked(problems: ConfigProblem[], path: string, file: string, what: string): Certificate | undefined {
+  const data = readChecked(problems, path, file, what);
+  if (!data) return undefined;
+  try {
+    const der = looksLikePem(data) ? decodePem(Buffer.from(data).toString('latin1'), ['CERTIFICATE']).der : data;
+    const cert = parseCertificate(der);
+    if (cert.ext.basicConstraints?.ca !== true) {
+      problems.push({ path, message: `${what} ${file} is not a CA certificate (basicConstraints cA is not set)` });
+      return undefined;
+    }
+    return cert;
+  } catch (e) {
+    problems.push({ path, message: `${what} ${file} is not a certificate: ${e instanceof Error ? e.message : String(e)}` });
+    return undefined;
+  }
+}
+
+/** The first line of a password file, or undefined (with a problem recorded). */
+function readPasswordChecked(problems: ConfigProblem[], path: string, file: string): string | undefined {
+  const data = readChecked(problems, path, file, 'password file', 64 * 1024);
+  if (!data) return undefined;
+  const first = Buffer.from(data).toString('utf8').split(/\r?\n/)[0] ?? '';
+  if (first === '') {
+    problems.push({ path, message: `password file ${file} has an empty first line` });
+    return undefined;
+  }
+  return first;
+}
+
+/**
+ * Checks the files a config refers to, all problems at once: the root is a readable self-signed
+ * CA certificate; the intermediate is a CA certificate that chains to it (RFC 5280 §6, at
+ * `options.now` when given); the intermediate key is a private key (optionally decrypted and
+ * matched against the certificate); the password file and the templates are readable, and the
+ * templates valid; the database path is not a directory. Throws ERR_CONFIG_INVALID with
+ * `detail.problems`; returns the certificates and the warnings otherwise.
+ */
+export function checkCaFiles(config: CaConfig, options: CheckCaFilesOptions = {}): CaFilesReport {
+  const problems: ConfigProblem[] = [];
+  const warnings: ConfigProblem[] = [];
+
+  const root = readCertificateChecked(problems, '$.root', config.root, 'root certificate');
+  if (root && !isSelfIssued(root)) problems.push({ path: '$.root', message: `root certificate ${config.root} is not self-signed: give the root, not an intermediate` });
+  const intermediate = readCertificateChecked(problems, '$.intermediate.certificate', config.intermediate.certificate, 'intermediate certificate');
+  if (root && intermediate) {
+    const time = options.now ?? new Date(Math.max(root.notBefore.getTime(), intermediate.notBefore.getTime()));
+    try {
+      verifyChain(intermediate, { roots: [root], time });
+    } catch (e) {
+      const why = e instanceof Error ? e.message : String(e);
+      problems.push({ path: '$.intermediate.certificate', message: `intermediate certificate ${config.intermediate.certificate} does not chain to the root at ${formatTime(time)}: ${why}` });
+    }
+  }
+
+  const keyPath = config.intermediate.key;
+  const keyData = readChecked(problems, '$.intermediate.key', keyPath, 'intermediate key');
+  let encrypted = false;
+  let keyOk = false;
+  if (keyData) {
+    try {
+      const info = peekKey(keyData);
+      if (!info.private) {
+        problems.push({ path: '$.intermediate.key', message: `intermediate key ${keyPath} is a public key; the CA needs the private key` });
+      } else {
+        keyOk = true;
+        encrypted = info.encrypted;
+        checkSecretMode(warnings, '$.intermediate.key', keyPath, 'intermediate key');
+        if (!encrypted) warnings.push({ path: '$.intermediate.key', message: `intermediate key ${keyPath} is not encrypted; keys should be encrypted at rest` });
+      }
+    } catch (e) {
+      problems.push({ path: '$.intermediate.key', message: `intermediate key ${keyPath} is not a key: ${e instanceof Error ? e.message : String(e)}` });
+    }
+  }
+
+  let password: string | undefined;
+  const pwFile = config.intermediate.passwordFile;
+  if (pwFile !== undefined) {
+    password = readPasswordChecked(problems, '$.intermediate.passwordFile', pwFile);
+    if (password !== undefined) checkSecretMode(warnings, '$.intermediate.passwordFile', pwFile, 'password file');
+    if (keyOk && !encrypted) warnings.push({ path: '$.intermediate.passwordFile', message: `the intermediate key is not encrypted, so password file ${pwFile} is not used` });
+  }
+
+  if (options.decryptKey && keyData && keyOk && (!encrypted || password !== undefined)) {
+    try {
+      const key = parsePrivateKey(keyData, encrypted ? password : undefined);
+      if (intermediate && !Buffer.from(encodePublicKeyDer(key)).equals(Buffer.from(intermediate.spki))) {
+        problems.push({ path: '$.intermediate.key', message: `intermediate key ${keyPath} is not the key of intermediate certificate ${config.intermediate.certificate}` });
+      }
+    } catch (e) {
+      const wrong = e instanceof SignetError && e.code === 'ERR_KEY_WRONG_PASSWORD';
+      problems.push(
+        wrong
+          ? { path: '$.intermediate.passwordFile', message: `password file ${pwFile ?? ''} does not decrypt intermediate key ${keyPath}` }
+          : { path: '$.intermediate.key', message: `intermediate key ${keyPath} cannot be read: ${e instanceof Error ? e.message : String(e)}` },
+      );
+    }
+  }
+
+  config.provisioners.forEach((p, i) => {
+    if (p.template === undefined) return;
+    const path = `$.provisioners[${i}].template`;
+    const data = readChecked(problems, path, p.template, 'template', MAX_TEMPLATE_BYTES);
+    if (!data) return;
+    try {
+      const r = checkTemplate(data, { name: p.template });
+      for (const tp of r.problems) problems.push({ path, message: `template ${p.template}: ${formatTemplateProblem(tp)}` });
+    } catch (e) {
+      problems.push({ path, message: e instanceof Error ? e.message : String(e) });
+    }
+  });
+
+  try {
+    if (lstatSync(config.db.path).isDirectory()) problems.push({ path: '$.db.path', message: `database ${config.db.path} is a directory` });
+  } catch {
+    // not created yet: the store creates it (and its directory) on start
+  }
+
+  const report = name(config);
+  if (problems.length > 0 || !root || !intermediate) throw configError(report, problems);
+  return { root, intermediate, warnings };
+}
+
+/** How a config is named in messages: its file, or `config`. */
+function name(config: CaConfig): string {
+  return config.configPath ?? 'config';
+}
+
+/**
+ * The claims key-type name of a key (`EC P-256`, `Ed25519`, `RSA 2048`, …), for checking a
+ * request's key against {@link Claims.keyTypes}; undefined for keys no claim can allow
+ * (RSA-PSS, other RSA sizes).
+ */
+export function keyTypeName(key: KeyObject): KeyTypeName | undefined {
+  let algorithm: string;
+  try {
+    algorithm = describeKey(key).algorithm;
+  } catch {
+    return undefined;
+  }
+  return (KEY_TYPE_NAMES as readonly string[]).includes(algorithm) ? (algorithm as KeyTypeName) : undefined;
+}

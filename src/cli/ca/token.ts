@@ -1,0 +1,102 @@
+/**
+ * `signet ca token SUBJECT` — mint a one-time token with a JWK provisioner's key (decrypted here,
+ * with its password from a file or a prompt; the CA never serves the key). On the CA host the
+ * config supplies everything; elsewhere `--ca-url`, `--root`, `--provisioner` and `--key` do.
+ */
+import type { Command } from 'commander';
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { isIP } from 'node:net';
+import { SignetError } from '../../core/errors.js';
+import { systemClock } from '../../core/clock.js';
+import { parseDuration } from '../../core/duration.js';
+import { decodePem, looksLikePem } from '../../core/pem.js';
+import { parsePrivateKey } from '../../crypto/keys.js';
+import { jwkThumbprint } from '../../crypto/jwk.js';
+import { loadCaConfig, type CaConfig } from '../../ca/config.js';
+import { mintToken } from '../../ca/token.js';
+import { parseGeneralName } from '../../x509/general-name.js';
+import { readInput, readPassword } from '../io.js';
+import { DEFAULT_CONFIG_PATH } from './config-validate.js';
+
+export interface TokenFlags {
+  config?: string;
+  san?: string[];
+  caUrl?: string;
+  root?: string;
+  provisioner?: string;
+  key?: string;
+  passwordFile?: string;
+  ttl: string;
+}
+
+function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
+}
+
+/** Mints the token `signet ca token` prints; exported for tests and `ca certificate`. */
+export async function caTokenCommand(subject: string, flags: TokenFlags): Promise<string> {
+  const configPath = flags.config ?? (existsSync(DEFAULT_CONFIG_PATH) ? DEFAULT_CONFIG_PATH : undefined);
+  const config: CaConfig | undefined = configPath !== undefined ? loadCaConfig(configPath) : undefined;
+  const provisionerName = flags.provisioner ?? (config?.provisioners.length === 1 ? config.provisioners[0]?.name : undefined);
+  if (provisionerName === undefined) throw new SignetError('ERR_USAGE', 'which provisioner? pass --provisioner NAME', config ? { hint: `the config has: ${config.provisioners.map((p) => p.name).join(', ')}` } : {});
+  const provisioner = config?.provisioners.find((p) => p.name === provisionerName);
+  if (config && !provisioner) throw new SignetError('ERR_TOKEN_UNKNOWN_PROVISIONER', `the config has no provisioner "${provisionerName}"`);
+  const keyPath = flags.key ?? (config ? join(dirname(config.configPath ?? config.baseDir), 'secrets', `provisioner-${provisionerName}.key`) : undefined);
+  if (keyPath === undefined) throw new SignetError('ERR_USAGE', 'pass --key FILE (the provisioner key) or --config');
+  const rootPath = flags.root ?? config?.root;
+  if (rootPath === undefined) throw new SignetError('ERR_USAGE', 'pass --root FILE (the CA root certificate) or --config');
+  let caUrl = flags.caUrl;
+  if (caUrl === undefined && config) {
+    const host = config.dnsNames[0] ?? 'localhost';
+    caUrl = `https://${isIP(host) === 6 ? `[${host}]` : host}:${config.listen.port}`;
+  }
+  if (caUrl === undefined) throw new SignetError('ERR_USAGE', 'pass --ca-url URL or --config');
+  if (!/^https:\/\/[^/?#]+\/?$/.test(caUrl)) throw new SignetError('ERR_BAD_OPTION', `--ca-url must be https://host[:port], got "${caUrl}"`);
+  const ttlMs = parseDuration(flags.ttl);
+  const sans = flags.san ?? [subject];
+  for (const s of sans) parseGeneralName(s);
+
+  const rootData = readInput(rootPath, 'root certificate');
+  const rootDer = looksLikePem(rootData) ? decodePem(Buffer.from(rootData).toString('latin1'), ['CERTIFICATE']).der : rootData;
+  const keyData = readInput(keyPath, 'provisioner key');
+  const password = await readPassword({ passwordFile: flags.passwordFile, prompt: `password for ${keyPath}: `, file: keyPath });
+  const key = parsePrivateKey(keyData, password);
+  return mintToken({
+    key,
+    kid: provisioner?.kid ?? jwkThumbprint(key),
+    issuer: provisionerName,
+    audience: `${caUrl.replace(/\/$/, '')}/sign`,
+    subject,
+    sans,
+    ttlMs,
+    rootFingerprint: createHash('sha256').update(rootDer).digest('hex'),
+    now: systemClock.now(),
+  });
+}
+
+/** Registers `signet ca token`. */
+export function registerCaToken(ca: Command): void {
+  ca.command('token')
+    .description('mint a one-time token for POST /sign with a provisioner key')
+    .argument('<subject>', 'the subject (common name) the token authorizes')
+    .option('--san <name>', 'a SAN the certificate may carry (repeatable; default: the subject)', collect)
+    .option('--config <file>', `the CA configuration (default ${DEFAULT_CONFIG_PATH} when it exists)`)
+    .option('--ca-url <url>', 'the CA, https://host:port (default: from the config)')
+    .option('--root <file>', 'the root certificate (default: from the config)')
+    .option('--provisioner <name>', 'the JWK provisioner (default: the only one in the config)')
+    .option('--key <file>', 'the provisioner key (default: secrets/provisioner-NAME.key next to the config)')
+    .option('--password-file <file>', 'first line: the provisioner key password (else a prompt)')
+    .option('--ttl <duration>', 'token lifetime, at most 1h', '5m')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ signet ca token web.example.com --san web.example.com --password-file prov-pw.txt
+  $ signet ca token db --san db.internal --ca-url https://ca.example.com:9443 --root root.crt --provisioner admin --key admin.key`,
+    )
+    .action(async (subject: string, flags: TokenFlags) => {
+      process.stdout.write(`${await caTokenCommand(subject, flags)}\n`);
+    });
+}

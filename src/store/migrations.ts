@@ -1,0 +1,244 @@
+/**
+ * Numbered schema migrations, in code (DESIGN.md "Data": migrations are numbered and run on
+ * start). `schema_migrations(version, name, applied_at)` records what has been applied; each
+ * pending migration runs in its own transaction together with its bookkeeping row, so a failed
+ * migration leaves the schema as it was before it. A database whose schema is newer than this
+ * code knows is refused rather than guessed at.
+ *
+ * The DDL is portable between SQLite and PostgreSQL; the few type names that differ (BLOB/BYTEA,
+ * the auto-increment id, the byte-wise collation of keys compared by range) come from
+ * {@link columnTypes}.
+ */
+import { PostgresAdapter, SqliteAdapter, sql, type Kysely } from 'kysely';
+import type { Clock } from '../core/clock.js';
+import { SignetError, isSignetError } from '../core/errors.js';
+import type { StoreDatabase } from './schema.js';
+
+/** One schema change. `up` receives the transaction it runs in; it must not commit or roll back itself. */
+export interface Migration {
+  /** Positive integer, strictly increasing through the list. Never renumber a released migration. */
+  readonly version: number;
+  /** kebab-case description, recorded in `schema_migrations`. */
+  readonly name: string;
+  up(db: Kysely<unknown>): Promise<void>;
+}
+
+/** A migration as `schemaStatus` and `migrate` report it. */
+export interface MigrationInfo {
+  readonly version: number;
+  readonly name: string;
+}
+
+/** Where a database's schema stands relative to the code. */
+export interface SchemaStatus {
+  /** Highest applied version; 0 for an empty database. */
+  readonly current: number;
+  /** Highest version the code knows. */
+  readonly latest: number;
+  /** Known migrations not yet applied, in order. */
+  readonly pending: readonly MigrationInfo[];
+}
+
+/** The SQL dialects the store's DDL supports. */
+export type StoreDialect = 'sqlite' | 'postgres';
+
+/** Which dialect `db` speaks (from its Kysely adapter). */
+export function dialectOf(db: Kysely<unknown>): StoreDialect {
+  const adapter = db.getExecutor().adapter;
+  if (adapter instanceof SqliteAdapter) return 'sqlite';
+  if (adapter instanceof PostgresAdapter) return 'postgres';
+  throw new SignetError('ERR_INTERNAL', 'the store supports only sqlite and postgresql databases');
+}
+
+/**
+ * Column types that differ between dialects. `key` is text compared byte by byte: PostgreSQL's
+ * default collation may follow the locale, which would break range scans over reversed names and
+ * make cursor order differ between backends; SQLite's default (BINARY) already compares bytes.
+ */
+export function columnTypes(dialect: StoreDialect) {
+  return dialect === 'postgres'
+    ? { key: sql`text collate "C"`, blob: sql`bytea`, id: sql`bigint generated always as identity` }
+    : { key: sql`text`, blob: sql`blob`, id: sql`integer` };
+}
+
+/** Migration 1: certificates and their names, used tokens, audit events. */
+const initial: Migration = {
+  version: 1,
+  name: 'initial-schema',
+  async up(db) {
+    const t = columnTypes(dialectOf(db));
+    const sqlite = dialectOf(db) === 'sqlite';
+
+    await db.schema
+      .createTable('certificates')
+      .addColumn('serial', t.key, (c) => c.primaryKey())
+      .addColumn('issuer_serial', t.key)
+      .addColumn('subject', 'text', (c) => c.notNull())
+      .addColumn('not_before', 'bigint', (c) => c.notNull())
+      .addColumn('not_after', 'bigint', (c) => c.notNull())
+      .addColumn('key_fingerprint', 'text', (c) => c.notNull())
+      .addColumn('key_type', 'text', (c) => c.notNull())
+      .addColumn('provisioner', 'text', (c) => c.notNull())
+      .addColumn('requester', 'text', (c) => c.notNull())
+      .addColumn('profile', 'text', (c) => c.notNull())
+      .addColumn('status', 'text', (c) => c.notNull().check(sql`status in ('valid', 'revoked')`))
+      .addColumn('revoked_at', 'bigint')
+      .addColumn('revocation_reason', 'text')
+      .addColumn('replaced_by', t.key)
+      .addColumn('replaces', t.key)
+      .addColumn('issued_at', 'bigint', (c) => c.notNull())
+      .addColumn('der', t.blob, (c) => c.notNull())
+      .addCheckConstraint('certificates_revoked_at', sql`(status = 'revoked') = (revoked_at is not null)`)
+      .execute();
+    // Inventory questions are single indexed queries (DESIGN.md "Data"). The list order is
+    // (issued_at, serial), so the indexes that filter also deliver rows in that order.
+    await db.schema.createIndex('certificates_issued_at').on('certificates').columns(['issued_at', 'serial']).execute();
+    await db.schema
+      .createIndex('certificates_provisioner')
+      .on('certificates')
+      .columns(['provisioner', 'issued_at', 'serial'])
+      .execute();
+    await db.schema.createIndex('certificates_not_after').on('certificates').column('not_after').execute();
+    await db.schema.createIndex('certificates_status').on('certificates').columns(['status', 'not_after']).execute();
+    await db.schema.createIndex('certificates_key_fingerprint').on('certificates').column('key_fingerprint').execute();
+    await db.schema.createIndex('certificates_replaced_by').on('certificates').column('replaced_by').execute();
+
+    await db.schema
+      .createTable('certificate_names')
+      .addColumn('serial', t.key, (c) => c.notNull().references('certificates.serial').onDelete('cascade'))
+      .addColumn('ordinal', 'integer', (c) => c.notNull())
+      .addColumn('type', 'text', (c) => c.notNull().check(sql`type in ('dns', 'ip', 'email', 'uri', 'cn')`))
+      .addColumn('value', 'text', (c) => c.notNull())
+      .addColumn('reversed_name', t.key)
+      .addPrimaryKeyConstraint('certificate_names_pk', ['serial', 'ordinal'])
+      .execute();
+    await db.schema.createIndex('certificate_names_type_value').on('certificate_names').columns(['type', 'value']).execute();
+    await db.schema.createIndex('certificate_names_value').on('certificate_names').column('value').execute();
+    await db.schema.createIndex('certificate_names_reversed').on('certificate_names').column('reversed_name').execute();
+
+    await db.schema
+      .createTable('used_tokens')
+      .addColumn('provisioner', 'text', (c) => c.notNull())
+      .addColumn('jti', 'text', (c) => c.notNull())
+      .addColumn('expires_at', 'bigint', (c) => c.notNull())
+      .addPrimaryKeyConstraint('used_tokens_pk', ['provisioner', 'jti'])
+      .execute();
+    await db.schema.createIndex('used_tokens_expires_at').on('used_tokens').column('expires_at').execute();
+
+    await db.schema
+      .createTable('audit_events')
+      // SQLite: INTEGER PRIMARY KEY AUTOINCREMENT never reuses an id, even after the newest row
+      // is deleted, so ids stay increasing (PostgreSQL's identity column never reuses either).
+      .addColumn('id', t.id, (c) => (sqlite ? c.primaryKey().autoIncrement() : c.primaryKey()))
+      .addColumn('time', 'bigint', (c) => c.notNull())
+      .addColumn('type', 'text', (c) => c.notNull())
+      .addColumn('outcome', 'text', (c) => c.notNull().check(sql`outcome in ('success', 'failure')`))
+      .addColumn('actor', 'text', (c) => c.notNull())
+      .addColumn('provisioner', 'text')
+      .addColumn('serial', t.key)
+      .addColumn('reason', 'text')
+      .addColumn('detail', 'text')
+      .execute();
+    await db.schema.createIndex('audit_events_time').on('audit_events').columns(['time', 'id']).execute();
+    await db.schema.createIndex('audit_events_type').on('audit_events').columns(['type', 'time']).execute();
+    await db.schema.createIndex('audit_events_serial').on('audit_events').columns(['serial', 'time']).execute();
+  },
+};
+
+/** Every migration the code knows, in order. Append only. */
+export const MIGRATIONS: readonly Migration[] = [initial];
+
+function checkList(migrations: readonly Migration[]): void {
+  let previous = 0;
+  for (const m of migrations) {
+    if (!Number.isSafeInteger(m.version) || m.version <= previous) {
+      throw new SignetError('ERR_INTERNAL', `migration versions must be positive and increasing (${m.version} after ${previous})`);
+    }
+    previous = m.version;
+  }
+}
+
+async function hasMigrationsTable(db: Kysely<StoreDatabase>): Promise<boolean> {
+  const tables = await db.introspection.getTables();
+  return tables.some((t) => t.name === 'schema_migrations');
+}
+
+async function appliedVersions(db: Kysely<StoreDatabase>): Promise<number[]> {
+  const rows = await db.selectFrom('schema_migrations').select('version').orderBy('version').execute();
+  return rows.map((r) => Number(r.version));
+}
+
+function status(applied: readonly number[], migrations: readonly Migration[]): SchemaStatus {
+  const done = new Set(applied);
+  const latest = migrations.at(-1)?.version ?? 0;
+  return {
+    current: applied.length === 0 ? 0 : Math.max(...applied),
+    latest,
+    pending: migrations.filter((m) => !done.has(m.version)).map((m) => ({ version: m.version, name: m.name })),
+  };
+}
+
+function refuseNewer(s: SchemaStatus, applied: readonly number[], known: ReadonlySet<number>): void {
+  const unknown = applied.filter((v) => !known.has(v));
+  if (s.current > s.latest || unknown.length > 0) {
+    throw new SignetError(
+      'ERR_STORE_SCHEMA_NEWER',
+      `the database schema (version ${s.current}) is newer than this signet supports (version ${s.latest})`,
+      { hint: 'run a signet release at least as new as the one that last opened this database', detail: { current: s.current, latest: s.latest, unknown } },
+    );
+  }
+}
+
+/** Where the schema of `db` stands; reads only (an empty database reports every migration pending). */
+export async function schemaStatus<DB>(db: Kysely<DB>, migrations: readonly Migration[] = MIGRATIONS): Promise<SchemaStatus> {
+  checkList(migrations);
+  const sdb = db as unknown as Kysely<StoreDatabase>;
+  const applied = (await hasMigrationsTable(sdb)) ? await appliedVersions(sdb) : [];
+  return status(applied, migrations);
+}
+
+/**
+ * Applies the pending migrations in order, each in its own transaction with its
+ * `schema_migrations` row; returns those it applied. Safe to run from several processes at once:
+ * each transaction re-checks whether its migration was applied meanwhile (on SQLite the store
+ * starts write transactions with BEGIN IMMEDIATE, which serialises them). `ERR_STORE_SCHEMA_NEWER`
+ * when the database has a version the code does not know; `ERR_STORE_MIGRATION_FAILED` when a
+ * migration throws (its changes are rolled back; earlier migrations stay applied).
+ */
+export async function migrate<DB>(db: Kysely<DB>, clock: Clock, migrations: readonly Migration[] = MIGRATIONS): Promise<MigrationInfo[]> {
+  checkList(migrations);
+  const sdb = db as unknown as Kysely<StoreDatabase>;
+  await sdb.schema
+    .createTable('schema_migrations')
+    .ifNotExists()
+    .addColumn('version', 'bigint', (c) => c.primaryKey())
+    .addColumn('name', 'text', (c) => c.notNull())
+    .addColumn('applied_at', 'bigint', (c) => c.notNull())
+    .execute();
+  const known = new Set(migrations.map((m) => m.version));
+  const before = await appliedVersions(sdb);
+  refuseNewer(status(before, migrations), before, known);
+
+  const applied: MigrationInfo[] = [];
+  for (const m of migrations) {
+    if (before.includes(m.version)) continue;
+    try {
+      const ran = await sdb.transaction().execute(async (trx) => {
+        const now = await appliedVersions(trx);
+        refuseNewer(status(now, migrations), now, known);
+        if (now.includes(m.version)) return false;
+        await m.up(trx as unknown as Kysely<unknown>);
+        await trx.insertInto('schema_migrations').values({ version: m.version, name: m.name, applied_at: clock.now().getTime() }).execute();
+        return true;
+      });
+      if (ran) applied.push({ version: m.version, name: m.name });
+    } catch (e) {
+      if (isSignetError(e) && e.code !== 'ERR_INTERNAL') throw e;
+      throw new SignetError('ERR_STORE_MIGRATION_FAILED', `database migration ${m.version} (${m.name}) failed; nothing of it was applied`, {
+        cause: e,
+        detail: { version: m.version, name: m.name },
+      });
+    }
+  }
+  return applied;
+}

@@ -1,0 +1,184 @@
+/**
+ * The embedded default backend (DESIGN.md "Scale": one node, SQLite in WAL mode). One
+ * better-sqlite3 connection per store; Kysely serialises the store's operations on it, and other
+ * connections — other processes, or other stores on the same file — are kept consistent by
+ * SQLite's locks:
+ * - WAL, so readers never wait for the writer;
+ * - `busy_timeout`, so a writer waits for another connection's write instead of failing;
+ * - every transaction starts with BEGIN IMMEDIATE: it takes the write lock up front (waiting per
+ *   `busy_timeout`) instead of upgrading a read lock later, which in WAL mode fails at once with
+ *   SQLITE_BUSY_SNAPSHOT whenever another connection committed in between;
+ * - `synchronous = FULL`: a committed issuance survives a power cut (NORMAL could lose the last
+ *   transactions, i.e. certificates that exist but are not in the inventory);
+ * - foreign keys on (SQLite's default is off).
+ * The database file is created 0600 in a directory created 0700; SQLite gives its -wal and -shm
+ * files the database file's mode.
+ */
+import { mkdirSync, openSync, closeSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import Database from 'better-sqlite3';
+import {
+  CompiledQuery,
+  Kysely,
+  SqliteDialect,
+  SqliteDriver,
+  type DatabaseConnection,
+  type Driver,
+  type SqliteDatabase,
+  type SqliteDialectConfig,
+  type SqliteStatement,
+} from 'kysely';
+import type { Clock } from '../core/clock.js';
+import { SignetError, isSignetError } from '../core/errors.js';
+import { createKyselyStore } from './kysely-store.js';
+import { migrate } from './migrations.js';
+import type { StoreDatabase } from './schema.js';
+import type { Store } from './store.js';
+
+/** Options of {@link openSqliteStore}. */
+export interface SqliteStoreOptions {
+  /** Time source for the migration bookkeeping. */
+  readonly clock: Clock;
+  /** How long a write waits for another connection's write lock before ERR_STORE_BUSY; default 5000 ms. */
+  readonly busyTimeoutMs?: number;
+}
+
+/** Prepared statements kept per connection (Kysely prepares every query anew otherwise). */
+const STATEMENT_CACHE = 256;
+
+class ImmediateSqliteDriver extends SqliteDriver {
+  override async beginTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+  }
+}
+
+/** Kysely's SQLite dialect with BEGIN IMMEDIATE transactions (see the module comment). */
+class ImmediateSqliteDialect extends SqliteDialect {
+  readonly #config: SqliteDialectConfig;
+  constructor(config: SqliteDialectConfig) {
+    super(config);
+    this.#config = config;
+  }
+  override createDriver(): Driver {
+    return new ImmediateSqliteDriver(this.#config);
+  }
+}
+
+/** The connection as Kysely sees it, with a bounded cache of prepared statements. */
+function cachingDatabase(raw: Database.Database): SqliteDatabase {
+  const cache = new Map<string, SqliteStatement>();
+  return {
+    close: () => raw.close(),
+    prepare(source: string): SqliteStatement {
+      let statement = cache.get(source);
+      if (statement === undefined) {
+        statement = raw.prepare(source);
+        if (cache.size >= STATEMENT_CACHE) {
+          const oldest = cache.keys().next();
+          if (oldest.done !== true) cache.delete(oldest.value);
+        }
+        cache.set(source, statement);
+      }
+      return statement;
+    },
+  };
+}
+
+const IO_CODES = /^SQLITE_(CANTOPEN|NOTADB|CORRUPT|FULL|IOERR|READONLY|PERM|AUTH|NOLFS|PROTOCOL)/;
+
+/**
+ * Maps a better-sqlite3 or file-system error to the store's codes: lock timeouts to
+ * ERR_STORE_BUSY, file and disk problems to ERR_STORE_IO, any other SQLite error (a violated
+ * constraint the store did not expect) to ERR_INTERNAL. Anything else is returned unchanged.
+ */
+export function translateSqliteError(error: unknown, path: string): unknown {
+  if (error instanceof Database.SqliteError) {
+    const code = error.code;
+    if (/^SQLITE_(BUSY|LOCKED)/.test(code)) {
+      return new SignetError('ERR_STORE_BUSY', `the database ${path} stayed locked by another connection`, {
+        hint: 'another signet process is writing to it; retry, or raise the busy timeout',
+        cause: error,
+        detail: { path, sqlite: code },
+      });
+    }
+    if (IO_CODES.test(code)) {
+      return new SignetError('ERR_STORE_IO', `cannot use the database ${path}: ${error.message.toLowerCase()}`, {
+        cause: error,
+        detail: { path, sqlite: code },
+      });
+    }
+    return new SignetError('ERR_INTERNAL', `unexpected database error (${code})`, { cause: error, detail: { sqlite: code } });
+  }
+  if (error instanceof TypeError && error.message.includes('database connection is not open')) {
+    return new SignetError('ERR_STORE_CLOSED', 'the store is closed', { cause: error });
+  }
+  if (error instanceof Error && 'code' in error && typeof error.code === 'string' && 'syscall' in error) {
+    return new SignetError('ERR_STORE_IO', `cannot create the database ${path}: ${error.code}`, { cause: error, detail: { path, errno: error.code } });
+  }
+  return error;
+}
+
+/**
+ * Opens (creating when missing) the SQLite database at `path` and configures the connection as
+ * the module comment describes. `:memory:` gives a private in-memory database (no WAL). The
+ * caller owns the connection; most code wants {@link openSqliteStore} instead.
+ */
+export function openSqliteConnection(path: string, options: { busyTimeoutMs?: number } = {}): Database.Database {
+  const memory = path === ':memory:';
+  const where = memory ? path : resolve(path);
+  const busyTimeoutMs = options.busyTimeoutMs ?? 5000;
+  if (!Number.isSafeInteger(busyTimeoutMs) || busyTimeoutMs < 0) {
+    throw new SignetError('ERR_INTERNAL', 'busyTimeoutMs must be a non-negative integer');
+  }
+  let raw: Database.Database | undefined;
+  try {
+    if (!memory) {
+      mkdirSync(dirname(where), { recursive: true, mode: 0o700 });
+      try {
+        // Create it ourselves so that it is 0600 from the first byte (better-sqlite3 would use 0644).
+        closeSync(openSync(where, 'wx', 0o600));
+      } catch (e) {
+        if (!(e instanceof Error && 'code' in e && e.code === 'EEXIST')) throw e;
+      }
+    }
+    raw = new Database(where, { timeout: busyTimeoutMs });
+    raw.pragma('foreign_keys = ON');
+    raw.pragma('synchronous = FULL');
+    if (!memory) {
+      const mode: unknown = raw.pragma('journal_mode = WAL', { simple: true });
+      if (mode !== 'wal') throw new SignetError('ERR_STORE_IO', `cannot switch the database ${where} to WAL mode (it stays in ${String(mode)})`);
+    }
+    return raw;
+  } catch (e) {
+    raw?.close();
+    throw translateSqliteError(e, where);
+  }
+}
+
+/**
+ * Opens the SQLite store at `path` (`:memory:` for tests): creates the directory (0700) and the
+ * file (0600) when missing, configures the connection (WAL, busy timeout, foreign keys,
+ * synchronous FULL) and applies pending migrations. ERR_STORE_SCHEMA_NEWER when the database
+ * was migrated by a newer signet; ERR_STORE_IO when the file cannot be created or is not a
+ * SQLite database; ERR_STORE_BUSY when another connection holds the lock for longer than
+ * `busyTimeoutMs`.
+ */
+export async function openSqliteStore(path: string, options: SqliteStoreOptions): Promise<Store> {
+  const where = path === ':memory:' ? path : resolve(path);
+  const raw = openSqliteConnection(where, options.busyTimeoutMs === undefined ? {} : { busyTimeoutMs: options.busyTimeoutMs });
+  const db = new Kysely<StoreDatabase>({ dialect: new ImmediateSqliteDialect({ database: cachingDatabase(raw) }) });
+  const translateError = (e: unknown): unknown => translateSqliteError(e, where);
+  try {
+    await migrate(db, options.clock);
+  } catch (e) {
+    await db.destroy();
+    if (raw.open) raw.close();
+    // A migration that failed because of the file or a lock is reported as such.
+    if (isSignetError(e, 'ERR_STORE_MIGRATION_FAILED')) {
+      const cause = translateError(e.cause);
+      if (isSignetError(cause) && cause.code !== 'ERR_INTERNAL') throw cause;
+    }
+    throw translateError(e);
+  }
+  return createKyselyStore(db, { translateError, destroy: () => db.destroy() });
+}

@@ -1,0 +1,199 @@
+/**
+ * A real CA for tests: made by `signet ca init` (the command's own code), optionally with its
+ * config edited, started in-process on an ephemeral port, and driven over HTTPS with tokens the
+ * provisioner key really signs and CSRs built by our writer. Nothing here is mocked.
+ */
+import { createHash, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { request } from 'node:https';
+import { join } from 'node:path';
+import { systemClock, type Clock } from '../../src/core/clock.js';
+import { decodePem, encodePem } from '../../src/core/pem.js';
+import { parsePrivateKey } from '../../src/crypto/keys.js';
+import { createSoftwareSigner } from '../../src/crypto/signer.js';
+import { loadCaConfig, type CaConfig } from '../../src/ca/config.js';
+import { startCa, type RunningCa, type StartCaOptions } from '../../src/ca/runtime.js';
+import { mintToken } from '../../src/ca/token.js';
+import { caInitCommand } from '../../src/cli/ca/init.js';
+import { buildCsr } from '../../src/x509/csr.js';
+import { parseGeneralName } from '../../src/x509/general-name.js';
+import { parseSubject } from '../../src/x509/name.js';
+
+/** The files of a CA made by {@link createTestCa}. */
+export interface TestCa {
+  /** The CA directory (absolute). */
+  readonly dir: string;
+  readonly configPath: string;
+  /** The config as loaded after any edit. */
+  readonly config: CaConfig;
+  readonly rootFile: string;
+  readonly intermediateFile: string;
+  readonly rootDer: Uint8Array;
+  readonly rootPem: string;
+  /** SHA-256 of the root certificate, lower-case hex. */
+  readonly rootFingerprint: string;
+  /** The `admin` provisioner's private key. */
+  readonly provisionerKey: KeyObject;
+  /** Files holding the passwords (first line) of the CA keys and of the provisioner key. */
+  readonly passwordFile: string;
+  readonly provisionerPasswordFile: string;
+}
+
+export interface CreateTestCaOptions {
+  /** An empty or non-existent directory; the CA goes into `<parent>/ca`. */
+  readonly parent: string;
+  readonly name?: string;
+  /** Edits the JSON config document that init wrote (claims, policy, more provisioners, …). */
+  readonly edit?: (doc: Record<string, unknown>) => void;
+}
+
+/** Creates a CA with `signet ca init`'s code: root, intermediate, the `admin` JWK provisioner, config, SQLite store. */
+export async function createTestCa(options: CreateTestCaOptions): Promise<TestCa> {
+  const passwordFile = join(options.parent, 'ca-password.txt');
+  const provisionerPasswordFile = join(options.parent, 'provisioner-password.txt');
+  writeFileSync(passwordFile, 'test ca password\n', { mode: 0o600 });
+  writeFileSync(provisionerPasswordFile, 'test provisioner password\n', { mode: 0o600 });
+  const dir = join(options.parent, 'ca');
+  await caInitCommand({
+    name: options.name ?? 'Test CA',
+    dir,
+    passwordFile,
+    provisionerPasswordFile,
+    rootKeyOut: join(options.parent, 'root.key'),
+  });
+  const configPath = join(dir, 'signet.json');
+  if (options.edit) {
+    const doc = JSON.parse(readFileSync(configPath, 'utf8')) as Record<string, unknown>;
+    options.edit(doc);
+    writeFileSync(configPath, `${JSON.stringify(doc, null, 2)}\n`);
+  }
+  const config = loadCaConfig(configPath);
+  const rootPem = readFileSync(config.root, 'utf8');
+  const rootDer = decodePem(rootPem, ['CERTIFICATE']).der;
+  const provisionerKey = parsePrivateKey(new Uint8Array(readFileSync(join(dir, 'secrets', 'provisioner-admin.key'))), 'test provisioner password');
+  return {
+    dir,
+    configPath,
+    config,
+    rootFile: config.root,
+    intermediateFile: config.intermediate.certificate,
+    rootDer,
+    rootPem,
+    rootFingerprint: createHash('sha256').update(rootDer).digest('hex'),
+    provisionerKey,
+    passwordFile,
+    provisionerPasswordFile,
+  };
+}
+
+/** Starts `ca` in-process on an ephemeral loopback port. */
+export function startTestCa(ca: TestCa, options: Partial<StartCaOptions> = {}): Promise<RunningCa> {
+  return startCa(loadCaConfig(ca.configPath), { clock: systemClock, port: 0, ...options });
+}
+
+export interface TestTokenOptions {
+  readonly subject: string;
+  /** Default: `[subject]`. */
+  readonly sans?: readonly string[];
+  /** Default: `/sign`. */
+  readonly path?: string;
+  /** Default: `running.url`. */
+  readonly baseUrl?: string;
+  readonly key?: KeyObject;
+  readonly kid?: string;
+  readonly issuer?: string;
+  readonly ttlMs?: number;
+  readonly now?: Date;
+  readonly csrFingerprint?: string;
+  readonly rootFingerprint?: string;
+}
+
+/** A one-time token from the `admin` provisioner (or `key`/`issuer` when given) for `running`. */
+export function testToken(ca: TestCa, running: { readonly url: string }, o: TestTokenOptions, clock: Clock = systemClock): Promise<string> {
+  return mintToken({
+    key: o.key ?? ca.provisionerKey,
+    ...(o.kid !== undefined ? { kid: o.kid } : o.key === undefined ? { kid: ca.config.provisioners[0]?.kid ?? '' } : {}),
+    issuer: o.issuer ?? 'admin',
+    audience: `${o.baseUrl ?? running.url}${o.path ?? '/sign'}`,
+    subject: o.subject,
+    sans: o.sans ?? [o.subject],
+    ...(o.ttlMs !== undefined ? { ttlMs: o.ttlMs } : {}),
+    rootFingerprint: o.rootFingerprint ?? ca.rootFingerprint,
+    ...(o.csrFingerprint !== undefined ? { csrFingerprint: o.csrFingerprint } : {}),
+    now: o.now ?? clock.now(),
+  });
+}
+
+/** A fresh key and a CSR for it (subject CN and SANs as given). */
+export function testCsr(commonName: string | undefined, sans: readonly string[], keyType: 'P-256' | 'Ed25519' | 'RSA' = 'P-256'): { key: KeyObject; der: Uint8Array; pem: string } {
+  const pair =
+    keyType === 'P-256'
+      ? generateKeyPairSync('ec', { namedCurve: 'P-256' })
+      : keyType === 'Ed25519'
+        ? generateKeyPairSync('ed25519')
+        : generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const der = buildCsr(
+    {
+      subject: commonName === undefined ? [] : parseSubject(`CN=${commonName}`),
+      ...(sans.length > 0 ? { extensions: { subjectAltName: { names: sans.map((s) => parseGeneralName(s)) } } } : {}),
+    },
+    createSoftwareSigner(pair.privateKey),
+  );
+  return { key: pair.privateKey, der, pem: encodePem('CERTIFICATE REQUEST', der) };
+}
+
+export interface HttpsReply {
+  readonly status: number;
+  readonly headers: Record<string, string | string[] | undefined>;
+  readonly text: string;
+  /** The body parsed as JSON, or undefined when it is not JSON. */
+  readonly json: Record<string, unknown> | undefined;
+}
+
+export interface HttpsRequestOptions {
+  readonly method?: string;
+  /** A JSON value (serialized) or raw text/bytes sent as is. */
+  readonly body?: unknown;
+  readonly headers?: Record<string, string>;
+  /** Client certificate chain (PEM) and key for mTLS. */
+  readonly cert?: string;
+  readonly key?: KeyObject | string;
+  /** Trust anchor; default: the test CA's root. */
+  readonly ca?: string;
+}
+
+/** One HTTPS request to the CA, trusting only its root; resolves with status, headers and body. */
+export function httpsRequest(ca: TestCa, url: string, o: HttpsRequestOptions = {}): Promise<HttpsReply> {
+  const raw = o.body === undefined ? undefined : typeof o.body === 'string' || o.body instanceof Uint8Array ? o.body : JSON.stringify(o.body);
+  const key = o.key === undefined ? undefined : typeof o.key === 'string' ? o.key : (o.key.export({ type: 'pkcs8', format: 'pem' }) as string);
+  return new Promise((resolve, reject) => {
+    const req = request(
+      url,
+      {
+        method: o.method ?? (raw === undefined ? 'GET' : 'POST'),
+        ca: o.ca ?? ca.rootPem,
+        ...(o.cert !== undefined ? { cert: o.cert } : {}),
+        ...(key !== undefined ? { key } : {}),
+        headers: { ...(raw !== undefined && typeof o.body !== 'string' && !(o.body instanceof Uint8Array) ? { 'content-type': 'application/json' } : {}), ...o.headers },
+        agent: false,
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          let json: Record<string, unknown> | undefined;
+          try {
+            json = JSON.parse(text) as Record<string, unknown>;
+          } catch {
+            json = undefined;
+          }
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json });
+        });
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.end(raw);
+  });
+}

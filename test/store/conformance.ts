@@ -1,0 +1,554 @@
+/**
+ * The store conformance suite (STYLE.md habit 6): every implementation of the port in
+ * src/store/store.ts — SQLite now, PostgreSQL next — must pass exactly these tests.
+ *
+ * `open` must return a new, empty, migrated store on every call; the suite closes each store it
+ * opened. Nothing here knows which database is underneath.
+ */
+import { afterEach, beforeEach, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { isSignetError } from '../../src/core/errors.js';
+import type { CertificateFilter, CertificateRecord, Store, StoreTx } from '../../src/store/index.js';
+import { at, auditEvent, certificate, fingerprint, gate, newSerial, rejectsWith } from './fixtures.js';
+
+/** Registers the conformance tests for one store implementation. */
+export function storeConformance(name: string, open: () => Promise<Store>): void {
+  describe(`store conformance: ${name}`, () => {
+    let store: Store;
+    beforeEach(async () => {
+      store = await open();
+    });
+    afterEach(async () => {
+      await store.close();
+    });
+
+    /** Serials of every certificate matching `filter`, walking all pages of `limit`. */
+    async function serialsOf(filter: CertificateFilter = {}, limit = 1000): Promise<string[]> {
+      const out: string[] = [];
+      let cursor: string | undefined;
+      for (let pages = 0; pages < 10_000; pages++) {
+        const page = await store.certificates.list(filter, cursor === undefined ? { limit } : { limit, cursor });
+        out.push(...page.items.map((c) => c.serial));
+        if (page.nextCursor === undefined) return out;
+        cursor = page.nextCursor;
+      }
+      throw new Error('pagination does not end');
+    }
+
+    describe('certificates', () => {
+      test('insert then get returns the record exactly, optional fields absent when not given', async () => {
+        const minimal = certificate({ names: [] });
+        const full = certificate({
+          issuerSerial: newSerial(),
+          names: [
+            { type: 'dns', value: 'API.Example.com' },
+            { type: 'ip', value: '2001:db8::1' },
+            { type: 'email', value: 'ops@example.com' },
+            { type: 'uri', value: 'spiffe://example.org/ns/prod/sa/api' },
+            { type: 'dns', value: 'api.example.com' },
+            { type: 'cn', value: 'API' },
+          ],
+          status: 'revoked',
+          revokedAt: at(5000),
+          revocationReason: 'keyCompromise',
+          replaces: minimal.serial,
+          notBefore: new Date(-1), // before 1970 and odd milliseconds survive
+          notAfter: new Date(253402300799999), // 9999-12-31T23:59:59.999Z
+          issuedAt: at(1),
+          subject: 'CN=API,O=Example \\, Inc.',
+          requester: '',
+        });
+        await store.certificates.insert(minimal);
+        await store.certificates.insert(full);
+        assert.deepEqual(await store.certificates.get(minimal.serial), minimal);
+        assert.deepEqual(await store.certificates.get(full.serial), full);
+        const got = await store.certificates.get(full.serial);
+        assert.ok(got);
+        assert.ok(!('replacedBy' in got) && !('revocationReason' in minimal) && !('issuerSerial' in (await store.certificates.get(minimal.serial) ?? {})));
+        assert.equal(Object.getPrototypeOf(got.der), Uint8Array.prototype, 'der is a plain Uint8Array');
+      });
+
+      test('the DER handed in is copied: later changes to the caller’s bytes do not reach the store', async () => {
+        const c = certificate();
+        const original = new Uint8Array(c.der);
+        await store.certificates.insert(c);
+        c.der.fill(0);
+        assert.deepEqual((await store.certificates.get(c.serial))?.der, original);
+      });
+
+      test('get of an unknown serial is undefined', async () => {
+        assert.equal(await store.certificates.get(newSerial()), undefined);
+      });
+
+      test('a duplicate serial is refused and the first record stays as it was', async () => {
+        const first = certificate();
+        await store.certificates.insert(first);
+        await rejectsWith(store.certificates.insert(certificate({ serial: first.serial, provisioner: 'other', names: [{ type: 'dns', value: 'x.test' }] })), 'ERR_STORE_DUPLICATE_SERIAL');
+        assert.deepEqual(await store.certificates.get(first.serial), first);
+        assert.deepEqual(await serialsOf({ name: 'x.test' }), []);
+      });
+
+      test('records that break the conventions are refused and leave nothing behind', async () => {
+        const bad: [string, Record<string, unknown>][] = [
+          ['upper-case serial', { serial: '4A1F' }],
+          ['serial with colons', { serial: '4a:1f' }],
+          ['odd number of digits', { serial: '4a1' }],
+          ['leading 00 octet', { serial: '0080ff' }],
+          ['21 octets', { serial: '41'.repeat(21) }],
+          ['empty serial', { serial: '' }],
+          ['bad issuerSerial', { issuerSerial: 'X1' }],
+          ['bad replaces', { replaces: '4A' }],
+          ['upper-case fingerprint', { keyFingerprint: 'A'.repeat(64) }],
+          ['short fingerprint', { keyFingerprint: 'a'.repeat(63) }],
+          ['unknown name type', { names: [{ type: 'rfc822', value: 'a@b' }] }],
+          ['empty name', { names: [{ type: 'dns', value: '' }] }],
+          ['invalid date', { notBefore: new Date(Number.NaN) }],
+          ['not a date', { issuedAt: 1_700_000_000_000 }],
+          ['notAfter before notBefore', { notBefore: at(10), notAfter: at(9) }],
+          ['unknown status', { status: 'expired' }],
+          ['revoked without revokedAt', { status: 'revoked' }],
+          ['valid with revokedAt', { revokedAt: at(1) }],
+          ['valid with a reason', { revocationReason: 'superseded' }],
+          ['empty der', { der: new Uint8Array(0) }],
+          ['der not bytes', { der: [48, 0] }],
+          ['empty provisioner', { provisioner: '' }],
+          ['empty profile', { profile: '' }],
+        ];
+        for (const [what, over] of bad) {
+          const record = { ...certificate(), ...over };
+          await rejectsWith(store.certificates.insert(record), 'ERR_STORE_INVALID_RECORD', what);
+        }
+        assert.deepEqual(await serialsOf(), []);
+      });
+
+      test('serials: 1 to 20 octets, any leading digit but a 00 octet', async () => {
+        for (const serial of ['01', '80ff', '7f' + 'ab'.repeat(19), '00']) {
+          await store.certificates.insert(certificate({ serial }));
+          assert.equal((await store.certificates.get(serial))?.serial, serial);
+        }
+      });
+
+      test('list pages through everything once, ordered by issuedAt then serial, with ties and any page size', async () => {
+        const records: CertificateRecord[] = [];
+        for (let i = 0; i < 23; i++) records.push(certificate({ issuedAt: at((i * 7) % 5) })); // ties on issuedAt
+        for (const r of [...records].reverse()) await store.certificates.insert(r);
+        const expected = records
+          .map((r) => [r.issuedAt.getTime(), r.serial] as const)
+          .sort((a, b) => a[0] - b[0] || (a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0))
+          .map((x) => x[1]);
+        for (const limit of [1, 2, 5, 22, 23, 24, 1000]) {
+          assert.deepEqual(await serialsOf({}, limit), expected, `limit ${limit}`);
+        }
+        const first = await store.certificates.list({}, { limit: 23 });
+        assert.equal(first.nextCursor, undefined, 'no cursor when the page holds the rest');
+        assert.equal((await store.certificates.list()).items.length, 23, 'default limit (100) covers them');
+      });
+
+      test('list returns full records, names included, for every item of a page', async () => {
+        const a = certificate({ issuedAt: at(1), names: [{ type: 'dns', value: 'a.test' }, { type: 'ip', value: '192.0.2.1' }] });
+        const b = certificate({ issuedAt: at(2), names: [] });
+        await store.certificates.insert(b);
+        await store.certificates.insert(a);
+        assert.deepEqual((await store.certificates.list()).items, [a, b]);
+      });
+
+      test('a cursor is a position: rows inserted before it are skipped, after it are returned', async () => {
+        const early = certificate({ issuedAt: at(10) });
+        const late = certificate({ issuedAt: at(30) });
+        await store.certificates.insert(early);
+        await store.certificates.insert(late);
+        const page1 = await store.certificates.list({}, { limit: 1 });
+        assert.deepEqual(page1.items.map((c) => c.serial), [early.serial]);
+        assert.ok(page1.nextCursor);
+        const before = certificate({ issuedAt: at(5) });
+        const between = certificate({ issuedAt: at(20) });
+        await store.certificates.insert(before);
+        await store.certificates.insert(between);
+        const page2 = await store.certificates.list({}, { limit: 10, cursor: page1.nextCursor });
+        assert.deepEqual(page2.items.map((c) => c.serial), [between.serial, late.serial]);
+      });
+
+      describe('filters', () => {
+        const F1 = fingerprint('shared key');
+        let c: Record<string, CertificateRecord>;
+        let all: string[];
+        beforeEach(async () => {
+          const mk = (i: number, over: Partial<CertificateRecord>) => certificate({ issuedAt: at(i), notAfter: at(i * 100), ...over });
+          c = {
+            A: mk(1, { names: [{ type: 'dns', value: 'www.example.com' }, { type: 'cn', value: 'www.example.com' }], keyFingerprint: F1 }),
+            B: mk(2, { names: [{ type: 'dns', value: 'a.b.example.com' }, { type: 'ip', value: '10.0.0.1' }], provisioner: 'acme' }),
+            C: mk(3, { names: [{ type: 'dns', value: 'example.com' }], keyFingerprint: F1 }),
+            D: mk(4, { names: [{ type: 'dns', value: '*.example.com' }], provisioner: 'k8s' }),
+            E: mk(5, {
+              // Near misses of *.example.com: a longer label, the name inside another domain, and a
+              // label that sorts just before "." ('-' is 0x2d) so a range off by one would catch it.
+              names: [
+                { type: 'dns', value: 'xexample.com' },
+                { type: 'dns', value: 'example.com.evil.org' },
+                { type: 'dns', value: 'www.example-evil.com' },
+              ],
+              provisioner: 'acme',
+            }),
+            F: mk(6, { names: [{ type: 'email', value: 'ops@example.com' }, { type: 'uri', value: 'spiffe://example.com/ns/a' }], provisioner: 'acme' }),
+            G: mk(7, { names: [{ type: 'cn', value: 'Mixed.Example.COM' }], provisioner: 'acme' }),
+            H: mk(8, { names: [{ type: 'dns', value: 'abc.example.org' }], provisioner: 'acme' }),
+          };
+          // One transaction (one commit) per fixture keeps the 35 tests below cheap on a real file.
+          await store.transaction(async (tx) => {
+            for (const r of Object.values(c)) await tx.certificates.insert(r);
+            assert.equal(await tx.certificates.revoke(c.B!.serial, { at: at(50), reason: 'keyCompromise' }), 'revoked');
+            assert.equal(await tx.certificates.markReplaced(c.A!.serial, c.C!.serial), 'replaced');
+          });
+          all = Object.values(c).map((r) => r.serial);
+        });
+        const labels = (serials: readonly string[]) => serials.map((s) => Object.entries(c).find(([, r]) => r.serial === s)?.[0] ?? `?${s}`).join('');
+
+        const table: [string, () => CertificateFilter, string][] = [
+          ['nothing', () => ({}), 'ABCDEFGH'],
+          ['revoked', () => ({ status: 'revoked' }), 'B'],
+          ['valid', () => ({ status: 'valid' }), 'ACDEFGH'],
+          ['expiresBefore is strict', () => ({ expiresBefore: at(300) }), 'AB'],
+          ['expiresAfter is inclusive', () => ({ expiresAfter: at(300) }), 'CDEFGH'],
+          ['issuedBefore is strict', () => ({ issuedBefore: at(3) }), 'AB'],
+          ['issuedAfter is inclusive', () => ({ issuedAfter: at(3) }), 'CDEFGH'],
+          ['issued window', () => ({ issuedAfter: at(2), issuedBefore: at(5) }), 'BCD'],
+          ['provisioner', () => ({ provisioner: 'admin' }), 'AC'],
+          ['unknown provisioner', () => ({ provisioner: 'nobody' }), ''],
+          ['key fingerprint', () => ({ keyFingerprint: F1 }), 'AC'],
+          ['serials, in list order', () => ({ serials: [c.C!.serial, c.A!.serial, newSerial()] }), 'AC'],
+          ['no serials', () => ({ serials: [] }), ''],
+          ['replaced', () => ({ replaced: true }), 'A'],
+          ['not replaced', () => ({ replaced: false }), 'BCDEFGH'],
+          ['exact DNS name (dns and cn both match, listed once)', () => ({ name: 'www.example.com' }), 'A'],
+          ['DNS names compare case-insensitively', () => ({ name: 'WWW.Example.COM' }), 'A'],
+          ['a trailing dot names the same host', () => ({ name: 'www.example.com.' }), 'A'],
+          ['exact IP', () => ({ name: '10.0.0.1' }), 'B'],
+          ['exact e-mail', () => ({ name: 'ops@example.com' }), 'F'],
+          ['exact URI', () => ({ name: 'spiffe://example.com/ns/a' }), 'F'],
+          ['CN case-insensitively', () => ({ name: 'mixed.example.com' }), 'G'],
+          ['exact apex only', () => ({ name: 'example.com' }), 'C'],
+          ['*.example.com: names under it at any depth, wildcards and CNs too, not the apex', () => ({ name: '*.example.com' }), 'ABDG'],
+          ['*.b.example.com', () => ({ name: '*.b.example.com' }), 'B'],
+          ['pattern is case-insensitive', () => ({ name: '*.EXAMPLE.com' }), 'ABDG'],
+          ['*.com', () => ({ name: '*.com' }), 'ABCDEG'],
+          ['*.org', () => ({ name: '*.org' }), 'EH'],
+          ['no LIKE wildcards: _', () => ({ name: 'a_c.example.org' }), ''],
+          ['no LIKE wildcards: %', () => ({ name: '*.%.org' }), ''],
+          ['exact wildcard name is the pattern', () => ({ name: '*.example.org' }), 'H'],
+          ['name and provisioner', () => ({ name: '*.example.com', provisioner: 'admin' }), 'A'],
+          ['valid, unexpired at 300, under .com', () => ({ status: 'valid', expiresAfter: at(300), name: '*.com' }), 'CDEG'],
+          ['everything at once', () => ({ status: 'valid', replaced: false, provisioner: 'acme', issuedAfter: at(5), name: '*.example.com' }), 'G'],
+        ];
+        for (const [what, filter, expected] of table) {
+          test(what, async () => {
+            assert.equal(labels(await serialsOf(filter())), expected);
+            assert.equal(labels(await serialsOf(filter(), 1)), expected, 'same result one row per page');
+          });
+        }
+
+        test('…Before and …After partition the inventory', async () => {
+          for (const t of [at(0), at(150), at(300), at(10_000)]) {
+            const before = await serialsOf({ expiresBefore: t });
+            const after = await serialsOf({ expiresAfter: t });
+            assert.deepEqual([...before, ...after].sort(), [...all].sort());
+          }
+        });
+      });
+
+      test('bad queries are refused with ERR_STORE_BAD_QUERY', async () => {
+        await store.certificates.insert(certificate());
+        const bad: [string, CertificateFilter, { limit?: number; cursor?: string }][] = [
+          ['limit 0', {}, { limit: 0 }],
+          ['limit 1001', {}, { limit: 1001 }],
+          ['fractional limit', {}, { limit: 1.5 }],
+          ['limit as text', {}, { limit: '10' as unknown as number }],
+          ['garbage cursor', {}, { cursor: 'not a cursor!' }],
+          ['empty cursor', {}, { cursor: '' }],
+          ['cursor of other text', {}, { cursor: Buffer.from('hello').toString('base64url') }],
+          ['empty name', { name: '' }, {}],
+          ['star in the middle', { name: 'www.*.com' }, {}],
+          ['star alone', { name: '*.' }, {}],
+          ['two stars', { name: '*.*.example.com' }, {}],
+          ['unknown status', { status: 'expired' as 'valid' }, {}],
+          ['invalid date', { expiresBefore: new Date(Number.NaN) }, {}],
+          ['upper-case serial', { serials: ['4A'] }, {}],
+          ['too many serials', { serials: Array.from({ length: 1001 }, () => newSerial()) }, {}],
+          ['replaced as text', { replaced: 'yes' as unknown as boolean }, {}],
+          ['empty provisioner', { provisioner: '' }, {}],
+        ];
+        for (const [what, filter, page] of bad) await rejectsWith(store.certificates.list(filter, page), 'ERR_STORE_BAD_QUERY', what);
+        await rejectsWith(store.certificates.get('4A'), 'ERR_STORE_BAD_QUERY');
+      });
+
+      test('revoke: revoked, then already-revoked keeping the first time and reason; not-found', async () => {
+        const c = certificate();
+        await store.certificates.insert(c);
+        assert.equal(await store.certificates.revoke(c.serial, { at: at(100), reason: 'keyCompromise' }), 'revoked');
+        assert.equal(await store.certificates.revoke(c.serial, { at: at(200), reason: 'superseded' }), 'already-revoked');
+        assert.deepEqual(await store.certificates.get(c.serial), { ...c, status: 'revoked', revokedAt: at(100), revocationReason: 'keyCompromise' });
+        assert.equal(await store.certificates.revoke(newSerial(), { at: at(100) }), 'not-found');
+        const d = certificate();
+        await store.certificates.insert(d);
+        assert.equal(await store.certificates.revoke(d.serial, { at: at(300) }), 'revoked');
+        assert.deepEqual(await store.certificates.get(d.serial), { ...d, status: 'revoked', revokedAt: at(300) });
+        await rejectsWith(store.certificates.revoke(d.serial, { at: new Date(Number.NaN) }), 'ERR_STORE_INVALID_RECORD');
+        await rejectsWith(store.certificates.revoke('D0', { at: at(1) }), 'ERR_STORE_INVALID_RECORD');
+        await rejectsWith(store.certificates.revoke(d.serial, { at: at(1), reason: '' }), 'ERR_STORE_INVALID_RECORD');
+      });
+
+      test('markReplaced: first replacement wins; not-found; the replacing certificate must exist', async () => {
+        const old = certificate();
+        const renewed = certificate({ replaces: old.serial });
+        const fork = certificate({ replaces: old.serial });
+        for (const r of [old, renewed, fork]) await store.certificates.insert(r);
+        assert.equal(await store.certificates.markReplaced(old.serial, renewed.serial), 'replaced');
+        assert.equal(await store.certificates.markReplaced(old.serial, fork.serial), 'already-replaced');
+        assert.equal((await store.certificates.get(old.serial))?.replacedBy, renewed.serial);
+        assert.equal(await store.certificates.markReplaced(newSerial(), renewed.serial), 'not-found');
+        await rejectsWith(store.certificates.markReplaced(renewed.serial, newSerial()), 'ERR_STORE_INVALID_RECORD');
+        await rejectsWith(store.certificates.markReplaced(renewed.serial, renewed.serial), 'ERR_STORE_INVALID_RECORD');
+        assert.equal((await store.certificates.get(renewed.serial))?.replacedBy, undefined);
+      });
+    });
+
+    describe('tokens', () => {
+      test('consume is true the first time only, per provisioner', async () => {
+        const t = { provisioner: 'admin', jti: 'c2lnbmV0LWp0aQ', expiresAt: at(300_000) };
+        assert.equal(await store.tokens.consume(t), true);
+        assert.equal(await store.tokens.consume(t), false);
+        assert.equal(await store.tokens.consume({ ...t, expiresAt: at(999_999) }), false, 'a different expiry is still the same token');
+        assert.equal(await store.tokens.consume({ ...t, provisioner: 'ops' }), true, 'jti is scoped to its provisioner');
+        assert.equal(await store.tokens.consume({ ...t, jti: t.jti.toLowerCase() }), true, 'jti compares exactly');
+      });
+
+      test('of many concurrent consumers of one token, exactly one wins', async () => {
+        const t = { provisioner: 'admin', jti: 'race', expiresAt: at(1) };
+        const results = await Promise.all(Array.from({ length: 25 }, () => store.tokens.consume(t)));
+        assert.equal(results.filter(Boolean).length, 1);
+      });
+
+      test('purgeExpired deletes tokens with expiresAt < now and counts them', async () => {
+        for (let i = 0; i < 5; i++) assert.ok(await store.tokens.consume({ provisioner: 'p', jti: `j${i}`, expiresAt: at(i * 1000) }));
+        assert.equal(await store.tokens.purgeExpired(at(2000)), 2, 'j0 and j1; j2 expires exactly at now and stays');
+        assert.equal(await store.tokens.purgeExpired(at(2000)), 0);
+        assert.equal(await store.tokens.consume({ provisioner: 'p', jti: 'j2', expiresAt: at(2000) }), false);
+        assert.equal(await store.tokens.consume({ provisioner: 'p', jti: 'j0', expiresAt: at(0) }), true, 'a purged token is forgotten');
+        assert.equal(await store.tokens.purgeExpired(at(10_000)), 4);
+      });
+
+      test('malformed token uses are refused', async () => {
+        await rejectsWith(store.tokens.consume({ provisioner: '', jti: 'x', expiresAt: at(1) }), 'ERR_STORE_INVALID_RECORD');
+        await rejectsWith(store.tokens.consume({ provisioner: 'p', jti: '', expiresAt: at(1) }), 'ERR_STORE_INVALID_RECORD');
+        await rejectsWith(store.tokens.consume({ provisioner: 'p', jti: 'x', expiresAt: new Date(Number.NaN) }), 'ERR_STORE_INVALID_RECORD');
+        await rejectsWith(store.tokens.purgeExpired(new Date(Number.NaN)), 'ERR_STORE_INVALID_RECORD');
+        assert.equal(await store.tokens.consume({ provisioner: 'p', jti: 'x', expiresAt: at(1) }), true, 'nothing was recorded');
+      });
+    });
+
+    describe('audit', () => {
+      test('append returns increasing ids; list is newest first with every field as given', async () => {
+        const serial = newSerial();
+        const e1 = auditEvent({ time: at(10) });
+        const e2 = auditEvent({
+          time: at(20),
+          type: 'certificate.revoke',
+          outcome: 'failure',
+          actor: 'ops',
+          provisioner: 'admin',
+          serial,
+          reason: 'not found',
+          detail: { names: ['a', 'b'], nested: { n: 1, ok: true, none: null }, text: 'ünïcode "quoted"' },
+        });
+        const e3 = auditEvent({ time: at(10) }); // same time as e1: newer id first
+        const ids = [await store.audit.append(e1), await store.audit.append(e2), await store.audit.append(e3)];
+        assert.ok(ids[0]! < ids[1]! && ids[1]! < ids[2]!, `ids increase: ${ids.join(',')}`);
+        assert.deepEqual(await store.audit.list(), [
+          { ...e2, id: ids[1] },
+          { ...e3, id: ids[2] },
+          { ...e1, id: ids[0] },
+        ]);
+      });
+
+      test('list filters: since inclusive, until exclusive, type, serial, limit', async () => {
+        const serial = newSerial();
+        for (let i = 0; i < 10; i++) {
+          await store.audit.append(auditEvent({ time: at(i), type: i % 2 === 0 ? 'even' : 'odd', ...(i >= 7 && { serial }) }));
+        }
+        const times = async (q: Parameters<Store['audit']['list']>[0]) => (await store.audit.list(q)).map((e) => e.time.getTime() - at(0).getTime());
+        assert.deepEqual(await times({ since: at(3), until: at(6) }), [5, 4, 3]);
+        assert.deepEqual(await times({ type: 'odd' }), [9, 7, 5, 3, 1]);
+        assert.deepEqual(await times({ serial }), [9, 8, 7]);
+        assert.deepEqual(await times({ type: 'even', serial }), [8]);
+        assert.deepEqual(await times({ limit: 2 }), [9, 8]);
+        assert.deepEqual(await times({ since: at(100) }), []);
+        await rejectsWith(store.audit.list({ limit: 0 }), 'ERR_STORE_BAD_QUERY');
+        await rejectsWith(store.audit.list({ limit: 1001 }), 'ERR_STORE_BAD_QUERY');
+        await rejectsWith(store.audit.list({ serial: 'XY' }), 'ERR_STORE_BAD_QUERY');
+        await rejectsWith(store.audit.list({ since: new Date('nope') }), 'ERR_STORE_BAD_QUERY');
+      });
+
+      test('malformed events are refused and not recorded', async () => {
+        const cyclic: Record<string, unknown> = {};
+        cyclic.self = cyclic;
+        const bad: [string, Record<string, unknown>][] = [
+          ['unknown outcome', { outcome: 'maybe' }],
+          ['empty type', { type: '' }],
+          ['invalid time', { time: new Date(Number.NaN) }],
+          ['bad serial', { serial: '4A' }],
+          ['detail not an object', { detail: 'text' }],
+          ['detail an array', { detail: [1] }],
+          ['detail with a bigint', { detail: { n: 1n } }],
+          ['cyclic detail', { detail: cyclic }],
+          ['detail over 64 KiB', { detail: { blob: 'x'.repeat(65 * 1024) } }],
+        ];
+        for (const [what, over] of bad) {
+          await rejectsWith(store.audit.append({ ...auditEvent(), ...over }), 'ERR_STORE_INVALID_RECORD', what);
+        }
+        assert.deepEqual(await store.audit.list(), []);
+      });
+    });
+
+    describe('transactions', () => {
+      test('commits every repository’s writes together and returns the callback’s value', async () => {
+        const c = certificate();
+        const value = await store.transaction(async (tx) => {
+          await tx.certificates.insert(c);
+          assert.deepEqual(await tx.certificates.get(c.serial), c, 'reads its own writes');
+          assert.equal(await tx.tokens.consume({ provisioner: 'admin', jti: 'tx', expiresAt: at(1) }), true);
+          await tx.audit.append(auditEvent({ serial: c.serial }));
+          return 42;
+        });
+        assert.equal(value, 42);
+        assert.deepEqual(await store.certificates.get(c.serial), c);
+        assert.equal(await store.tokens.consume({ provisioner: 'admin', jti: 'tx', expiresAt: at(1) }), false);
+        assert.equal((await store.audit.list({ serial: c.serial })).length, 1);
+      });
+
+      test('a callback that throws rolls everything back and its error comes out unchanged', async () => {
+        const c = certificate();
+        const other = certificate();
+        await store.certificates.insert(other);
+        const boom = new Error('boom');
+        await assert.rejects(
+          store.transaction(async (tx) => {
+            await tx.certificates.insert(c);
+            await tx.certificates.revoke(other.serial, { at: at(1) });
+            await tx.certificates.markReplaced(other.serial, c.serial);
+            await tx.tokens.consume({ provisioner: 'admin', jti: 'rolled-back', expiresAt: at(1) });
+            await tx.audit.append(auditEvent());
+            throw boom;
+          }),
+          (e) => e === boom,
+        );
+        assert.equal(await store.certificates.get(c.serial), undefined);
+        assert.deepEqual(await store.certificates.get(other.serial), other, 'revoke and markReplaced undone');
+        assert.deepEqual(await serialsOf({ name: 'svc.example.com' }), [other.serial], 'no names left behind');
+        assert.equal(await store.tokens.consume({ provisioner: 'admin', jti: 'rolled-back', expiresAt: at(1) }), true);
+        assert.deepEqual(await store.audit.list(), []);
+      });
+
+      test('a store error inside the transaction rolls back the writes before it', async () => {
+        const taken = certificate();
+        await store.certificates.insert(taken);
+        const fresh = certificate();
+        await rejectsWith(
+          store.transaction(async (tx) => {
+            await tx.certificates.insert(fresh);
+            await tx.audit.append(auditEvent({ serial: fresh.serial }));
+            await tx.certificates.insert(certificate({ serial: taken.serial }));
+          }),
+          'ERR_STORE_DUPLICATE_SERIAL',
+        );
+        assert.equal(await store.certificates.get(fresh.serial), undefined);
+        assert.deepEqual(await store.audit.list(), []);
+      });
+
+      test('the transaction can go on after a refused insert when the callback catches it', async () => {
+        const taken = certificate();
+        await store.certificates.insert(taken);
+        const fresh = certificate();
+        await store.transaction(async (tx) => {
+          await rejectsWith(tx.certificates.insert(certificate({ serial: taken.serial })), 'ERR_STORE_DUPLICATE_SERIAL');
+          assert.equal(await tx.tokens.consume({ provisioner: 'p', jti: 'j', expiresAt: at(1) }), true);
+          assert.equal(await tx.tokens.consume({ provisioner: 'p', jti: 'j', expiresAt: at(1) }), false);
+          await tx.certificates.insert(fresh);
+        });
+        assert.deepEqual(await store.certificates.get(fresh.serial), fresh);
+      });
+
+      test('using the store itself inside a transaction is refused, not a deadlock', async () => {
+        const c = certificate();
+        await store.transaction(async (tx) => {
+          await tx.certificates.insert(c);
+          await rejectsWith(store.certificates.get(c.serial), 'ERR_INTERNAL');
+          await rejectsWith(store.tokens.consume({ provisioner: 'p', jti: 'j', expiresAt: at(1) }), 'ERR_INTERNAL');
+          await rejectsWith(store.transaction(() => Promise.resolve(1)), 'ERR_INTERNAL');
+        });
+        assert.deepEqual(await store.certificates.get(c.serial), c);
+      });
+
+      test('the transaction’s repositories refuse to work after it ended', async () => {
+        let kept: StoreTx | undefined;
+        await store.transaction(async (tx) => {
+          kept = tx;
+          await tx.audit.append(auditEvent());
+        });
+        assert.ok(kept);
+        await rejectsWith(kept.tokens.consume({ provisioner: 'p', jti: 'late', expiresAt: at(1) }), 'ERR_STORE_CLOSED');
+        await rejectsWith(kept.certificates.insert(certificate()), 'ERR_STORE_CLOSED');
+        assert.equal(await store.tokens.consume({ provisioner: 'p', jti: 'late', expiresAt: at(1) }), true);
+      });
+
+      test('concurrent transactions and single operations all complete, none lost', async () => {
+        const records = Array.from({ length: 30 }, () => certificate());
+        await Promise.all(
+          records.map((r, i) =>
+            i % 3 === 0
+              ? store.certificates.insert(r)
+              : store.transaction(async (tx) => {
+                  await tx.certificates.insert(r);
+                  await tx.audit.append(auditEvent({ serial: r.serial }));
+                }),
+          ),
+        );
+        assert.deepEqual((await serialsOf()).sort(), records.map((r) => r.serial).sort());
+        assert.equal((await store.audit.list({ limit: 1000 })).length, 20);
+      });
+    });
+
+    describe('close', () => {
+      test('waits for running operations, then refuses new ones; closing twice is fine', async () => {
+        const inside = gate();
+        const proceed = gate();
+        const c = certificate();
+        const running = store.transaction(async (tx) => {
+          await tx.certificates.insert(c);
+          inside.open();
+          await proceed.opened;
+          await tx.audit.append(auditEvent({ serial: c.serial }));
+          return 'done';
+        });
+        await inside.opened;
+        const closed = store.close();
+        await rejectsWith(store.certificates.get(c.serial), 'ERR_STORE_CLOSED');
+        await rejectsWith(store.transaction(() => Promise.resolve()), 'ERR_STORE_CLOSED');
+        proceed.open();
+        assert.equal(await running, 'done');
+        await closed;
+        await store.close();
+        for (const call of [
+          () => store.certificates.insert(certificate()),
+          () => store.certificates.list(),
+          () => store.certificates.revoke(c.serial, { at: at(1) }),
+          () => store.certificates.markReplaced(c.serial, c.serial),
+          () => store.tokens.consume({ provisioner: 'p', jti: 'j', expiresAt: at(1) }),
+          () => store.tokens.purgeExpired(at(1)),
+          () => store.audit.append(auditEvent()),
+          () => store.audit.list(),
+        ]) {
+          await assert.rejects(call(), (e) => isSignetError(e, 'ERR_STORE_CLOSED'));
+        }
+      });
+    });
+  });
+}
