@@ -8,8 +8,9 @@
 import { createHash, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Clock } from '../core/clock.js';
-import { formatDuration } from '../core/duration.js';
+import { formatDuration, parseTime } from '../core/duration.js';
 import { SignetError, isSignetError } from '../core/errors.js';
+import { hasTerminalControls } from '../core/escape.js';
 import type { Signer } from '../crypto/signer.js';
 import { issuerFromCertificate, type IssuerInfo } from '../x509/certificate-builder.js';
 import { parseCertificate } from '../x509/certificate.js';
@@ -17,11 +18,14 @@ import { parseCsr, verifyCsrSignature } from '../x509/csr.js';
 import { parseGeneralName, type GeneralName } from '../x509/general-name.js';
 import { issueLintedCertificate } from '../x509/issue.js';
 import { getDefaultTemplate, parseTemplate, renderTemplate, templateToSpec, type CertificateTemplate } from '../x509/template/index.js';
+import type { AuthorityOutcome } from '../server/metrics.js';
 import type { CaConfig, CaProvisioner } from './config.js';
 import { keyTypeName } from './config.js';
 import { checkAll, compilePolicy, type Policy } from './policy.js';
-import { verifyToken, type TokenClaims } from './token.js';
-import type { CertificateName, CertificateRecord, Store } from '../store/store.js';
+import { verifyRenewalToken, verifyToken, type TokenClaims } from './token.js';
+import type { CertificateName, CertificateRecord, Store, StoreTx } from '../store/store.js';
+import { isCanonicalSerial, serialHex } from '../store/validation.js';
+import { CRL_REASONS } from '../x509/crl.js';
 
 /** What the authority needs to run. */
 export interface AuthorityOptions {
@@ -33,6 +37,8 @@ export interface AuthorityOptions {
   /** The root certificate (DER). */
   readonly root: Uint8Array;
   readonly clock: Clock;
+  /** Called after every decision, for metrics. */
+  readonly observe?: (o: AuthorityOutcome) => void;
 }
 
 /** A certificate request authenticated by a one-time token (`POST /sign`). */
@@ -43,9 +49,12 @@ export interface SignRequest {
   readonly token: string;
   /** The URLs a token for this endpoint may name as `aud` (one per name the CA answers to). */
   readonly audience: readonly string[];
-  /** Requested validity; the provisioner's claims bound it. */
-  readonly notBefore?: Date;
-  readonly notAfter?: Date;
+  /**
+   * Requested validity, a time or text `parseTime` reads (RFC 3339, or relative like `+2h`,
+   * resolved at the authority's time of the request); the provisioner's claims bound it.
+   */
+  readonly notBefore?: Date | string;
+  readonly notAfter?: Date | string;
 }
 
 /** An issued certificate and its inventory record. */
@@ -54,6 +63,50 @@ export interface SignResult {
   /** Intermediates from the issuer up to (not including) the root. */
   readonly chain: readonly Uint8Array[];
   readonly record: CertificateRecord;
+}
+
+/** A renewal (`POST /renew`): the client proves possession of the current certificate's key. */
+export interface RenewRequest {
+  /** The client certificate of the TLS connection (DER), when it presented one. */
+  readonly clientCertificate?: Uint8Array;
+  /** A renewal token (`Authorization: Bearer`), for a certificate that mTLS cannot present. */
+  readonly renewalToken?: string;
+  /** The URLs a renewal token may name as `aud`. */
+  readonly audience: readonly string[];
+}
+
+/** A rekey (`POST /rekey`): mTLS with the current certificate, and a CSR for the new key. */
+export interface RekeyRequest {
+  readonly clientCertificate?: Uint8Array;
+  /** DER of the PKCS#10 request for the new key. */
+  readonly csr: Uint8Array;
+}
+
+/** A revocation (`POST /revoke`): by the certificate's holder (mTLS) or with a one-time token whose `sub` is the serial. */
+export interface RevokeRequest {
+  /** The serial, hex (colons and upper case accepted). */
+  readonly serial: string;
+  /** An RFC 5280 §5.3.1 reason name (not `removeFromCRL`). */
+  readonly reason?: string;
+  readonly clientCertificate?: Uint8Array;
+  readonly token?: string;
+  /** The URLs a revocation token may name as `aud`. */
+  readonly audience: readonly string[];
+}
+
+/** The revocation reasons a request may give (RFC 5280 §5.3.1; removeFromCRL is for delta CRLs only). */
+export const REVOCATION_REASONS: readonly string[] = Object.freeze(Object.values(CRL_REASONS).filter((r) => r !== 'removeFromCRL'));
+
+/** What the template, policy and lifetime steps build a certificate from. */
+interface BuildInput {
+  /** The subject CN the template gets (the token subject). */
+  readonly subject: string;
+  readonly sans: readonly GeneralName[];
+  readonly publicKey: KeyObject;
+  /** The token's claims (for templates); a reissue passes the recorded subject and names. */
+  readonly token: Readonly<Record<string, unknown>>;
+  readonly notBefore?: Date;
+  readonly notAfter?: Date;
 }
 
 interface ProvisionerRuntime {
@@ -104,6 +157,11 @@ export class Authority {
     this.#provisioners = map;
   }
 
+  /** The authority's time (requests with relative times resolve against it). */
+  now(): Date {
+    return this.#options.clock.now();
+  }
+
   /** SHA-256 of the root certificate, lower-case hex (what tokens carry as `sha`). */
   get rootFingerprint(): string {
     return this.#rootFingerprint;
@@ -115,6 +173,7 @@ export class Authority {
    */
   async sign(request: SignRequest): Promise<SignResult> {
     const now = this.#options.clock.now();
+    const started = performance.now();
     let claims: TokenClaims | undefined;
     try {
       claims = verifyToken(request.token, {
@@ -127,10 +186,18 @@ export class Authority {
       });
       const rt = this.#provisioners.get(claims.provisioner);
       if (!rt) throw new SignetError('ERR_TOKEN_UNKNOWN_PROVISIONER', `unknown provisioner "${claims.provisioner}"`);
-      return await this.#issue(request, claims, rt, now);
+      this.#checkRoot(claims);
+      return this.#succeeded('sign', started, await this.#issue(request, claims, rt, now));
     } catch (e) {
-      await this.#auditFailure(now, claims, e);
+      await this.#auditFailure('sign', started, now, claims?.subject, claims?.provisioner, undefined, e);
       throw e;
+    }
+  }
+
+  /** `sha`, when the token carries it, must name this CA's root: a token minted for another CA is refused. */
+  #checkRoot(claims: TokenClaims): void {
+    if (claims.rootFingerprint !== undefined && claims.rootFingerprint !== this.#rootFingerprint) {
+      throw new SignetError('ERR_TOKEN_AUDIENCE', 'the token was minted for another CA (its root fingerprint differs)', { hint: 'mint the token with this CA\'s root' });
     }
   }
 
@@ -154,7 +221,10 @@ export class Authority {
         hint: 'mint the token for exactly the SANs the CSR carries',
       });
     }
+    // C0/C1 controls (ESC, NUL, CR …) and bidi overrides in a subject would end up in every log, table and terminal that shows it.
+    if (hasTerminalControls(claims.subject)) throw new SignetError('ERR_FORBIDDEN_NAMES', 'the token subject contains control or bidirectional-override characters');
     const cn = csr.subject.flat().find((a) => a.type === 'CN' || a.type === 'commonName' || a.type === '2.5.4.3')?.value;
+    if (cn !== undefined && hasTerminalControls(cn)) throw new SignetError('ERR_FORBIDDEN_NAMES', "the CSR's common name contains control or bidirectional-override characters");
     if (cn !== undefined && cn !== claims.subject && !claims.sans.includes(cn)) {
       throw new SignetError('ERR_FORBIDDEN_NAMES', `the CSR's common name "${cn}" is neither the token subject nor one of its SANs`);
     }
@@ -166,16 +236,51 @@ export class Authority {
       });
     }
 
-    const spec = this.#buildSpec(request, claims, rt, csr.publicKey, tokenSans, now);
+    const at = (t: Date | string | undefined): Date | undefined => (typeof t === 'string' ? parseTime(t, now) : t);
+    const notBefore = at(request.notBefore);
+    const notAfter = at(request.notAfter);
+    const spec = this.#buildSpec(
+      rt,
+      {
+        subject: claims.subject,
+        sans: tokenSans,
+        publicKey: csr.publicKey,
+        token: claims.payload,
+        ...(notBefore !== undefined ? { notBefore } : {}),
+        ...(notAfter !== undefined ? { notAfter } : {}),
+      },
+      now,
+    );
+    const tokenClaims = claims;
+    return this.#signAndRecord(rt, spec, keyType, claims.subject, now, 'certificate.sign', async (tx) => {
+      if (!(await tx.tokens.consume({ provisioner: provisioner.name, jti: tokenClaims.jti, expiresAt: tokenClaims.rememberUntil }))) {
+        throw new SignetError('ERR_TOKEN_REPLAYED', 'this token has already been used', { hint: 'mint a new token for each request' });
+      }
+    });
+  }
+
+  /**
+   * Policy on what will be signed (after the template, which could add names), lint, sign, and
+   * one transaction: `inTx` (token use, replacement checks), the inventory row, the audit event.
+   */
+  async #signAndRecord(
+    rt: ProvisionerRuntime,
+    spec: ReturnType<typeof templateToSpec>,
+    keyType: string,
+    requester: string,
+    now: Date,
+    event: string,
+    inTx: (tx: StoreTx, record: CertificateRecord) => Promise<void>,
+    replaces?: string,
+  ): Promise<SignResult> {
     const specCn = spec.subject instanceof Uint8Array ? undefined : spec.subject.flat().find((a) => a.type === 'CN' || a.type === 'commonName' || a.type === '2.5.4.3')?.value;
     const specSans = spec.extensions?.subjectAltName?.names ?? [];
-    // Policy judges what will be signed — after the template, which could add names.
     checkAll([this.#authorityPolicy, rt.policy], { ...(specCn !== undefined ? { commonName: specCn } : {}), sans: specSans });
 
     const issued = issueLintedCertificate(spec, this.#options.signer, this.#issuer, { profile: 'leaf', now });
     const cert = parseCertificate(issued.der);
     const record: CertificateRecord = {
-      serial: cert.serialHex,
+      serial: serialHex(cert.serialNumber),
       issuerSerial: this.#issuerSerial,
       subject: cert.subject.text,
       names: recordNames(specCn, specSans),
@@ -183,36 +288,277 @@ export class Authority {
       notAfter: cert.notAfter,
       keyFingerprint: createHash('sha256').update(cert.spki).digest('hex'),
       keyType,
-      provisioner: provisioner.name,
-      requester: claims.subject,
+      provisioner: rt.provisioner.name,
+      requester,
       profile: rt.templateName,
       status: 'valid',
+      ...(replaces !== undefined ? { replaces } : {}),
       issuedAt: now,
       der: issued.der,
     };
-    const tokenClaims = claims;
     await this.#options.store.transaction(async (tx) => {
-      if (!(await tx.tokens.consume({ provisioner: provisioner.name, jti: tokenClaims.jti, expiresAt: tokenClaims.rememberUntil }))) {
-        throw new SignetError('ERR_TOKEN_REPLAYED', 'this token has already been used', { hint: 'mint a new token for each request' });
-      }
+      await inTx(tx, record);
       await tx.certificates.insert(record);
-      await tx.audit.append({ time: now, type: 'certificate.sign', outcome: 'success', actor: tokenClaims.subject, provisioner: provisioner.name, serial: record.serial, detail: { names: record.names.map((n) => `${n.type}:${n.value}`), notAfter: record.notAfter.toISOString() } });
+      if (replaces !== undefined && (await tx.certificates.markReplaced(replaces, record.serial)) !== 'replaced') {
+        throw new SignetError('ERR_CERT_REPLACED', `certificate ${replaces} was already renewed or rekeyed`, { hint: 'renew the newest certificate' });
+      }
+      await tx.audit.append({
+        time: now,
+        type: event,
+        outcome: 'success',
+        actor: requester,
+        provisioner: rt.provisioner.name,
+        serial: record.serial,
+        detail: { names: record.names.map((n) => `${n.type}:${n.value}`), notAfter: record.notAfter.toISOString(), ...(replaces !== undefined ? { replaces } : {}) },
+      });
     });
     return { certificate: issued.der, chain: this.#chain, record };
   }
 
-  #buildSpec(request: SignRequest, claims: TokenClaims, rt: ProvisionerRuntime, publicKey: KeyObject, sans: readonly GeneralName[], now: Date): ReturnType<typeof templateToSpec> {
+  // -------------------------------------------------------------------------------------------
+  // certificate-authenticated requests: renew, rekey, revoke
+
+  /**
+   * The inventory record of a certificate the client presented. The TLS handshake proved the
+   * client holds its key; the certificate must be byte for byte one this CA issued (so a foreign
+   * certificate, even with the same serial, is refused), and valid at `now` unless `expired` is
+   * allowed.
+   */
+  async #authenticate(der: Uint8Array | undefined, now: Date, options: { allowExpired?: boolean } = {}): Promise<CertificateRecord> {
+    if (der === undefined || der.length === 0) {
+      throw new SignetError('ERR_AUTH_REQUIRED', 'this request needs a client certificate (mTLS) issued by this CA', { hint: 'connect with the current certificate and its key' });
+    }
+    let serial: string;
+    try {
+      serial = serialHex(parseCertificate(der).serialNumber);
+    } catch {
+      throw new SignetError('ERR_AUTH_CERTIFICATE', 'the client certificate cannot be parsed');
+    }
+    const record = await this.#options.store.certificates.get(serial);
+    if (record === undefined || !Buffer.from(record.der).equals(Buffer.from(der))) {
+      throw new SignetError('ERR_AUTH_CERTIFICATE', 'the client certificate was not issued by this CA');
+    }
+    if (now < record.notBefore) throw new SignetError('ERR_AUTH_CERTIFICATE', 'the client certificate is not yet valid');
+    if (now > record.notAfter && options.allowExpired !== true) {
+      throw new SignetError('ERR_AUTH_CERTIFICATE', `the client certificate expired at ${record.notAfter.toISOString()}`, {
+        hint: 'an expired certificate renews only with a renewal token, when the provisioner allows renewal after expiry',
+      });
+    }
+    return record;
+  }
+
+  /** Refuses a reissue of `old` that the record or the provisioner's claims forbid. */
+  #renewable(old: CertificateRecord, now: Date): ProvisionerRuntime {
+    if (old.status === 'revoked') throw new SignetError('ERR_CERT_REVOKED', `certificate ${old.serial} is revoked`);
+    if (old.replacedBy !== undefined) throw new SignetError('ERR_CERT_REPLACED', `certificate ${old.serial} was already replaced by ${old.replacedBy}`, { hint: 'renew the newest certificate' });
+    const rt = this.#provisioners.get(old.provisioner);
+    if (!rt) throw new SignetError('ERR_RENEWAL_NOT_ALLOWED', `the provisioner "${old.provisioner}" that issued certificate ${old.serial} no longer exists`);
     const c = rt.provisioner.claims;
+    if (!c.allowRenewal) throw new SignetError('ERR_RENEWAL_NOT_ALLOWED', `provisioner ${rt.provisioner.name} does not allow renewal`);
+    if (now > old.notAfter) {
+      if (!c.allowRenewalAfterExpiry) throw new SignetError('ERR_RENEWAL_NOT_ALLOWED', `certificate ${old.serial} has expired and provisioner ${rt.provisioner.name} does not allow renewal after expiry`);
+      if (now.getTime() - old.notAfter.getTime() > c.renewalGracePeriodMs) {
+        throw new SignetError('ERR_RENEWAL_NOT_ALLOWED', `certificate ${old.serial} expired more than ${formatDuration(c.renewalGracePeriodMs)} ago`);
+      }
+    }
+    return rt;
+  }
+
+  /** The certificate that replaces `old`: same names and provisioner, the lifetime it had (within the claims), from now. */
+  async #reissue(old: CertificateRecord, rt: ProvisionerRuntime, publicKey: KeyObject, keyType: string, now: Date, event: string, inTx?: (tx: StoreTx) => Promise<void>): Promise<SignResult> {
+    const sans = recordedSans(old);
+    const c = rt.provisioner.claims;
+    const lifetime = Math.min(c.maxLifetimeMs, Math.max(c.minLifetimeMs, old.notAfter.getTime() - old.issuedAt.getTime()));
+    const spec = this.#buildSpec(
+      rt,
+      { subject: old.requester, sans, publicKey, token: { sub: old.requester, sans: old.names.filter((n) => n.type !== 'cn').map((n) => n.value) }, notAfter: new Date(now.getTime() + lifetime) },
+      now,
+    );
+    return this.#signAndRecord(
+      rt,
+      spec,
+      keyType,
+      old.requester,
+      now,
+      event,
+      async (tx) => {
+        // Re-read inside the transaction: a revocation or another renewal may have committed since.
+        const current = await tx.certificates.get(old.serial);
+        if (current?.status === 'revoked') throw new SignetError('ERR_CERT_REVOKED', `certificate ${old.serial} is revoked`);
+        await inTx?.(tx);
+      },
+      old.serial,
+    );
+  }
+
+  /**
+   * Renews the certificate the client presents over mTLS, or the one in a renewal token (which
+   * works after expiry within the provisioner's grace period): a new serial for the same key and
+   * names, recorded as replacing the old one.
+   */
+  async renew(request: RenewRequest): Promise<SignResult> {
+    const now = this.#options.clock.now();
+    const started = performance.now();
+    let old: CertificateRecord | undefined;
+    try {
+      let inTx: ((tx: StoreTx) => Promise<void>) | undefined;
+      if (request.clientCertificate !== undefined && request.clientCertificate.length > 0) {
+        old = await this.#authenticate(request.clientCertificate, now);
+      } else if (request.renewalToken !== undefined) {
+        const claims = verifyRenewalToken(request.renewalToken, {
+          audience: request.audience,
+          now,
+          certificateKey: (der) => {
+            const cert = (() => {
+              try {
+                return parseCertificate(der);
+              } catch {
+                throw new SignetError('ERR_AUTH_CERTIFICATE', 'the certificate in the renewal token cannot be parsed');
+              }
+            })();
+            if (cert.publicKey === undefined) throw new SignetError('ERR_AUTH_CERTIFICATE', 'the certificate in the renewal token has an unusable key');
+            return cert.publicKey;
+          },
+        });
+        // The signature is the certificate key's; now the certificate must be this CA's, and the one named.
+        const record = await this.#authenticate(claims.certificate, now, { allowExpired: true });
+        if (claims.subject.toLowerCase() !== record.serial) throw new SignetError('ERR_TOKEN_SUBJECT', 'the renewal token names another certificate than the one it carries');
+        old = record;
+        inTx = async (tx) => {
+          if (!(await tx.tokens.consume({ provisioner: record.provisioner, jti: claims.jti, expiresAt: claims.rememberUntil }))) {
+            throw new SignetError('ERR_TOKEN_REPLAYED', 'this renewal token has already been used', { hint: 'mint a new renewal token for each request' });
+          }
+        };
+      } else {
+        throw new SignetError('ERR_AUTH_REQUIRED', 'renewal needs the current certificate: connect with it (mTLS), or send a renewal token as Authorization: Bearer');
+      }
+      const rt = this.#renewable(old, now);
+      const cert = parseCertificate(old.der);
+      if (cert.publicKey === undefined) throw new SignetError('ERR_AUTH_CERTIFICATE', 'the certificate has an unusable key');
+      return this.#succeeded('renew', started, await this.#reissue(old, rt, cert.publicKey, old.keyType, now, 'certificate.renew', inTx));
+    } catch (e) {
+      await this.#auditFailure('renew', started, now, old?.requester, old?.provisioner, old?.serial, e);
+      throw e;
+    }
+  }
+
+  /** Replaces the certificate the client presents over mTLS with one for the key of `csr`. */
+  async rekey(request: RekeyRequest): Promise<SignResult> {
+    const now = this.#options.clock.now();
+    const started = performance.now();
+    let old: CertificateRecord | undefined;
+    try {
+      old = await this.#authenticate(request.clientCertificate, now);
+      const rt = this.#renewable(old, now);
+      const csr = parseCsr(request.csr);
+      verifyCsrSignature(csr);
+      const want = new Set(recordedSans(old).map(sanKey));
+      const got = new Set(csr.subjectAltNames.map(sanKey));
+      if (want.size !== got.size || [...got].some((k) => !want.has(k))) {
+        throw new SignetError('ERR_FORBIDDEN_NAMES', "the CSR's SANs differ from the current certificate's", { hint: 'a rekey keeps the names; for other names, get a new token' });
+      }
+      const keyFingerprint = createHash('sha256').update(csr.spki).digest('hex');
+      if (keyFingerprint === old.keyFingerprint) throw new SignetError('ERR_REKEY_SAME_KEY', 'the CSR carries the current key', { hint: 'generate a new key for the rekey, or use /renew to keep the key' });
+      const keyType = keyTypeName(csr.publicKey);
+      if (keyType === undefined || !rt.provisioner.claims.keyTypes.includes(keyType)) {
+        throw new SignetError('ERR_FORBIDDEN_KEY_TYPE', `key type ${keyType ?? 'of the CSR'} is not allowed by provisioner ${rt.provisioner.name}`, { hint: `use one of: ${rt.provisioner.claims.keyTypes.join(', ')}` });
+      }
+      return this.#succeeded('rekey', started, await this.#reissue(old, rt, csr.publicKey, keyType, now, 'certificate.rekey'));
+    } catch (e) {
+      await this.#auditFailure('rekey', started, now, old?.requester, old?.provisioner, old?.serial, e);
+      throw e;
+    }
+  }
+
+  /**
+   * Revokes a certificate (the inventory's status and reason; CRL and OCSP publication read them).
+   * Idempotent: revoking again returns the first revocation. A token must be minted with `sub` =
+   * the serial by the provisioner that issued the certificate; over mTLS the client certificate
+   * must be the one revoked.
+   */
+  async revoke(request: RevokeRequest): Promise<CertificateRecord> {
+    const now = this.#options.clock.now();
+    const started = performance.now();
+    let actor: string | undefined;
+    let provisioner: string | undefined;
+    let serial: string | undefined;
+    try {
+      serial = normalizeSerial(request.serial);
+      if (request.reason !== undefined && !REVOCATION_REASONS.includes(request.reason)) {
+        throw new SignetError('ERR_REQUEST_INVALID', `unknown revocation reason "${request.reason}"`, { hint: `use one of: ${REVOCATION_REASONS.join(', ')}` });
+      }
+      const target = serial;
+      let inTx: ((tx: StoreTx) => Promise<void>) | undefined;
+      if (request.token !== undefined) {
+        const claims = verifyToken(request.token, {
+          provisioners: (name) => {
+            const rt = this.#provisioners.get(name);
+            return rt ? { publicKey: rt.provisioner.publicKey, algorithms: [rt.provisioner.algorithm], kid: rt.provisioner.kid } : undefined;
+          },
+          audience: request.audience,
+          now,
+        });
+        this.#checkRoot(claims);
+        actor = claims.subject;
+        provisioner = claims.provisioner;
+        if (normalizeSerial(claims.subject, 'ERR_TOKEN_SUBJECT') !== target) throw new SignetError('ERR_TOKEN_SUBJECT', `the token authorizes revoking ${claims.subject}, not ${target}`);
+        inTx = async (tx) => {
+          const record = await tx.certificates.get(target);
+          if (record !== undefined && record.provisioner !== claims.provisioner) {
+            throw new SignetError('ERR_TOKEN_SUBJECT', `certificate ${target} was issued by provisioner ${record.provisioner}; only its tokens can revoke it`);
+          }
+          if (!(await tx.tokens.consume({ provisioner: claims.provisioner, jti: claims.jti, expiresAt: claims.rememberUntil }))) {
+            throw new SignetError('ERR_TOKEN_REPLAYED', 'this token has already been used', { hint: 'mint a new token for each request' });
+          }
+        };
+      } else if (request.clientCertificate !== undefined && request.clientCertificate.length > 0) {
+        const presented = await this.#authenticate(request.clientCertificate, now);
+        actor = presented.requester;
+        provisioner = presented.provisioner;
+        if (presented.serial !== target) throw new SignetError('ERR_AUTH_CERTIFICATE', `the client certificate is ${presented.serial}, not ${target}: over mTLS a certificate can revoke only itself`);
+      } else {
+        throw new SignetError('ERR_AUTH_REQUIRED', 'revocation needs a one-time token ("ott") or the certificate itself over mTLS');
+      }
+      const revoked = await this.#options.store.transaction(async (tx) => {
+        await inTx?.(tx);
+        const outcome = await tx.certificates.revoke(target, { at: now, ...(request.reason !== undefined ? { reason: request.reason } : {}) });
+        if (outcome === 'not-found') throw new SignetError('ERR_CERT_NOT_FOUND', `no certificate with serial ${target}`);
+        const record = await tx.certificates.get(target);
+        if (record === undefined) throw new SignetError('ERR_CERT_NOT_FOUND', `no certificate with serial ${target}`);
+        await tx.audit.append({
+          time: now,
+          type: 'certificate.revoke',
+          outcome: 'success',
+          actor: actor ?? 'unauthenticated',
+          provisioner: record.provisioner,
+          serial: target,
+          ...(request.reason !== undefined ? { reason: request.reason } : {}),
+          detail: { alreadyRevoked: outcome === 'already-revoked' },
+        });
+        return record;
+      });
+      this.#options.observe?.({ operation: 'revoke', outcome: 'success', provisioner: revoked.provisioner, seconds: (performance.now() - started) / 1000 });
+      return revoked;
+    } catch (e) {
+      await this.#auditFailure('revoke', started, now, actor, provisioner, serial, e);
+      throw e;
+    }
+  }
+
+  #buildSpec(rt: ProvisionerRuntime, input: BuildInput, now: Date): ReturnType<typeof templateToSpec> {
+    const c = rt.provisioner.claims;
+    const request = input;
+    const { publicKey } = input;
     const notBefore = request.notBefore ?? new Date(now.getTime() - c.backdateMs);
     const notAfter = request.notAfter ?? new Date((request.notBefore ?? now).getTime() + c.defaultLifetimeMs);
     const data: Record<string, unknown> = {};
     if (this.#options.config.crlUrl !== undefined) data.crlDistributionPoints = [this.#options.config.crlUrl];
     if (this.#options.config.ocspUrl !== undefined) data.ocspServer = [this.#options.config.ocspUrl];
     const rendered = renderTemplate(rt.template, {
-      subject: [[{ type: 'CN', value: claims.subject }]],
-      sans,
+      subject: [[{ type: 'CN', value: input.subject }]],
+      sans: input.sans,
       publicKey,
-      token: claims.payload,
+      token: input.token,
       data,
     });
     const requestedValidity = request.notBefore !== undefined || request.notAfter !== undefined;
@@ -233,15 +579,24 @@ export class Authority {
     return spec;
   }
 
-  async #auditFailure(now: Date, claims: TokenClaims | undefined, e: unknown): Promise<void> {
+  /** Reports a success to the metrics hook and passes the result on. */
+  #succeeded(operation: AuthorityOutcome['operation'], started: number, result: SignResult): SignResult {
+    this.#options.observe?.({ operation, outcome: 'success', provisioner: result.record.provisioner, seconds: (performance.now() - started) / 1000 });
+    return result;
+  }
+
+  /** Records a refusal: its audit event (type `certificate.<operation>`, outcome failure, the code as reason) and its metric. */
+  async #auditFailure(operation: AuthorityOutcome['operation'], started: number, now: Date, actor: string | undefined, provisioner: string | undefined, serial: string | undefined, e: unknown): Promise<void> {
     const code = isSignetError(e) ? e.code : 'ERR_INTERNAL';
+    this.#options.observe?.({ operation, outcome: 'failure', ...(provisioner !== undefined ? { provisioner } : {}), code, seconds: (performance.now() - started) / 1000 });
     try {
       await this.#options.store.audit.append({
         time: now,
-        type: 'certificate.sign',
+        type: `certificate.${operation}`,
         outcome: 'failure',
-        actor: claims?.subject ?? 'unauthenticated',
-        ...(claims ? { provisioner: claims.provisioner } : {}),
+        actor: actor ?? 'unauthenticated',
+        ...(provisioner !== undefined ? { provisioner } : {}),
+        ...(serial !== undefined ? { serial } : {}),
         reason: code,
         detail: { message: isSignetError(e) ? e.message : 'internal error' },
       });
@@ -249,4 +604,18 @@ export class Authority {
       // The refusal itself is what the caller needs to see; an audit write failure must not mask it.
     }
   }
+}
+
+/** A serial as a request may write it (hex, colons, any case, leading zero octets) in the store's form. */
+function normalizeSerial(text: string, code: 'ERR_REQUEST_INVALID' | 'ERR_TOKEN_SUBJECT' = 'ERR_REQUEST_INVALID'): string {
+  let hex = text.replace(/:/g, '').toLowerCase();
+  if (hex.length % 2 === 1) hex = `0${hex}`;
+  while (hex.length > 2 && hex.startsWith('00')) hex = hex.slice(2);
+  if (!isCanonicalSerial(hex)) throw new SignetError(code, `"${text.slice(0, 64)}" is not a certificate serial (hex, at most 20 octets)`);
+  return hex;
+}
+
+/** The SANs of an inventory record, parsed back (the record keeps DNS, IP, e-mail and URI names as text). */
+function recordedSans(record: CertificateRecord): GeneralName[] {
+  return record.names.filter((n) => n.type !== 'cn').map((n) => parseGeneralName(`${n.type}:${n.value}`));
 }

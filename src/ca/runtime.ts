@@ -15,8 +15,12 @@ import { createSoftwareSigner } from '../crypto/signer.js';
 import { openSqliteStore } from '../store/sqlite.js';
 import type { Store } from '../store/store.js';
 import { createApiServer, type RequestRecord } from '../server/http.js';
-import { publicRoutes } from '../server/public-routes.js';
+import { provisionersRoute, publicRoutes, type PublicProvisioner } from '../server/public-routes.js';
+import { formatDuration } from '../core/duration.js';
 import { signRoute } from '../server/sign-route.js';
+import { certificateRoutes } from '../server/certificate-routes.js';
+import { createCaMetrics, metricsRoute, type AuthorityOutcome, type CaMetrics } from '../server/metrics.js';
+import { parseCertificate } from '../x509/certificate.js';
 import { issueServerIdentity, type TlsIdentity } from '../server/tls-identity.js';
 import { Authority } from './authority.js';
 import type { CaConfig } from './config.js';
@@ -36,13 +40,23 @@ export interface StartCaOptions {
 
 /** A CA that is serving. */
 export interface RunningCa {
+  /** The authority serving requests now (replaced by {@link reload}). */
   readonly authority: Authority;
   readonly store: Store;
+  /** The Prometheus registry behind `GET /metrics`. */
+  readonly metrics: CaMetrics;
   /** `https://host:port` of the first configured name. */
   readonly url: string;
   readonly port: number;
   /** The server's current TLS identity. */
   identity(): TlsIdentity;
+  /**
+   * Applies a new configuration without dropping a connection: provisioners, claims, policies,
+   * templates, CRL/OCSP URLs. The new authority is built completely before it replaces the old
+   * one, so a config that does not work (a bad template, say) throws and changes nothing. Settings
+   * that need a restart (address, names, keys, root, database) are returned, not applied.
+   */
+  reload(config: CaConfig): string[];
   /** Stops accepting connections, lets in-flight requests finish, closes the store. */
   close(): Promise<void>;
 }
@@ -52,6 +66,36 @@ function readCertificate(path: string, what: string): Uint8Array {
   if (looksLikePem(data)) return decodePem(data.toString('latin1'), ['CERTIFICATE']).der;
   if (data.length === 0) throw new SignetError('ERR_INPUT_EMPTY', `${what} ${path} is empty`);
   return new Uint8Array(data);
+}
+
+/** Settings a running CA cannot change: a reload reports them as needing a restart. */
+const RESTART_FIELDS: readonly { readonly name: string; readonly get: (c: CaConfig) => unknown }[] = [
+  { name: 'address', get: (c) => c.address },
+  { name: 'dnsNames', get: (c) => c.dnsNames },
+  { name: 'root', get: (c) => c.root },
+  { name: 'intermediate', get: (c) => c.intermediate },
+  { name: 'db', get: (c) => c.db },
+];
+
+/** The public face of the configured provisioners (no secrets exist in the config, and none would be shown). */
+function publicProvisioners(config: CaConfig): PublicProvisioner[] {
+  return config.provisioners.map((p) => {
+    const { kid, kty, crv, x, y, n, e, alg } = p.jwk as Record<string, unknown>;
+    const c = p.claims;
+    return {
+      type: p.type,
+      name: p.name,
+      key: Object.fromEntries(Object.entries({ kty, crv, x, y, n, e, kid, alg }).filter(([, v]) => v !== undefined)),
+      claims: {
+        minLifetime: formatDuration(c.minLifetimeMs),
+        maxLifetime: formatDuration(c.maxLifetimeMs),
+        defaultLifetime: formatDuration(c.defaultLifetimeMs),
+        allowRenewal: c.allowRenewal,
+        allowRenewalAfterExpiry: c.allowRenewalAfterExpiry,
+        keyTypes: c.keyTypes,
+      },
+    };
+  });
 }
 
 function hostForUrl(name: string): string {
@@ -77,16 +121,26 @@ export async function startCa(config: CaConfig, options: StartCaOptions): Promis
   let server: Server | undefined;
   let timer: NodeJS.Timeout | undefined;
   try {
-    const authority = new Authority({ config, store, intermediate, signer, root, clock: options.clock });
+    const metrics = createCaMetrics(options.clock);
+    metrics.certificate('root', parseCertificate(root).notAfter);
+    metrics.certificate('intermediate', parseCertificate(intermediate).notAfter);
+    const observe = (o: AuthorityOutcome): void => metrics.outcome(o);
+    let authority = new Authority({ config, store, intermediate, signer, root, clock: options.clock, observe });
+    let current = config;
+    const live = (): Authority => authority;
     const names = config.dnsNames.length > 0 ? config.dnsNames : ['localhost'];
     let identity = issueServerIdentity({ certificate: intermediate, signer }, names, options.clock);
+    metrics.certificate('server', identity.notAfter);
     let port = options.port ?? config.listen.port;
-    const audience = (): string[] => names.map((n) => `https://${hostForUrl(n)}:${port}/sign`);
+    const audience = (path: string): string[] => names.map((n) => `https://${hostForUrl(n)}:${port}${path}`);
     const srv = createApiServer({
       tls: identity.context,
-      routes: [...publicRoutes(() => ({ roots: [root], intermediates: [intermediate] }), async () => void (await store.audit.list({ limit: 1 }))), signRoute(authority, audience)],
+      routes: [...publicRoutes(() => ({ roots: [root], intermediates: [intermediate] }), async () => void (await store.audit.list({ limit: 1 }))), provisionersRoute(() => publicProvisioners(current)), metricsRoute(metrics), signRoute(live, () => audience('/sign')), ...certificateRoutes(live, audience)],
       requestClientCertificate: true,
-      ...(options.onRequest ? { onRequest: options.onRequest } : {}),
+      onRequest: (r) => {
+        metrics.request(r);
+        options.onRequest?.(r);
+      },
       ...(options.onInternalError ? { onInternalError: options.onInternalError } : {}),
     });
     server = srv;
@@ -106,6 +160,7 @@ export async function startCa(config: CaConfig, options: StartCaOptions): Promis
           try {
             identity = issueServerIdentity({ certificate: intermediate, signer }, names, options.clock);
             srv.setSecureContext(identity.context);
+            metrics.certificate('server', identity.notAfter);
             options.onIdentityRenewed?.(identity);
           } catch (e) {
             options.onInternalError?.(e, 'tls-renewal');
@@ -119,11 +174,20 @@ export async function startCa(config: CaConfig, options: StartCaOptions): Promis
     scheduleRenewal();
     const url = `https://${hostForUrl(names[0] ?? 'localhost')}:${port}`;
     return {
-      authority,
+      get authority() {
+        return authority;
+      },
       store,
+      metrics,
       url,
       port,
       identity: () => identity,
+      reload: (next) => {
+        const restart = RESTART_FIELDS.filter((f) => JSON.stringify(f.get(next)) !== JSON.stringify(f.get(current))).map((f) => f.name);
+        authority = new Authority({ config: next, store, intermediate, signer, root, clock: options.clock, observe });
+        current = next;
+        return restart;
+      },
       close: async () => {
         if (timer) clearTimeout(timer);
         await new Promise<void>((resolve) => {

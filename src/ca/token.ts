@@ -33,8 +33,11 @@ import { assertSigningKey, keyWeakness } from '../crypto/keys.js';
 import { jwkThumbprint } from '../crypto/jwk.js';
 import { isJsonObject, parseJson, type JsonObject, type JsonValue } from '../x509/template/json.js';
 
-/** The JWS algorithms a token may use (RFC 7518 §3.1, RFC 8037 §3.1). Nothing else is accepted. */
+/** The JWS algorithms a one-time token may use (RFC 7518 §3.1, RFC 8037 §3.1). Nothing else is accepted. */
 export type TokenAlgorithm = 'ES256' | 'EdDSA' | 'RS256';
+
+/** The JWS algorithms Signet verifies at all: the token algorithms, and ES384 for renewal tokens signed by P-384 certificate keys. */
+export type JwsAlgorithm = TokenAlgorithm | 'ES384';
 
 /** The allow-list, in order of preference. */
 export const TOKEN_ALGORITHMS: readonly TokenAlgorithm[] = Object.freeze(['ES256', 'EdDSA', 'RS256'] as const);
@@ -88,7 +91,7 @@ function badOption(message: string): SignetError {
  */
 export function tokenAlgorithmForKey(key: KeyObject): TokenAlgorithm {
   const alg = algorithmOf(key);
-  if (alg === undefined) {
+  if (alg === undefined || alg === 'ES384') {
     throw new SignetError('ERR_KEY_UNSUPPORTED', `provisioner keys must be EC P-256, Ed25519 or RSA, not ${describe(key)}`, {
       hint: 'create a provisioner key with: signet key create --type ec --curve p256 FILE',
     });
@@ -98,10 +101,12 @@ export function tokenAlgorithmForKey(key: KeyObject): TokenAlgorithm {
   return alg;
 }
 
-function algorithmOf(key: KeyObject): TokenAlgorithm | undefined {
+function algorithmOf(key: KeyObject): JwsAlgorithm | undefined {
   switch (key.asymmetricKeyType) {
-    case 'ec':
-      return key.asymmetricKeyDetails?.namedCurve === 'prime256v1' ? 'ES256' : undefined;
+    case 'ec': {
+      const curve = key.asymmetricKeyDetails?.namedCurve;
+      return curve === 'prime256v1' ? 'ES256' : curve === 'secp384r1' ? 'ES384' : undefined;
+    }
     case 'ed25519':
       return 'EdDSA';
     case 'rsa':
@@ -117,7 +122,7 @@ function describe(key: KeyObject): string {
 }
 
 /** True when `alg` may be used with `key`: the key type matches and RSA keys are strong enough. */
-function keyFits(alg: TokenAlgorithm, key: KeyObject): boolean {
+function keyFits(alg: JwsAlgorithm, key: KeyObject): boolean {
   if (algorithmOf(key) !== alg) return false;
   if (alg === 'RS256') return (key.asymmetricKeyDetails?.modulusLength ?? 0) >= MIN_RSA_BITS && keyWeakness(key) === undefined;
   return true;
@@ -128,11 +133,13 @@ function keyFits(alg: TokenAlgorithm, key: KeyObject): boolean {
  * signatures are R‖S of 32 bytes each (RFC 7518 §3.4), Ed25519 signatures 64 bytes (RFC 8037
  * §3.1), RSA signatures exactly the modulus length (RFC 8017 §8.2.2 step 1).
  */
-function signatureVerifies(alg: TokenAlgorithm, key: KeyObject, signingInput: Buffer, signature: Buffer): boolean {
+function signatureVerifies(alg: JwsAlgorithm, key: KeyObject, signingInput: Buffer, signature: Buffer): boolean {
   try {
     switch (alg) {
       case 'ES256':
         return signature.length === 64 && cryptoVerify('sha256', signingInput, { key, dsaEncoding: 'ieee-p1363' }, signature);
+      case 'ES384':
+        return signature.length === 96 && cryptoVerify('sha384', signingInput, { key, dsaEncoding: 'ieee-p1363' }, signature);
       case 'EdDSA':
         return signature.length === 64 && cryptoVerify(null, signingInput, key, signature);
       case 'RS256':
@@ -221,6 +228,41 @@ export async function mintToken(options: MintTokenOptions): Promise<string> {
   return new CompactSign(new TextEncoder().encode(JSON.stringify(claims))).setProtectedHeader({ alg, kid, typ: 'JWT' }).sign(key);
 }
 
+/** What {@link mintRenewalToken} needs. */
+export interface MintRenewalTokenOptions {
+  /** DER of the certificate to renew. */
+  readonly certificate: Uint8Array;
+  /** Its private key. */
+  readonly key: KeyObject;
+  /** `sub`: the certificate's serial, lower-case hex. */
+  readonly serial: string;
+  /** The renewal endpoint URL, e.g. `https://ca.example.com:9443/renew`. */
+  readonly audience: string;
+  readonly now: Date;
+  /** Default and maximum 5 minutes. */
+  readonly ttlMs?: number;
+}
+
+/**
+ * Mints a renewal token (see {@link verifyRenewalToken}): header `{ alg, typ: "JWT", x5c: [cert] }`,
+ * claims `sub` (the serial), `aud`, `iat`, `nbf`, `exp`, `jti`, signed with the certificate's key.
+ */
+export async function mintRenewalToken(options: MintRenewalTokenOptions): Promise<string> {
+  const { key, now } = options;
+  assertSigningKey(key);
+  const alg = algorithmOf(key);
+  if (alg === undefined) throw new SignetError('ERR_KEY_UNSUPPORTED', `renewal tokens are signed with EC P-256/P-384, Ed25519 or RSA keys, not ${describe(key)}`);
+  const ttlMs = options.ttlMs ?? MAX_RENEWAL_TOKEN_LIFETIME_MS;
+  if (!Number.isFinite(ttlMs) || ttlMs < 1000 || ttlMs > MAX_RENEWAL_TOKEN_LIFETIME_MS) throw badOption('the renewal token lifetime must be between 1s and 5m');
+  const audience = nonEmpty(options.audience, 'the token audience');
+  if (!URL.canParse(audience)) throw badOption(`the token audience "${audience}" is not an absolute URL`);
+  const iat = Math.floor(now.getTime() / 1000);
+  const claims = { sub: nonEmpty(options.serial, 'the serial'), aud: audience, iat, nbf: iat, exp: iat + Math.floor(ttlMs / 1000), jti: randomBytes(16).toString('base64url') };
+  return new CompactSign(new TextEncoder().encode(JSON.stringify(claims)))
+    .setProtectedHeader({ alg, typ: 'JWT', x5c: [Buffer.from(options.certificate).toString('base64')] })
+    .sign(key);
+}
+
 // ---------------------------------------------------------------------------------------------
 // verification
 
@@ -256,7 +298,7 @@ export interface TokenClaims {
   readonly provisioner: string;
   /** The header `kid`, when present. */
   readonly kid?: string;
-  readonly algorithm: TokenAlgorithm;
+  readonly algorithm: JwsAlgorithm;
   /** `sub`. */
   readonly subject: string;
   /** `sans`: the names the token authorizes (the CSR must carry exactly these). */
@@ -324,10 +366,6 @@ function own(obj: JsonObject, name: string): JsonValue | undefined {
   return Object.hasOwn(obj, name) ? obj[name] : undefined;
 }
 
-function isAllowedAlgorithm(alg: JsonValue | undefined): alg is TokenAlgorithm {
-  return typeof alg === 'string' && (TOKEN_ALGORITHMS as readonly string[]).includes(alg);
-}
-
 function isId(v: JsonValue | undefined): v is string {
   return typeof v === 'string' && v.length > 0 && v.length <= MAX_ID_LENGTH;
 }
@@ -339,7 +377,7 @@ function numericDate(v: JsonValue | undefined): number | undefined {
   return v;
 }
 
-function checkOptions(options: VerifyTokenOptions): { leewayMs: number; maxLifetimeMs: number; audiences: readonly string[] } {
+function checkOptions(options: Omit<VerifyTokenOptions, 'provisioners'>): { leewayMs: number; maxLifetimeMs: number; audiences: readonly string[] } {
   const leewayMs = options.leewayMs ?? DEFAULT_TOKEN_LEEWAY_MS;
   const maxLifetimeMs = options.maxLifetimeMs ?? MAX_TOKEN_LIFETIME_MS;
   if (!Number.isFinite(leewayMs) || leewayMs < 0 || leewayMs > MAX_TOKEN_LEEWAY_MS) throw badOption('the token leeway must be between 0 and 5m');
@@ -380,6 +418,39 @@ function checkOptions(options: VerifyTokenOptions): { leewayMs: number; maxLifet
  * Throws ERR_BAD_OPTION for out-of-range options (a programming or configuration error).
  */
 export function verifyToken(token: string, options: VerifyTokenOptions): TokenClaims {
+  return verifyCompact(token, options, {
+    allowList: TOKEN_ALGORITHMS,
+    refusedHeaders: REFUSED_HEADERS,
+    key: (header, payload) => {
+      const kid = own(header, 'kid');
+      if (kid !== undefined && !isId(kid)) throw refuse('ERR_TOKEN_MALFORMED');
+      const iss = own(payload, 'iss');
+      if (!isId(iss)) throw refuse('ERR_TOKEN_MALFORMED');
+      // 4. the provisioner and its key
+      const provisioner = options.provisioners(iss);
+      if (provisioner === undefined) throw refuse('ERR_TOKEN_UNKNOWN_PROVISIONER');
+      if (provisioner.kid !== undefined && kid !== provisioner.kid) throw refuse('ERR_TOKEN_UNKNOWN_PROVISIONER');
+      const key = provisioner.publicKey.type === 'private' ? createPublicKey(provisioner.publicKey) : provisioner.publicKey;
+      const fit = algorithmOf(key);
+      return { key, issuer: iss, ...(kid === undefined ? {} : { kid }), algorithms: provisioner.algorithms ?? (fit === undefined ? [] : [fit]) };
+    },
+  });
+}
+
+/** Where {@link verifyCompact} gets the verification key and which headers and algorithms it accepts. */
+interface KeySource {
+  /** Step 2's allow-list. */
+  readonly allowList: readonly JwsAlgorithm[];
+  /** Header parameters that refuse the token (step 3). */
+  readonly refusedHeaders: readonly string[];
+  /** Whether `sans` may be absent (a renewal token names a certificate, not names). */
+  readonly sansOptional?: boolean;
+  /** Steps 3–4: the key (from configuration or a certificate the caller vouches for), and what it may sign with. */
+  key(header: JsonObject, payload: JsonObject): { key: KeyObject; issuer: string; kid?: string; algorithms: readonly JwsAlgorithm[] };
+}
+
+/** The checks of {@link verifyToken}, with the key found by `source`. */
+function verifyCompact(token: string, options: Omit<VerifyTokenOptions, 'provisioners'>, source: KeySource): TokenClaims {
   const { leewayMs, maxLifetimeMs, audiences } = checkOptions(options);
 
   // 1. size and shape
@@ -391,29 +462,20 @@ export function verifyToken(token: string, options: VerifyTokenOptions): TokenCl
 
   // 2. the algorithm, before anything else (RFC 8725 §3.1)
   const alg = own(header, 'alg');
-  if (!isAllowedAlgorithm(alg)) throw refuse('ERR_TOKEN_ALGORITHM');
+  if (typeof alg !== 'string' || !(source.allowList as readonly string[]).includes(alg)) throw refuse('ERR_TOKEN_ALGORITHM');
+  const algorithm = alg as JwsAlgorithm;
 
-  // 3. header parameters that would bring their own key, and the claims needed to find the key
-  for (const name of REFUSED_HEADERS) if (Object.hasOwn(header, name)) throw refuse('ERR_TOKEN_MALFORMED');
-  const kid = own(header, 'kid');
-  if (kid !== undefined && !isId(kid)) throw refuse('ERR_TOKEN_MALFORMED');
+  // 3. header parameters that would bring their own key; 4. the key
+  for (const name of source.refusedHeaders) if (Object.hasOwn(header, name)) throw refuse('ERR_TOKEN_MALFORMED');
   const payload = decodeJsonSegment(payloadSegment);
-  const iss = own(payload, 'iss');
-  if (!isId(iss)) throw refuse('ERR_TOKEN_MALFORMED');
+  const { key, issuer, kid, algorithms } = source.key(header, payload);
 
-  // 4. the provisioner and its key
-  const provisioner = options.provisioners(iss);
-  if (provisioner === undefined) throw refuse('ERR_TOKEN_UNKNOWN_PROVISIONER');
-  if (provisioner.kid !== undefined && kid !== provisioner.kid) throw refuse('ERR_TOKEN_UNKNOWN_PROVISIONER');
-  const key = provisioner.publicKey.type === 'private' ? createPublicKey(provisioner.publicKey) : provisioner.publicKey;
-
-  // 5. the algorithm for this provisioner and key
-  const allowed = provisioner.algorithms ?? (algorithmOf(key) === undefined ? [] : [algorithmOf(key) as TokenAlgorithm]);
-  if (!allowed.includes(alg) || !keyFits(alg, key)) throw refuse('ERR_TOKEN_ALGORITHM');
+  // 5. the algorithm for this key
+  if (!algorithms.includes(algorithm) || !keyFits(algorithm, key)) throw refuse('ERR_TOKEN_ALGORITHM');
 
   // 6. the signature over the exact segments received (RFC 7515 §5.2 step 8)
   const signature = decodeSegment(signatureSegment);
-  if (signature === undefined || !signatureVerifies(alg, key, Buffer.from(`${headerSegment}.${payloadSegment}`, 'ascii'), signature)) {
+  if (signature === undefined || !signatureVerifies(algorithm, key, Buffer.from(`${headerSegment}.${payloadSegment}`, 'ascii'), signature)) {
     throw refuse('ERR_TOKEN_SIGNATURE');
   }
 
@@ -429,7 +491,8 @@ export function verifyToken(token: string, options: VerifyTokenOptions): TokenCl
   if (exp === undefined) throw refuse('ERR_TOKEN_MALFORMED');
   const start = nbf ?? iat;
   if (start === undefined) throw refuse('ERR_TOKEN_MALFORMED');
-  const sans = sansOf(own(payload, 'sans'));
+  const rawSans = own(payload, 'sans');
+  const sans = rawSans === undefined && source.sansOptional === true ? [] : sansOf(rawSans);
   const jti = own(payload, 'jti');
   if (jti !== undefined && !isId(jti)) throw refuse('ERR_TOKEN_MALFORMED');
   const sha = own(payload, 'sha');
@@ -454,9 +517,9 @@ export function verifyToken(token: string, options: VerifyTokenOptions): TokenCl
   if (jti === undefined) throw refuse('ERR_TOKEN_MALFORMED');
 
   return {
-    provisioner: iss,
+    provisioner: issuer,
     ...(kid === undefined ? {} : { kid }),
-    algorithm: alg,
+    algorithm,
     subject: sub,
     sans,
     audience: aud,
@@ -469,6 +532,67 @@ export function verifyToken(token: string, options: VerifyTokenOptions): TokenCl
     ...(csrFingerprint === undefined ? {} : { csrFingerprint }),
     payload: deepFreeze(payload),
   };
+}
+
+/** Longest lifetime of a renewal token: five minutes. */
+export const MAX_RENEWAL_TOKEN_LIFETIME_MS = 300_000;
+
+/** The algorithms a renewal token may use: those of one-time tokens, and ES384 for P-384 certificate keys. */
+export const RENEWAL_TOKEN_ALGORITHMS: readonly JwsAlgorithm[] = Object.freeze(['ES256', 'ES384', 'EdDSA', 'RS256'] as const);
+
+/** What {@link verifyRenewalToken} checks a token against. */
+export interface VerifyRenewalTokenOptions {
+  /** The exact URL(s) of the renewal endpoint. */
+  readonly audience: string | readonly string[];
+  readonly now: Date;
+  readonly leewayMs?: number;
+  /**
+   * Vouches for the certificate in the `x5c` header (DER of its first element): returns its
+   * public key when the authority issued it, throws the refusal otherwise. Called before the
+   * signature is checked, so it must not trust anything but the certificate bytes.
+   */
+  readonly certificateKey: (der: Uint8Array) => KeyObject;
+}
+
+/** The verified content of a renewal token. */
+export interface RenewalTokenClaims {
+  /** `sub`: the serial the token asks to renew. */
+  readonly subject: string;
+  readonly jti: string;
+  readonly rememberUntil: Date;
+  /** DER of the certificate in `x5c`, whose key signed the token. */
+  readonly certificate: Uint8Array;
+}
+
+/**
+ * Verifies a renewal token: a compact JWS signed with a certificate's own private key, the
+ * certificate in the `x5c` header (RFC 7515 §4.1.6: standard base64 DER), the same claim checks
+ * as {@link verifyToken} (audience = the renewal URL, lifetime at most 5 min, `jti` required).
+ * It proves possession of the key of a certificate that may have expired, which mTLS cannot.
+ */
+export function verifyRenewalToken(token: string, options: VerifyRenewalTokenOptions): RenewalTokenClaims {
+  let certificate: Uint8Array | undefined;
+  const claims = verifyCompact(
+    token,
+    { audience: options.audience, now: options.now, maxLifetimeMs: MAX_RENEWAL_TOKEN_LIFETIME_MS, ...(options.leewayMs !== undefined ? { leewayMs: options.leewayMs } : {}) },
+    {
+      allowList: RENEWAL_TOKEN_ALGORITHMS,
+      refusedHeaders: REFUSED_HEADERS.filter((h) => h !== 'x5c'),
+      sansOptional: true,
+      key: (header) => {
+        const x5c = own(header, 'x5c');
+        const first = Array.isArray(x5c) ? x5c[0] : undefined;
+        if (typeof first !== 'string' || !/^[A-Za-z0-9+/]+={0,2}$/.test(first)) throw refuse('ERR_TOKEN_MALFORMED');
+        const der = new Uint8Array(Buffer.from(first, 'base64'));
+        if (Buffer.from(der).toString('base64') !== first) throw refuse('ERR_TOKEN_MALFORMED');
+        certificate = der;
+        const key = options.certificateKey(der);
+        const fit = algorithmOf(key);
+        return { key, issuer: '', algorithms: fit === undefined ? [] : [fit] };
+      },
+    },
+  );
+  return { subject: claims.subject, jti: claims.jti, rememberUntil: claims.rememberUntil, certificate: certificate ?? new Uint8Array() };
 }
 
 /** `aud` (RFC 7519 §4.1.3): one string, or an array holding exactly one string. */

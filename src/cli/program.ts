@@ -9,6 +9,9 @@ import { registerKeyCommands } from './key/index.js';
 import { registerCsrCommands } from './csr/index.js';
 import { registerCertificateCommands } from './certificate/index.js';
 import { registerCaCommands } from './ca/index.js';
+import { registerContextCommands } from './context/index.js';
+import { registerInventoryCommands } from './inventory/index.js';
+import { registerAuditCommands } from './audit/index.js';
 import { VERSION } from '../version.js';
 
 /** Exit codes, documented in README "Exit codes". */
@@ -80,6 +83,9 @@ export function buildProgram(): Command {
   registerCsrCommands(program);
   registerCertificateCommands(program);
   registerCaCommands(program);
+  registerContextCommands(program);
+  registerInventoryCommands(program);
+  registerAuditCommands(program);
   program.addHelpText(
     'after',
     `

@@ -95,6 +95,7 @@ export const ERROR_CATALOGUE = {
   ERR_TOKEN_NOT_YET_VALID: 'invalid',
   ERR_TOKEN_LIFETIME: 'invalid',
   ERR_TOKEN_REPLAYED: 'invalid',
+  ERR_TOKEN_SUBJECT: 'invalid',
   ERR_POLICY_INVALID: 'input',
   ERR_POLICY_DENIED: 'invalid',
   // CA configuration (src/ca/config.ts, `signet ca init`, `signet ca config validate`)
@@ -131,6 +132,28 @@ export const ERROR_CATALOGUE = {
   ERR_FORBIDDEN_CSR: 'invalid',
   ERR_FORBIDDEN_KEY_TYPE: 'invalid',
   ERR_LIFETIME_OUT_OF_BOUNDS: 'invalid',
+  // authority, certificate-authenticated requests (renew, rekey, revoke): no credential, a client
+  // certificate this CA did not issue (or expired), a revoked or already replaced certificate,
+  // renewal forbidden by the provisioner's claims, a rekey to the same key, an unknown serial
+  ERR_AUTH_REQUIRED: 'invalid',
+  ERR_AUTH_CERTIFICATE: 'invalid',
+  ERR_CERT_REVOKED: 'invalid',
+  ERR_CERT_REPLACED: 'invalid',
+  ERR_RENEWAL_NOT_ALLOWED: 'invalid',
+  ERR_REKEY_SAME_KEY: 'invalid',
+  ERR_CERT_NOT_FOUND: 'invalid',
+  // CA client (src/client, `signet ca bootstrap|certificate|renew|…`, `signet context`): the CA
+  // cannot be reached (network, exit 6), its TLS certificate does not chain to the pinned root, its
+  // answer is not the API's, it refused with a code this client does not know; bootstrap got a root
+  // of another fingerprint; no such context or one already exists; a renewal hook failed
+  ERR_CA_UNREACHABLE: 'network',
+  ERR_CA_UNTRUSTED: 'invalid',
+  ERR_CA_BAD_RESPONSE: 'network',
+  ERR_CA_REFUSED: 'invalid',
+  ERR_FINGERPRINT_MISMATCH: 'invalid',
+  ERR_CONTEXT_NOT_FOUND: 'usage',
+  ERR_CONTEXT_EXISTS: 'io',
+  ERR_HOOK_FAILED: 'io',
   // bugs
   ERR_INTERNAL: 'internal',
 } as const satisfies Record<string, ErrorCategory>;

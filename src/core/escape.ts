@@ -27,6 +27,12 @@ export function escapeControl(s: string): string {
   });
 }
 
+/** True when `s` holds any character {@link escapeControl} would escape (the authority refuses such names). */
+export function hasTerminalControls(s: string): boolean {
+  UNSAFE.lastIndex = 0;
+  return UNSAFE.test(s);
+}
+
 /** What JSON.stringify leaves raw but a terminal acts on: DEL, C1 controls, separators, bidi. */
 const JSON_UNSAFE = /[\u007f-\u009f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
 

@@ -50,6 +50,8 @@ export interface RequestRecord {
   readonly id: string;
   readonly method: string;
   readonly path: string;
+  /** The matched route's pattern (`/root/:sha256`), or `unmatched`: a label of bounded cardinality for metrics. */
+  readonly route: string;
   readonly status: number;
   readonly ms: number;
   readonly code?: string;
@@ -79,6 +81,9 @@ export function httpStatusFor(code: ErrorCode): number {
     ERR_HTTP_METHOD: 405,
     ERR_HTTP_MEDIA_TYPE: 415,
     ERR_INPUT_TOO_LARGE: 413,
+    ERR_CERT_REVOKED: 403,
+    ERR_RENEWAL_NOT_ALLOWED: 403,
+    ERR_CERT_REPLACED: 409,
   };
   const s = special[code];
   if (s !== undefined) return s;
@@ -176,8 +181,9 @@ export function createApiServer(options: ApiServerOptions): Server {
     const method = req.method ?? 'GET';
     const head = method === 'HEAD';
     let code: string | undefined;
+    let pattern = 'unmatched';
     const finish = (status: number): void => {
-      options.onRequest?.({ id, method, path: url.pathname, status, ms: performance.now() - started, ...(code ? { code } : {}) });
+      options.onRequest?.({ id, method, path: url.pathname, route: pattern, status, ms: performance.now() - started, ...(code ? { code } : {}) });
     };
     const fail = (e: SignetError): void => {
       code = e.code;
@@ -193,6 +199,7 @@ export function createApiServer(options: ApiServerOptions): Server {
       else fail(new SignetError('ERR_HTTP_NOT_FOUND', `no such endpoint: ${url.pathname}`));
       return;
     }
+    pattern = route.path;
     const request: RouteRequest = {
       method,
       path: url.pathname,

@@ -26,13 +26,14 @@ function pemAll(ders: readonly Uint8Array[]): string {
 }
 
 /**
- * Routes: `GET /health` → `{"status":"ok"}`; `GET /version` → `{"version"}`; `GET /roots` →
- * `{"roots":[{"sha256","pem"}]}`; `GET /roots.pem`; `GET /root/{sha256}` (hex, colons allowed,
- * any case) → `{"sha256","pem"}` or 404 ERR_ROOT_NOT_FOUND; `GET /intermediates` and
- * `/intermediates.pem` likewise. `health` is asked on every /health call (a store ping).
+ * Routes (JSON shapes as step-ca serves them, so its clients work): `GET /health` →
+ * `{"status":"ok"}`; `GET /version` → `{"version"}`; `GET /roots` → `{"crts":[PEM]}`;
+ * `GET /roots.pem`; `GET /root/{sha256}` (hex, colons allowed, any case) → `{"ca": PEM}` or 404
+ * ERR_ROOT_NOT_FOUND; `GET /intermediates` → `{"crts":[PEM]}` and `/intermediates.pem`.
+ * `health` is asked on every /health call (a store ping).
  */
 export function publicRoutes(material: () => PublicMaterial, health: () => Promise<void> = () => Promise.resolve()): Route[] {
-  const entry = (der: Uint8Array): { sha256: string; pem: string } => ({ sha256: sha256Hex(der), pem: encodePem('CERTIFICATE', der) });
+  const pems = (ders: readonly Uint8Array[]): string[] => ders.map((d) => encodePem('CERTIFICATE', d));
   return [
     {
       method: 'GET',
@@ -43,9 +44,9 @@ export function publicRoutes(material: () => PublicMaterial, health: () => Promi
       },
     },
     { method: 'GET', path: '/version', handler: () => ({ json: { version: VERSION } }) },
-    { method: 'GET', path: '/roots', handler: () => ({ json: { roots: material().roots.map(entry) } }) },
+    { method: 'GET', path: '/roots', handler: () => ({ json: { crts: pems(material().roots) } }) },
     { method: 'GET', path: '/roots.pem', handler: () => ({ body: pemAll(material().roots), contentType: 'application/pem-certificate-chain' }) },
-    { method: 'GET', path: '/intermediates', handler: () => ({ json: { intermediates: material().intermediates.map(entry) } }) },
+    { method: 'GET', path: '/intermediates', handler: () => ({ json: { crts: pems(material().intermediates) } }) },
     { method: 'GET', path: '/intermediates.pem', handler: () => ({ body: pemAll(material().intermediates), contentType: 'application/pem-certificate-chain' }) },
     {
       method: 'GET',
@@ -57,8 +58,26 @@ export function publicRoutes(material: () => PublicMaterial, health: () => Promi
         }
         const der = material().roots.find((r) => sha256Hex(r) === want);
         if (!der) throw new SignetError('ERR_ROOT_NOT_FOUND', `no root with SHA-256 fingerprint ${want}`);
-        return { json: entry(der) };
+        return { json: { ca: encodePem('CERTIFICATE', der) } };
       },
     },
   ];
+}
+
+/** What `GET /provisioners` shows of one provisioner: public data only. */
+export interface PublicProvisioner {
+  readonly type: string;
+  readonly name: string;
+  /** The public JWK that verifies its tokens. */
+  readonly key: Readonly<Record<string, unknown>>;
+  readonly claims: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * `GET /provisioners` → `{"provisioners": [{type, name, key, claims}]}`: names, public keys and
+ * claims, so a client can see which provisioner to use and what it allows. Never an encrypted
+ * key, a password or any other secret (DESIGN.md security baseline).
+ */
+export function provisionersRoute(list: () => readonly PublicProvisioner[]): Route {
+  return { method: 'GET', path: '/provisioners', handler: () => ({ json: { provisioners: list() } }) };
 }

@@ -64,3 +64,24 @@ export function interact(args: readonly string[], steps: readonly { waitFor: Reg
     });
   });
 }
+
+/**
+ * Like {@link signet}, without blocking the event loop: for tests whose peer (a CA started
+ * in-process) must keep answering while the CLI runs.
+ */
+export function signetAsync(args: readonly string[], options: { input?: string; cwd?: string; env?: Record<string, string> } = {}): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI_PATH, ...args], {
+      cwd: options.cwd,
+      env: { ...process.env, NO_COLOR: '1', ...options.env },
+      timeout: 60_000,
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ status: code ?? -1, stdout, stderr }));
+    child.stdin.end(options.input ?? '');
+  });
+}

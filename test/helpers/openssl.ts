@@ -2,7 +2,7 @@
  * Runs the real OpenSSL CLI for interop tests. Secrets go through files or stdin, never argv
  * (DESIGN.md security baseline), and every call is synchronous and bounded.
  */
-import { spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -30,4 +30,14 @@ export function opensslOk(args: readonly string[], input?: string | Uint8Array):
 export function tempDir(prefix = 'signet-test-'): { dir: string; path: (name: string) => string; cleanup: () => void } {
   const dir = mkdtempSync(join(tmpdir(), prefix));
   return { dir, path: (name) => join(dir, name), cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** Runs `cmd` without blocking the event loop (so an in-process server can answer it); resolves with its exit code and output. */
+export function runAsync(cmd: string, args: readonly string[], input = ''): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = execFile(cmd, args, { timeout: 30_000 }, (error, stdout, stderr) => {
+      resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
+    });
+    child.stdin?.end(input);
+  });
 }

@@ -5,7 +5,6 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { createHash, generateKeyPairSync, X509Certificate } from 'node:crypto';
 import { request } from 'node:https';
 import { connect } from 'node:tls';
@@ -22,7 +21,7 @@ import { specFromProfile } from '../../src/x509/profiles.js';
 import { createApiServer, httpStatusFor, type RequestRecord } from '../../src/server/http.js';
 import { publicRoutes } from '../../src/server/public-routes.js';
 import { issueServerIdentity } from '../../src/server/tls-identity.js';
-import { tempDir } from '../helpers/openssl.js';
+import { tempDir, runAsync } from '../helpers/openssl.js';
 
 const now = new Date();
 const rootKeys = generateKeyPairSync('ec', { namedCurve: 'P-256' });
@@ -46,15 +45,6 @@ const records: RequestRecord[] = [];
 const internal: unknown[] = [];
 let server: Server;
 let port = 0;
-
-function run(cmd: string, args: readonly string[], input = ''): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = execFile(cmd, args, { timeout: 30_000 }, (error, stdout, stderr) => {
-      resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
-    });
-    child.stdin?.end(input);
-  });
-}
 
 interface Reply {
   status: number;
@@ -131,17 +121,17 @@ test('GET /health, /version and a request id on every answer', async () => {
 });
 
 test('roots and intermediates: JSON, PEM, and a root by fingerprint in any spelling', async () => {
-  const roots = JSON.parse((await call('GET', '/roots')).body) as { roots: Array<{ sha256: string; pem: string }> };
-  assert.deepEqual(roots.roots, [{ sha256: rootSha, pem: rootPem }]);
+  const roots = JSON.parse((await call('GET', '/roots')).body) as { crts: string[] };
+  assert.deepEqual(roots.crts, [rootPem]);
   const pem = await call('GET', '/roots.pem');
   assert.equal(pem.headers['content-type'], 'application/pem-certificate-chain');
   assert.equal(pem.body, rootPem);
-  const inter = JSON.parse((await call('GET', '/intermediates')).body) as { intermediates: Array<{ sha256: string }> };
-  assert.equal(inter.intermediates[0]?.sha256, createHash('sha256').update(intermediate).digest('hex'));
+  const inter = JSON.parse((await call('GET', '/intermediates')).body) as { crts: string[] };
+  assert.deepEqual(inter.crts, [encodePem('CERTIFICATE', intermediate)]);
   const colons = rootSha.toUpperCase().match(/../g)?.join(':') ?? '';
   const one = await call('GET', `/root/${colons}`);
   assert.equal(one.status, 200);
-  assert.equal((JSON.parse(one.body) as { pem: string }).pem, rootPem);
+  assert.equal((JSON.parse(one.body) as { ca: string }).ca, rootPem);
   const unknown = await call('GET', `/root/${'ab'.repeat(32)}`);
   assert.equal(unknown.status, 404);
   assert.equal(errorOf(unknown).code, 'ERR_ROOT_NOT_FOUND');
@@ -213,17 +203,17 @@ test('a handler bug is ERR_INTERNAL 500 with no detail; a SignetError keeps its 
 });
 
 test('OpenSSL s_client verifies the served chain and host name against the root', async () => {
-  const r = await run('openssl', ['s_client', '-connect', `127.0.0.1:${port}`, '-servername', 'localhost', '-CAfile', rootFile, '-verify_return_error', '-verify_hostname', 'localhost', '-showcerts'], 'Q\n');
+  const r = await runAsync('openssl', ['s_client', '-connect', `127.0.0.1:${port}`, '-servername', 'localhost', '-CAfile', rootFile, '-verify_return_error', '-verify_hostname', 'localhost', '-showcerts'], 'Q\n');
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /Verify return code: 0 \(ok\)/);
   // leaf + intermediate are served (the root is not).
   assert.equal(r.stdout.match(/BEGIN CERTIFICATE/g)?.length, 2);
-  const wrongHost = await run('openssl', ['s_client', '-connect', `127.0.0.1:${port}`, '-servername', 'localhost', '-CAfile', rootFile, '-verify_return_error', '-verify_hostname', 'other.example'], 'Q\n');
+  const wrongHost = await runAsync('openssl', ['s_client', '-connect', `127.0.0.1:${port}`, '-servername', 'localhost', '-CAfile', rootFile, '-verify_return_error', '-verify_hostname', 'other.example'], 'Q\n');
   assert.notEqual(wrongHost.code, 0);
 });
 
 test('curl fetches /roots.pem over a verified connection (IP SAN)', async () => {
-  const r = await run('curl', ['-sS', '--fail', '--cacert', rootFile, `https://127.0.0.1:${port}/roots.pem`]);
+  const r = await runAsync('curl', ['-sS', '--fail', '--cacert', rootFile, `https://127.0.0.1:${port}/roots.pem`]);
   assert.equal(r.code, 0, r.stderr);
   assert.equal(r.stdout, rootPem);
 });

@@ -1,7 +1,8 @@
 /**
  * `signet ca start` — serve the CA: validate the config (the same pipeline as `ca config
  * validate`), decrypt the issuing key, open the store, listen. One JSON log line per request on
- * stdout; SIGTERM/SIGINT stop accepting connections, let in-flight requests finish, and exit 0.
+ * stdout; SIGHUP reloads the config (a bad one is logged and the running one kept); SIGTERM/SIGINT
+ * stop accepting connections, let in-flight requests finish, and exit 0.
  */
 import type { Command } from 'commander';
 import { createHash } from 'node:crypto';
@@ -9,7 +10,10 @@ import { readFileSync } from 'node:fs';
 import { systemClock } from '../../core/clock.js';
 import { decodePem, looksLikePem } from '../../core/pem.js';
 import { formatTime } from '../../core/duration.js';
+import { pino, type Logger } from 'pino';
 import { startCa } from '../../ca/runtime.js';
+import { formatConfigProblem, type ConfigProblem } from '../../ca/config.js';
+import { isSignetError } from '../../core/errors.js';
 import { readPassword } from '../io.js';
 import { DEFAULT_CONFIG_PATH, validateCaConfigFile } from './config-validate.js';
 
@@ -17,8 +21,20 @@ interface StartFlags {
   config: string;
 }
 
-function log(line: Record<string, unknown>): void {
-  process.stdout.write(`${JSON.stringify({ time: formatTime(new Date()), ...line })}\n`);
+/**
+ * The server's logger: pino, JSON lines on stdout, written synchronously (nothing is lost when
+ * the process exits), `level` as a word and `time` in RFC 3339, no pid or host noise.
+ */
+function createLogger(level: string): Logger {
+  return pino(
+    {
+      level,
+      base: undefined,
+      timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: { level: (label) => ({ level: label }) },
+    },
+    pino.destination({ dest: 1, sync: true }),
+  );
 }
 
 /** Registers `signet ca start`. */
@@ -30,7 +46,9 @@ export function registerCaStart(ca: Command): void {
       'after',
       `
 The issuing key's password comes from the config's intermediate.passwordFile, or a prompt on a
-terminal. Logs are JSON lines on stdout. SIGTERM or Ctrl-C drains in-flight requests and exits 0.
+terminal. Logs are JSON lines on stdout. SIGHUP reloads the config (provisioners, claims, policy,
+templates); a bad config is logged and the running one kept. SIGTERM or Ctrl-C drains in-flight
+requests and exits 0.
 
 Examples:
   $ signet ca start
@@ -38,23 +56,45 @@ Examples:
     )
     .action(async (flags: StartFlags) => {
       const { config } = validateCaConfigFile(flags.config, {});
+      const logger = createLogger(config.logLevel);
+      const log = ({ level, msg, ...rest }: { level: 'debug' | 'info' | 'warn' | 'error'; msg: string } & Record<string, unknown>): void => logger[level](rest, msg);
       const password =
         config.intermediate.passwordFile === undefined ? await readPassword({ prompt: `password for ${config.intermediate.key}: `, file: config.intermediate.key }) : undefined;
       const ca = await startCa(config, {
         clock: systemClock,
         ...(password !== undefined ? { password } : {}),
-        onRequest: (r) => log({ level: 'info', msg: 'request', id: r.id, method: r.method, path: r.path, status: r.status, ms: Math.round(r.ms * 10) / 10, ...(r.code ? { code: r.code } : {}) }),
+        onRequest: (r) => log({ level: r.status >= 500 ? 'error' : 'info', msg: 'request', id: r.id, method: r.method, path: r.path, status: r.status, ms: Math.round(r.ms * 10) / 10, ...(r.code ? { code: r.code } : {}) }),
         onInternalError: (e, id) => log({ level: 'error', msg: 'internal error', id, error: e instanceof Error ? e.message : String(e) }),
         onIdentityRenewed: (i) => log({ level: 'info', msg: 'server certificate renewed', notAfter: formatTime(i.notAfter) }),
       });
       const rootData = readFileSync(config.root);
       const rootDer = looksLikePem(rootData) ? decodePem(rootData.toString('latin1'), ['CERTIFICATE']).der : rootData;
       const fingerprint = createHash('sha256').update(rootDer).digest('hex');
-      log({ level: 'info', msg: 'listening', url: ca.url, root: fingerprint, provisioners: config.provisioners.map((p) => p.name) });
       process.stderr.write(`Signet CA "${config.name}" listening on ${ca.url}\nRoot fingerprint (SHA-256): ${fingerprint}\n`);
+      log({ level: 'info', msg: 'listening', url: ca.url, root: fingerprint, provisioners: config.provisioners.map((p) => p.name) });
+      const reload = (): void => {
+        try {
+          const { config: next } = validateCaConfigFile(flags.config, { json: true });
+          const restart = ca.reload(next);
+          logger.level = next.logLevel;
+          log({ level: 'info', msg: 'configuration reloaded', provisioners: next.provisioners.map((p) => p.name) });
+          if (restart.length > 0) log({ level: 'warn', msg: 'changed settings take effect only after a restart', fields: restart });
+        } catch (e) {
+          const problems = isSignetError(e) && Array.isArray(e.detail?.problems) ? (e.detail.problems as ConfigProblem[]).map((p) => formatConfigProblem(p)) : undefined;
+          log({
+            level: 'error',
+            msg: 'configuration not reloaded; still serving the previous one',
+            code: isSignetError(e) ? e.code : 'ERR_INTERNAL',
+            error: e instanceof Error ? e.message : String(e),
+            ...(problems ? { problems } : {}),
+          });
+        }
+      };
+      process.on('SIGHUP', reload);
       await new Promise<void>((resolve) => {
         const stop = (signal: string): void => {
           log({ level: 'info', msg: 'stopping', signal });
+          process.off('SIGHUP', reload);
           void ca.close().then(resolve);
         };
         process.once('SIGTERM', () => stop('SIGTERM'));

@@ -2,6 +2,7 @@
  * `signet ca token SUBJECT` — mint a one-time token with a JWK provisioner's key (decrypted here,
  * with its password from a file or a prompt; the CA never serves the key). On the CA host the
  * config supplies everything; elsewhere `--ca-url`, `--root`, `--provisioner` and `--key` do.
+ * `--revoke` mints a token for `POST /revoke` instead: SUBJECT is the serial, no SANs.
  */
 import type { Command } from 'commander';
 import { createHash } from 'node:crypto';
@@ -17,6 +18,7 @@ import { jwkThumbprint } from '../../crypto/jwk.js';
 import { loadCaConfig, type CaConfig } from '../../ca/config.js';
 import { mintToken } from '../../ca/token.js';
 import { parseGeneralName } from '../../x509/general-name.js';
+import { parseSerial } from '../../x509/serial.js';
 import { readInput, readPassword } from '../io.js';
 import { DEFAULT_CONFIG_PATH } from './config-validate.js';
 
@@ -29,6 +31,29 @@ export interface TokenFlags {
   key?: string;
   passwordFile?: string;
   ttl: string;
+  /** A token for `POST /revoke`: the subject is the serial (lower-case hex, no colons), no SANs. */
+  revoke?: boolean;
+}
+
+/**
+ * The CA's URL as the config describes it: `https://<first dnsName>:<port>` — the audience base
+ * of tokens minted on the CA host and where clients on it connect.
+ */
+export function caUrlFromConfig(config: CaConfig): string {
+  const host = config.dnsNames[0] ?? 'localhost';
+  return `https://${isIP(host) === 6 ? `[${host}]` : host}:${config.listen.port}`;
+}
+
+/**
+ * A serial number as the CA's inventory and revocation tokens spell it: lower-case hex of the
+ * positive INTEGER's magnitude (RFC 5280 §4.1.2.2), without colons or leading zero octets (the
+ * DER sign octet included). Accepts colons, `0x` and any case (ERR_BAD_OPTION otherwise).
+ */
+export function normalizeSerial(text: string): string {
+  const bytes = parseSerial(text);
+  let i = 0;
+  while (i < bytes.length - 1 && bytes[i] === 0) i++;
+  return Buffer.from(bytes.subarray(i)).toString('hex');
 }
 
 function collect(value: string, previous: string[] | undefined): string[] {
@@ -48,15 +73,14 @@ export async function caTokenCommand(subject: string, flags: TokenFlags): Promis
   const rootPath = flags.root ?? config?.root;
   if (rootPath === undefined) throw new SignetError('ERR_USAGE', 'pass --root FILE (the CA root certificate) or --config');
   let caUrl = flags.caUrl;
-  if (caUrl === undefined && config) {
-    const host = config.dnsNames[0] ?? 'localhost';
-    caUrl = `https://${isIP(host) === 6 ? `[${host}]` : host}:${config.listen.port}`;
-  }
+  if (caUrl === undefined && config) caUrl = caUrlFromConfig(config);
   if (caUrl === undefined) throw new SignetError('ERR_USAGE', 'pass --ca-url URL or --config');
   if (!/^https:\/\/[^/?#]+\/?$/.test(caUrl)) throw new SignetError('ERR_BAD_OPTION', `--ca-url must be https://host[:port], got "${caUrl}"`);
   const ttlMs = parseDuration(flags.ttl);
-  const sans = flags.san ?? [subject];
+  if (flags.revoke && flags.san !== undefined) throw new SignetError('ERR_USAGE', '--san does not apply to a revocation token (--revoke)');
+  const sans = flags.revoke ? [] : (flags.san ?? [subject]);
   for (const s of sans) parseGeneralName(s);
+  const tokenSubject = flags.revoke ? normalizeSerial(subject) : subject;
 
   const rootData = readInput(rootPath, 'root certificate');
   const rootDer = looksLikePem(rootData) ? decodePem(Buffer.from(rootData).toString('latin1'), ['CERTIFICATE']).der : rootData;
@@ -67,8 +91,8 @@ export async function caTokenCommand(subject: string, flags: TokenFlags): Promis
     key,
     kid: provisioner?.kid ?? jwkThumbprint(key),
     issuer: provisionerName,
-    audience: `${caUrl.replace(/\/$/, '')}/sign`,
-    subject,
+    audience: `${caUrl.replace(/\/$/, '')}${flags.revoke ? '/revoke' : '/sign'}`,
+    subject: tokenSubject,
     sans,
     ttlMs,
     rootFingerprint: createHash('sha256').update(rootDer).digest('hex'),
@@ -79,8 +103,8 @@ export async function caTokenCommand(subject: string, flags: TokenFlags): Promis
 /** Registers `signet ca token`. */
 export function registerCaToken(ca: Command): void {
   ca.command('token')
-    .description('mint a one-time token for POST /sign with a provisioner key')
-    .argument('<subject>', 'the subject (common name) the token authorizes')
+    .description('mint a one-time token for POST /sign (or /revoke) with a provisioner key')
+    .argument('<subject>', 'the subject (common name) the token authorizes; with --revoke, the serial number')
     .option('--san <name>', 'a SAN the certificate may carry (repeatable; default: the subject)', collect)
     .option('--config <file>', `the CA configuration (default ${DEFAULT_CONFIG_PATH} when it exists)`)
     .option('--ca-url <url>', 'the CA, https://host:port (default: from the config)')
@@ -89,12 +113,14 @@ export function registerCaToken(ca: Command): void {
     .option('--key <file>', 'the provisioner key (default: secrets/provisioner-NAME.key next to the config)')
     .option('--password-file <file>', 'first line: the provisioner key password (else a prompt)')
     .option('--ttl <duration>', 'token lifetime, at most 1h', '5m')
+    .option('--revoke', 'a token for POST /revoke: SUBJECT is the serial of the certificate to revoke (hex, colons allowed)')
     .addHelpText(
       'after',
       `
 Examples:
   $ signet ca token web.example.com --san web.example.com --password-file prov-pw.txt
-  $ signet ca token db --san db.internal --ca-url https://ca.example.com:9443 --root root.crt --provisioner admin --key admin.key`,
+  $ signet ca token db --san db.internal --ca-url https://ca.example.com:9443 --root root.crt --provisioner admin --key admin.key
+  $ signet ca token 4a:1f:03:9c --revoke --password-file prov-pw.txt`,
     )
     .action(async (subject: string, flags: TokenFlags) => {
       process.stdout.write(`${await caTokenCommand(subject, flags)}\n`);
