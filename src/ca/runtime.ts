@@ -23,7 +23,7 @@ import { createCaMetrics, metricsRoute, type AuthorityOutcome, type CaMetrics } 
 import { parseCertificate } from '../x509/certificate.js';
 import { issueServerIdentity, type TlsIdentity } from '../server/tls-identity.js';
 import { Authority } from './authority.js';
-import type { CaConfig } from './config.js';
+import type { CaConfig, CaProvisioner } from './config.js';
 
 /** Options of {@link startCa}. */
 export interface StartCaOptions {
@@ -56,7 +56,7 @@ export interface RunningCa {
    * one, so a config that does not work (a bad template, say) throws and changes nothing. Settings
    * that need a restart (address, names, keys, root, database) are returned, not applied.
    */
-  reload(config: CaConfig): string[];
+  reload(config: CaConfig): Promise<string[]>;
   /** Stops accepting connections, lets in-flight requests finish, closes the store. */
   close(): Promise<void>;
 }
@@ -76,6 +76,18 @@ const RESTART_FIELDS: readonly { readonly name: string; readonly get: (c: CaConf
   { name: 'intermediate', get: (c) => c.intermediate },
   { name: 'db', get: (c) => c.db },
 ];
+
+/** Provisioners added, removed or changed (key, claims, policy or template) between two configs, by name. */
+function provisionerChanges(before: CaConfig, after: CaConfig): { added: string[]; removed: string[]; changed: string[] } {
+  const face = (p: CaProvisioner): string => JSON.stringify({ jwk: p.jwk, claims: p.claims, policy: p.policy, template: p.template });
+  const old = new Map(before.provisioners.map((p) => [p.name, face(p)]));
+  const now = new Map(after.provisioners.map((p) => [p.name, face(p)]));
+  return {
+    added: [...now.keys()].filter((n) => !old.has(n)),
+    removed: [...old.keys()].filter((n) => !now.has(n)),
+    changed: [...now.keys()].filter((n) => old.has(n) && old.get(n) !== now.get(n)),
+  };
+}
 
 /** The public face of the configured provisioners (no secrets exist in the config, and none would be shown). */
 function publicProvisioners(config: CaConfig): PublicProvisioner[] {
@@ -182,9 +194,15 @@ export async function startCa(config: CaConfig, options: StartCaOptions): Promis
       url,
       port,
       identity: () => identity,
-      reload: (next) => {
+      reload: async (next) => {
         const restart = RESTART_FIELDS.filter((f) => JSON.stringify(f.get(next)) !== JSON.stringify(f.get(current))).map((f) => f.name);
-        authority = new Authority({ config: next, store, intermediate, signer, root, clock: options.clock, observe });
+        const fresh = new Authority({ config: next, store, intermediate, signer, root, clock: options.clock, observe });
+        const change = provisionerChanges(current, next);
+        if (change.added.length + change.removed.length + change.changed.length > 0) {
+          // Who may issue what changed: the audit log records it (DESIGN.md: every provisioner change).
+          await store.audit.append({ time: options.clock.now(), type: 'provisioners.change', outcome: 'success', actor: 'operator (configuration reload)', detail: { ...change } });
+        }
+        authority = fresh;
         current = next;
         return restart;
       },

@@ -5,9 +5,20 @@
  * a duplicate serial or a replayed token is an insert that inserted nothing, which also keeps a
  * PostgreSQL transaction usable after it. Driver errors are mapped by the backend's
  * `translateError`.
+ *
+ * Group commit (`groupCommit`, for SQLite): a backend with a single connection runs one
+ * transaction at a time anyway, and with `synchronous = FULL` each COMMIT is an fsync plus a
+ * rewrite of every page it touched (≈ 29 pages for one issuance here) — several times the
+ * cryptography of an issuance. So the transactions that are waiting for the connection run
+ * together: one BEGIN, each transaction in its own SAVEPOINT (rolled back alone when its callback
+ * throws), one COMMIT. Durability is unchanged: no transaction's promise settles before the
+ * COMMIT that holds it has returned, i.e. before SQLite has synced it. What changes is that the
+ * transactions of one batch commit or fail together when the COMMIT itself fails (a disk
+ * error: then all of them are reported failed), and that a later member sees an earlier
+ * member's writes — as if they had run one after the other, which they do.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { Kysely, Selectable } from 'kysely';
+import { CompiledQuery, type Compilable, type ControlledTransaction, type Kysely, type QueryResult, type Selectable } from 'kysely';
 import { SignetError } from '../core/errors.js';
 import type { CertificateNamesTable, CertificatesTable, StoreDatabase } from './schema.js';
 import type {
@@ -52,6 +63,12 @@ export interface KyselyStoreOptions {
   translateError(error: unknown): unknown;
   /** Releases the connection(s); called once by `close()` after running operations finished. */
   destroy(): Promise<void>;
+  /**
+   * Run waiting transactions, and writes outside a transaction, together under one COMMIT (see
+   * the module comment). Only for a backend whose one connection serialises all transactions
+   * (SQLite); with a pool of connections it would only serialise what could run in parallel.
+   */
+  readonly groupCommit?: boolean;
 }
 
 type Db = Kysely<StoreDatabase>;
@@ -60,6 +77,8 @@ type Runner = <T>(op: () => Promise<T>) => Promise<T>;
 
 // Rows per multi-row INSERT of names: 5 parameters each stays far below every driver's limit.
 const NAME_BATCH = 500;
+/** Most transactions committed together: bounds the latency a batch adds to its first member. */
+const MAX_GROUP = 256;
 
 function toNumber(v: number | string | bigint): number {
   return typeof v === 'number' ? v : Number(v);
@@ -68,6 +87,103 @@ function toNumber(v: number | string | bigint): number {
 /** A byte view a driver binds as a BLOB / BYTEA, without copying. */
 function asBuffer(bytes: Uint8Array): Buffer {
   return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+/** Runs a {@link reusable} query on `db` (a store or a transaction) with `args` as its parameters. */
+type Reusable = (db: Db, args: readonly unknown[]) => Promise<QueryResult<unknown>>;
+
+/**
+ * A query Kysely builds and compiles once, then runs with new parameters: building and compiling
+ * costs about as much as SQLite's own work for a small INSERT, and every issuance runs four of
+ * them. `build` writes the query with `$(i)` where the i-th argument goes. Per store, because the
+ * compiled SQL is the dialect's.
+ */
+function reusable(build: (db: Db, $: (i: number) => never) => Compilable<unknown>): Reusable {
+  let compiled: { readonly query: CompiledQuery<unknown>; readonly order: readonly number[] } | undefined;
+  return (db, args) => {
+    if (compiled === undefined) {
+      const slots = new Map<unknown, number>();
+      const query = build(db, (i) => {
+        const slot = { slot: i };
+        slots.set(slot, i);
+        return slot as never;
+      }).compile();
+      const order = query.parameters.map((p) => {
+        const i = slots.get(p);
+        if (i === undefined) throw new SignetError('ERR_INTERNAL', 'a reusable query has a parameter that is not an argument');
+        return i;
+      });
+      compiled = { query, order };
+    }
+    const { query, order } = compiled;
+    return db.executeQuery({ ...query, parameters: order.map((i) => args[i]) });
+  };
+}
+
+/** Most names per certificate written by one reusable INSERT (longer lists are built each time). */
+const REUSED_NAME_ROWS = 16;
+
+/** The writes every issuance makes, as {@link reusable} queries. */
+interface HotWrites {
+  readonly consumeToken: Reusable;
+  readonly insertCertificate: Reusable;
+  /** INSERT of `rows` name rows (1 ≤ rows ≤ REUSED_NAME_ROWS). */
+  insertNames(rows: number): Reusable;
+  readonly appendAudit: Reusable;
+}
+
+function hotWrites(): HotWrites {
+  const names = new Map<number, Reusable>();
+  return {
+    consumeToken: reusable((db, $) =>
+      db
+        .insertInto('used_tokens')
+        .values({ provisioner: $(0), jti: $(1), expires_at: $(2) })
+        .onConflict((oc) => oc.columns(['provisioner', 'jti']).doNothing()),
+    ),
+    insertCertificate: reusable((db, $) =>
+      db
+        .insertInto('certificates')
+        .values({
+          serial: $(0),
+          issuer_serial: $(1),
+          subject: $(2),
+          not_before: $(3),
+          not_after: $(4),
+          key_fingerprint: $(5),
+          key_type: $(6),
+          provisioner: $(7),
+          requester: $(8),
+          profile: $(9),
+          status: $(10),
+          revoked_at: $(11),
+          revocation_reason: $(12),
+          replaced_by: $(13),
+          replaces: $(14),
+          issued_at: $(15),
+          der: $(16),
+        })
+        .onConflict((oc) => oc.column('serial').doNothing()),
+    ),
+    insertNames(rows) {
+      let q = names.get(rows);
+      if (q === undefined) {
+        q = reusable((db, $) =>
+          db.insertInto('certificate_names').values(
+            Array.from({ length: rows }, (_, r) => ({ serial: $(5 * r), ordinal: $(5 * r + 1), type: $(5 * r + 2), value: $(5 * r + 3), reversed_name: $(5 * r + 4) })),
+          ),
+        );
+        names.set(rows, q);
+      }
+      return q;
+    },
+    appendAudit: reusable((db, $) =>
+      db
+        .insertInto('audit_events')
+        .values({ time: $(0), type: $(1), outcome: $(2), actor: $(3), provisioner: $(4), serial: $(5), reason: $(6), detail: $(7) })
+        .returning('id'),
+    ),
+  };
 }
 
 /** Runs `fn` atomically: in the caller's transaction when there is one, else in a new one. */
@@ -113,39 +229,43 @@ async function namesOf(db: Db, serials: readonly string[]): Promise<Map<string, 
   return out;
 }
 
-function certificates(db: Db, run: Runner): CertificateRepository {
+function certificates(db: Db, run: Runner, hot: HotWrites): CertificateRepository {
   return {
     insert: (record) =>
       run(async () => {
         const t = checkCertificate(record);
         await atomic(db, async (trx) => {
-          const result = await trx
-            .insertInto('certificates')
-            .values({
-              serial: record.serial,
-              issuer_serial: record.issuerSerial ?? null,
-              subject: record.subject,
-              not_before: t.notBefore,
-              not_after: t.notAfter,
-              key_fingerprint: record.keyFingerprint,
-              key_type: record.keyType,
-              provisioner: record.provisioner,
-              requester: record.requester,
-              profile: record.profile,
-              status: record.status,
-              revoked_at: t.revokedAt,
-              revocation_reason: record.revocationReason ?? null,
-              replaced_by: record.replacedBy ?? null,
-              replaces: record.replaces ?? null,
-              issued_at: t.issuedAt,
-              der: asBuffer(record.der),
-            })
-            .onConflict((oc) => oc.column('serial').doNothing())
-            .executeTakeFirst();
-          if (result.numInsertedOrUpdatedRows !== 1n) {
+          const result = await hot.insertCertificate(trx, [
+            record.serial,
+            record.issuerSerial ?? null,
+            record.subject,
+            t.notBefore,
+            t.notAfter,
+            record.keyFingerprint,
+            record.keyType,
+            record.provisioner,
+            record.requester,
+            record.profile,
+            record.status,
+            t.revokedAt,
+            record.revocationReason ?? null,
+            record.replacedBy ?? null,
+            record.replaces ?? null,
+            t.issuedAt,
+            asBuffer(record.der),
+          ]);
+          if (result.numAffectedRows !== 1n) {
             throw new SignetError('ERR_STORE_DUPLICATE_SERIAL', `a certificate with serial ${record.serial} is already recorded`, {
               detail: { serial: record.serial },
             });
+          }
+          const count = record.names.length;
+          if (count > 0 && count <= REUSED_NAME_ROWS) {
+            await hot.insertNames(count)(
+              trx,
+              record.names.flatMap((n, ordinal) => [record.serial, ordinal, n.type, n.value, reversedName(n.type, n.value)]),
+            );
+            return;
           }
           const rows = record.names.map((n, ordinal) => ({
             serial: record.serial,
@@ -270,7 +390,7 @@ function certificates(db: Db, run: Runner): CertificateRepository {
   };
 }
 
-function tokens(db: Db, run: Runner): TokenRepository {
+function tokens(db: Db, run: Runner, hot: HotWrites): TokenRepository {
   return {
     consume: (token: TokenUse) =>
       run(async () => {
@@ -285,12 +405,8 @@ function tokens(db: Db, run: Runner): TokenRepository {
         const expiresAt = epochMs(token.expiresAt, 'expiresAt');
         // The primary key decides: of concurrent inserts, on any connection, exactly one inserts
         // a row; the others conflict and insert nothing (no read-then-write race).
-        const result = await db
-          .insertInto('used_tokens')
-          .values({ provisioner: token.provisioner, jti: token.jti, expires_at: expiresAt })
-          .onConflict((oc) => oc.columns(['provisioner', 'jti']).doNothing())
-          .executeTakeFirst();
-        return result.numInsertedOrUpdatedRows === 1n;
+        const result = await hot.consumeToken(db, [token.provisioner, token.jti, expiresAt]);
+        return result.numAffectedRows === 1n;
       }),
 
     purgeExpired: (now) =>
@@ -302,25 +418,14 @@ function tokens(db: Db, run: Runner): TokenRepository {
   };
 }
 
-function audit(db: Db, run: Runner): AuditRepository {
+function audit(db: Db, run: Runner, hot: HotWrites): AuditRepository {
   return {
     append: (event: AuditEventInput) =>
       run(async () => {
         const { time, detail } = checkAuditEvent(event);
-        const row = await db
-          .insertInto('audit_events')
-          .values({
-            time,
-            type: event.type,
-            outcome: event.outcome,
-            actor: event.actor,
-            provisioner: event.provisioner ?? null,
-            serial: event.serial ?? null,
-            reason: event.reason ?? null,
-            detail,
-          })
-          .returning('id')
-          .executeTakeFirstOrThrow();
+        const result = await hot.appendAudit(db, [time, event.type, event.outcome, event.actor, event.provisioner ?? null, event.serial ?? null, event.reason ?? null, detail]);
+        const row = result.rows[0] as { id: number | string | bigint } | undefined;
+        if (row === undefined) throw new SignetError('ERR_INTERNAL', 'the audit event was not stored');
         return toNumber(row.id);
       }),
 
@@ -351,9 +456,24 @@ function audit(db: Db, run: Runner): AuditRepository {
   };
 }
 
-function repositories(db: Db, run: Runner): StoreTx {
-  return { certificates: certificates(db, run), tokens: tokens(db, run), audit: audit(db, run) };
+function repositories(db: Db, run: Runner, hot: HotWrites): StoreTx {
+  return { certificates: certificates(db, run, hot), tokens: tokens(db, run, hot), audit: audit(db, run, hot) };
 }
+
+/** A transaction waiting for its turn in a group commit. */
+interface Waiting {
+  readonly fn: (tx: StoreTx) => Promise<unknown>;
+  readonly resolve: (value: unknown) => void;
+  readonly reject: (error: unknown) => void;
+}
+
+type Outcome = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly error: unknown };
+
+// Savepoint commands of a group member (SQLite and PostgreSQL spell them alike); members run one
+// after the other, so one name serves all. Raw: Kysely's savepoint builder compiles them anew each time.
+const SAVEPOINT = CompiledQuery.raw('savepoint signet_member');
+const ROLLBACK_TO = CompiledQuery.raw('rollback to savepoint signet_member');
+const RELEASE = CompiledQuery.raw('release savepoint signet_member');
 
 /**
  * A {@link Store} over a migrated Kysely database. The backend opens the connection, migrates,
@@ -368,6 +488,7 @@ export function createKyselyStore(db: Db, options: KyselyStoreOptions): Store {
   let closing: Promise<void> | undefined;
 
   const translate = (e: unknown): unknown => options.translateError(e);
+  const hot = hotWrites();
   const track = <T>(p: Promise<T>): Promise<T> => {
     running.add(p);
     const forget = () => running.delete(p);
@@ -394,27 +515,130 @@ export function createKyselyStore(db: Db, options: KyselyStoreOptions): Store {
     return track(guarded(op));
   };
 
-  return {
-    ...repositories(db, outer),
+  /** Runs one transaction callback on `trx`, in its own context; never throws. */
+  const runCallback = async (fn: (tx: StoreTx) => Promise<unknown>, trx: Db): Promise<Outcome> => {
+    const state = { active: true };
+    const inner: Runner = async (op) => {
+      if (!state.active) throw new SignetError('ERR_STORE_CLOSED', 'the transaction has already ended');
+      return guarded(op);
+    };
+    try {
+      return { ok: true, value: await context.run(state, () => fn(repositories(trx, inner, hot))) };
+    } catch (error) {
+      return { ok: false, error };
+    } finally {
+      state.active = false;
+    }
+  };
 
-    async transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T> {
-      mayStart();
-      const state = { active: true };
-      const inner: Runner = async (op) => {
-        if (!state.active) throw new SignetError('ERR_STORE_CLOSED', 'the transaction has already ended');
-        return guarded(op);
-      };
-      const run = async (): Promise<T> => {
-        try {
-          return await db.transaction().execute((trx) => context.run(state, () => fn(repositories(trx, inner))));
-        } catch (e) {
-          throw translate(e);
-        } finally {
-          state.active = false;
+  // -- group commit (see the module comment)
+  const waiting: Waiting[] = [];
+  let draining = false;
+
+  /** One BEGIN … COMMIT for the transactions waiting now (and those that arrive while BEGIN waits for the lock). */
+  const runGroup = async (): Promise<void> => {
+    let trx: ControlledTransaction<StoreDatabase>;
+    try {
+      trx = await db.startTransaction().execute();
+    } catch (e) {
+      // No lock (ERR_STORE_BUSY) or no database: every waiting transaction fails alike.
+      for (const w of waiting.splice(0)) w.reject(translate(e));
+      return;
+    }
+    const group = waiting.splice(0, MAX_GROUP);
+    const outcomes: Outcome[] = [];
+    try {
+      const only = group.length === 1 ? group[0] : undefined;
+      if (only !== undefined) {
+        const outcome = await runCallback(only.fn, trx);
+        if (!outcome.ok) {
+          await trx.rollback().execute();
+          only.reject(translate(outcome.error));
+          return;
         }
-      };
-      return track(run());
-    },
+        outcomes.push(outcome);
+      } else {
+        for (const w of group) {
+          await trx.executeQuery(SAVEPOINT);
+          const outcome = await runCallback(w.fn, trx);
+          if (!outcome.ok) await trx.executeQuery(ROLLBACK_TO);
+          await trx.executeQuery(RELEASE);
+          outcomes.push(outcome);
+        }
+      }
+      await trx.commit().execute();
+    } catch (e) {
+      // A savepoint command or the COMMIT failed: nothing of the group was committed.
+      if (!trx.isCommitted && !trx.isRolledBack) await trx.rollback().execute().catch(() => undefined);
+      for (const w of group) w.reject(translate(e));
+      return;
+    }
+    group.forEach((w, i) => {
+      const outcome = outcomes[i] as Outcome;
+      if (outcome.ok) w.resolve(outcome.value);
+      else w.reject(translate(outcome.error));
+    });
+  };
+
+  const drain = async (): Promise<void> => {
+    try {
+      while (waiting.length > 0) await runGroup();
+    } finally {
+      draining = false;
+    }
+  };
+
+  const grouped = <T>(fn: (tx: StoreTx) => Promise<T>): Promise<T> =>
+    new Promise<T>((resolve, reject) => {
+      waiting.push({ fn, resolve: resolve as (value: unknown) => void, reject });
+      if (!draining) {
+        draining = true;
+        // Let the requests that are already readable reach their transactions first: they join this group.
+        setImmediate(() => void drain());
+      }
+    });
+
+  const single = async <T>(fn: (tx: StoreTx) => Promise<T>): Promise<T> => {
+    try {
+      return await db.transaction().execute(async (trx) => {
+        const outcome = await runCallback(fn, trx);
+        if (!outcome.ok) throw outcome.error;
+        return outcome.value as T;
+      });
+    } catch (e) {
+      throw translate(e);
+    }
+  };
+
+  const transaction = async <T>(fn: (tx: StoreTx) => Promise<T>): Promise<T> => {
+    mayStart();
+    return track(options.groupCommit === true ? grouped(fn) : single(fn));
+  };
+
+  const repos = repositories(db, outer, hot);
+  // With group commit, writes outside a transaction join a group too (they need the write lock
+  // and a COMMIT just the same); reads run at once.
+  const viaGroup = <A extends unknown[], R>(op: (tx: StoreTx, ...args: A) => Promise<R>) => (...args: A): Promise<R> => transaction((tx) => op(tx, ...args));
+  const writes: StoreTx =
+    options.groupCommit === true
+      ? {
+          certificates: {
+            ...repos.certificates,
+            insert: viaGroup((tx, record: CertificateRecord) => tx.certificates.insert(record)),
+            markReplaced: viaGroup((tx, serial: string, bySerial: string) => tx.certificates.markReplaced(serial, bySerial)),
+            revoke: viaGroup((tx, serial: string, revocation: Parameters<CertificateRepository['revoke']>[1]) => tx.certificates.revoke(serial, revocation)),
+          },
+          tokens: {
+            consume: viaGroup((tx, token: TokenUse) => tx.tokens.consume(token)),
+            purgeExpired: viaGroup((tx, now: Date) => tx.tokens.purgeExpired(now)),
+          },
+          audit: { ...repos.audit, append: viaGroup((tx, event: AuditEventInput) => tx.audit.append(event)) },
+        }
+      : repos;
+
+  return {
+    ...writes,
+    transaction,
 
     close(): Promise<void> {
       closing ??= (async () => {

@@ -5,9 +5,15 @@
  * SQLite's locks:
  * - WAL, so readers never wait for the writer;
  * - `busy_timeout`, so a writer waits for another connection's write instead of failing;
- * - every transaction starts with BEGIN IMMEDIATE: it takes the write lock up front (waiting per
- *   `busy_timeout`) instead of upgrading a read lock later, which in WAL mode fails at once with
- *   SQLITE_BUSY_SNAPSHOT whenever another connection committed in between;
+ * - every transaction starts with BEGIN IMMEDIATE: it takes the write lock up front instead of
+ *   upgrading a read lock later, which in WAL mode fails at once with SQLITE_BUSY_SNAPSHOT
+ *   whenever another connection committed in between. BEGIN does not wait in SQLite's busy
+ *   handler, which sleeps with the whole process (better-sqlite3 is synchronous: a 1 ms… 100 ms
+ *   sleep per attempt, while the other replica needs well under a millisecond): it tries once
+ *   without waiting and retries on the event loop, so the process keeps serving requests — which
+ *   join the next group commit — until the lock is free or `busy_timeout` has passed;
+ * - group commit (kysely-store.ts): the transactions waiting for the connection share one
+ *   COMMIT, i.e. one fsync;
  * - `synchronous = FULL`: a committed issuance survives a power cut (NORMAL could lose the last
  *   transactions, i.e. certificates that exist but are not in the inventory);
  * - foreign keys on (SQLite's default is off).
@@ -18,11 +24,9 @@ import { mkdirSync, openSync, closeSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import {
-  CompiledQuery,
   Kysely,
   SqliteDialect,
   SqliteDriver,
-  type DatabaseConnection,
   type Driver,
   type SqliteDatabase,
   type SqliteDialectConfig,
@@ -46,21 +50,66 @@ export interface SqliteStoreOptions {
 /** Prepared statements kept per connection (Kysely prepares every query anew otherwise). */
 const STATEMENT_CACHE = 256;
 
+/** Retries of BEGIN IMMEDIATE on the next turn of the event loop before waiting 1 ms between them. */
+const QUICK_RETRIES = 8;
+
+/** SQLite result codes that mean "another connection holds the lock". */
+const BUSY_CODES = /^SQLITE_(BUSY|LOCKED)/;
+
+/**
+ * BEGIN IMMEDIATE that waits for another connection's write lock on the event loop instead of
+ * in SQLite's sleeping busy handler (see the module comment); after `busyTimeoutMs` the last
+ * SQLITE_BUSY is thrown (ERR_STORE_BUSY once translated).
+ */
+function asyncBeginImmediate(raw: Database.Database, busyTimeoutMs: number): () => Promise<void> {
+  const begin = raw.prepare('begin immediate');
+  /** Undefined when the transaction began, the SQLITE_BUSY error when the lock is taken. */
+  const tryBegin = (): InstanceType<typeof Database.SqliteError> | undefined => {
+    // Not a prepared statement: SQLite applies `pragma busy_timeout` when it compiles it.
+    raw.pragma('busy_timeout = 0');
+    try {
+      begin.run();
+      return undefined;
+    } catch (e) {
+      if (e instanceof Database.SqliteError && BUSY_CODES.test(e.code)) return e;
+      throw e;
+    } finally {
+      raw.pragma(`busy_timeout = ${busyTimeoutMs}`);
+    }
+  };
+  return async () => {
+    const deadline = performance.now() + busyTimeoutMs;
+    for (let attempt = 0; ; attempt++) {
+      const busy = tryBegin();
+      if (busy === undefined) return;
+      if (performance.now() >= deadline) throw busy;
+      await new Promise<void>((resolve) => (attempt < QUICK_RETRIES ? setImmediate(resolve) : setTimeout(resolve, 1)));
+    }
+  };
+}
+
 class ImmediateSqliteDriver extends SqliteDriver {
-  override async beginTransaction(connection: DatabaseConnection): Promise<void> {
-    await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+  readonly #begin: () => Promise<void>;
+  constructor(config: SqliteDialectConfig, begin: () => Promise<void>) {
+    super(config);
+    this.#begin = begin;
+  }
+  override async beginTransaction(): Promise<void> {
+    await this.#begin();
   }
 }
 
 /** Kysely's SQLite dialect with BEGIN IMMEDIATE transactions (see the module comment). */
 class ImmediateSqliteDialect extends SqliteDialect {
   readonly #config: SqliteDialectConfig;
-  constructor(config: SqliteDialectConfig) {
+  readonly #begin: () => Promise<void>;
+  constructor(config: SqliteDialectConfig, begin: () => Promise<void>) {
     super(config);
     this.#config = config;
+    this.#begin = begin;
   }
   override createDriver(): Driver {
-    return new ImmediateSqliteDriver(this.#config);
+    return new ImmediateSqliteDriver(this.#config, this.#begin);
   }
 }
 
@@ -94,7 +143,7 @@ const IO_CODES = /^SQLITE_(CANTOPEN|NOTADB|CORRUPT|FULL|IOERR|READONLY|PERM|AUTH
 export function translateSqliteError(error: unknown, path: string): unknown {
   if (error instanceof Database.SqliteError) {
     const code = error.code;
-    if (/^SQLITE_(BUSY|LOCKED)/.test(code)) {
+    if (BUSY_CODES.test(code)) {
       return new SignetError('ERR_STORE_BUSY', `the database ${path} stayed locked by another connection`, {
         hint: 'another signet process is writing to it; retry, or raise the busy timeout',
         cause: error,
@@ -166,7 +215,8 @@ export function openSqliteConnection(path: string, options: { busyTimeoutMs?: nu
 export async function openSqliteStore(path: string, options: SqliteStoreOptions): Promise<Store> {
   const where = path === ':memory:' ? path : resolve(path);
   const raw = openSqliteConnection(where, options.busyTimeoutMs === undefined ? {} : { busyTimeoutMs: options.busyTimeoutMs });
-  const db = new Kysely<StoreDatabase>({ dialect: new ImmediateSqliteDialect({ database: cachingDatabase(raw) }) });
+  const begin = asyncBeginImmediate(raw, raw.pragma('busy_timeout', { simple: true }) as number);
+  const db = new Kysely<StoreDatabase>({ dialect: new ImmediateSqliteDialect({ database: cachingDatabase(raw) }, begin) });
   const translateError = (e: unknown): unknown => translateSqliteError(e, where);
   try {
     await migrate(db, options.clock);
@@ -180,5 +230,5 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions)
     }
     throw translateError(e);
   }
-  return createKyselyStore(db, { translateError, destroy: () => db.destroy() });
+  return createKyselyStore(db, { translateError, destroy: () => db.destroy(), groupCommit: true });
 }

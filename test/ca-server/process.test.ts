@@ -113,9 +113,17 @@ test('start, serve, reload on SIGHUP (a bad config is logged and the running one
   p.child.kill('SIGHUP');
   await p.waitFor('configuration reloaded');
   assert.equal((await sign('long.example.com', { notAfter: '+48h' })).status, 201);
+  // A second provisioner appears with the next reload: the audit log records the change.
+  const doc = JSON.parse(readFileSync(ca.configPath, 'utf8')) as { provisioners: Record<string, unknown>[] };
+  doc.provisioners.push({ ...doc.provisioners[0], name: 'second' });
+  writeFileSync(ca.configPath, JSON.stringify(doc));
+  p.child.kill('SIGHUP');
+  await p.waitFor('configuration reloaded', (l) => JSON.stringify(l.provisioners) === '["admin","second"]');
+  const provisioners = await httpsRequest(ca, `${url}/provisioners`);
+  assert.deepEqual((provisioners.json?.provisioners as { name: string }[]).map((x) => x.name), ['admin', 'second']);
 
   // A broken config: logged with its problems, the running config stays.
-  writeFileSync(ca.configPath, good.replace('"logLevel"', '"logLevl"'));
+  writeFileSync(ca.configPath, good.replace('"maxLifetime": "24h"', '"maxLifetime": "72h"').replace('"logLevel"', '"logLevl"'));
   p.child.kill('SIGHUP');
   const refusedReload = await p.waitFor('configuration not reloaded; still serving the previous one');
   assert.equal(refusedReload.code, 'ERR_CONFIG_INVALID');
@@ -126,6 +134,15 @@ test('start, serve, reload on SIGHUP (a bad config is logged and the running one
   p.child.kill('SIGTERM');
   assert.equal(await p.exited, 0, p.stderr);
   assert.equal(p.lines.at(-1)?.msg, 'stopped');
+  // Newest first: "second" added; before it, admin's claims changed (maxLifetime); the refused reload changed nothing.
+  const audit = JSON.parse(signet(['audit', 'list', '--config', ca.configPath, '--type', 'provisioners.change', '--json']).stdout) as { detail?: { added: string[]; changed: string[] } }[];
+  assert.deepEqual(
+    audit.map((e) => e.detail),
+    [
+      { added: ['second'], removed: [], changed: [] },
+      { added: [], removed: [], changed: ['admin'] },
+    ],
+  );
 });
 
 test('a restart keeps the inventory and the used tokens', async () => {

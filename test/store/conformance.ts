@@ -7,7 +7,7 @@
  */
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { isSignetError } from '../../src/core/errors.js';
+import { SignetError, isSignetError } from '../../src/core/errors.js';
 import type { CertificateFilter, CertificateRecord, Store, StoreTx } from '../../src/store/index.js';
 import { at, auditEvent, certificate, fingerprint, gate, newSerial, rejectsWith } from './fixtures.js';
 
@@ -513,6 +513,33 @@ export function storeConformance(name: string, open: () => Promise<Store>): void
         );
         assert.deepEqual((await serialsOf()).sort(), records.map((r) => r.serial).sort());
         assert.equal((await store.audit.list({ limit: 1000 })).length, 20);
+      });
+
+      test('concurrent transactions: one that throws leaves nothing, the others stay, and one token has one winner', async () => {
+        // Started together, so a backend that commits waiting transactions as a group (SQLite)
+        // runs them in one group: each must still commit or roll back on its own.
+        const records = Array.from({ length: 6 }, () => certificate());
+        const outcomes = await Promise.allSettled(
+          records.map((r, i) =>
+            store.transaction(async (tx) => {
+              await tx.certificates.insert(r);
+              await tx.audit.append(auditEvent({ serial: r.serial }));
+              if (i === 2) throw new SignetError('ERR_FORBIDDEN_NAMES', 'refused by the callback');
+              if (!(await tx.tokens.consume({ provisioner: 'p', jti: 'shared', expiresAt: at(1) }))) throw new SignetError('ERR_TOKEN_REPLAYED', 'replayed');
+              return r.serial;
+            }),
+          ),
+        );
+        const won = outcomes.flatMap((o) => (o.status === 'fulfilled' ? [o.value] : []));
+        const codes = outcomes.flatMap((o) => (o.status === 'rejected' && isSignetError(o.reason) ? [o.reason.code] : [])).sort();
+        assert.equal(won.length, 1);
+        assert.deepEqual(codes, ['ERR_FORBIDDEN_NAMES', 'ERR_TOKEN_REPLAYED', 'ERR_TOKEN_REPLAYED', 'ERR_TOKEN_REPLAYED', 'ERR_TOKEN_REPLAYED']);
+        assert.deepEqual(await serialsOf(), won);
+        assert.deepEqual(
+          (await store.audit.list()).map((e) => e.serial),
+          won,
+        );
+        assert.equal(await store.tokens.consume({ provisioner: 'p', jti: 'shared', expiresAt: at(1) }), false);
       });
     });
 

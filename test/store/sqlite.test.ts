@@ -385,6 +385,37 @@ describe('two connections on one file', () => {
     }
   });
 
+  test('a write waiting for another connection’s lock waits on the event loop, not in a sleeping busy handler', async () => {
+    const t = scratch();
+    const path = t.path('wait.db');
+    const a = await openSqliteStore(path, { clock });
+    const b = await openSqliteStore(path, { clock });
+    try {
+      const inside = gate();
+      const finish = gate();
+      const holding = a.transaction(async (tx) => {
+        await tx.audit.append(auditEvent());
+        inside.open();
+        await finish.opened;
+      });
+      await inside.opened;
+      let settled = false;
+      const waiting = b.tokens.consume({ provisioner: 'p', jti: 'j', expiresAt: at(1) }).finally(() => {
+        settled = true;
+      });
+      // SQLite's busy handler would sleep with this whole thread (and keep `a` from finishing);
+      // instead the event loop keeps turning while b waits for the lock.
+      for (let i = 0; i < 20; i++) await new Promise((resolve) => setImmediate(resolve));
+      assert.equal(settled, false);
+      finish.open();
+      await holding;
+      assert.equal(await waiting, true);
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
   test('a transaction holds the write lock from its start (BEGIN IMMEDIATE), so its later writes cannot fail on a stale snapshot', async () => {
     const t = scratch();
     const path = t.path('immediate.db');

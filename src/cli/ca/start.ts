@@ -72,10 +72,10 @@ Examples:
       const fingerprint = createHash('sha256').update(rootDer).digest('hex');
       process.stderr.write(`Signet CA "${config.name}" listening on ${ca.url}\nRoot fingerprint (SHA-256): ${fingerprint}\n`);
       log({ level: 'info', msg: 'listening', url: ca.url, root: fingerprint, provisioners: config.provisioners.map((p) => p.name) });
-      const reload = (): void => {
+      const reload = async (): Promise<void> => {
         try {
           const { config: next } = validateCaConfigFile(flags.config, { json: true });
-          const restart = ca.reload(next);
+          const restart = await ca.reload(next);
           logger.level = next.logLevel;
           log({ level: 'info', msg: 'configuration reloaded', provisioners: next.provisioners.map((p) => p.name) });
           if (restart.length > 0) log({ level: 'warn', msg: 'changed settings take effect only after a restart', fields: restart });
@@ -90,11 +90,12 @@ Examples:
           });
         }
       };
-      process.on('SIGHUP', reload);
+      const onHup = (): void => void reload();
+      process.on('SIGHUP', onHup);
       await new Promise<void>((resolve) => {
         const stop = (signal: string): void => {
           log({ level: 'info', msg: 'stopping', signal });
-          process.off('SIGHUP', reload);
+          process.off('SIGHUP', onHup);
           void ca.close().then(resolve);
         };
         process.once('SIGTERM', () => stop('SIGTERM'));
