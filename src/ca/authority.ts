@@ -103,6 +103,8 @@ interface BuildInput {
   readonly subject: string;
   readonly sans: readonly GeneralName[];
   readonly publicKey: KeyObject;
+  /** The key's SubjectPublicKeyInfo DER when the request already holds it (spares exporting the key again). */
+  readonly spki?: Uint8Array;
   /** The token's claims (for templates); a reissue passes the recorded subject and names. */
   readonly token: Readonly<Record<string, unknown>>;
   readonly notBefore?: Date;
@@ -245,6 +247,7 @@ export class Authority {
         subject: claims.subject,
         sans: tokenSans,
         publicKey: csr.publicKey,
+        spki: csr.spki,
         token: claims.payload,
         ...(notBefore !== undefined ? { notBefore } : {}),
         ...(notAfter !== undefined ? { notAfter } : {}),
@@ -252,7 +255,7 @@ export class Authority {
       now,
     );
     const tokenClaims = claims;
-    return this.#signAndRecord(rt, spec, keyType, claims.subject, now, 'certificate.sign', async (tx) => {
+    return this.#signAndRecord(rt, spec, csr.publicKey, keyType, claims.subject, now, 'certificate.sign', async (tx) => {
       if (!(await tx.tokens.consume({ provisioner: provisioner.name, jti: tokenClaims.jti, expiresAt: tokenClaims.rememberUntil }))) {
         throw new SignetError('ERR_TOKEN_REPLAYED', 'this token has already been used', { hint: 'mint a new token for each request' });
       }
@@ -266,6 +269,7 @@ export class Authority {
   async #signAndRecord(
     rt: ProvisionerRuntime,
     spec: ReturnType<typeof templateToSpec>,
+    publicKey: KeyObject,
     keyType: string,
     requester: string,
     now: Date,
@@ -277,7 +281,8 @@ export class Authority {
     const specSans = spec.extensions?.subjectAltName?.names ?? [];
     checkAll([this.#authorityPolicy, rt.policy], { ...(specCn !== undefined ? { commonName: specCn } : {}), sans: specSans });
 
-    const issued = issueLintedCertificate(spec, this.#options.signer, this.#issuer, { profile: 'leaf', now });
+    // spec.publicKey may be the CSR's SPKI bytes; the linter gets the key already imported.
+    const issued = issueLintedCertificate(spec, this.#options.signer, this.#issuer, { profile: 'leaf', now, lint: { publicKey } });
     const cert = parseCertificate(issued.der);
     const record: CertificateRecord = {
       serial: serialHex(cert.serialNumber),
@@ -377,6 +382,7 @@ export class Authority {
     return this.#signAndRecord(
       rt,
       spec,
+      publicKey,
       keyType,
       old.requester,
       now,
@@ -563,7 +569,7 @@ export class Authority {
     });
     const requestedValidity = request.notBefore !== undefined || request.notAfter !== undefined;
     const { validity: _templateValidity, ...withoutValidity } = rendered;
-    const spec = templateToSpec(requestedValidity ? withoutValidity : rendered, { publicKey, now, notBefore, notAfter, backdateMs: c.backdateMs });
+    const spec = templateToSpec(requestedValidity ? withoutValidity : rendered, { publicKey: input.spki ?? publicKey, now, notBefore, notAfter, backdateMs: c.backdateMs });
     const start = spec.notBefore instanceof Date ? spec.notBefore.getTime() : notBefore.getTime();
     const end = spec.notAfter instanceof Date ? spec.notAfter.getTime() : notAfter.getTime();
     // The bounds apply to what was asked for: from the requested notBefore, else from now

@@ -37,7 +37,7 @@ import { SignetError } from '../core/errors.js';
 import { escapeControl } from '../core/escape.js';
 import { formatDuration, formatTime, parseDuration } from '../core/duration.js';
 import { decodePem, looksLikePem } from '../core/pem.js';
-import { describeKey, encodePublicKeyDer, parsePrivateKey, peekKey } from '../crypto/keys.js';
+import { encodePublicKeyDer, parsePrivateKey, peekKey } from '../crypto/keys.js';
 import { jwkThumbprint, type Jwk } from '../crypto/jwk.js';
 import { POLICY_NAME_TYPES, validatePolicyConfig, type PolicyConfig, type PolicyRules } from './policy.js';
 import { isSelfIssued, parseCertificate, type Certificate } from '../x509/certificate.js';
@@ -1135,11 +1135,24 @@ function name(config: CaConfig): string {
  * (RSA-PSS, other RSA sizes).
  */
 export function keyTypeName(key: KeyObject): KeyTypeName | undefined {
-  let algorithm: string;
-  try {
-    algorithm = describeKey(key).algorithm;
-  } catch {
-    return undefined;
+  // From the key's own details (no export, no hashing: this runs on every issuance).
+  const d = key.asymmetricKeyDetails;
+  let name: string | undefined;
+  switch (key.asymmetricKeyType) {
+    case 'ec':
+      name = d?.namedCurve === undefined ? undefined : EC_CURVE_NAMES[d.namedCurve];
+      break;
+    case 'ed25519':
+      name = 'Ed25519';
+      break;
+    case 'rsa':
+      name = d?.modulusLength === undefined ? undefined : `RSA ${d.modulusLength}`;
+      break;
+    default:
+      name = undefined;
   }
-  return (KEY_TYPE_NAMES as readonly string[]).includes(algorithm) ? (algorithm as KeyTypeName) : undefined;
+  return name !== undefined && (KEY_TYPE_NAMES as readonly string[]).includes(name) ? (name as KeyTypeName) : undefined;
 }
+
+/** node:crypto's curve names → the names claims use. */
+const EC_CURVE_NAMES: Readonly<Record<string, string>> = { prime256v1: 'EC P-256', secp384r1: 'EC P-384', secp521r1: 'EC P-521' };

@@ -96,7 +96,7 @@ export function issueLintedCertificate(spec: CertificateSpec, signer: Signer, is
   const tbs = buildTbsCertificate(clamped.spec, issuer, signer.algorithm);
   // The subject key is already a KeyObject when the caller generated or loaded it: the linter
   // can skip re-importing it (the import dominates lint time for RSA keys).
-  const publicKey = isKeyObject(spec.publicKey) ? spec.publicKey : undefined;
+  const publicKey = isKeyObject(spec.publicKey) ? spec.publicKey : options.lint?.publicKey;
   const lint = assertLintClean(lintTbsCertificate(tbs, { ...options.lint, profile: options.profile, now: options.now, ...(publicKey ? { publicKey } : {}) }));
   const der = signTbsCertificate(tbs, signer);
   return { der, tbs, lint, spec: clamped.spec, ...(clamped.requestedNotAfter ? { requestedNotAfter: clamped.requestedNotAfter } : {}) };
