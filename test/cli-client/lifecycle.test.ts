@@ -52,6 +52,11 @@ test('renew: not before it is due without --force; then a new serial for the sam
   assert.equal(statSync(kit.path('web.crt')).mode & 0o777, 0o640, 'the file keeps its mode');
 
   fails(await kit.run(['ca', 'renew', 'web-old.crt', 'web.key', '--force', ...kit.connection()]), 1, 'ERR_CERT_REPLACED');
+  // On the CA host the config names the CA, as for ca certificate and ca revoke (this test CA
+  // listens on another port than its config's address, so the configured one is unreachable).
+  const viaConfig = await kit.run(['ca', 'renew', 'web.crt', 'web.key', '--force', '--config', kit.ca.configPath]);
+  fails(viaConfig, 6, 'ERR_CA_UNREACHABLE');
+  assert.match(viaConfig.stderr, new RegExp(`https://localhost:${kit.ca.config.listen.port}`));
   // A key that is not the certificate's: refused before the CA is asked.
   await issue('other');
   fails(await kit.run(['ca', 'renew', 'web.crt', 'other.key', '--force', ...kit.connection()]), 4, 'ERR_KEY_MISMATCH');

@@ -46,13 +46,13 @@ export interface ResolvedCa {
   readonly config?: string;
 }
 
-/** Adds --context, --ca-url, --root (and --config when `withConfig`). */
+/** Adds --context, --ca-url, --root and (unless `withConfig` is false) --config. */
 export function addConnectionOptions(cmd: Command, options: { withConfig?: boolean } = {}): Command {
   cmd
     .option('--context <name>', 'the context to use (default: the current one; see signet context list)')
     .option('--ca-url <url>', 'the CA, https://host[:port] (with --root, instead of a context)')
     .option('--root <file>', 'the root certificate to trust for --ca-url');
-  if (options.withConfig) cmd.option('--config <file>', `on the CA host: take the URL and root from this CA config (default ${DEFAULT_CONFIG_PATH} when there is no context)`);
+  if (options.withConfig ?? true) cmd.option('--config <file>', `on the CA host: take the URL and root from this CA config (default ${DEFAULT_CONFIG_PATH} when there is no context)`);
   return cmd;
 }
 
@@ -76,7 +76,8 @@ function fromContext(home: string, name: string): ResolvedCa {
 }
 
 /** Resolves the CA for a client command (see the module comment). */
-export function resolveCa(flags: ConnectionFlags, options: { withConfig?: boolean; env?: NodeJS.ProcessEnv } = {}): ResolvedCa {
+export function resolveCa(flags: ConnectionFlags, given: { withConfig?: boolean; env?: NodeJS.ProcessEnv } = {}): ResolvedCa {
+  const options = { ...given, withConfig: given.withConfig ?? true };
   if ((flags.caUrl === undefined) !== (flags.root === undefined)) {
     throw new SignetError('ERR_USAGE', flags.caUrl !== undefined ? '--ca-url needs --root: the CA\'s TLS certificate is always verified' : '--root needs --ca-url', {
       hint: 'or bootstrap a context once: signet ca bootstrap --ca-url URL --fingerprint SHA256',
