@@ -10,8 +10,7 @@ import { readFileSync } from 'node:fs';
 import { systemClock } from '../../core/clock.js';
 import { decodePem, looksLikePem } from '../../core/pem.js';
 import { formatTime } from '../../core/duration.js';
-import { pino, type Logger } from 'pino';
-import { startCa } from '../../ca/runtime.js';
+import type { Logger } from 'pino';
 import { formatConfigProblem, type ConfigProblem } from '../../ca/config.js';
 import { isSignetError } from '../../core/errors.js';
 import { readPassword } from '../io.js';
@@ -25,7 +24,8 @@ interface StartFlags {
  * The server's logger: pino, JSON lines on stdout, written synchronously (nothing is lost when
  * the process exits), `level` as a word and `time` in RFC 3339, no pid or host noise.
  */
-function createLogger(level: string): Logger {
+async function createLogger(level: string): Promise<Logger> {
+  const { pino } = await import('pino');
   return pino(
     {
       level,
@@ -56,10 +56,12 @@ Examples:
     )
     .action(async (flags: StartFlags) => {
       const { config } = validateCaConfigFile(flags.config, {});
-      const logger = createLogger(config.logLevel);
+      const logger = await createLogger(config.logLevel);
       const log = ({ level, msg, ...rest }: { level: 'debug' | 'info' | 'warn' | 'error'; msg: string } & Record<string, unknown>): void => logger[level](rest, msg);
       const password =
         config.intermediate.passwordFile === undefined ? await readPassword({ prompt: `password for ${config.intermediate.key}: `, file: config.intermediate.key }) : undefined;
+      // The server's modules (HTTP, store, metrics) load only for this command: the CLI's other commands start faster.
+      const { startCa } = await import('../../ca/runtime.js');
       const ca = await startCa(config, {
         clock: systemClock,
         ...(password !== undefined ? { password } : {}),

@@ -7,7 +7,6 @@ import { existsSync } from 'node:fs';
 import { SignetError } from '../../core/errors.js';
 import { systemClock } from '../../core/clock.js';
 import { loadCaConfig } from '../../ca/config.js';
-import { openSqliteStore } from '../../store/sqlite.js';
 import type { Store } from '../../store/store.js';
 import { DEFAULT_CONFIG_PATH } from '../ca/config-validate.js';
 
@@ -40,6 +39,8 @@ export async function withStore<T>(configPath: string | undefined, fn: (store: S
       hint: `create the CA with "signet ca init", or check $.db.path in ${configFile}`,
     });
   }
+  // Loaded here, not at the top: the store's modules (Kysely, SQLite) cost every other command's start-up.
+  const { openSqliteStore } = await import('../../store/sqlite.js');
   const store = await openSqliteStore(database, { clock: systemClock });
   try {
     return await fn(store, { config: configFile, database });
