@@ -8,7 +8,8 @@
 import { SignetError } from '../core/errors.js';
 import type { Signer } from '../crypto/signer.js';
 import { buildTbsCertificate, signTbsCertificate, type CertificateSpec, type IssuerInfo } from './certificate-builder.js';
-import { assertLintClean, lintTbsCertificate } from './lint/index.js';
+import { assertLintClean, lintCertificate } from './lint/index.js';
+import { parseTbsCertificate, type Certificate } from './certificate.js';
 import { KeyObject } from 'node:crypto';
 
 function isKeyObject(k: unknown): k is KeyObject {
@@ -33,6 +34,11 @@ export interface IssuedCertificate {
   readonly der: Uint8Array;
   /** DER of the TBSCertificate: the bytes that were linted and signed. */
   readonly tbs: Uint8Array;
+  /**
+   * `tbs` as parsed for lint: serial, names, validity and key exactly as `der` holds them, so a
+   * caller recording the certificate need not parse `der` again. Its signature fields are unset.
+   */
+  readonly certificate: Certificate;
   /** The lint report of `tbs` (no errors; warnings and notices may be present). */
   readonly lint: LintReport;
   /** The spec as issued (notAfter possibly clamped to the issuer's notAfter). */
@@ -97,7 +103,8 @@ export function issueLintedCertificate(spec: CertificateSpec, signer: Signer, is
   // The subject key is already a KeyObject when the caller generated or loaded it: the linter
   // can skip re-importing it (the import dominates lint time for RSA keys).
   const publicKey = isKeyObject(spec.publicKey) ? spec.publicKey : options.lint?.publicKey;
-  const lint = assertLintClean(lintTbsCertificate(tbs, { ...options.lint, profile: options.profile, now: options.now, ...(publicKey ? { publicKey } : {}) }));
+  const certificate = parseTbsCertificate(tbs, { publicKey });
+  const lint = assertLintClean(lintCertificate(certificate, { ...options.lint, profile: options.profile, now: options.now, ...(publicKey ? { publicKey } : {}) }));
   const der = signTbsCertificate(tbs, signer);
-  return { der, tbs, lint, spec: clamped.spec, ...(clamped.requestedNotAfter ? { requestedNotAfter: clamped.requestedNotAfter } : {}) };
+  return { der, tbs, certificate, lint, spec: clamped.spec, ...(clamped.requestedNotAfter ? { requestedNotAfter: clamped.requestedNotAfter } : {}) };
 }

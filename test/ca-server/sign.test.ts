@@ -10,6 +10,7 @@ import { writeFileSync } from 'node:fs';
 import { decodePem } from '../../src/core/pem.js';
 import type { RunningCa } from '../../src/ca/runtime.js';
 import { parseCertificate } from '../../src/x509/certificate.js';
+import { serialHex } from '../../src/store/validation.js';
 import { createTestCa, httpsRequest, startTestCa, testCsr, testToken, type HttpsReply, type TestCa } from '../helpers/ca.js';
 import { openssl, tempDir } from '../helpers/openssl.js';
 
@@ -103,6 +104,13 @@ test('a CSR and a token give a certificate that OpenSSL verifies, recorded in th
   ]);
   assert.equal(record.keyFingerprint, createHash('sha256').update(cert.spki).digest('hex'));
   assert.deepEqual(Buffer.from(record.der), Buffer.from(cert.der));
+  // The record is made from the TBS as lint parsed it: exactly what the signed certificate says.
+  assert.equal(record.serial, serialHex(cert.serialNumber));
+  assert.equal(record.subject, cert.subject.text);
+  assert.equal(record.notBefore.getTime(), cert.notBefore.getTime());
+  assert.equal(record.notAfter.getTime(), cert.notAfter.getTime());
+  assert.equal(record.notBefore.getTime() % 1000, 0, 'whole seconds, as in the DER');
+  assert.equal(record.keyType, 'EC P-256');
   // The default lifetime (24 h), backdated by a minute.
   assert.equal(record.notAfter.getTime() - record.notBefore.getTime(), 24 * 3600_000 + 60_000);
   const events = await running.store.audit.list({ serial: record.serial });
@@ -265,4 +273,17 @@ test('GET /metrics: outcomes by provisioner and code, request latency by route p
   assert.ok(rootLeft > intermediateLeft && intermediateLeft > serverLeft && serverLeft > 0);
   assert.ok(value(/^signet_process_resident_memory_bytes /) > 0);
   assert.doesNotMatch(r.text, /eyJ|BEGIN/);
+});
+
+test('every answer carries its own request id: 16 hex digits, never repeated', async () => {
+  const ids = new Set<string>();
+  // More requests than one read of the id pool serves, so that it is refilled in between.
+  for (let i = 0; i < 300; i++) {
+    const r = await httpsRequest(ca, `${running.url}/health`, { method: 'GET' });
+    const id = r.headers['x-request-id'];
+    assert.equal(typeof id, 'string');
+    assert.match(id as string, /^[0-9a-f]{16}$/);
+    ids.add(id as string);
+  }
+  assert.equal(ids.size, 300);
 });
