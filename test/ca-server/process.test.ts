@@ -8,6 +8,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { request } from 'node:https';
 import { createServer, type AddressInfo } from 'node:net';
 import { CLI_PATH, fails, signet } from '../helpers/cli.js';
 import { createTestCa, httpsRequest, testCsr, testToken, type TestCa } from '../helpers/ca.js';
@@ -131,7 +132,22 @@ test('start, serve, reload on SIGHUP (a bad config is logged and the running one
   assert.equal((await sign('still.example.com', { notAfter: '+48h' })).status, 201, 'still the reloaded config');
   writeFileSync(ca.configPath, good);
 
+  // A request in flight when SIGTERM arrives is finished, then the process exits 0. `Expect:
+  // 100-continue` makes the server say when it has read the headers; the body follows the signal.
+  const body = JSON.stringify({ csr: testCsr('drain.example.com', ['drain.example.com']).pem, ott: await testToken(ca, { url }, { subject: 'drain.example.com' }) });
+  const inFlight = request(`${url}/sign`, { method: 'POST', ca: ca.rootPem, agent: false, headers: { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)), expect: '100-continue' } });
+  const drained = new Promise<number>((resolve, reject) => {
+    inFlight.on('response', (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+    });
+    inFlight.on('error', reject);
+  });
+  await new Promise<void>((resolve) => inFlight.once('continue', resolve));
   p.child.kill('SIGTERM');
+  await p.waitFor('stopping');
+  inFlight.end(body);
+  assert.equal(await drained, 201, 'the request in flight was answered');
   assert.equal(await p.exited, 0, p.stderr);
   assert.equal(p.lines.at(-1)?.msg, 'stopped');
   // Newest first: "second" added; before it, admin's claims changed (maxLifetime); the refused reload changed nothing.
