@@ -7,7 +7,7 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, readFileSync, statSync, chmodSync } from 'node:fs';
+import { chmodSync, copyFileSync, lstatSync, readFileSync, statSync, symlinkSync } from 'node:fs';
 import { fails, ok } from '../helpers/cli.js';
 import { openssl, opensslOk } from '../helpers/openssl.js';
 import { clientKit, opensslPublicKey, opensslSerial, type ClientKit } from './kit.js';
@@ -52,6 +52,14 @@ test('renew: not before it is due without --force; then a new serial for the sam
   assert.equal(statSync(kit.path('web.crt')).mode & 0o777, 0o640, 'the file keeps its mode');
 
   fails(await kit.run(['ca', 'renew', 'web-old.crt', 'web.key', '--force', ...kit.connection()]), 1, 'ERR_CERT_REPLACED');
+  // Renewing through a symbolic link replaces the file it points to; the link stays a link.
+  symlinkSync(kit.path('web.crt'), kit.path('live.crt'));
+  const beforeLink = opensslSerial(kit.path('web.crt'));
+  ok(await kit.run(['ca', 'renew', 'live.crt', 'web.key', '--force', ...kit.connection()]));
+  assert.ok(lstatSync(kit.path('live.crt')).isSymbolicLink(), 'still a link');
+  assert.notEqual(opensslSerial(kit.path('web.crt')), beforeLink, 'the target was renewed');
+  kit.verify(kit.path('web.crt'));
+
   // On the CA host the config names the CA, as for ca certificate and ca revoke (this test CA
   // listens on another port than its config's address, so the configured one is unreachable).
   const viaConfig = await kit.run(['ca', 'renew', 'web.crt', 'web.key', '--force', '--config', kit.ca.configPath]);

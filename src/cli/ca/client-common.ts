@@ -4,7 +4,7 @@
  * getting a one-time token — given, or minted here with a provisioner key.
  */
 import { createPublicKey, type KeyObject } from 'node:crypto';
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, realpathSync, statSync } from 'node:fs';
 import type { Command } from 'commander';
 import { SignetError } from '../../core/errors.js';
 import { decodePemAll, encodePem } from '../../core/pem.js';
@@ -89,6 +89,19 @@ export function existingMode(path: string, fallback: number): number {
     return statSync(path).mode & 0o777;
   } catch {
     return fallback;
+  }
+}
+
+/**
+ * The file to replace when renewing `path` in place: the target of a symbolic link (as in
+ * /etc/ssl or a Kubernetes secret mount), so the link keeps pointing at the renewed file instead
+ * of being replaced by a regular one; `path` itself otherwise.
+ */
+export function replaceTarget(path: string): string {
+  try {
+    return lstatSync(path).isSymbolicLink() ? realpathSync(path) : path;
+  } catch {
+    return path;
   }
 }
 

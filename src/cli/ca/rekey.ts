@@ -14,7 +14,7 @@ import { createSoftwareSigner } from '../../crypto/signer.js';
 import { buildCsr, toGeneralName } from '../../x509/csr.js';
 import { keySpecFromFlags } from '../key/key-flags.js';
 import { commitOutputs, printJson, readPassword } from '../io.js';
-import { checkIssued, existingMode, loadCertificateAndKey } from './client-common.js';
+import { checkIssued, existingMode, loadCertificateAndKey, replaceTarget } from './client-common.js';
 import { addConnectionOptions, clientFor, resolveCa, type ConnectionFlags } from './connection.js';
 import { hooksFromFlags } from './renew.js';
 import { runRenewHooks } from './renew-hooks.js';
@@ -90,8 +90,8 @@ Examples:
       const { leaf, chainPem } = checkIssued(issued, privateKey, client.url);
       commitOutputs(
         [
-          { path: crt, role: 'CRT', mode: existingMode(crt, 0o644), data: chainPem },
-          { path: key, role: 'KEY', mode: 0o600, data: encodePrivateKeyPem(privateKey, current.keyEncrypted ? password : undefined) },
+          { path: replaceTarget(crt), role: 'CRT', mode: existingMode(crt, 0o644), data: chainPem },
+          { path: replaceTarget(key), role: 'KEY', mode: 0o600, data: encodePrivateKeyPem(privateKey, current.keyEncrypted ? password : undefined) },
         ],
         { force: true },
       );

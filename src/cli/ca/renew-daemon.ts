@@ -15,7 +15,7 @@ import { renewalTime, retryDelay } from '../../client/schedule.js';
 import type { RenewalThreshold } from '../../x509/inspect.js';
 import type { Certificate } from '../../x509/certificate.js';
 import { commitOutputs } from '../io.js';
-import { checkIssued, existingMode, loadCertificateAndKey, type KeyPassword } from './client-common.js';
+import { checkIssued, existingMode, loadCertificateAndKey, replaceTarget, type KeyPassword } from './client-common.js';
 import { clientFor, type ResolvedCa } from './connection.js';
 import { runRenewHooks, type RenewHooks } from './renew-hooks.js';
 
@@ -46,7 +46,8 @@ export async function renewFiles(target: ResolvedCa, crt: string, key: string, p
   const client = clientFor(target);
   const issued = await renewCertificate(client, { leaf: current.leaf, chainPem: current.chainPem, key: current.key, now: clock.now() });
   const { leaf, chainPem } = checkIssued(issued, current.key, client.url);
-  commitOutputs([{ path: crt, role: 'CRT', mode: existingMode(crt, 0o644), data: chainPem }], { force: true });
+  const file = replaceTarget(crt);
+  commitOutputs([{ path: file, role: 'CRT', mode: existingMode(file, 0o644), data: chainPem }], { force: true });
   return { previous: current.leaf, leaf };
 }
 
