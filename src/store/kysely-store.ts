@@ -69,7 +69,17 @@ export interface KyselyStoreOptions {
    * (SQLite); with a pool of connections it would only serialise what could run in parallel.
    */
   readonly groupCommit?: boolean;
+  /**
+   * Runs a compiled statement synchronously on the backend's one connection, bypassing Kysely's
+   * executor (SQLite: a cached better-sqlite3 statement). Used only for the hot writes and the
+   * savepoints of a group, and only inside a transaction, i.e. while this store holds that
+   * connection. The SQL is still the one Kysely compiled, so both paths write alike.
+   */
+  readonly direct?: DirectRun;
 }
+
+/** See {@link KyselyStoreOptions.direct}; the result as Kysely would report it. */
+export type DirectRun = (sql: string, parameters: readonly unknown[]) => QueryResult<unknown>;
 
 type Db = Kysely<StoreDatabase>;
 /** Runs one repository operation: checks that it may run, maps driver errors. */
@@ -89,8 +99,11 @@ function asBuffer(bytes: Uint8Array): Buffer {
   return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
-/** Runs a {@link reusable} query on `db` (a store or a transaction) with `args` as its parameters. */
-type Reusable = (db: Db, args: readonly unknown[]) => Promise<QueryResult<unknown>>;
+/**
+ * Runs a {@link reusable} query on `db` (a store or a transaction) with `args` as its parameters;
+ * synchronously when the backend has a {@link DirectRun} and `db` is a transaction.
+ */
+type Reusable = (db: Db, args: readonly unknown[]) => QueryResult<unknown> | Promise<QueryResult<unknown>>;
 
 /**
  * A query Kysely builds and compiles once, then runs with new parameters: building and compiling
@@ -98,7 +111,7 @@ type Reusable = (db: Db, args: readonly unknown[]) => Promise<QueryResult<unknow
  * them. `build` writes the query with `$(i)` where the i-th argument goes. Per store, because the
  * compiled SQL is the dialect's.
  */
-function reusable(build: (db: Db, $: (i: number) => never) => Compilable<unknown>): Reusable {
+function reusable(direct: DirectRun | undefined, build: (db: Db, $: (i: number) => never) => Compilable<unknown>): Reusable {
   let compiled: { readonly query: CompiledQuery<unknown>; readonly order: readonly number[] } | undefined;
   return (db, args) => {
     if (compiled === undefined) {
@@ -116,7 +129,8 @@ function reusable(build: (db: Db, $: (i: number) => never) => Compilable<unknown
       compiled = { query, order };
     }
     const { query, order } = compiled;
-    return db.executeQuery({ ...query, parameters: order.map((i) => args[i]) });
+    const parameters = order.map((i) => args[i]);
+    return direct !== undefined && db.isTransaction ? direct(query.sql, parameters) : db.executeQuery({ ...query, parameters });
   };
 }
 
@@ -132,16 +146,16 @@ interface HotWrites {
   readonly appendAudit: Reusable;
 }
 
-function hotWrites(): HotWrites {
+function hotWrites(direct: DirectRun | undefined): HotWrites {
   const names = new Map<number, Reusable>();
   return {
-    consumeToken: reusable((db, $) =>
+    consumeToken: reusable(direct, (db, $) =>
       db
         .insertInto('used_tokens')
         .values({ provisioner: $(0), jti: $(1), expires_at: $(2) })
         .onConflict((oc) => oc.columns(['provisioner', 'jti']).doNothing()),
     ),
-    insertCertificate: reusable((db, $) =>
+    insertCertificate: reusable(direct, (db, $) =>
       db
         .insertInto('certificates')
         .values({
@@ -168,7 +182,7 @@ function hotWrites(): HotWrites {
     insertNames(rows) {
       let q = names.get(rows);
       if (q === undefined) {
-        q = reusable((db, $) =>
+        q = reusable(direct, (db, $) =>
           db.insertInto('certificate_names').values(
             Array.from({ length: rows }, (_, r) => ({ serial: $(5 * r), ordinal: $(5 * r + 1), type: $(5 * r + 2), value: $(5 * r + 3), reversed_name: $(5 * r + 4) })),
           ),
@@ -177,7 +191,7 @@ function hotWrites(): HotWrites {
       }
       return q;
     },
-    appendAudit: reusable((db, $) =>
+    appendAudit: reusable(direct, (db, $) =>
       db
         .insertInto('audit_events')
         .values({ time: $(0), type: $(1), outcome: $(2), actor: $(3), provisioner: $(4), serial: $(5), reason: $(6), detail: $(7) })
@@ -488,7 +502,10 @@ export function createKyselyStore(db: Db, options: KyselyStoreOptions): Store {
   let closing: Promise<void> | undefined;
 
   const translate = (e: unknown): unknown => options.translateError(e);
-  const hot = hotWrites();
+  const direct = options.direct;
+  const hot = hotWrites(direct);
+  /** A savepoint command of a group member, on the connection the group's transaction holds. */
+  const savepoint = async (trx: Db, query: CompiledQuery): Promise<unknown> => (direct !== undefined ? direct(query.sql, []) : trx.executeQuery(query));
   const track = <T>(p: Promise<T>): Promise<T> => {
     running.add(p);
     const forget = () => running.delete(p);
@@ -559,10 +576,10 @@ export function createKyselyStore(db: Db, options: KyselyStoreOptions): Store {
         outcomes.push(outcome);
       } else {
         for (const w of group) {
-          await trx.executeQuery(SAVEPOINT);
+          await savepoint(trx, SAVEPOINT);
           const outcome = await runCallback(w.fn, trx);
-          if (!outcome.ok) await trx.executeQuery(ROLLBACK_TO);
-          await trx.executeQuery(RELEASE);
+          if (!outcome.ok) await savepoint(trx, ROLLBACK_TO);
+          await savepoint(trx, RELEASE);
           outcomes.push(outcome);
         }
       }

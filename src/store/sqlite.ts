@@ -16,7 +16,11 @@
  *   COMMIT, i.e. one fsync;
  * - `synchronous = FULL`: a committed issuance survives a power cut (NORMAL could lose the last
  *   transactions, i.e. certificates that exist but are not in the inventory);
- * - foreign keys on (SQLite's default is off).
+ * - foreign keys on (SQLite's default is off);
+ * - `temp_store = MEMORY`: each transaction of a group commit runs in a SAVEPOINT, whose statement
+ *   journal (the pages it changed, ≈ 100 KiB for one issuance) otherwise spills to a temporary
+ *   file that is created, written and deleted for every member — about half the cost of its
+ *   inserts. Only temporary data moves to memory; the database and its WAL are synced as before.
  * The database file is created 0600 in a directory created 0700; SQLite gives its -wal and -shm
  * files the database file's mode.
  */
@@ -30,11 +34,10 @@ import {
   type Driver,
   type SqliteDatabase,
   type SqliteDialectConfig,
-  type SqliteStatement,
 } from 'kysely';
 import type { Clock } from '../core/clock.js';
 import { SignetError, isSignetError } from '../core/errors.js';
-import { createKyselyStore } from './kysely-store.js';
+import { createKyselyStore, type DirectRun } from './kysely-store.js';
 import { migrate } from './migrations.js';
 import type { StoreDatabase } from './schema.js';
 import type { Store } from './store.js';
@@ -113,22 +116,33 @@ class ImmediateSqliteDialect extends SqliteDialect {
   }
 }
 
-/** The connection as Kysely sees it, with a bounded cache of prepared statements. */
-function cachingDatabase(raw: Database.Database): SqliteDatabase {
-  const cache = new Map<string, SqliteStatement>();
+/**
+ * The connection as Kysely sees it, with a bounded cache of prepared statements, and `direct`:
+ * the same statements run synchronously, bypassing Kysely (kysely-store.ts uses it for the hot
+ * writes of an issuance inside its transactions), with the result Kysely's driver would give.
+ */
+function cachingDatabase(raw: Database.Database): SqliteDatabase & { direct: DirectRun } {
+  const cache = new Map<string, Database.Statement>();
+  const prepare = (source: string): Database.Statement => {
+    let statement = cache.get(source);
+    if (statement === undefined) {
+      statement = raw.prepare(source);
+      if (cache.size >= STATEMENT_CACHE) {
+        const oldest = cache.keys().next();
+        if (oldest.done !== true) cache.delete(oldest.value);
+      }
+      cache.set(source, statement);
+    }
+    return statement;
+  };
   return {
     close: () => raw.close(),
-    prepare(source: string): SqliteStatement {
-      let statement = cache.get(source);
-      if (statement === undefined) {
-        statement = raw.prepare(source);
-        if (cache.size >= STATEMENT_CACHE) {
-          const oldest = cache.keys().next();
-          if (oldest.done !== true) cache.delete(oldest.value);
-        }
-        cache.set(source, statement);
-      }
-      return statement;
+    prepare,
+    direct(source, parameters) {
+      const statement = prepare(source);
+      if (statement.reader) return { rows: statement.all(parameters) };
+      const { changes, lastInsertRowid } = statement.run(parameters);
+      return { numAffectedRows: BigInt(changes), insertId: BigInt(lastInsertRowid), rows: [] };
     },
   };
 }
@@ -193,6 +207,7 @@ export function openSqliteConnection(path: string, options: { busyTimeoutMs?: nu
     raw = new Database(where, { timeout: busyTimeoutMs });
     raw.pragma('foreign_keys = ON');
     raw.pragma('synchronous = FULL');
+    raw.pragma('temp_store = MEMORY');
     if (!memory) {
       const mode: unknown = raw.pragma('journal_mode = WAL', { simple: true });
       if (mode !== 'wal') throw new SignetError('ERR_STORE_IO', `cannot switch the database ${where} to WAL mode (it stays in ${String(mode)})`);
@@ -216,7 +231,8 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions)
   const where = path === ':memory:' ? path : resolve(path);
   const raw = openSqliteConnection(where, options.busyTimeoutMs === undefined ? {} : { busyTimeoutMs: options.busyTimeoutMs });
   const begin = asyncBeginImmediate(raw, raw.pragma('busy_timeout', { simple: true }) as number);
-  const db = new Kysely<StoreDatabase>({ dialect: new ImmediateSqliteDialect({ database: cachingDatabase(raw) }, begin) });
+  const database = cachingDatabase(raw);
+  const db = new Kysely<StoreDatabase>({ dialect: new ImmediateSqliteDialect({ database }, begin) });
   const translateError = (e: unknown): unknown => translateSqliteError(e, where);
   try {
     await migrate(db, options.clock);
@@ -230,5 +246,5 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions)
     }
     throw translateError(e);
   }
-  return createKyselyStore(db, { translateError, destroy: () => db.destroy(), groupCommit: true });
+  return createKyselyStore(db, { translateError, destroy: () => db.destroy(), groupCommit: true, direct: (sql, parameters) => database.direct(sql, parameters) });
 }
