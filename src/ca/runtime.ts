@@ -10,6 +10,7 @@ import { isIP } from 'node:net';
 import type { Clock } from '../core/clock.js';
 import { decodePem, looksLikePem } from '../core/pem.js';
 import { SignetError } from '../core/errors.js';
+import { passwordFromFile } from '../core/password-file.js';
 import { parsePrivateKey } from '../crypto/keys.js';
 import { createSoftwareSigner } from '../crypto/signer.js';
 import { openSqliteStore } from '../store/sqlite.js';
@@ -123,9 +124,7 @@ export async function startCa(config: CaConfig, options: StartCaOptions): Promis
   const intermediate = readCertificate(config.intermediate.certificate, 'intermediate certificate');
   let password = options.password;
   if (config.intermediate.passwordFile !== undefined) {
-    const raw = readFileSync(config.intermediate.passwordFile, 'utf8');
-    password = raw.split(/\r?\n/)[0] ?? '';
-    if (password.length === 0) throw new SignetError('ERR_PASSWORD_EMPTY', `password file ${config.intermediate.passwordFile} is empty`);
+    password = passwordFromFile(readFileSync(config.intermediate.passwordFile), config.intermediate.passwordFile);
   }
   const key = parsePrivateKey(new Uint8Array(readFileSync(config.intermediate.key)), password);
   const signer = createSoftwareSigner(key);

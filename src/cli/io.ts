@@ -20,12 +20,12 @@ import { randomBytes } from 'node:crypto';
 import { basename, dirname, join, resolve } from 'node:path';
 import { SignetError } from '../core/errors.js';
 import { escapeJsonText } from '../core/escape.js';
+import { MAX_PASSWORD_FILE_BYTES, passwordFromFile } from '../core/password-file.js';
 
 /** Largest input file a command reads (certificates, keys, CSRs, CRLs, bundles, templates). */
 export const MAX_INPUT_BYTES = 16 * 1024 * 1024;
 
 /** Largest password file (only its first line is used). */
-const MAX_PASSWORD_FILE_BYTES = 64 * 1024;
 
 /** Read size for streams (stdin, FIFOs, devices) and files alike. */
 const CHUNK_BYTES = 64 * 1024;
@@ -420,11 +420,7 @@ export async function readPassword(options: PasswordRequest): Promise<string> {
   const flag = options.flag ?? '--password-file';
   const forWhat = options.file === undefined ? '' : ` for ${options.file === '-' ? 'the key from stdin' : options.file}`;
   if (options.passwordFile !== undefined) {
-    const raw = Buffer.from(readBoundedInput(options.passwordFile, 'password file', MAX_PASSWORD_FILE_BYTES)).toString('utf8');
-    if (raw.length === 0) throw new SignetError('ERR_PASSWORD_EMPTY', `password file ${displayName(options.passwordFile)} is empty`);
-    const pw = raw.split(/\r?\n/)[0] ?? '';
-    if (pw.length === 0) throw new SignetError('ERR_PASSWORD_EMPTY', `password file ${displayName(options.passwordFile)} has an empty first line`);
-    return pw;
+    return passwordFromFile(readBoundedInput(options.passwordFile, 'password file', MAX_PASSWORD_FILE_BYTES), displayName(options.passwordFile));
   }
   if (!process.stdin.isTTY) {
     throw new SignetError('ERR_KEY_PASSWORD_REQUIRED', `a password is needed${forWhat} but there is no terminal to prompt on`, {

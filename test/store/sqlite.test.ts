@@ -6,6 +6,7 @@
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { Kysely, SqliteDialect, sql, type CompiledQuery } from 'kysely';
@@ -131,10 +132,22 @@ describe('sqlite file', () => {
     await rejectsWith(openSqliteStore(t.path('file/signet.db'), { clock }), 'ERR_STORE_IO');
   });
 
-  test('a directory the process may not write is ERR_STORE_IO', { skip: process.getuid?.() === 0 ? 'root ignores permissions' : false }, async () => {
+  test('a directory the process may not write is ERR_STORE_IO', async () => {
     const t = scratch();
-    mkdirSync(t.path('ro'), { mode: 0o500 });
-    await rejectsWith(openSqliteStore(t.path('ro/signet.db'), { clock }), 'ERR_STORE_IO');
+    mkdirSync(t.path('ro'), { mode: 0o555 });
+    if (process.getuid?.() !== 0) {
+      await rejectsWith(openSqliteStore(t.path('ro/signet.db'), { clock }), 'ERR_STORE_IO');
+    } else {
+      // Root ignores permissions: open the store as the unprivileged user `nobody` in a child process.
+      chmodSync(t.dir, 0o755);
+      const sqliteModule = new URL('../../src/store/sqlite.js', import.meta.url).href;
+      const script = `const { openSqliteStore } = await import(${JSON.stringify(sqliteModule)});
+try { await openSqliteStore(${JSON.stringify(t.path('ro/signet.db'))}, { clock: { now: () => new Date() } }); console.log('opened'); }
+catch (e) { console.log(e.code); }`;
+      const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { uid: 65534, gid: 65534, encoding: 'utf8' });
+      assert.equal(r.stdout.trim(), 'ERR_STORE_IO', r.stderr);
+    }
+    assert.equal(existsSync(t.path('ro/signet.db')), false, 'nothing created');
   });
 
   test('driver errors map to store codes; other errors pass through', () => {

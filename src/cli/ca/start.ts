@@ -5,10 +5,7 @@
  * stop accepting connections, let in-flight requests finish, and exit 0.
  */
 import type { Command } from 'commander';
-import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { systemClock } from '../../core/clock.js';
-import { decodePem, looksLikePem } from '../../core/pem.js';
 import { formatTime } from '../../core/duration.js';
 import type { Logger } from 'pino';
 import { formatConfigProblem, type ConfigProblem } from '../../ca/config.js';
@@ -69,9 +66,8 @@ Examples:
         onInternalError: (e, id) => log({ level: 'error', msg: 'internal error', id, error: e instanceof Error ? e.message : String(e) }),
         onIdentityRenewed: (i) => log({ level: 'info', msg: 'server certificate renewed', notAfter: formatTime(i.notAfter) }),
       });
-      const rootData = readFileSync(config.root);
-      const rootDer = looksLikePem(rootData) ? decodePem(rootData.toString('latin1'), ['CERTIFICATE']).der : rootData;
-      const fingerprint = createHash('sha256').update(rootDer).digest('hex');
+      // The authority computed it from the root it loaded; reading the file again could disagree.
+      const fingerprint = ca.authority.rootFingerprint;
       process.stderr.write(`Signet CA "${config.name}" listening on ${ca.url}\nRoot fingerprint (SHA-256): ${fingerprint}\n`);
       log({ level: 'info', msg: 'listening', url: ca.url, root: fingerprint, provisioners: config.provisioners.map((p) => p.name) });
       const reload = async (): Promise<void> => {
