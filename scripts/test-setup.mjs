@@ -1,12 +1,22 @@
 // Installs what the test suite needs beyond npm (Debian packages) when it is missing.
 // Runs before `npm test`; a no-op when everything is present.
 import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+
+const onPath = (command) => spawnSync('sh', ['-c', `command -v ${command}`]).status === 0;
+// Debian keeps the PostgreSQL server binaries off PATH, under /usr/lib/postgresql/<version>/bin.
+const hasPostgresServer = () => {
+  const root = '/usr/lib/postgresql';
+  return existsSync(root) && readdirSync(root).some((v) => existsSync(`${root}/${v}/bin/postgres`) && existsSync(`${root}/${v}/bin/initdb`));
+};
 
 const needed = [
-  { command: 'openssl', package: 'openssl' },
+  { present: () => onPath('openssl'), package: 'openssl' },
+  // test/helpers/postgres.ts starts its own server (own data directory and port on 127.0.0.1).
+  { present: hasPostgresServer, package: 'postgresql' },
 ];
 
-const missing = needed.filter((n) => spawnSync('sh', ['-c', `command -v ${n.command}`]).status !== 0);
+const missing = needed.filter((n) => !n.present());
 if (missing.length > 0) {
   const pkgs = missing.map((m) => m.package);
   const asRoot = process.getuid?.() === 0 ? [] : ['sudo'];

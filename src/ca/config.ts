@@ -46,6 +46,9 @@ import { checkTemplate, formatTemplateProblem, MAX_TEMPLATE_BYTES } from '../x50
 import { getOwn, isJsonObject, parseJson, pathIndex, pathKey, type JsonObject, type JsonValue, type SourcePosition } from '../x509/template/json.js';
 import { suggestion } from '../x509/template/schema.js';
 import { verifyChain } from '../x509/verify/verify-chain.js';
+import { MAX_PASSWORD_FILE_BYTES } from '../core/password-file.js';
+import { POSTGRES_DEFAULTS, parsePostgresUrl } from '../store/postgres-url.js';
+import type { DbConfig } from '../store/open.js';
 
 // ---------------------------------------------------------------------------------------------
 // Constants and defaults (the one place defaults live)
@@ -172,15 +175,32 @@ export interface CaConfigDocument {
   name: string;
   address: string;
   dnsNames: string[];
+  /** Where clients reach the CA when that is not `https://<dnsName>:<port of address>` (replicas behind a load balancer). */
+  urls?: string[];
   root: string;
   intermediate: { certificate: string; key: string; passwordFile?: string };
-  db?: { type: 'sqlite'; path?: string };
+  db?: { type: 'sqlite'; path?: string } | PostgresDbDocument;
   claims?: ClaimsDocument;
   policy?: PolicyConfig;
   provisioners?: JwkProvisionerDocument[];
   crlUrl?: string;
   ocspUrl?: string;
   logLevel?: LogLevel;
+}
+
+/** `db` for PostgreSQL as written in the config file. */
+export interface PostgresDbDocument {
+  type: 'postgres';
+  /** `postgres://user@host:port/database`, never with a password. */
+  url: string;
+  /** File whose first line is the database password (0600, like the key password files). */
+  passwordFile?: string;
+  /** Or: the environment variable that holds it. */
+  passwordEnv?: string;
+  poolSize?: number;
+  statementTimeout?: string;
+  connectTimeout?: string;
+  tls?: { mode?: 'disable' | 'require' | 'verify-full'; ca?: string };
 }
 
 /** A JWK provisioner, validated: its key imported, its claims merged with the authority's. */
@@ -217,6 +237,12 @@ export interface CaConfig {
   readonly listen: { readonly host: string; readonly port: number };
   /** Names of the server's own TLS certificate: DNS names (lower case) and IP addresses. */
   readonly dnsNames: readonly string[];
+  /**
+   * The base URLs clients reach the CA at (`https://host[:port]`, no trailing slash), which
+   * tokens name as their audience; undefined: `https://<each dnsName>:<listen port>`. Set it when
+   * replicas sit behind a load balancer whose port differs from theirs.
+   */
+  readonly urls: readonly string[] | undefined;
   /** The root certificate clients trust. */
   readonly root: string;
   readonly intermediate: {
@@ -225,7 +251,7 @@ export interface CaConfig {
     /** File whose first line decrypts `key`; undefined: ask on the terminal at start. */
     readonly passwordFile: string | undefined;
   };
-  readonly db: { readonly type: 'sqlite'; readonly path: string };
+  readonly db: DbConfig;
   /** Authority-wide claims (defaults applied). */
   readonly claims: Claims;
   /** Authority-wide policy; undefined: every name is allowed unless a provisioner restricts it. */
@@ -428,7 +454,7 @@ class Walker {
 // ---------------------------------------------------------------------------------------------
 // Field readers
 
-const TOP_FIELDS = ['version', 'name', 'address', 'dnsNames', 'root', 'intermediate', 'db', 'claims', 'policy', 'provisioners', 'crlUrl', 'ocspUrl', 'logLevel'];
+const TOP_FIELDS = ['version', 'name', 'address', 'dnsNames', 'urls', 'root', 'intermediate', 'db', 'claims', 'policy', 'provisioners', 'crlUrl', 'ocspUrl', 'logLevel'];
 const TOP_REQUIRED = ['version', 'name', 'address', 'dnsNames', 'root', 'intermediate'];
 const CLAIM_FIELDS = ['minLifetime', 'maxLifetime', 'defaultLifetime', 'backdate', 'allowRenewal', 'allowRenewalAfterExpiry', 'renewalGracePeriod', 'keyTypes'];
 const PROVISIONER_FIELDS = ['type', 'name', 'publicKey', 'claims', 'policy', 'template'];
@@ -499,6 +525,90 @@ function readDnsNames(w: Walker, v: JsonValue | undefined): string[] | undefined
     }
   });
   return ok ? names : undefined;
+}
+
+/**
+ * `urls`: the CA's public base URLs. Each must be `https://host[:port]` whose host is one of
+ * `dnsNames`: the replicas' TLS certificate carries exactly those names, so a client could not
+ * verify a CA it reaches under any other.
+ */
+function readUrls(w: Walker, v: JsonValue | undefined, dnsNames: readonly string[] | undefined): string[] | undefined {
+  return w.list(
+    v,
+    '$.urls',
+    (x, path) => {
+      const s = w.string(x, path, { expected: 'an https://host[:port] URL', max: 2048 });
+      if (s === undefined) return undefined;
+      const m = /^https:\/\/(\[[0-9A-Fa-f:.]+\]|[^/:?#[\]]+)(?::(\d{1,5}))?\/?$/.exec(s);
+      const port = m?.[2] === undefined ? 443 : Number(m[2]);
+      if (!m || port < 1 || port > 65535) {
+        w.add(path, `expected https://host[:port] without a path, got ${got(x)}`);
+        return undefined;
+      }
+      const host = (m[1] as string).replace(/^\[|\]$/g, '').toLowerCase();
+      if (dnsNames !== undefined && !dnsNames.includes(host)) {
+        w.add(path, `host ${host} is not one of dnsNames: the CA's TLS certificate would not name it`);
+        return undefined;
+      }
+      return s.replace(/\/$/, '').toLowerCase();
+    },
+    { nonEmpty: true, max: 16 },
+  );
+}
+
+const DB_TYPES = ['sqlite', 'postgres'] as const;
+const POSTGRES_FIELDS = ['type', 'url', 'passwordFile', 'passwordEnv', 'poolSize', 'statementTimeout', 'connectTimeout', 'tls'];
+/** An environment variable name (POSIX portable: letters, digits, underscore). */
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
+/** Longest statement or connect timeout a config may set. */
+const MAX_DB_TIMEOUT_MS = 10 * 60_000;
+
+/** `db`: SQLite (the default: `db/signet.db` next to the config) or PostgreSQL. */
+function readDb(w: Walker, v: JsonValue | undefined): DbConfig | undefined {
+  const sqliteDefault: DbConfig = { type: 'sqlite', path: resolve(w.baseDir, DEFAULT_DB_PATH) };
+  if (v === undefined) return sqliteDefault;
+  if (!isJsonObject(v)) {
+    w.add('$.db', `expected an object, got ${got(v)}`);
+    return undefined;
+  }
+  const type = w.oneOf(getOwn(v, 'type'), '$.db.type', DB_TYPES, 'a database type');
+  if (getOwn(v, 'type') === undefined) w.add('$.db.type', 'is required');
+  if (type === undefined) return undefined;
+  if (type === 'sqlite') {
+    const o = w.object(v, '$.db', ['type', 'path'], ['type']);
+    const path = w.file(getOwn(v, 'path'), '$.db.path');
+    return o === undefined ? undefined : path !== undefined ? { type, path } : getOwn(v, 'path') === undefined ? sqliteDefault : undefined;
+  }
+  const before = w.problems.length;
+  w.object(v, '$.db', POSTGRES_FIELDS, ['type', 'url']);
+  const urlText = w.string(getOwn(v, 'url'), '$.db.url', { expected: 'a postgres:// URL', max: 2048 });
+  if (urlText !== undefined) {
+    try {
+      parsePostgresUrl(urlText);
+    } catch (e) {
+      // The message never repeats the URL: it may hold a password.
+      w.add('$.db.url', e instanceof Error ? e.message : String(e));
+    }
+  }
+  const passwordFile = w.file(getOwn(v, 'passwordFile'), '$.db.passwordFile');
+  const passwordEnvRaw = getOwn(v, 'passwordEnv');
+  const passwordEnv = w.string(passwordEnvRaw, '$.db.passwordEnv', { expected: 'an environment variable name', max: 128 });
+  if (passwordEnv !== undefined && !ENV_NAME.test(passwordEnv)) w.add('$.db.passwordEnv', `expected an environment variable name (letters, digits, _), got ${got(passwordEnvRaw as JsonValue)}`);
+  if (passwordFile !== undefined && passwordEnv !== undefined) w.add('$.db.passwordEnv', 'give passwordFile or passwordEnv, not both');
+  const poolRaw = getOwn(v, 'poolSize');
+  let poolSize: number = POSTGRES_DEFAULTS.poolSize;
+  if (poolRaw !== undefined) {
+    if (typeof poolRaw !== 'number' || !Number.isInteger(poolRaw) || poolRaw < 1 || poolRaw > 1000) w.add('$.db.poolSize', `expected a whole number from 1 to 1000, got ${got(poolRaw)}`);
+    else poolSize = poolRaw;
+  }
+  const statementTimeoutMs = w.duration(getOwn(v, 'statementTimeout'), '$.db.statementTimeout', { positive: true, max: MAX_DB_TIMEOUT_MS }) ?? POSTGRES_DEFAULTS.statementTimeoutMs;
+  const connectTimeoutMs = w.duration(getOwn(v, 'connectTimeout'), '$.db.connectTimeout', { positive: true, max: MAX_DB_TIMEOUT_MS }) ?? POSTGRES_DEFAULTS.connectTimeoutMs;
+  const tlsObject = w.object(getOwn(v, 'tls'), '$.db.tls', ['mode', 'ca']);
+  const mode = (tlsObject && w.oneOf(getOwn(tlsObject, 'mode'), '$.db.tls.mode', ['disable', 'require', 'verify-full'] as const, 'a TLS mode')) ?? 'disable';
+  const ca = tlsObject ? w.file(getOwn(tlsObject, 'ca'), '$.db.tls.ca') : undefined;
+  if (ca !== undefined && mode !== 'verify-full') w.add('$.db.tls.ca', 'is used only with "mode": "verify-full"');
+  if (w.problems.length > before || urlText === undefined) return undefined;
+  return { type, url: urlText, passwordFile, passwordEnv, poolSize, statementTimeoutMs, connectTimeoutMs, tls: { mode, ca } };
 }
 
 function readHttpUrl(w: Walker, v: JsonValue | undefined, path: string): string | undefined {
@@ -796,6 +906,7 @@ function readConfig(doc: JsonValue, w: Walker, options: ParseCaConfigOptions): C
   const name = w.string(getOwn(o, 'name'), '$.name', { max: 128 });
   const address = readAddress(w, getOwn(o, 'address'));
   const dnsNames = readDnsNames(w, getOwn(o, 'dnsNames'));
+  const urls = readUrls(w, getOwn(o, 'urls'), dnsNames);
   const root = w.file(getOwn(o, 'root'), '$.root');
 
   const io = w.object(getOwn(o, 'intermediate'), '$.intermediate', ['certificate', 'key', 'passwordFile'], ['certificate', 'key']);
@@ -807,16 +918,7 @@ function readConfig(doc: JsonValue, w: Walker, options: ParseCaConfigOptions): C
       }
     : undefined;
 
-  let db: { type: 'sqlite'; path: string } | undefined = { type: 'sqlite', path: resolve(w.baseDir, DEFAULT_DB_PATH) };
-  const dbv = getOwn(o, 'db');
-  if (dbv !== undefined) {
-    const dbo = w.object(dbv, '$.db', ['type', 'path'], ['type']);
-    const type = dbo ? getOwn(dbo, 'type') : undefined;
-    if (dbo && type !== undefined && w.oneOf(type, '$.db.type', ['sqlite'] as const, 'a database type') === undefined) db = undefined;
-    const path = dbo ? w.file(getOwn(dbo, 'path'), '$.db.path') : undefined;
-    if (!dbo) db = undefined;
-    else if (db && path !== undefined) db = { type: 'sqlite', path };
-  }
+  const db = readDb(w, getOwn(o, 'db'));
 
   const claimsRead = readClaims(w, getOwn(o, 'claims'), '$.claims', DEFAULT_CLAIMS);
   if (claimsRead) checkClaims(w, claimsRead, '$.claims', undefined);
@@ -839,6 +941,7 @@ function readConfig(doc: JsonValue, w: Walker, options: ParseCaConfigOptions): C
     address: address.address,
     listen: address.listen,
     dnsNames,
+    urls,
     root,
     intermediate: { certificate: intermediate.certificate, key: intermediate.key, passwordFile: intermediate.passwordFile },
     db,
@@ -1113,10 +1216,15 @@ export function checkCaFiles(config: CaConfig, options: CheckCaFilesOptions = {}
     }
   });
 
-  try {
-    if (lstatSync(config.db.path).isDirectory()) problems.push({ path: '$.db.path', message: `database ${config.db.path} is a directory` });
-  } catch {
-    // not created yet: the store creates it (and its directory) on start
+  if (config.db.type === 'sqlite') {
+    try {
+      if (lstatSync(config.db.path).isDirectory()) problems.push({ path: '$.db.path', message: `database ${config.db.path} is a directory` });
+    } catch {
+      // not created yet: the store creates it (and its directory) on start
+    }
+  } else {
+    if (config.db.passwordFile !== undefined) readChecked(problems, '$.db.passwordFile', config.db.passwordFile, 'database password file', MAX_PASSWORD_FILE_BYTES);
+    if (config.db.tls.ca !== undefined) readChecked(problems, '$.db.tls.ca', config.db.tls.ca, 'database CA certificate file', MAX_CONFIG_BYTES);
   }
 
   const report = name(config);

@@ -13,7 +13,7 @@ import { SignetError } from '../core/errors.js';
 import { passwordFromFile } from '../core/password-file.js';
 import { parsePrivateKey } from '../crypto/keys.js';
 import { createSoftwareSigner } from '../crypto/signer.js';
-import { openSqliteStore } from '../store/sqlite.js';
+import { openConfiguredStore } from '../store/open.js';
 import type { Store } from '../store/store.js';
 import { createApiServer, type RequestRecord } from '../server/http.js';
 import { provisionersRoute, publicRoutes, type PublicProvisioner } from '../server/public-routes.js';
@@ -128,7 +128,7 @@ export async function startCa(config: CaConfig, options: StartCaOptions): Promis
   }
   const key = parsePrivateKey(new Uint8Array(readFileSync(config.intermediate.key)), password);
   const signer = createSoftwareSigner(key);
-  const store = await openSqliteStore(config.db.path, { clock: options.clock });
+  const store = await openConfiguredStore(config.db, { clock: options.clock });
   let server: Server | undefined;
   let timer: NodeJS.Timeout | undefined;
   try {
@@ -143,7 +143,8 @@ export async function startCa(config: CaConfig, options: StartCaOptions): Promis
     let identity = issueServerIdentity({ certificate: intermediate, signer }, names, options.clock);
     metrics.certificate('server', identity.notAfter);
     let port = options.port ?? config.listen.port;
-    const audience = (path: string): string[] => names.map((n) => `https://${hostForUrl(n)}:${port}${path}`);
+    // The URLs a token may name: the configured public ones (a load balancer's), else each name at our port.
+    const audience = (path: string): string[] => (current.urls ?? names.map((n) => `https://${hostForUrl(n)}:${port}`)).map((base) => `${base}${path}`);
     const srv = createApiServer({
       tls: identity.context,
       routes: [...publicRoutes(() => ({ roots: [root], intermediates: [intermediate] }), async () => void (await store.audit.list({ limit: 1 }))), provisionersRoute(() => publicProvisioners(current)), metricsRoute(metrics), signRoute(live, () => audience('/sign')), ...certificateRoutes(live, audience)],

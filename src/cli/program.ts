@@ -12,6 +12,7 @@ import { registerCaCommands } from './ca/index.js';
 import { registerContextCommands } from './context/index.js';
 import { registerInventoryCommands } from './inventory/index.js';
 import { registerAuditCommands } from './audit/index.js';
+import { registerDbCommands } from './db/index.js';
 import { VERSION } from '../version.js';
 
 /** Exit codes, documented in README "Exit codes". */
@@ -86,6 +87,7 @@ export function buildProgram(): Command {
   registerContextCommands(program);
   registerInventoryCommands(program);
   registerAuditCommands(program);
+  registerDbCommands(program);
   program.addHelpText(
     'after',
     `

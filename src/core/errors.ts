@@ -103,11 +103,14 @@ export const ERROR_CATALOGUE = {
   ERR_CONFIG_NOT_FOUND: 'io',
   ERR_CA_EXISTS: 'io',
   ERR_CA_NOT_ROOT: 'invalid',
-  // store (src/store): certificate inventory, used tokens and audit log over SQLite (PostgreSQL
-  // next). A bad record handed to the store is a bug in the caller (`internal`); a bad list query
-  // can come from an API user (`usage`).
+  // store (src/store): certificate inventory, used tokens and audit log over SQLite or
+  // PostgreSQL. A bad record handed to the store is a bug in the caller (`internal`); a bad list
+  // query can come from an API user (`usage`). A database server that cannot be reached is
+  // `network` (HTTP 503, like a busy database: retry later).
   ERR_STORE_IO: 'io',
   ERR_STORE_BUSY: 'io',
+  ERR_STORE_UNAVAILABLE: 'network',
+  ERR_STORE_AUTH: 'invalid',
   ERR_STORE_SCHEMA_NEWER: 'invalid',
   ERR_STORE_MIGRATION_FAILED: 'internal',
   ERR_STORE_DUPLICATE_SERIAL: 'invalid',

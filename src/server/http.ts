@@ -73,7 +73,8 @@ export interface ApiServerOptions {
 /**
  * HTTP status for an error code: authentication failures 401, policy denials 403,
  * unknown things 404, conflicts 409, oversized bodies 413, wrong media type 415, other
- * input/usage problems 400, internal errors 500, upstream/network 502.
+ * input/usage problems 400, internal errors 500, upstream/network 502; a database that is down
+ * or locked for too long 503 (with Retry-After).
  */
 export function httpStatusFor(code: ErrorCode): number {
   const special: Partial<Record<string, number>> = {
@@ -84,6 +85,9 @@ export function httpStatusFor(code: ErrorCode): number {
     ERR_CERT_REVOKED: 403,
     ERR_RENEWAL_NOT_ALLOWED: 403,
     ERR_CERT_REPLACED: 409,
+    // The database is down, unreachable or locked for too long: the request did nothing, retry later.
+    ERR_STORE_UNAVAILABLE: 503,
+    ERR_STORE_BUSY: 503,
   };
   const s = special[code];
   if (s !== undefined) return s;
@@ -203,7 +207,8 @@ export function createApiServer(options: ApiServerOptions): Server {
     const fail = (e: SignetError): void => {
       code = e.code;
       const status = httpStatusFor(e.code);
-      send(res, status, errorBody(e), 'application/json', { 'x-request-id': id }, head);
+      // RFC 9110 §10.2.3: a 503 says when to come back.
+      send(res, status, errorBody(e), 'application/json', status === 503 ? { 'x-request-id': id, 'retry-after': '1' } : { 'x-request-id': id }, head);
       finish(status);
     };
     const candidates = routes.filter((r) => r.match(url.pathname) !== undefined);

@@ -215,13 +215,33 @@ export async function schemaStatus<DB>(db: Kysely<DB>, migrations: readonly Migr
  * Applies the pending migrations in order, each in its own transaction with its
  * `schema_migrations` row; returns those it applied. Safe to run from several processes at once:
  * each transaction re-checks whether its migration was applied meanwhile (on SQLite the store
- * starts write transactions with BEGIN IMMEDIATE, which serialises them). `ERR_STORE_SCHEMA_NEWER`
+ * starts write transactions with BEGIN IMMEDIATE, which serialises them; on PostgreSQL an
+ * advisory lock serialises whole runs). `ERR_STORE_SCHEMA_NEWER`
  * when the database has a version the code does not know; `ERR_STORE_MIGRATION_FAILED` when a
  * migration throws (its changes are rolled back; earlier migrations stay applied).
  */
 export async function migrate<DB>(db: Kysely<DB>, clock: Clock, migrations: readonly Migration[] = MIGRATIONS): Promise<MigrationInfo[]> {
   checkList(migrations);
   const sdb = db as unknown as Kysely<StoreDatabase>;
+  if (dialectOf(sdb as unknown as Kysely<unknown>) !== 'postgres') return migrateOn(sdb, clock, migrations);
+  // PostgreSQL: under READ COMMITTED two replicas could both see a migration pending and both
+  // run it (and CREATE TABLE IF NOT EXISTS itself races on the catalog). One session-level
+  // advisory lock, on the one connection that does all the work, lets one replica migrate at a
+  // time; the others then find nothing pending. The lock goes with the connection if we die.
+  return sdb.connection().execute(async (conn) => {
+    await sql`select pg_advisory_lock(${MIGRATION_LOCK})`.execute(conn);
+    try {
+      return await migrateOn(conn, clock, migrations);
+    } finally {
+      await sql`select pg_advisory_unlock(${MIGRATION_LOCK})`.execute(conn);
+    }
+  });
+}
+
+/** The advisory lock key of migrations (PostgreSQL): "signet-migrations" as a stable 63-bit number. */
+const MIGRATION_LOCK = 0x5349474e45544d49n;
+
+async function migrateOn(sdb: Kysely<StoreDatabase>, clock: Clock, migrations: readonly Migration[]): Promise<MigrationInfo[]> {
   await sdb.schema
     .createTable('schema_migrations')
     .ifNotExists()

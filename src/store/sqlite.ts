@@ -220,6 +220,19 @@ export function openSqliteConnection(path: string, options: { busyTimeoutMs?: nu
 }
 
 /**
+ * The connection of {@link openSqliteConnection} behind Kysely, with BEGIN IMMEDIATE
+ * transactions and the statement cache: what the store runs on, and what `signet db status` and
+ * `signet db migrate` use directly. Nothing is migrated.
+ */
+export function openSqliteKysely(path: string, options: { busyTimeoutMs?: number } = {}): { db: Kysely<StoreDatabase>; raw: Database.Database; where: string; database: ReturnType<typeof cachingDatabase> } {
+  const where = path === ':memory:' ? path : resolve(path);
+  const raw = openSqliteConnection(where, options.busyTimeoutMs === undefined ? {} : { busyTimeoutMs: options.busyTimeoutMs });
+  const begin = asyncBeginImmediate(raw, raw.pragma('busy_timeout', { simple: true }) as number);
+  const database = cachingDatabase(raw);
+  return { db: new Kysely<StoreDatabase>({ dialect: new ImmediateSqliteDialect({ database }, begin) }), raw, where, database };
+}
+
+/**
  * Opens the SQLite store at `path` (`:memory:` for tests): creates the directory (0700) and the
  * file (0600) when missing, configures the connection (WAL, busy timeout, foreign keys,
  * synchronous FULL) and applies pending migrations. ERR_STORE_SCHEMA_NEWER when the database
@@ -228,11 +241,7 @@ export function openSqliteConnection(path: string, options: { busyTimeoutMs?: nu
  * `busyTimeoutMs`.
  */
 export async function openSqliteStore(path: string, options: SqliteStoreOptions): Promise<Store> {
-  const where = path === ':memory:' ? path : resolve(path);
-  const raw = openSqliteConnection(where, options.busyTimeoutMs === undefined ? {} : { busyTimeoutMs: options.busyTimeoutMs });
-  const begin = asyncBeginImmediate(raw, raw.pragma('busy_timeout', { simple: true }) as number);
-  const database = cachingDatabase(raw);
-  const db = new Kysely<StoreDatabase>({ dialect: new ImmediateSqliteDialect({ database }, begin) });
+  const { db, raw, where, database } = openSqliteKysely(path, options);
   const translateError = (e: unknown): unknown => translateSqliteError(e, where);
   try {
     await migrate(db, options.clock);

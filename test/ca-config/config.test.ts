@@ -125,7 +125,7 @@ test('every field of the documented example is read', () => {
     logLevel: 'debug',
   };
   const c = parse(doc);
-  assert.equal(c.db.path, '/var/lib/signet/signet.db');
+  assert.deepEqual(c.db, { type: 'sqlite', path: '/var/lib/signet/signet.db' });
   assert.deepEqual(c.claims, {
     minLifetimeMs: 60_000, maxLifetimeMs: 72 * 3_600_000, defaultLifetimeMs: 12 * 3_600_000, backdateMs: 30_000,
     allowRenewal: false, allowRenewalAfterExpiry: true, renewalGracePeriodMs: 90 * 60_000, keyTypes: ['EC P-256', 'Ed25519'],
@@ -200,7 +200,9 @@ test('every wrong field is named by its JSON path', () => {
     ['$.intermediate.key', undefined, '$.intermediate.key', /is required/],
     ['$.intermediate.passwordFile', ['a'], '$.intermediate.passwordFile', /file path, got a list/],
     ['$.intermediate.password', 'hunter2', '$.intermediate.password', /secrets never go in the config: did you mean "passwordFile"/],
-    ['$.db', { type: 'postgres' }, '$.db.type', /expected a database type \(sqlite\), got the string "postgres"/],
+    ['$.db', { type: 'mysql' }, '$.db.type', /expected a database type \(sqlite, postgres\), got the string "mysql"/],
+    ['$.db', { type: 'postgres' }, '$.db.url', /is required/],
+    ['$.db', { type: 'sqlite', url: 'postgres://a@b/c' }, '$.db.url', /unknown field/],
     ['$.db', { path: 'x.db' }, '$.db.type', /is required/],
     ['$.db', { type: 'sqlite', path: 5 }, '$.db.path', /file path/],
     ['$.db', 'sqlite', '$.db', /expected an object/],

@@ -6,27 +6,20 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
-import { createServer, type AddressInfo } from 'node:net';
-import { CLI_PATH, fails, signet } from '../helpers/cli.js';
+import { createServer } from 'node:net';
+import { fails, signet } from '../helpers/cli.js';
+import { CaProcess, killCaProcesses } from '../helpers/ca-process.js';
 import { createTestCa, httpsRequest, testCsr, testToken, type TestCa } from '../helpers/ca.js';
 import { tempDir } from '../helpers/openssl.js';
+import { freePort } from '../helpers/net.js';
 
 const tmp = tempDir('signet-ca-process-');
 let ca: TestCa;
 let port = 0;
 let url = '';
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
 
 before(async () => {
   port = await freePort();
@@ -36,55 +29,12 @@ before(async () => {
 
 after(() => tmp.cleanup());
 
-/** A running `signet ca start` whose JSON log lines can be awaited. */
-class CaProcess {
-  readonly child: ChildProcessWithoutNullStreams;
-  readonly lines: Record<string, unknown>[] = [];
-  stderr = '';
-  #waiters: { match: (l: Record<string, unknown>) => boolean; resolve: (l: Record<string, unknown>) => void }[] = [];
-  readonly exited: Promise<number | null>;
-
-  constructor(configPath: string) {
-    this.child = spawn(process.execPath, [CLI_PATH, 'ca', 'start', '--config', configPath], { env: { ...process.env, NO_COLOR: '1' } });
-    let buffer = '';
-    this.child.stdout.on('data', (chunk: Buffer) => {
-      buffer += chunk.toString();
-      let i: number;
-      while ((i = buffer.indexOf('\n')) >= 0) {
-        const line = JSON.parse(buffer.slice(0, i)) as Record<string, unknown>;
-        buffer = buffer.slice(i + 1);
-        this.lines.push(line);
-        this.#waiters = this.#waiters.filter((w) => (w.match(line) ? (w.resolve(line), false) : true));
-      }
-    });
-    this.child.stderr.on('data', (chunk: Buffer) => (this.stderr += chunk.toString()));
-    this.exited = new Promise((resolve) => this.child.on('exit', (code) => resolve(code)));
-    children.push(this);
-  }
-
-  /** The first log line (already seen or still to come) with this `msg` (and matching `match`). */
-  waitFor(msg: string, match: (l: Record<string, unknown>) => boolean = () => true): Promise<Record<string, unknown>> {
-    const wanted = (l: Record<string, unknown>): boolean => l.msg === msg && match(l);
-    const seen = this.lines.find(wanted);
-    if (seen) return Promise.resolve(seen);
-    return Promise.race([
-      new Promise<Record<string, unknown>>((resolve) => this.#waiters.push({ match: wanted, resolve })),
-      this.exited.then((code) => {
-        throw new Error(`signet ca start exited with ${code} before "${msg}": ${this.stderr}`);
-      }),
-    ]);
-  }
-}
-
 async function sign(name: string, extra: Record<string, unknown> = {}, ott?: string): Promise<{ status: number; json: Record<string, unknown> | undefined }> {
   const token = ott ?? (await testToken(ca, { url }, { subject: name }));
   return httpsRequest(ca, `${url}/sign`, { body: { csr: testCsr(name, [name]).pem, ott: token, ...extra } });
 }
 
-const children: CaProcess[] = [];
-after(() => {
-  for (const c of children) c.child.kill('SIGKILL');
-});
+after(() => killCaProcesses());
 
 let firstToken = '';
 let firstCert: { crt: string; key: string } | undefined;

@@ -106,7 +106,7 @@ test('the config names the files, references the password file, holds only the p
   assert.deepEqual(c.dnsNames, ['localhost', '127.0.0.1']);
   assert.equal(c.root, p(`${CA}/certs/root.crt`));
   assert.equal(c.intermediate.passwordFile, p('pw.txt'));
-  assert.equal(c.db.path, p(`${CA}/db/signet.db`));
+  assert.deepEqual(c.db, { type: 'sqlite', path: p(`${CA}/db/signet.db`) });
   assert.equal(c.provisioners.length, 1);
   assert.equal(c.provisioners[0]?.name, 'admin');
   assert.equal(c.provisioners[0]?.algorithm, 'ES256');

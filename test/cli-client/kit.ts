@@ -3,12 +3,13 @@
  * built CLI run against it as a child process, with its own client home (SIGNET_HOME).
  */
 import { mkdirSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import type { RunningCa } from '../../src/ca/runtime.js';
 import { createTestCa, startTestCa, type CreateTestCaOptions, type TestCa } from '../helpers/ca.js';
 import { signetAsync, type CliResult } from '../helpers/cli.js';
 import { opensslOk, tempDir } from '../helpers/openssl.js';
+import { freePort } from '../helpers/net.js';
+export { freePort };
 
 /** A CA, a working directory and a client home. */
 export interface ClientKit {
@@ -30,18 +31,6 @@ export interface ClientKit {
   cleanup(): Promise<void>;
 }
 
-/** A TCP port that was free a moment ago (bound, then released). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      const port = typeof a === 'object' && a !== null ? a.port : 0;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /**
  * Creates and starts a CA for a test file. With `configPort`, the CA listens on the port its

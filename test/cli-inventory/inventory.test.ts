@@ -143,7 +143,7 @@ before(async () => {
     },
   });
   cfg = ca.dir;
-  dbFile = ca.config.db.path;
+  dbFile = ca.config.db.type === 'sqlite' ? ca.config.db.path : '';
   const opsKid = ca.config.provisioners.find((p) => p.name === 'ops')?.kid ?? '';
   const running = await startTestCa(ca);
   try {

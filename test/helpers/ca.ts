@@ -43,6 +43,8 @@ export interface CreateTestCaOptions {
   /** An empty or non-existent directory; the CA goes into `<parent>/ca`. */
   readonly parent: string;
   readonly name?: string;
+  /** Keep the inventory in this PostgreSQL database (`ca init --db URL --db-password-file FILE`). */
+  readonly db?: { readonly url: string; readonly passwordFile: string };
   /** Edits the JSON config document that init wrote (claims, policy, more provisioners, …). */
   readonly edit?: (doc: Record<string, unknown>) => void;
 }
@@ -60,6 +62,7 @@ export async function createTestCa(options: CreateTestCaOptions): Promise<TestCa
     passwordFile,
     provisionerPasswordFile,
     rootKeyOut: join(options.parent, 'root.key'),
+    ...(options.db ? { db: options.db.url, dbPasswordFile: options.db.passwordFile } : {}),
   });
   const configPath = join(dir, 'signet.json');
   if (options.edit) {

@@ -11,8 +11,9 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
-import { createServer, type AddressInfo } from 'node:net';
 import { opensslOk } from '../helpers/openssl.js';
+import { freePort } from '../helpers/net.js';
+export { freePort };
 
 export interface Pki {
   readonly dir: string;
@@ -167,14 +168,6 @@ export function opensslDer(kind: 'x509' | 'crl' | 'req', file: string): Buffer {
   return Buffer.from(opensslOk([kind, '-in', file, '-outform', 'der']), 'latin1');
 }
 
-/** A free TCP port on the loopback interface (the OS picks it; the listener is closed again). */
-export async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
-  const port = (srv.address() as AddressInfo).port;
-  await new Promise<void>((resolve) => srv.close(() => resolve()));
-  return port;
-}
 
 /** A running `openssl s_server`; `stop()` kills exactly this process and waits for it. */
 export interface TlsServer {

@@ -53,11 +53,14 @@ import {
   loadCaConfig,
   parseListenAddress,
   type CaConfigDocument,
+  type PostgresDbDocument,
 } from '../../ca/config.js';
 import { loadPrivateKeyFile } from '../key/load.js';
 import { keySpecFromFlags } from '../key/key-flags.js';
 import { checkOutputs, commitOutputs, fsError, printJson, readInput, readPassword, withSource, type NamedInput } from '../io.js';
 import { promptLine } from './prompt.js';
+import { parsePostgresUrl } from '../../store/postgres-url.js';
+import type { Store } from '../../store/store.js';
 
 /** The flags of `ca init`, as commander parses them. */
 export interface CaInitFlags {
@@ -77,6 +80,9 @@ export interface CaInitFlags {
   key?: string;
   keyPasswordFile?: string;
   pkiOnly?: boolean;
+  db?: string;
+  dbPasswordFile?: string;
+  dbPasswordEnv?: string;
   json?: boolean;
 }
 
@@ -271,10 +277,17 @@ export async function caInitCommand(flags: CaInitFlags): Promise<CaInitResult> {
     throw new SignetError('ERR_USAGE', '--key-password-file decrypts the key of an existing root (--root, --key)');
   }
   if (pkiOnly) {
-    for (const [flag, v] of [['--provisioner', flags.provisioner], ['--provisioner-password-file', flags.provisionerPasswordFile], ['--dns', flags.dns], ['--address', flags.address]] as const) {
+    for (const [flag, v] of [
+      ['--provisioner', flags.provisioner],
+      ['--provisioner-password-file', flags.provisionerPasswordFile],
+      ['--dns', flags.dns],
+      ['--address', flags.address],
+      ['--db', flags.db],
+    ] as const) {
       if (v !== undefined) throw new SignetError('ERR_USAGE', `${flag} configures the CA server, which --pki-only does not set up`);
     }
   }
+  const db = dbFromFlags(flags);
   if (flags.rootKeyOut === '-') throw new SignetError('ERR_USAGE', '--root-key-out must name a file', { hint: 'write the root key to a file on removable media, then move it offline' });
   const keySpec: KeySpec = keySpecFromFlags({ type: flags.keyType, curve: flags.curve, size: flags.size }, '--key-type');
   const addressText = flags.address ?? DEFAULT_ADDRESS;
@@ -306,6 +319,7 @@ export async function caInitCommand(flags: CaInitFlags): Promise<CaInitResult> {
     { path: flags.root, role: '--root' },
     { path: flags.key, role: '--key' },
     { path: flags.keyPasswordFile, role: '--key-password-file' },
+    { path: flags.dbPasswordFile, role: '--db-password-file' },
   ];
   const checkRootKeyOut = (path: string): void => {
     if (isInside(dir, resolve(path))) {
@@ -384,7 +398,7 @@ export async function caInitCommand(flags: CaInitFlags): Promise<CaInitResult> {
         dnsNames,
         root: 'certs/root.crt',
         intermediate: { certificate: 'certs/intermediate.crt', key: 'secrets/intermediate.key', ...(passwordFile !== undefined ? { passwordFile } : {}) },
-        db: { type: 'sqlite', path: DEFAULT_DB_PATH },
+        db: db ?? { type: 'sqlite', path: DEFAULT_DB_PATH },
         claims: { ...DEFAULT_CLAIMS_DOCUMENT, keyTypes: [...(DEFAULT_CLAIMS_DOCUMENT.keyTypes ?? [])] },
         provisioners: provisionerJwk ? [{ type: 'JWK', name: provisionerName, publicKey: provisionerJwk }] : [],
         logLevel: 'info',
@@ -404,11 +418,17 @@ export async function caInitCommand(flags: CaInitFlags): Promise<CaInitResult> {
     if (provisionerKeyPem !== undefined) writeNew(at(provisionerKeyFile), provisionerKeyPem, 0o600);
     if (config) {
       writeNew(at(CA_CONFIG_FILE), JSON.stringify(config, null, 2) + '\n', 0o644);
-      // The store creates db/ (0700) and the file (0600) and runs its migrations. Loaded here,
-      // not at startup: every other command would pay for the SQLite driver.
-      const { openSqliteStore } = await import('../../store/index.js');
-      const store = await openSqliteStore(at(DEFAULT_DB_PATH), { clock: systemClock });
-      await store.close();
+      // SQLite: the store creates db/ (0700) and the file (0600) and runs its migrations.
+      // PostgreSQL: the database must exist; connecting now proves the URL and the password,
+      // and migrating creates the schema. Loaded here, not at startup: every other command
+      // would pay for the database drivers.
+      const { openConfiguredStore } = await import('../../store/open.js');
+      const store = await openConfiguredStore(db !== undefined ? loadCaConfig(at(CA_CONFIG_FILE)).db : { type: 'sqlite', path: at(DEFAULT_DB_PATH) }, { clock: systemClock });
+      try {
+        if (db !== undefined) await refuseUsedDatabase(store, db.url);
+      } finally {
+        await store.close();
+      }
       // What init wrote must pass what validate and start run (a bug here is ours, not the user's).
       try {
         checkCaFiles(loadCaConfig(at(CA_CONFIG_FILE)), { now });
@@ -458,7 +478,7 @@ export async function caInitCommand(flags: CaInitFlags): Promise<CaInitResult> {
     shown('certs/intermediate.crt'),
     shown('secrets/intermediate.key'),
     ...(provisionerKeyPem !== undefined ? [shown(provisionerKeyFile)] : []),
-    ...(config ? [shown(DEFAULT_DB_PATH)] : []),
+    ...(config && db === undefined ? [shown(DEFAULT_DB_PATH)] : []),
     ...(rootKeyOut !== undefined && !root ? [rootKeyOut] : []),
   ];
   const next = config
@@ -471,11 +491,55 @@ export async function caInitCommand(flags: CaInitFlags): Promise<CaInitResult> {
     root: { ...describeCertificate(rootCert, shown('certs/root.crt'), root ? (flags.key ?? '') : (rootKeyOut ?? '')), existing: root !== undefined },
     intermediate: describeCertificate(intCert, shown('certs/intermediate.crt'), shown('secrets/intermediate.key')),
     ...(provisionerJwk ? { provisioner: { type: 'JWK' as const, name: provisionerName, kid: provisionerJwk.kid ?? '', key: shown(provisionerKeyFile) } } : {}),
-    ...(config ? { database: shown(DEFAULT_DB_PATH) } : {}),
+    ...(config ? { database: db?.url ?? shown(DEFAULT_DB_PATH) } : {}),
     ...(config && passwordFile !== undefined ? { passwordFile } : {}),
     files,
     next,
   };
+}
+
+/** `db` of the new config from --db, --db-password-file and --db-password-env; undefined: SQLite in DIR. */
+function dbFromFlags(flags: CaInitFlags): PostgresDbDocument | undefined {
+  if (flags.db === undefined) {
+    if (flags.dbPasswordFile !== undefined || flags.dbPasswordEnv !== undefined) {
+      throw new SignetError('ERR_USAGE', '--db-password-file and --db-password-env go with --db postgres://…');
+    }
+    return undefined;
+  }
+  try {
+    parsePostgresUrl(flags.db);
+  } catch (e) {
+    // The message never repeats the URL: it may hold a password.
+    throw new SignetError('ERR_BAD_OPTION', `invalid --db: ${e instanceof Error ? e.message : String(e)}`, {
+      hint: 'give postgres://user@host:port/database, and the password with --db-password-file FILE or --db-password-env VAR',
+    });
+  }
+  if (flags.dbPasswordFile !== undefined && flags.dbPasswordEnv !== undefined) throw new SignetError('ERR_USAGE', 'give --db-password-file or --db-password-env, not both');
+  if (flags.dbPasswordFile === '-') throw new SignetError('ERR_USAGE', '--db-password-file must name a file: the CA reads it again at every start');
+  if (flags.dbPasswordEnv !== undefined && !/^[A-Za-z_][A-Za-z0-9_]{0,127}$/.test(flags.dbPasswordEnv)) {
+    throw new SignetError('ERR_BAD_OPTION', `invalid --db-password-env "${flags.dbPasswordEnv}"`, { hint: 'name an environment variable: letters, digits and _' });
+  }
+  return {
+    type: 'postgres',
+    url: flags.db,
+    ...(flags.dbPasswordFile !== undefined ? { passwordFile: resolve(flags.dbPasswordFile) } : {}),
+    ...(flags.dbPasswordEnv !== undefined ? { passwordEnv: flags.dbPasswordEnv } : {}),
+  };
+}
+
+/**
+ * A new CA gets a database of its own: one that already holds certificates or audit events
+ * belongs to another CA (or to this one: replicas share the CA directory, they are not
+ * initialised again), and mixing two inventories would make both wrong.
+ */
+async function refuseUsedDatabase(store: Store, url: string): Promise<void> {
+  const certificates = await store.certificates.list({}, { limit: 1 });
+  const events = await store.audit.list({ limit: 1 });
+  if (certificates.items.length > 0 || events.length > 0) {
+    throw new SignetError('ERR_CA_EXISTS', `the database ${url} already holds a CA's inventory`, {
+      hint: 'create an empty database for the new CA; to run another replica of an existing CA, copy its directory instead of running ca init',
+    });
+  }
 }
 
 /** Aligned `label  value` rows. */
@@ -539,6 +603,9 @@ export function registerCaInit(group: Command): void {
     .option('--provisioner <name>', `name of the JWK provisioner (default ${DEFAULT_PROVISIONER})`)
     .option('--provisioner-password-file <file>', 'password for the provisioner key')
     .option('--pki-only', 'create only the certificates and keys: no config, provisioner or database')
+    .option('--db <url>', 'keep the inventory in PostgreSQL (postgres://user@host:port/database, no password in it) instead of SQLite in DIR/db')
+    .option('--db-password-file <file>', 'file holding the --db password; the config refers to it')
+    .option('--db-password-env <var>', 'or: the environment variable that holds the --db password (at init and at every start)')
     .option('--json', 'print what was created as JSON')
     .addHelpText(
       'after',
@@ -567,6 +634,9 @@ Examples:
   $ signet ca init --name "Example Corp" --dir /etc/signet --dns ca.example.com --address :443 \\
       --password-file pw.txt --provisioner ops@example.com --provisioner-password-file prov-pw.txt \\
       --root root.crt --key root.key --key-password-file root-pw.txt
+  $ signet ca init --name "Example Corp" --dir /etc/signet --password-file pw.txt \\
+      --provisioner-password-file prov-pw.txt --root-key-out /media/offline/root.key \\
+      --db postgres://signet@db.example.com:5432/signet --db-password-file /etc/signet/db-password
   $ signet ca init --name "Lab" --dir lab-pki --pki-only --key-type rsa --size 3072 \\
       --password-file pw.txt --root-key-out lab-root.key --json`,
     )

@@ -36,10 +36,13 @@ export interface TokenFlags {
 }
 
 /**
- * The CA's URL as the config describes it: `https://<first dnsName>:<port>` — the audience base
- * of tokens minted on the CA host and where clients on it connect.
+ * The CA's URL as the config describes it: the first of `urls`, else `https://<first
+ * dnsName>:<port>` — the audience base of tokens minted on the CA host and where clients on it
+ * connect.
  */
 export function caUrlFromConfig(config: CaConfig): string {
+  const configured = config.urls?.[0];
+  if (configured !== undefined) return configured;
   const host = config.dnsNames[0] ?? 'localhost';
   return `https://${isIP(host) === 6 ? `[${host}]` : host}:${config.listen.port}`;
 }

@@ -51,10 +51,7 @@ Examples:
         const sink: TextSink = toFile
           ? atomicFileSink(opts.out ?? '', {
               force: opts.force === true,
-              inputs: [
-                { path: files.config, role: '--config' },
-                { path: files.database, role: 'the CA database' },
-              ],
+              inputs: [{ path: files.config, role: '--config' }, ...(files.database !== undefined ? [{ path: files.database, role: 'the CA database' }] : [])],
             })
           : stdoutSink();
         try {

@@ -16,7 +16,8 @@ export const CONFIG_OPTION_HELP = `the CA config file, or a CA directory (defaul
 /** The files a read command uses, for the same-file checks of an output. */
 export interface StoreFiles {
   readonly config: string;
-  readonly database: string;
+  /** The SQLite database file; undefined for PostgreSQL. */
+  readonly database: string | undefined;
 }
 
 /**
@@ -33,15 +34,15 @@ export async function withStore<T>(configPath: string | undefined, fn: (store: S
   const path = configPath ?? DEFAULT_CONFIG_PATH;
   const config = loadCaConfig(path);
   const configFile = config.configPath ?? path;
-  const database = config.db.path;
-  if (!existsSync(database)) {
+  const database = config.db.type === 'sqlite' ? config.db.path : undefined;
+  if (database !== undefined && !existsSync(database)) {
     throw new SignetError('ERR_FILE_NOT_FOUND', `the CA database ${database} does not exist`, {
       hint: `create the CA with "signet ca init", or check $.db.path in ${configFile}`,
     });
   }
-  // Loaded here, not at the top: the store's modules (Kysely, SQLite) cost every other command's start-up.
-  const { openSqliteStore } = await import('../../store/sqlite.js');
-  const store = await openSqliteStore(database, { clock: systemClock });
+  // Loaded here, not at the top: the store's modules (Kysely, SQLite, PostgreSQL) cost every other command's start-up.
+  const { openConfiguredStore } = await import('../../store/open.js');
+  const store = await openConfiguredStore(config.db, { clock: systemClock });
   try {
     return await fn(store, { config: configFile, database });
   } finally {
