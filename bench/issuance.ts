@@ -28,20 +28,18 @@
  * this process, so a frequency change or a noisy neighbour hits floor and server figures alike.
  */
 import cluster, { type Worker } from 'node:cluster';
-import { createHash, createPublicKey, generateKeyPairSync, sign as cryptoSign, verify as cryptoVerify, type KeyObject } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createPublicKey, generateKeyPairSync, sign as cryptoSign, verify as cryptoVerify } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { Agent, request as httpsRequest } from 'node:https';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadCaConfig } from '../src/ca/config.js';
 import { mintToken } from '../src/ca/token.js';
-import { caInitCommand } from '../src/cli/ca/init.js';
 import { decodePem, encodePem } from '../src/core/pem.js';
-import { parsePrivateKey } from '../src/crypto/keys.js';
 import { createSoftwareSigner } from '../src/crypto/signer.js';
 import { buildCsr } from '../src/x509/csr.js';
 import { children, readSingle } from '../src/x509/der-reader.js';
+import { createBenchCa, type BenchCa } from './ca.js';
 import { HttpConnection, postRequestBytes, type HttpReply } from './http-client.js';
 import type { ServerCommand, ServerReport } from './issuance-server.js';
 import { slice } from './measure.js';
@@ -67,44 +65,8 @@ const CLIENT = process.env.SIGNET_BENCH_CLIENT === 'https' ? 'https' : 'raw';
 /** Requests made per batch of token minting (jose signs asynchronously). */
 const MINT_BATCH = 256;
 const SERVER_ENTRY = fileURLToPath(new URL('./issuance-server.js', import.meta.url));
-const PASSWORD = 'bench password';
-
 // ---------------------------------------------------------------------------------------------
-// the CA and its requests
-
-interface BenchCa {
-  readonly configPath: string;
-  readonly rootPem: string;
-  readonly rootFingerprint: string;
-  readonly provisionerKey: KeyObject;
-  readonly provisionerPublicKey: KeyObject;
-  readonly kid: string;
-  /** The intermediate's private key, for the floor's certificate signature. */
-  readonly intermediateKey: KeyObject;
-}
-
-/** A CA made by `signet ca init`'s code in `parent`: root, intermediate, the `admin` JWK provisioner, SQLite store. */
-async function createBenchCa(parent: string): Promise<BenchCa> {
-  const passwordFile = join(parent, 'password.txt');
-  writeFileSync(passwordFile, `${PASSWORD}\n`, { mode: 0o600 });
-  const dir = join(parent, 'ca');
-  await caInitCommand({ name: 'Bench CA', dir, passwordFile, provisionerPasswordFile: passwordFile, rootKeyOut: join(parent, 'root.key') });
-  const configPath = join(dir, 'signet.json');
-  const config = loadCaConfig(configPath);
-  const provisioner = config.provisioners[0];
-  if (provisioner === undefined) throw new Error('ca init made no provisioner');
-  const rootPem = readFileSync(config.root, 'utf8');
-  const provisionerKey = parsePrivateKey(new Uint8Array(readFileSync(join(dir, 'secrets', `provisioner-${provisioner.name}.key`))), PASSWORD);
-  return {
-    configPath,
-    rootPem,
-    rootFingerprint: createHash('sha256').update(decodePem(rootPem, ['CERTIFICATE']).der).digest('hex'),
-    provisionerKey,
-    provisionerPublicKey: createPublicKey(provisionerKey),
-    kid: provisioner.kid ?? '',
-    intermediateKey: parsePrivateKey(new Uint8Array(readFileSync(config.intermediate.key)), PASSWORD),
-  };
-}
+// the requests
 
 /** One prepared `/sign` request, and what the floor needs of it. */
 interface PreparedRequest {

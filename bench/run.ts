@@ -14,7 +14,10 @@
  * `issuance` (bench/issuance.ts) is the whole CA over HTTPS: POST /sign on one and two cores
  * against the cryptographic floor of one issuance (ISSUE 3).
  *
- * `node dist/bench/run.js [leaf|pipeline|lint|issuance …]` runs only the named parts (all of
+ * `store` (bench/store.ts) puts SQLite and PostgreSQL side by side: issuance throughput against
+ * no store, and inventory query latency at 1M certificates (ISSUE 4).
+ *
+ * `node dist/bench/run.js [leaf|pipeline|lint|issuance|store …]` runs only the named parts (all of
  * them without an argument).
  */
 import { arch, cpus, platform } from 'node:os';
@@ -27,6 +30,7 @@ import { parseSubject } from '../src/x509/name.js';
 import { children, readSingle } from '../src/x509/der-reader.js';
 import { benchIssuance } from './issuance.js';
 import { benchLint } from './lint.js';
+import { benchStore } from './store.js';
 import { race, SLICE_MS } from './measure.js';
 
 /** Total measuring time per side and key (the issue asks for ~1-2 s). */
@@ -157,7 +161,7 @@ function benchPipeline(kc: KeyCase): PipelineResult {
   };
 }
 
-const PARTS = ['leaf', 'pipeline', 'lint', 'issuance'] as const;
+const PARTS = ['leaf', 'pipeline', 'lint', 'issuance', 'store'] as const;
 type Part = (typeof PARTS)[number];
 const asked = process.argv.slice(2);
 for (const a of asked) {
@@ -174,6 +178,7 @@ const p256Case = KEY_CASES[0];
 const pipeline = runs('pipeline') && p256Case ? benchPipeline(p256Case) : undefined;
 const lint = runs('lint') ? await benchLint() : undefined;
 const issuance = runs('issuance') ? await benchIssuance() : undefined;
+const store = runs('store') ? await benchStore() : undefined;
 const p256 = results?.find((r) => r.key === 'P-256');
 process.stdout.write(
   JSON.stringify(
@@ -194,6 +199,7 @@ process.stdout.write(
       pipeline,
       lint,
       issuance,
+      store,
     },
     null,
     2,

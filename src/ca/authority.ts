@@ -27,7 +27,7 @@ import type { CaConfig, CaProvisioner } from './config.js';
 import { keyTypeName, type KeyTypeName } from './config.js';
 import { checkAll, compilePolicy, type Policy } from './policy.js';
 import { verifyRenewalToken, verifyToken, type TokenClaims } from './token.js';
-import type { CertificateName, CertificateRecord, Store, StoreTx } from '../store/store.js';
+import type { CertificateName, CertificateRecord, Store, StoreTx, TokenUse } from '../store/store.js';
 import { isCanonicalSerial, serialHex } from '../store/validation.js';
 import { CRL_REASONS } from '../x509/crl.js';
 
@@ -268,16 +268,16 @@ export class Authority {
       now,
     );
     const tokenClaims = claims;
-    return this.#signAndRecord(rt, spec, csr.publicKey, keyType, claims.subject, now, 'certificate.sign', async (tx) => {
-      if (!(await tx.tokens.consume({ provisioner: provisioner.name, jti: tokenClaims.jti, expiresAt: tokenClaims.rememberUntil }))) {
-        throw new SignetError('ERR_TOKEN_REPLAYED', 'this token has already been used', { hint: 'mint a new token for each request' });
-      }
+    return this.#signAndRecord(rt, spec, csr.publicKey, keyType, claims.subject, now, 'certificate.sign', {
+      token: { provisioner: provisioner.name, jti: tokenClaims.jti, expiresAt: tokenClaims.rememberUntil },
     });
   }
 
   /**
    * Policy on what will be signed (after the template, which could add names), lint, sign, and
    * one transaction: `inTx` (token use, replacement checks), the inventory row, the audit event.
+   * A plain one-time token (`{ token }`) goes through the store's `recordIssuance`, which a
+   * backend may do in one round trip.
    */
   async #signAndRecord(
     rt: ProvisionerRuntime,
@@ -287,7 +287,7 @@ export class Authority {
     requester: string,
     now: Date,
     event: string,
-    inTx: (tx: StoreTx, record: CertificateRecord) => Promise<void>,
+    inTx: { readonly token: TokenUse } | ((tx: StoreTx, record: CertificateRecord) => Promise<void>),
     replaces?: string,
   ): Promise<SignResult> {
     const specCn = spec.subject instanceof Uint8Array ? undefined : spec.subject.flat().find((a) => a.type === 'CN' || a.type === 'commonName' || a.type === '2.5.4.3')?.value;
@@ -315,8 +315,19 @@ export class Authority {
       issuedAt: now,
       der: issued.der,
     };
+    const detail = { names: record.names.map((n) => `${n.type}:${n.value}`), notAfter: record.notAfter.toISOString(), ...(replaces !== undefined ? { replaces } : {}) };
+    if (typeof inTx !== 'function' && replaces === undefined) {
+      const outcome = await this.#options.store.recordIssuance({
+        token: inTx.token,
+        certificate: record,
+        event: { time: now, type: event, outcome: 'success', actor: requester, provisioner: rt.provisioner.name, serial: record.serial, detail },
+      });
+      if (outcome === 'token-used') throw new SignetError('ERR_TOKEN_REPLAYED', 'this token has already been used', { hint: 'mint a new token for each request' });
+      return { certificate: issued.der, chain: this.#chain, record };
+    }
     await this.#options.store.transaction(async (tx) => {
-      await inTx(tx, record);
+      if (typeof inTx === 'function') await inTx(tx, record);
+      else if (!(await tx.tokens.consume(inTx.token))) throw new SignetError('ERR_TOKEN_REPLAYED', 'this token has already been used', { hint: 'mint a new token for each request' });
       await tx.certificates.insert(record);
       if (replaces !== undefined && (await tx.certificates.markReplaced(replaces, record.serial)) !== 'replaced') {
         throw new SignetError('ERR_CERT_REPLACED', `certificate ${replaces} was already renewed or rekeyed`, { hint: 'renew the newest certificate' });
@@ -328,7 +339,7 @@ export class Authority {
         actor: requester,
         provisioner: rt.provisioner.name,
         serial: record.serial,
-        detail: { names: record.names.map((n) => `${n.type}:${n.value}`), notAfter: record.notAfter.toISOString(), ...(replaces !== undefined ? { replaces } : {}) },
+        detail,
       });
     });
     return { certificate: issued.der, chain: this.#chain, record };

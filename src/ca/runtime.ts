@@ -3,13 +3,15 @@
  * authority built, the HTTPS server listening with its own certificate that renews in-process.
  * `signet ca start` is this plus signal handling; tests start it in-process the same way.
  */
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import type { Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { isIP } from 'node:net';
 import type { Clock } from '../core/clock.js';
 import { decodePem, looksLikePem } from '../core/pem.js';
-import { SignetError } from '../core/errors.js';
+import { SignetError, isSignetError } from '../core/errors.js';
 import { passwordFromFile } from '../core/password-file.js';
 import { parsePrivateKey } from '../crypto/keys.js';
 import { createSoftwareSigner } from '../crypto/signer.js';
@@ -37,6 +39,24 @@ export interface StartCaOptions {
   readonly onInternalError?: (error: unknown, requestId: string) => void;
   /** Called when the server's own certificate was renewed. */
   readonly onIdentityRenewed?: (identity: TlsIdentity) => void;
+  /** Called after each periodic job tick (ran, or skipped because another replica holds its lease). */
+  readonly onJob?: (run: JobRun) => void;
+  /** How often the periodic jobs tick; default {@link JOB_INTERVAL_MS}. */
+  readonly jobIntervalMs?: number;
+}
+
+/** How often the periodic jobs of {@link startCa} tick by default. */
+export const JOB_INTERVAL_MS = 10 * 60_000;
+
+/** One tick of a periodic job. */
+export interface JobRun {
+  readonly job: 'purge-used-tokens';
+  /** False when another replica holds the job's lease (it runs there). */
+  readonly ran: boolean;
+  /** Used tokens past their expiry that were deleted. */
+  readonly purged?: number;
+  /** Why the tick failed (the database unreachable, say): `CODE: message`. The next tick tries again. */
+  readonly error?: string;
 }
 
 /** A CA that is serving. */
@@ -58,6 +78,12 @@ export interface RunningCa {
    * that need a restart (address, names, keys, root, database) are returned, not applied.
    */
   reload(config: CaConfig): Promise<string[]>;
+  /**
+   * Runs the periodic jobs once, now — each only if this replica gets the job's lease in the
+   * database (one replica at a time runs it; the lease lasts two intervals and its holder renews
+   * it at every tick, so another replica takes over only when the holder stops).
+   */
+  runJobs(): Promise<JobRun[]>;
   /** Stops accepting connections, lets in-flight requests finish, closes the store. */
   close(): Promise<void>;
 }
@@ -184,6 +210,26 @@ export async function startCa(config: CaConfig, options: StartCaOptions): Promis
       timer.unref();
     };
     scheduleRenewal();
+
+    // -- periodic jobs, one replica at a time (a lease in the database decides which)
+    const jobInterval = options.jobIntervalMs ?? JOB_INTERVAL_MS;
+    const holder = `${hostname()}/${process.pid}/${randomBytes(6).toString('hex')}`;
+    const runJobs = async (): Promise<JobRun[]> => {
+      const now = options.clock.now();
+      if (!(await store.coordination.acquireLease('purge-used-tokens', holder, now, 2 * jobInterval))) return [{ job: 'purge-used-tokens', ran: false }];
+      // A used token is remembered until it could no longer be accepted (its exp plus the leeway); then it can go.
+      return [{ job: 'purge-used-tokens', ran: true, purged: await store.tokens.purgeExpired(now) }];
+    };
+    const jobTimer = setInterval(() => {
+      runJobs().then(
+        (runs) => runs.forEach((r) => options.onJob?.(r)),
+        (e: unknown) => {
+          if (isSignetError(e) && e.code !== 'ERR_INTERNAL') options.onJob?.({ job: 'purge-used-tokens', ran: false, error: `${e.code}: ${e.message}` });
+          else options.onInternalError?.(e, 'jobs');
+        },
+      );
+    }, jobInterval);
+    jobTimer.unref();
     const url = `https://${hostForUrl(names[0] ?? 'localhost')}:${port}`;
     return {
       get authority() {
@@ -206,7 +252,9 @@ export async function startCa(config: CaConfig, options: StartCaOptions): Promis
         current = next;
         return restart;
       },
+      runJobs,
       close: async () => {
+        clearInterval(jobTimer);
         if (timer) clearTimeout(timer);
         await new Promise<void>((resolve) => {
           srv.close(() => resolve());

@@ -112,6 +112,8 @@ export const ERROR_CATALOGUE = {
   ERR_STORE_UNAVAILABLE: 'network',
   ERR_STORE_AUTH: 'invalid',
   ERR_STORE_SCHEMA_NEWER: 'invalid',
+  ERR_STORE_SCHEMA_OLDER: 'invalid',
+  ERR_STORE_NOT_EMPTY: 'invalid',
   ERR_STORE_MIGRATION_FAILED: 'internal',
   ERR_STORE_DUPLICATE_SERIAL: 'invalid',
   ERR_STORE_INVALID_RECORD: 'internal',

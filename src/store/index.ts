@@ -26,6 +26,8 @@ export type {
   CertificateRecord,
   CertificateRepository,
   CertificateStatus,
+  CoordinationRepository,
+  Issuance,
   Page,
   PageRequest,
   ReplaceResult,

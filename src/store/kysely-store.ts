@@ -31,6 +31,8 @@ import type {
   CertificateNameType,
   CertificateRecord,
   CertificateRepository,
+  CoordinationRepository,
+  Issuance,
   Page,
   PageRequest,
   ReplaceResult,
@@ -70,12 +72,30 @@ export interface KyselyStoreOptions {
    */
   readonly groupCommit?: boolean;
   /**
+   * Records an issuance in one round trip instead of a transaction of several statements (see
+   * Store.recordIssuance for the contract; the arguments are already validated). PostgreSQL only.
+   */
+  readonly recordIssuance?: (db: Kysely<StoreDatabase>, issuance: Issuance, checked: CheckedIssuance) => Promise<'recorded' | 'token-used'>;
+  /**
    * Runs a compiled statement synchronously on the backend's one connection, bypassing Kysely's
    * executor (SQLite: a cached better-sqlite3 statement). Used only for the hot writes and the
    * savepoints of a group, and only inside a transaction, i.e. while this store holds that
    * connection. The SQL is still the one Kysely compiled, so both paths write alike.
    */
   readonly direct?: DirectRun;
+  /**
+   * Whether the connection is inside a transaction now (SQLite). After some errors — a full
+   * disk, an I/O error — SQLite rolls the whole transaction back on its own; a group commit then
+   * reports that error to every member instead of carrying on with savepoints that no longer exist.
+   */
+  readonly inTransaction?: () => boolean;
+}
+
+/** The validated, encoded fields of an issuance (what checkCertificate / checkAuditEvent return). */
+export interface CheckedIssuance {
+  readonly certificate: ReturnType<typeof checkCertificate>;
+  readonly event: ReturnType<typeof checkAuditEvent>;
+  readonly tokenExpiresAt: number;
 }
 
 /** See {@link KyselyStoreOptions.direct}; the result as Kysely would report it. */
@@ -306,7 +326,10 @@ function certificates(db: Db, run: Runner, hot: HotWrites): CertificateRepositor
     list: (filter: CertificateFilter = {}, page: PageRequest = {}) =>
       run(async (): Promise<Page<CertificateRecord>> => {
         const limit = pageLimit(page.limit);
-        let q = db.selectFrom('certificates').selectAll();
+        // Two steps: which rows, in which order (from an index alone where one covers the filter),
+        // then those rows. Sorting a window of keys costs far less than sorting whole rows with
+        // their DER, which is what a one-step query made SQLite do for wide windows.
+        let q = db.selectFrom('certificates').select(['serial', 'issued_at']);
         if (filter.status !== undefined) {
           if (filter.status !== 'valid' && filter.status !== 'revoked') throw badQuery("status must be 'valid' or 'revoked'", 'status');
           q = q.where('status', '=', filter.status);
@@ -346,12 +369,21 @@ function certificates(db: Db, run: Runner, hot: HotWrites): CertificateRepositor
           const after = cursor;
           q = q.where((eb) => eb(eb.refTuple('issued_at', 'serial'), '>', eb.tuple(after.issuedAt, after.serial)));
         }
-        const rows = await q.orderBy('issued_at').orderBy('serial').limit(limit + 1).execute();
-        const pageRows = rows.slice(0, limit);
-        const names = await namesOf(db, pageRows.map((r) => r.serial));
+        const keys = await q.orderBy('issued_at').orderBy('serial').limit(limit + 1).execute();
+        const pageKeys = keys.slice(0, limit).map((k) => k.serial);
+        const [rows, names] = await Promise.all([
+          pageKeys.length === 0 ? [] : db.selectFrom('certificates').selectAll().where('serial', 'in', pageKeys).execute(),
+          namesOf(db, pageKeys),
+        ]);
+        const bySerial = new Map(rows.map((r) => [r.serial, r]));
+        const pageRows = pageKeys.flatMap((s) => {
+          const r = bySerial.get(s);
+          return r === undefined ? [] : [r];
+        });
         const items = pageRows.map((r) => toCertificate(r, names.get(r.serial) ?? []));
         const last = pageRows.at(-1);
-        return rows.length > limit && last !== undefined ? { items, nextCursor: encodeCursor(toNumber(last.issued_at), last.serial) } : { items };
+        const rowsLength = keys.length;
+        return rowsLength > limit && last !== undefined ? { items, nextCursor: encodeCursor(toNumber(last.issued_at), last.serial) } : { items };
       }),
 
     markReplaced: (serial, bySerial) =>
@@ -404,19 +436,24 @@ function certificates(db: Db, run: Runner, hot: HotWrites): CertificateRepositor
   };
 }
 
+/** Validates a used token; returns its expiry in epoch milliseconds. */
+function checkTokenUse(token: TokenUse): number {
+  if (typeof token !== 'object' || token === null) {
+    throw new SignetError('ERR_STORE_INVALID_RECORD', 'token must be an object', { detail: { field: 'token' } });
+  }
+  for (const field of ['provisioner', 'jti'] as const) {
+    if (typeof token[field] !== 'string' || token[field].length === 0) {
+      throw new SignetError('ERR_STORE_INVALID_RECORD', `${field} must be a non-empty string`, { detail: { field } });
+    }
+  }
+  return epochMs(token.expiresAt, 'expiresAt');
+}
+
 function tokens(db: Db, run: Runner, hot: HotWrites): TokenRepository {
   return {
     consume: (token: TokenUse) =>
       run(async () => {
-        if (typeof token !== 'object' || token === null) {
-          throw new SignetError('ERR_STORE_INVALID_RECORD', 'token must be an object', { detail: { field: 'token' } });
-        }
-        for (const field of ['provisioner', 'jti'] as const) {
-          if (typeof token[field] !== 'string' || token[field].length === 0) {
-            throw new SignetError('ERR_STORE_INVALID_RECORD', `${field} must be a non-empty string`, { detail: { field } });
-          }
-        }
-        const expiresAt = epochMs(token.expiresAt, 'expiresAt');
+        const expiresAt = checkTokenUse(token);
         // The primary key decides: of concurrent inserts, on any connection, exactly one inserts
         // a row; the others conflict and insert nothing (no read-then-write race).
         const result = await hot.consumeToken(db, [token.provisioner, token.jti, expiresAt]);
@@ -470,8 +507,56 @@ function audit(db: Db, run: Runner, hot: HotWrites): AuditRepository {
   };
 }
 
+function coordination(db: Db, run: Runner): CoordinationRepository {
+  const text = (v: unknown, field: string): string => {
+    if (typeof v !== 'string' || v.length === 0 || v.length > 256) {
+      throw new SignetError('ERR_STORE_INVALID_RECORD', `${field} must be a non-empty string of at most 256 characters`, { detail: { field } });
+    }
+    return v;
+  };
+  return {
+    acquireLease: (name, holder, now, ttlMs) =>
+      run(async () => {
+        text(name, 'name');
+        text(holder, 'holder');
+        const t = epochMs(now, 'now');
+        if (!Number.isSafeInteger(ttlMs) || ttlMs <= 0) throw new SignetError('ERR_STORE_INVALID_RECORD', 'ttlMs must be a positive integer', { detail: { field: 'ttlMs' } });
+        // One statement decides, on any backend and connection: insert the lease, or take it over
+        // when it expired or is ours; a row comes back only when we hold it.
+        const row = await db
+          .insertInto('job_leases')
+          .values({ name, holder, expires_at: t + ttlMs })
+          .onConflict((oc) =>
+            oc
+              .column('name')
+              .doUpdateSet({ holder, expires_at: t + ttlMs })
+              .where((eb) => eb.or([eb('job_leases.expires_at', '<=', t), eb('job_leases.holder', '=', holder)])),
+          )
+          .returning('holder')
+          .executeTakeFirst();
+        return row !== undefined;
+      }),
+
+    releaseLease: (name, holder) =>
+      run(async () => {
+        await db.deleteFrom('job_leases').where('name', '=', text(name, 'name')).where('holder', '=', text(holder, 'holder')).execute();
+      }),
+
+    nextCounterValue: (name) =>
+      run(async () => {
+        const row = await db
+          .insertInto('counters')
+          .values({ name: text(name, 'name'), value: 1 })
+          .onConflict((oc) => oc.column('name').doUpdateSet((eb) => ({ value: eb('counters.value', '+', 1) })))
+          .returning('value')
+          .executeTakeFirstOrThrow();
+        return BigInt(row.value);
+      }),
+  };
+}
+
 function repositories(db: Db, run: Runner, hot: HotWrites): StoreTx {
-  return { certificates: certificates(db, run, hot), tokens: tokens(db, run, hot), audit: audit(db, run, hot) };
+  return { certificates: certificates(db, run, hot), tokens: tokens(db, run, hot), audit: audit(db, run, hot), coordination: coordination(db, run) };
 }
 
 /** A transaction waiting for its turn in a group commit. */
@@ -569,7 +654,10 @@ export function createKyselyStore(db: Db, options: KyselyStoreOptions): Store {
       if (only !== undefined) {
         const outcome = await runCallback(only.fn, trx);
         if (!outcome.ok) {
-          await trx.rollback().execute();
+          // After a full disk SQLite has already rolled back; ROLLBACK then fails, and that is fine.
+          await trx.rollback().execute().catch((e: unknown) => {
+            if (options.inTransaction?.() !== false) throw e;
+          });
           only.reject(translate(outcome.error));
           return;
         }
@@ -578,6 +666,8 @@ export function createKyselyStore(db: Db, options: KyselyStoreOptions): Store {
         for (const w of group) {
           await savepoint(trx, SAVEPOINT);
           const outcome = await runCallback(w.fn, trx);
+          // The database rolled everything back (full disk, I/O error): the whole group failed with it.
+          if (!outcome.ok && options.inTransaction?.() === false) throw outcome.error;
           if (!outcome.ok) await savepoint(trx, ROLLBACK_TO);
           await savepoint(trx, RELEASE);
           outcomes.push(outcome);
@@ -650,12 +740,45 @@ export function createKyselyStore(db: Db, options: KyselyStoreOptions): Store {
             purgeExpired: viaGroup((tx, now: Date) => tx.tokens.purgeExpired(now)),
           },
           audit: { ...repos.audit, append: viaGroup((tx, event: AuditEventInput) => tx.audit.append(event)) },
+          coordination: {
+            acquireLease: viaGroup((tx, name: string, holder: string, now: Date, ttlMs: number) => tx.coordination.acquireLease(name, holder, now, ttlMs)),
+            releaseLease: viaGroup((tx, name: string, holder: string) => tx.coordination.releaseLease(name, holder)),
+            nextCounterValue: viaGroup((tx, name: string) => tx.coordination.nextCounterValue(name)),
+          },
         }
       : repos;
+
+  /** Thrown inside the generic recordIssuance transaction to roll it back: the token was used. */
+  class TokenUsed extends Error {}
+  const recordIssuance = async (issuance: Issuance): Promise<'recorded' | 'token-used'> => {
+    mayStart();
+    if (typeof issuance !== 'object' || issuance === null) throw new SignetError('ERR_STORE_INVALID_RECORD', 'issuance must be an object', { detail: { field: 'issuance' } });
+    const fast = options.recordIssuance;
+    if (fast !== undefined) {
+      const checked: CheckedIssuance = {
+        certificate: checkCertificate(issuance.certificate),
+        event: checkAuditEvent(issuance.event),
+        tokenExpiresAt: checkTokenUse(issuance.token),
+      };
+      return track(guarded(() => fast(db, issuance, checked)));
+    }
+    try {
+      await transaction(async (tx) => {
+        if (!(await tx.tokens.consume(issuance.token))) throw new TokenUsed('token used');
+        await tx.certificates.insert(issuance.certificate);
+        await tx.audit.append(issuance.event);
+      });
+      return 'recorded';
+    } catch (e) {
+      if (e instanceof TokenUsed) return 'token-used';
+      throw e;
+    }
+  };
 
   return {
     ...writes,
     transaction,
+    recordIssuance,
 
     close(): Promise<void> {
       closing ??= (async () => {

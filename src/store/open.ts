@@ -90,14 +90,18 @@ export async function openConfiguredStore(db: DbConfig, options: OpenStoreOption
  * throws, and closes the connection afterwards. A SQLite file that does not exist is
  * ERR_FILE_NOT_FOUND rather than a new, empty database.
  */
-export async function withDatabase<T>(db: DbConfig, options: Pick<OpenStoreOptions, 'env'>, fn: (kysely: Kysely<StoreDatabase>) => Promise<T>): Promise<T> {
+export async function withDatabase<T>(
+  db: DbConfig,
+  options: Pick<OpenStoreOptions, 'env'> & { readonly readSnapshots?: boolean; readonly mustExist?: boolean },
+  fn: (kysely: Kysely<StoreDatabase>) => Promise<T>,
+): Promise<T> {
   let kysely: Kysely<StoreDatabase>;
   let translate: (e: unknown) => unknown;
   if (db.type === 'sqlite') {
     const { existsSync } = await import('node:fs');
-    if (!existsSync(db.path)) throw new SignetError('ERR_FILE_NOT_FOUND', `the CA database ${db.path} does not exist`, { hint: 'create the CA with "signet ca init", or check $.db.path' });
+    if (options.mustExist !== false && !existsSync(db.path)) throw new SignetError('ERR_FILE_NOT_FOUND', `the CA database ${db.path} does not exist`, { hint: 'create the CA with "signet ca init", or check $.db.path' });
     const { openSqliteKysely, translateSqliteError } = await import('./sqlite.js');
-    const opened = openSqliteKysely(db.path);
+    const opened = openSqliteKysely(db.path, { readSnapshots: options.readSnapshots === true });
     kysely = opened.db;
     translate = (e) => translateSqliteError(e, opened.where);
   } else {

@@ -22,7 +22,9 @@ import pg from 'pg';
 import { Kysely, PostgresDialect } from 'kysely';
 import type { Clock } from '../core/clock.js';
 import { SignetError, isSignetError } from '../core/errors.js';
-import { createKyselyStore } from './kysely-store.js';
+import { createKyselyStore, type CheckedIssuance } from './kysely-store.js';
+import type { Issuance } from './store.js';
+import { reversedName } from './validation.js';
 import { migrate } from './migrations.js';
 import { POSTGRES_DEFAULTS, formatPostgresTarget, parsePostgresUrl, type PostgresTarget, type PostgresTls } from './postgres-url.js';
 import type { StoreDatabase } from './schema.js';
@@ -130,7 +132,7 @@ function sslOptions(tls: PostgresTls | undefined, host: string): pg.PoolConfig['
  * refuses the login, ERR_STORE_SCHEMA_NEWER when a newer signet migrated the database.
  */
 export async function openPostgresStore(url: string, options: PostgresStoreOptions): Promise<Store> {
-  const { db, target } = openPostgresKysely(url, options);
+  const { db, target, pool } = openPostgresKysely(url, options);
   const translateError = (e: unknown): unknown => translatePostgresError(e, target);
   try {
     await migrate(db, options.clock);
@@ -142,7 +144,76 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
     }
     throw translateError(e);
   }
-  return createKyselyStore(db, { translateError, destroy: () => db.destroy() });
+  return createKyselyStore(db, { translateError, destroy: () => db.destroy(), recordIssuance: (_db, issuance, checked) => recordIssuance(pool, issuance, checked) });
+}
+
+/**
+ * The issuance statement for `names` name rows (see {@link recordIssuance}). Its parameters:
+ * $1–$3 the token, $4–$20 the certificate, $21–$28 the event, then 4 per name.
+ */
+function issuanceStatement(names: number): string {
+  const rows = Array.from({ length: names }, (_, i) => {
+    const p = 29 + 4 * i;
+    return `($${p}::integer, $${p + 1}::text, $${p + 2}::text, $${p + 3}::text)`;
+  });
+  const namesCte =
+    names === 0
+      ? ''
+      : `, names as (
+        insert into certificate_names (serial, ordinal, type, value, reversed_name)
+        select cert.serial, v.ordinal, v.type, v.value, v.reversed_name from cert, (values ${rows.join(', ')}) as v(ordinal, type, value, reversed_name))`;
+  return `with tok as (
+      insert into used_tokens (provisioner, jti, expires_at) values ($1::text, $2::text, $3::bigint)
+      on conflict (provisioner, jti) do nothing
+      returning 1 as one
+    ), cert as (
+      insert into certificates (serial, issuer_serial, subject, not_before, not_after, key_fingerprint, key_type, provisioner, requester, profile, status, revoked_at, revocation_reason, replaced_by, replaces, issued_at, der)
+      select $4::text, $5::text, $6::text, $7::bigint, $8::bigint, $9::text, $10::text, $11::text, $12::text, $13::text, $14::text, $15::bigint, $16::text, $17::text, $18::text, $19::bigint, $20::bytea
+      where exists (select 1 from tok)
+      returning serial
+    )${namesCte}, audit as (
+      insert into audit_events (time, type, outcome, actor, provisioner, serial, reason, detail)
+      select $21::bigint, $22::text, $23::text, $24::text, $25::text, $26::text, $27::text, $28::text from cert
+      returning id
+    )
+    select (select count(*) from tok) as token, (select count(*) from audit) as audit`;
+}
+
+/** Name rows up to which the issuance statement is prepared once per connection (longer lists are rare: planned each time). */
+const PREPARED_NAME_ROWS = 16;
+
+/**
+ * An issuance in one statement (one round trip, its own transaction): data-modifying CTEs
+ * consume the token, insert the certificate only when the token was fresh, then its names and
+ * its audit event. A used token inserts nothing at all. A duplicate serial is a unique violation
+ * of the whole statement — nothing is written, the token included — reported as
+ * ERR_STORE_DUPLICATE_SERIAL. The foreign key from the names to the certificate is checked at the
+ * end of the statement, when the certificate row exists. The statement is a named prepared
+ * statement, so each connection parses and plans it once.
+ */
+async function recordIssuance(pool: pg.Pool, issuance: Issuance, checked: CheckedIssuance): Promise<'recorded' | 'token-used'> {
+  const { token, certificate: r, event: e } = issuance;
+  const c = checked.certificate;
+  const values: unknown[] = [
+    token.provisioner, token.jti, checked.tokenExpiresAt,
+    r.serial, r.issuerSerial ?? null, r.subject, c.notBefore, c.notAfter, r.keyFingerprint, r.keyType, r.provisioner, r.requester, r.profile, r.status,
+    c.revokedAt, r.revocationReason ?? null, r.replacedBy ?? null, r.replaces ?? null, c.issuedAt, Buffer.from(r.der.buffer, r.der.byteOffset, r.der.byteLength),
+    checked.event.time, e.type, e.outcome, e.actor, e.provisioner ?? null, e.serial ?? null, e.reason ?? null, checked.event.detail,
+  ];
+  r.names.forEach((n, i) => values.push(i, n.type, n.value, reversedName(n.type, n.value)));
+  const text = issuanceStatement(r.names.length);
+  try {
+    const result = await pool.query<{ token: string; audit: string }>(r.names.length <= PREPARED_NAME_ROWS ? { name: `signet_issuance_${r.names.length}`, text, values } : { text, values });
+    const row = result.rows[0];
+    if (row === undefined || Number(row.token) === 0) return 'token-used';
+    if (Number(row.audit) !== 1) throw new SignetError('ERR_INTERNAL', 'the issuance was not recorded whole');
+    return 'recorded';
+  } catch (err) {
+    if (err instanceof pg.DatabaseError && err.code === '23505' && err.constraint === 'certificates_pkey') {
+      throw new SignetError('ERR_STORE_DUPLICATE_SERIAL', `a certificate with serial ${r.serial} is already recorded`, { detail: { serial: r.serial } });
+    }
+    throw err;
+  }
 }
 
 /**
@@ -150,7 +221,7 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
  * settings): what the store runs on, and what `signet db status` and `signet db migrate` use
  * directly. Connects lazily; nothing is migrated.
  */
-export function openPostgresKysely(url: string, options: Omit<PostgresStoreOptions, 'clock'>): { db: Kysely<StoreDatabase>; target: PostgresTarget } {
+export function openPostgresKysely(url: string, options: Omit<PostgresStoreOptions, 'clock'>): { db: Kysely<StoreDatabase>; target: PostgresTarget; pool: pg.Pool } {
   const target = parsePostgresUrl(url);
   const statementTimeoutMs = positive(options.statementTimeoutMs ?? POSTGRES_DEFAULTS.statementTimeoutMs, 'statementTimeoutMs');
   const pool = new pg.Pool({
@@ -176,5 +247,5 @@ export function openPostgresKysely(url: string, options: Omit<PostgresStoreOptio
   // A connection lost while checked out (mid-transaction) emits 'error' on its client too: the
   // statement in flight already rejects with it, so the event itself needs only a listener.
   pool.on('connect', (client) => client.on('error', () => undefined));
-  return { db: new Kysely<StoreDatabase>({ dialect: new PostgresDialect({ pool }) }), target };
+  return { db: new Kysely<StoreDatabase>({ dialect: new PostgresDialect({ pool }) }), target, pool };
 }

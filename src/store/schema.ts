@@ -72,8 +72,23 @@ export interface AuditEventsTable {
   detail: string | null;
 }
 
+/** `job_leases`: who runs a periodic job now (migration 3). */
+export interface JobLeasesTable {
+  name: string;
+  holder: string;
+  expires_at: IntegerColumn;
+}
+
+/** `counters`: named counters that only grow (migration 3). */
+export interface CountersTable {
+  name: string;
+  value: IntegerColumn;
+}
+
 /** The whole schema at the latest migration. */
 export interface StoreDatabase {
+  job_leases: JobLeasesTable;
+  counters: CountersTable;
   schema_migrations: SchemaMigrationsTable;
   certificates: CertificatesTable;
   certificate_names: CertificateNamesTable;

@@ -48,6 +48,12 @@ export interface SqliteStoreOptions {
   readonly clock: Clock;
   /** How long a write waits for another connection's write lock before ERR_STORE_BUSY; default 5000 ms. */
   readonly busyTimeoutMs?: number;
+  /**
+   * Caps the database at this many pages (SQLite's `max_page_count`): a write that would grow it
+   * further fails as on a full disk (ERR_STORE_IO, nothing written). For embedders that must not
+   * fill a volume, and for the tests of that failure.
+   */
+  readonly maxPageCount?: number;
 }
 
 /** Prepared statements kept per connection (Kysely prepares every query anew otherwise). */
@@ -224,11 +230,17 @@ export function openSqliteConnection(path: string, options: { busyTimeoutMs?: nu
  * transactions and the statement cache: what the store runs on, and what `signet db status` and
  * `signet db migrate` use directly. Nothing is migrated.
  */
-export function openSqliteKysely(path: string, options: { busyTimeoutMs?: number } = {}): { db: Kysely<StoreDatabase>; raw: Database.Database; where: string; database: ReturnType<typeof cachingDatabase> } {
+export function openSqliteKysely(
+  path: string,
+  options: { busyTimeoutMs?: number; readSnapshots?: boolean } = {},
+): { db: Kysely<StoreDatabase>; raw: Database.Database; where: string; database: ReturnType<typeof cachingDatabase> } {
   const where = path === ':memory:' ? path : resolve(path);
   const raw = openSqliteConnection(where, options.busyTimeoutMs === undefined ? {} : { busyTimeoutMs: options.busyTimeoutMs });
-  const begin = asyncBeginImmediate(raw, raw.pragma('busy_timeout', { simple: true }) as number);
   const database = cachingDatabase(raw);
+  // readSnapshots: plain (deferred) BEGIN, for a connection that only reads in its transactions —
+  // a WAL snapshot that never takes the write lock, so a CA serving from the file keeps writing.
+  if (options.readSnapshots === true) return { db: new Kysely<StoreDatabase>({ dialect: new SqliteDialect({ database }) }), raw, where, database };
+  const begin = asyncBeginImmediate(raw, raw.pragma('busy_timeout', { simple: true }) as number);
   return { db: new Kysely<StoreDatabase>({ dialect: new ImmediateSqliteDialect({ database }, begin) }), raw, where, database };
 }
 
@@ -242,6 +254,7 @@ export function openSqliteKysely(path: string, options: { busyTimeoutMs?: number
  */
 export async function openSqliteStore(path: string, options: SqliteStoreOptions): Promise<Store> {
   const { db, raw, where, database } = openSqliteKysely(path, options);
+  if (options.maxPageCount !== undefined) raw.pragma(`max_page_count = ${Math.max(1, Math.floor(options.maxPageCount))}`);
   const translateError = (e: unknown): unknown => translateSqliteError(e, where);
   try {
     await migrate(db, options.clock);
@@ -255,5 +268,11 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions)
     }
     throw translateError(e);
   }
-  return createKyselyStore(db, { translateError, destroy: () => db.destroy(), groupCommit: true, direct: (sql, parameters) => database.direct(sql, parameters) });
+  return createKyselyStore(db, {
+    translateError,
+    destroy: () => db.destroy(),
+    groupCommit: true,
+    direct: (sql, parameters) => database.direct(sql, parameters),
+    inTransaction: () => raw.open && raw.inTransaction,
+  });
 }

@@ -213,6 +213,32 @@ export interface StoreTx {
   readonly certificates: CertificateRepository;
   readonly tokens: TokenRepository;
   readonly audit: AuditRepository;
+  readonly coordination: CoordinationRepository;
+}
+
+/**
+ * What replicas of one CA coordinate through the database (DESIGN.md "Scale": nothing that must be
+ * unique lives in process memory): leases, so that a periodic job runs on one replica at a time,
+ * and counters that grow strictly across every connection (CRL numbers).
+ */
+export interface CoordinationRepository {
+  /**
+   * Takes the lease `name` for `holder` until `now + ttlMs` when it is free, expired at `now`, or
+   * already held by `holder` (then it is renewed). Resolves true when `holder` holds it afterwards.
+   * Of concurrent calls by different holders for a free lease, exactly one gets it.
+   */
+  acquireLease(name: string, holder: string, now: Date, ttlMs: number): Promise<boolean>;
+  /** Gives the lease up before it expires; does nothing unless `holder` holds it. */
+  releaseLease(name: string, holder: string): Promise<void>;
+  /** The next value of the counter `name` (1 the first time): strictly increasing, never repeated, across every connection. */
+  nextCounterValue(name: string): Promise<bigint>;
+}
+
+/** The one write of a new certificate authorized by a one-time token (`POST /sign`). */
+export interface Issuance {
+  readonly token: TokenUse;
+  readonly certificate: CertificateRecord;
+  readonly event: AuditEventInput;
 }
 
 /** A store: the repositories, transactions, and the connection's lifetime. */
@@ -220,6 +246,8 @@ export interface Store {
   readonly certificates: CertificateRepository;
   readonly tokens: TokenRepository;
   readonly audit: AuditRepository;
+  /** Leases and counters; inside a transaction (`tx.coordination`) a counter value commits with the rest. */
+  readonly coordination: CoordinationRepository;
   /**
    * Runs `fn` in one database transaction; the repositories passed to `fn` are bound to it.
    * Commits when `fn` resolves, rolls back (and rethrows) when it throws. Inside `fn`, use only
@@ -227,6 +255,14 @@ export interface Store {
    * refused with `ERR_INTERNAL` (on SQLite it would wait for itself forever).
    */
   transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T>;
+  /**
+   * Records an issuance atomically: consumes the token, inserts the certificate (with its names)
+   * and appends the event — all of it, or nothing. `token-used` (nothing written) when the token
+   * was consumed before; ERR_STORE_DUPLICATE_SERIAL (nothing written, the token not consumed) for
+   * a serial already recorded. The same as doing the three in {@link transaction}; a backend may
+   * do it in fewer round trips (PostgreSQL: one statement).
+   */
+  recordIssuance(issuance: Issuance): Promise<'recorded' | 'token-used'>;
   /** Waits for running operations, then closes the connection. Later calls fail with `ERR_STORE_CLOSED`. */
   close(): Promise<void>;
 }

@@ -33,9 +33,9 @@ export function tempDir(prefix = 'signet-test-'): { dir: string; path: (name: st
 }
 
 /** Runs `cmd` without blocking the event loop (so an in-process server can answer it); resolves with its exit code and output. */
-export function runAsync(cmd: string, args: readonly string[], input = ''): Promise<{ code: number; stdout: string; stderr: string }> {
+export function runAsync(cmd: string, args: readonly string[], input = '', options: { env?: NodeJS.ProcessEnv } = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = execFile(cmd, args, { timeout: 30_000 }, (error, stdout, stderr) => {
+    const child = execFile(cmd, args, { timeout: 30_000, ...(options.env ? { env: options.env } : {}) }, (error, stdout, stderr) => {
       resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
     });
     child.stdin?.end(input);

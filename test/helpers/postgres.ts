@@ -48,6 +48,8 @@ export interface StartPostgresOptions {
   readonly durable?: boolean;
   /** Extra `-c name=value` settings. */
   readonly settings?: Readonly<Record<string, string>>;
+  /** Serve TLS with this certificate chain and unencrypted key (PEM files); plain connections stay allowed. */
+  readonly tls?: { readonly certFile: string; readonly keyFile: string };
 }
 
 /** The newest PostgreSQL server binaries on this machine (SIGNET_PG_BIN overrides). */
@@ -135,6 +137,13 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
   mkdirSync(sockets);
   ownTree(dir, who);
   chmodSync(data, 0o700);
+  if (options.tls) {
+    // PostgreSQL wants its key owned by the server's user and not readable by others.
+    cpSync(options.tls.certFile, join(data, 'server.crt'));
+    cpSync(options.tls.keyFile, join(data, 'server.key'));
+    chmodSync(join(data, 'server.key'), 0o600);
+    if (who) for (const f of ['server.crt', 'server.key']) chownSync(join(data, f), who.uid, who.gid);
+  }
   const passwordFile = join(dir, 'password');
   writeFileSync(passwordFile, `${PASSWORD}\n`, { mode: 0o600 });
 
@@ -145,6 +154,7 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
     unix_socket_directories: sockets,
     max_connections: '200',
     ...(options.durable === true ? {} : { fsync: 'off', full_page_writes: 'off', synchronous_commit: 'off' }),
+    ...(options.tls ? { ssl: 'on', ssl_cert_file: join(data, 'server.crt'), ssl_key_file: join(data, 'server.key') } : {}),
     ...options.settings,
   };
 

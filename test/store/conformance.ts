@@ -543,6 +543,96 @@ export function storeConformance(name: string, open: () => Promise<Store>): void
       });
     });
 
+    describe('recordIssuance', () => {
+      const tokenUse = (jti: string) => ({ provisioner: 'admin', jti, expiresAt: at(3600_000) });
+      const issuance = (jti: string, c = certificate()) => ({ token: tokenUse(jti), certificate: c, event: auditEvent({ serial: c.serial, detail: { names: ['dns:svc.example.com'] } }) });
+
+      test('records the token, the certificate with its names and the event together; a used token writes nothing', async () => {
+        const first = issuance('jti-1');
+        assert.equal(await store.recordIssuance(first), 'recorded');
+        assert.deepEqual(await store.certificates.get(first.certificate.serial), first.certificate);
+        const events = await store.audit.list();
+        assert.equal(events.length, 1);
+        assert.equal(events[0]?.serial, first.certificate.serial);
+        assert.deepEqual(events[0]?.detail, { names: ['dns:svc.example.com'] });
+        assert.equal(await store.tokens.consume(tokenUse('jti-1')), false, 'the token is used');
+
+        const replay = issuance('jti-1');
+        assert.equal(await store.recordIssuance(replay), 'token-used');
+        assert.equal(await store.certificates.get(replay.certificate.serial), undefined);
+        assert.equal((await store.audit.list()).length, 1);
+      });
+
+      test('a duplicate serial is ERR_STORE_DUPLICATE_SERIAL and writes nothing, not even the token; a bad record writes nothing either', async () => {
+        const c = certificate();
+        assert.equal(await store.recordIssuance(issuance('a', c)), 'recorded');
+        await rejectsWith(store.recordIssuance(issuance('b', certificate({ serial: c.serial }))), 'ERR_STORE_DUPLICATE_SERIAL');
+        assert.equal(await store.tokens.consume(tokenUse('b')), true, 'token b was not consumed by the failed issuance');
+        await rejectsWith(store.recordIssuance(issuance('c', certificate({ serial: 'ABCD' }))), 'ERR_STORE_INVALID_RECORD');
+        await rejectsWith(store.recordIssuance({ ...issuance('d'), event: auditEvent({ outcome: 'maybe' as 'success' }) }), 'ERR_STORE_INVALID_RECORD');
+        assert.equal(await store.tokens.consume(tokenUse('c')), true);
+        assert.equal(await store.tokens.consume(tokenUse('d')), true);
+        assert.equal((await store.certificates.list()).items.length, 1);
+        assert.equal((await store.audit.list()).length, 1);
+      });
+
+      test('one token, ten concurrent issuances: exactly one recorded', async () => {
+        const results = await Promise.all(Array.from({ length: 10 }, () => store.recordIssuance(issuance('shared'))));
+        assert.equal(results.filter((r) => r === 'recorded').length, 1);
+        assert.equal((await store.certificates.list()).items.length, 1);
+        assert.equal((await store.audit.list()).length, 1);
+      });
+    });
+
+    describe('coordination', () => {
+      const T = at(0);
+      const later = (ms: number) => new Date(T.getTime() + ms);
+
+      test('a lease: taken when free, refused to others while it runs, renewed by its holder, taken over once expired, given up by its holder only', async () => {
+        const c = store.coordination;
+        assert.equal(await c.acquireLease('purge', 'a', T, 60_000), true);
+        assert.equal(await c.acquireLease('purge', 'b', later(59_999), 60_000), false);
+        assert.equal(await c.acquireLease('purge', 'a', later(30_000), 60_000), true, 'the holder renews it');
+        assert.equal(await c.acquireLease('purge', 'b', later(60_000), 60_000), false, 'the renewal moved the expiry');
+        assert.equal(await c.acquireLease('purge', 'b', later(90_000), 60_000), true, 'expired: taken over');
+        assert.equal(await c.acquireLease('purge', 'a', later(90_001), 60_000), false);
+        assert.equal(await c.acquireLease('other', 'a', later(90_001), 60_000), true, 'leases are independent');
+        await c.releaseLease('purge', 'a');
+        assert.equal(await c.acquireLease('purge', 'a', later(90_002), 60_000), false, 'only the holder can give it up');
+        await c.releaseLease('purge', 'b');
+        assert.equal(await c.acquireLease('purge', 'a', later(90_003), 60_000), true, 'given up: free again');
+      });
+
+      test('concurrent takers of a free lease: exactly one gets it', async () => {
+        const results = await Promise.all(Array.from({ length: 12 }, (_, i) => store.coordination.acquireLease('race', `holder-${i}`, T, 60_000)));
+        assert.equal(results.filter(Boolean).length, 1);
+      });
+
+      test('counters count from 1, per name, without gaps or repeats under concurrency; a counter value commits or rolls back with its transaction', async () => {
+        const c = store.coordination;
+        assert.deepEqual([await c.nextCounterValue('crl'), await c.nextCounterValue('crl'), await c.nextCounterValue('other')], [1n, 2n, 1n]);
+        const many = await Promise.all(Array.from({ length: 40 }, () => c.nextCounterValue('crl')));
+        assert.deepEqual(
+          [...many].sort((x, y) => (x < y ? -1 : 1)),
+          Array.from({ length: 40 }, (_, i) => BigInt(i + 3)),
+        );
+        await assert.rejects(
+          store.transaction(async (tx) => {
+            assert.equal(await tx.coordination.nextCounterValue('crl'), 43n);
+            throw new Error('abandon');
+          }),
+          /abandon/,
+        );
+        assert.equal(await c.nextCounterValue('crl'), 43n, 'the rolled-back value is handed out again');
+      });
+
+      test('bad arguments are ERR_STORE_INVALID_RECORD', async () => {
+        await rejectsWith(store.coordination.acquireLease('', 'a', T, 1000), 'ERR_STORE_INVALID_RECORD');
+        await rejectsWith(store.coordination.acquireLease('x', 'a', T, 0), 'ERR_STORE_INVALID_RECORD');
+        await rejectsWith(store.coordination.nextCounterValue('x'.repeat(300)), 'ERR_STORE_INVALID_RECORD');
+      });
+    });
+
     describe('close', () => {
       test('waits for running operations, then refuses new ones; closing twice is fine', async () => {
         const inside = gate();

@@ -16,6 +16,8 @@ import { openPostgresStore } from '../../src/store/postgres.js';
 import { parsePostgresUrl, formatPostgresTarget } from '../../src/store/postgres-url.js';
 import type { StoreDatabase } from '../../src/store/schema.js';
 import { startPostgres, type PostgresServer } from '../helpers/postgres.js';
+import { opensslOk, tempDir } from '../helpers/openssl.js';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { storeConformance } from './conformance.js';
 import { at, auditEvent, certificate, rejectsWith } from './fixtures.js';
 
@@ -117,6 +119,51 @@ describe('postgresql connection errors', () => {
   });
 });
 
+describe('postgresql over TLS', () => {
+  test('verify-full against the right CA connects; require connects; a foreign CA or a certificate for another host is ERR_STORE_UNAVAILABLE (TLS)', async () => {
+    const t = tempDir('signet-pg-tls-');
+    let tlsServer: PostgresServer | undefined;
+    try {
+      // A CA and a server certificate for 127.0.0.1, made by OpenSSL (the independent peer), and a foreign CA.
+      const ossl = (args: string[]) => opensslOk(args);
+      for (const name of ['ca', 'foreign']) {
+        ossl(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', t.path(`${name}.key`), '-out', t.path(`${name}.crt`), '-subj', `/CN=${name} test CA`, '-days', '2']);
+      }
+      ossl(['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', t.path('server.key'), '-out', t.path('server.csr'), '-subj', '/CN=127.0.0.1']);
+      writeFileSync(t.path('ext.cnf'), 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n');
+      ossl(['x509', '-req', '-in', t.path('server.csr'), '-CA', t.path('ca.crt'), '-CAkey', t.path('ca.key'), '-CAcreateserial', '-out', t.path('server.crt'), '-days', '2', '-extfile', t.path('ext.cnf')]);
+      tlsServer = await startPostgres({ tls: { certFile: t.path('server.crt'), keyFile: t.path('server.key') } });
+      const s = tlsServer;
+      const database = await s.createDatabase();
+      const open = (tls: Parameters<typeof openPostgresStore>[1]['tls'], host = '127.0.0.1') =>
+        openPostgresStore(`postgres://signet@${host}:${s.port}/${database}`, { clock, password: s.password, connectTimeoutMs: 3000, ...(tls ? { tls } : {}) });
+
+      const verified = await open({ mode: 'verify-full', ca: readFileSync(t.path('ca.crt'), 'utf8') });
+      assert.equal(await verified.tokens.consume({ provisioner: 'p', jti: 'tls-1', expiresAt: at(1) }), true);
+      const encrypted = (await s.query<{ ssl: boolean }>('select ssl from pg_stat_ssl where pid <> pg_backend_pid() and ssl')).length;
+      assert.ok(encrypted >= 1, 'the store connection is encrypted');
+      await verified.close();
+      const required = await open({ mode: 'require' });
+      assert.equal(await required.tokens.consume({ provisioner: 'p', jti: 'tls-1', expiresAt: at(1) }), false);
+      await required.close();
+
+      for (const [what, attempt] of [
+        ['a foreign CA', () => open({ mode: 'verify-full', ca: readFileSync(t.path('foreign.crt'), 'utf8') })],
+        ['another host name', () => open({ mode: 'verify-full', ca: readFileSync(t.path('ca.crt'), 'utf8') }, 'localhost')],
+      ] as const) {
+        await assert.rejects(attempt(), (e: unknown) => {
+          assert.ok(isSignetError(e, 'ERR_STORE_UNAVAILABLE'), `${what}: ${String(e)}`);
+          assert.match(e.message, /TLS/, what);
+          return true;
+        });
+      }
+    } finally {
+      await tlsServer?.destroy();
+      t.cleanup();
+    }
+  });
+});
+
 describe('postgresql migrations', () => {
   test('eight stores opening one empty database at once apply each migration exactly once', async () => {
     const database = await server.createDatabase();
@@ -181,6 +228,22 @@ describe('postgresql concurrency', () => {
         const results = await Promise.all(Array.from({ length: 40 }, (_, i) => (i % 2 === 0 ? store : other).tokens.consume({ provisioner: 'p', jti, expiresAt: at(1) })));
         assert.equal(results.filter(Boolean).length, 1, `round ${round}`);
       }
+    } finally {
+      await Promise.all([store.close(), other.close()]);
+    }
+  });
+
+  test('a counter advanced by two stores at once (CRL numbers across replicas): every value once, none skipped; one lease holder', async () => {
+    const { store, database } = await freshStore({ poolSize: 10 });
+    const other = await openPostgresStore(server.url(database), { clock, password: server.password, poolSize: 10 });
+    try {
+      const values = await Promise.all(Array.from({ length: 100 }, (_, i) => (i % 2 === 0 ? store : other).coordination.nextCounterValue('crl-number')));
+      assert.deepEqual(
+        values.map(Number).sort((a, b) => a - b),
+        Array.from({ length: 100 }, (_, i) => i + 1),
+      );
+      const leases = await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 === 0 ? store : other).coordination.acquireLease('purge', `replica-${i}`, at(0), 60_000)));
+      assert.equal(leases.filter(Boolean).length, 1);
     } finally {
       await Promise.all([store.close(), other.close()]);
     }

@@ -11,6 +11,7 @@ import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { Kysely, SqliteDialect, sql, type CompiledQuery } from 'kysely';
 import { fixedClock } from '../../src/core/clock.js';
+import { isSignetError } from '../../src/core/errors.js';
 import { MIGRATIONS, migrate, openSqliteStore, schemaStatus, type Migration, type Store } from '../../src/store/index.js';
 import { createKyselyStore } from '../../src/store/kysely-store.js';
 import type { StoreDatabase } from '../../src/store/schema.js';
@@ -183,6 +184,46 @@ catch (e) { console.log(e.code); }`;
     }
   });
 
+  test('a full disk: the write that does not fit is ERR_STORE_IO and leaves nothing, the database stays intact, and everything acknowledged is there after a reopen', async () => {
+    const t = scratch();
+    const path = t.path('full.db');
+    // SQLite's page cap fails a write exactly as a full disk does (SQLITE_FULL).
+    const store = await openSqliteStore(path, { clock, maxPageCount: 48 });
+    const acknowledged: string[] = [];
+    let failure: unknown;
+    try {
+      for (let i = 0; i < 500 && failure === undefined; i++) {
+        const c = certificate({ der: new Uint8Array(3000).fill(i % 256) });
+        try {
+          const outcome = await store.recordIssuance({ token: { provisioner: 'p', jti: `full-${i}`, expiresAt: at(3600_000) }, certificate: c, event: auditEvent({ serial: c.serial }) });
+          assert.equal(outcome, 'recorded');
+          acknowledged.push(c.serial);
+        } catch (e) {
+          failure = e;
+          // The token of the failed issuance was not consumed with it (nothing was written).
+          assert.equal(counts(path).used_tokens, acknowledged.length);
+        }
+      }
+      assert.ok(isSignetError(failure, 'ERR_STORE_IO'), `expected ERR_STORE_IO, got ${String(failure)}`);
+      assert.match((failure as Error).message, /full/);
+      assert.ok(acknowledged.length > 0, 'some issuances fit before the disk filled');
+      // Reads still work, and so do writes that need no new page after the failure.
+      assert.equal((await store.certificates.list({}, { limit: 1000 })).items.length, acknowledged.length);
+    } finally {
+      await store.close();
+    }
+    const raw = new Database(path, { readonly: true });
+    assert.equal(raw.pragma('integrity_check', { simple: true }), 'ok');
+    raw.close();
+    assert.deepEqual(counts(path), { certificates: acknowledged.length, certificate_names: 2 * acknowledged.length, used_tokens: acknowledged.length, audit_events: acknowledged.length });
+    const reopened = await openSqliteStore(path, { clock });
+    try {
+      for (const s of acknowledged) assert.ok((await reopened.certificates.get(s)) !== undefined, s);
+    } finally {
+      await reopened.close();
+    }
+  });
+
   test('a failed transaction leaves no partial rows in any table', async () => {
     const t = scratch();
     const path = t.path('tx.db');
@@ -247,15 +288,15 @@ describe('migrations', () => {
     try {
       await migrate(db, clock);
       const indexed = (raw.prepare(`select tbl_name as t, sql from sqlite_master where type = 'index' and sql is not null`).all() as { t: string; sql: string }[]).map(
-        (r) => `${r.t}: ${/\((.*)\)/.exec(r.sql)?.[1]?.replace(/"/g, '') ?? ''}`,
+        (r) => `${r.t}: ${/\(([^)]*)\)/.exec(r.sql)?.[1]?.replace(/"/g, '') ?? ''}${/ where (.*)$/i.exec(r.sql)?.[1] !== undefined ? ` where ${(/ where (.*)$/i.exec(r.sql)?.[1] ?? '').replace(/"/g, '')}` : ''}`,
       );
       const wanted = [
         'certificates: issued_at, serial',
+        'certificates: issued_at, serial where replaced_by is null',
         'certificates: provisioner, issued_at, serial',
         'certificates: not_after',
-        'certificates: status, not_after',
+        'certificates: status, not_after, issued_at, serial',
         'certificates: key_fingerprint',
-        'certificates: replaced_by',
         'certificate_names: value',
         'certificate_names: reversed_name',
         'used_tokens: expires_at',

@@ -65,6 +65,10 @@ Examples:
         onRequest: (r) => log({ level: r.status >= 500 ? 'error' : 'info', msg: 'request', id: r.id, method: r.method, path: r.path, status: r.status, ms: Math.round(r.ms * 10) / 10, ...(r.code ? { code: r.code } : {}) }),
         onInternalError: (e, id) => log({ level: 'error', msg: 'internal error', id, error: e instanceof Error ? e.message : String(e) }),
         onIdentityRenewed: (i) => log({ level: 'info', msg: 'server certificate renewed', notAfter: formatTime(i.notAfter) }),
+        onJob: (j) => {
+          if (j.error !== undefined) log({ level: 'warn', msg: 'periodic job failed; it runs again at the next tick', job: j.job, error: j.error });
+          else if (j.ran) log({ level: 'info', msg: 'periodic job ran', job: j.job, purged: j.purged });
+        },
       });
       // The authority computed it from the root it loaded; reading the file again could disagree.
       const fingerprint = ca.authority.rootFingerprint;

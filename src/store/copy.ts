@@ -1,0 +1,117 @@
+/**
+ * Copying a CA's store to another database (`signet db copy`): SQLite → PostgreSQL when a CA
+ * outgrows one node, or any direction between the two backends. Every table is copied row for
+ * row — certificates with their DER, names, used one-time tokens (so a token used before the
+ * move stays used after it), and the audit log with its ids — from one consistent snapshot of the
+ * source, into an empty, migrated target, in one transaction: the target ends up with all of it
+ * or none of it. The counts are checked afterwards.
+ */
+import { sql, type Kysely, type RawBuilder } from 'kysely';
+import type { Clock } from '../core/clock.js';
+import { SignetError } from '../core/errors.js';
+import { dialectOf, migrate, schemaStatus } from './migrations.js';
+import type { StoreDatabase } from './schema.js';
+
+/** Rows per INSERT and per page read (17 columns × 500 stays far below both drivers' parameter limits). */
+const BATCH = 500;
+
+type TableName = 'certificates' | 'certificate_names' | 'used_tokens' | 'audit_events';
+
+/** Each copied table: its columns and its primary key (the order pages are read in). */
+const TABLES: readonly { readonly name: TableName; readonly columns: readonly string[]; readonly key: readonly string[] }[] = [
+  {
+    name: 'certificates',
+    columns: ['serial', 'issuer_serial', 'subject', 'not_before', 'not_after', 'key_fingerprint', 'key_type', 'provisioner', 'requester', 'profile', 'status', 'revoked_at', 'revocation_reason', 'replaced_by', 'replaces', 'issued_at', 'der'],
+    key: ['serial'],
+  },
+  { name: 'certificate_names', columns: ['serial', 'ordinal', 'type', 'value', 'reversed_name'], key: ['serial', 'ordinal'] },
+  { name: 'used_tokens', columns: ['provisioner', 'jti', 'expires_at'], key: ['provisioner', 'jti'] },
+  { name: 'audit_events', columns: ['id', 'time', 'type', 'outcome', 'actor', 'provisioner', 'serial', 'reason', 'detail'], key: ['id'] },
+];
+
+/** What {@link copyStore} copied: rows per table. */
+export type CopyReport = Readonly<Record<TableName, number>>;
+
+type Row = Record<string, unknown>;
+
+async function countRows(db: Kysely<StoreDatabase>, table: TableName): Promise<number> {
+  const r = await db.selectFrom(table).select((eb) => eb.fn.countAll<number | string | bigint>().as('n')).executeTakeFirstOrThrow();
+  return Number(r.n);
+}
+
+/** One page of `table` after `after` (the previous page's last key), in key order. */
+function page(db: Kysely<StoreDatabase>, table: (typeof TABLES)[number], after: Row | undefined): Promise<Row[]> {
+  const cols = sql.join(table.columns.map((c) => sql.ref(c)));
+  const keys = sql.join(table.key.map((c) => sql.ref(c)));
+  const where = after === undefined ? sql`` : sql`where (${keys}) > (${sql.join(table.key.map((k) => after[k]))})`;
+  return sql<Row>`select ${cols} from ${sql.table(table.name)} ${where} order by ${keys} limit ${BATCH}`
+    .execute(db)
+    .then((r) => r.rows);
+}
+
+function insert(table: (typeof TABLES)[number], rows: readonly Row[], postgres: boolean): RawBuilder<unknown> {
+  const cols = sql.join(table.columns.map((c) => sql.ref(c)));
+  // PostgreSQL's identity column takes the source's audit ids only when told to (they must stay
+  // what they were: they order the log and are quoted in incident notes).
+  const overriding = postgres && table.name === 'audit_events' ? sql`overriding system value` : sql``;
+  const values = sql.join(rows.map((r) => sql`(${sql.join(table.columns.map((c) => r[c]))})`));
+  return sql`insert into ${sql.table(table.name)} (${cols}) ${overriding} values ${values}`;
+}
+
+/**
+ * Copies every row of `from` into `to`. `to` is migrated first and must then be empty
+ * (ERR_STORE_NOT_EMPTY); `from` must be at the schema version this code knows
+ * (ERR_STORE_SCHEMA_OLDER: migrate it first; ERR_STORE_SCHEMA_NEWER). `from` is read in one
+ * snapshot — a read transaction (SQLite: deferred, so a running CA keeps writing; PostgreSQL:
+ * REPEATABLE READ) — and `to` is written in one transaction.
+ */
+export async function copyStore(from: Kysely<StoreDatabase>, to: Kysely<StoreDatabase>, clock: Clock): Promise<CopyReport> {
+  const source = await schemaStatus(from);
+  if (source.current > source.latest) {
+    throw new SignetError('ERR_STORE_SCHEMA_NEWER', `the source database schema (version ${source.current}) is newer than this signet supports (version ${source.latest})`, {
+      hint: 'copy with a signet release at least as new as the one that last migrated the source',
+    });
+  }
+  if (source.pending.length > 0) {
+    throw new SignetError('ERR_STORE_SCHEMA_OLDER', `the source database schema (version ${source.current}) is older than this signet's (version ${source.latest})`, {
+      hint: 'run "signet db migrate" on the source (or start its CA once with this release), then copy',
+    });
+  }
+  await migrate(to, clock);
+  for (const t of TABLES) {
+    if ((await countRows(to, t.name)) > 0) {
+      throw new SignetError('ERR_STORE_NOT_EMPTY', `the target database already holds ${t.name.replace('_', ' ')}`, {
+        hint: 'copy into an empty database: a CA inventory is never merged into another',
+      });
+    }
+  }
+  const postgresTarget = dialectOf(to as unknown as Kysely<unknown>) === 'postgres';
+  const snapshot = dialectOf(from as unknown as Kysely<unknown>) === 'postgres' ? from.transaction().setIsolationLevel('repeatable read') : from.transaction();
+  return snapshot.execute(async (src) => {
+    const copied: Record<TableName, number> = { certificates: 0, certificate_names: 0, used_tokens: 0, audit_events: 0 };
+    const expected: Record<string, number> = {};
+    for (const t of TABLES) expected[t.name] = await countRows(src, t.name);
+    await to.transaction().execute(async (dst) => {
+      for (const t of TABLES) {
+        let after: Row | undefined;
+        for (;;) {
+          const rows = await page(src, t, after);
+          if (rows.length === 0) break;
+          await insert(t, rows, postgresTarget).execute(dst);
+          copied[t.name] += rows.length;
+          after = rows.at(-1);
+          if (rows.length < BATCH) break;
+        }
+      }
+      // New audit ids continue after the copied ones.
+      if (postgresTarget) await sql`select setval(pg_get_serial_sequence('audit_events', 'id'), greatest((select max(id) from audit_events), 1))`.execute(dst);
+      for (const t of TABLES) {
+        const n = await countRows(dst, t.name);
+        if (n !== expected[t.name] || n !== copied[t.name]) {
+          throw new SignetError('ERR_INTERNAL', `copy check failed for ${t.name}: ${expected[t.name] ?? 0} in the source, ${copied[t.name]} copied, ${n} in the target`);
+        }
+      }
+    });
+    return copied;
+  });
+}

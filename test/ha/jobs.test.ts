@@ -1,0 +1,94 @@
+/**
+ * Periodic jobs across replicas: two CAs on one PostgreSQL database tick together, and the lease
+ * in the database lets exactly one of them purge the used-token table; the holder keeps the
+ * lease while it lives, the other takes over once it stops; a purge never forgets a token that
+ * could still be replayed.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import type { Clock } from '../../src/core/clock.js';
+import { JOB_INTERVAL_MS, type RunningCa } from '../../src/ca/runtime.js';
+import { createTestCa, httpsRequest, startTestCa, testCsr, testToken, type TestCa } from '../helpers/ca.js';
+import { tempDir } from '../helpers/openssl.js';
+import { startPostgres, type PostgresServer } from '../helpers/postgres.js';
+
+const PUBLIC_URL = 'https://localhost';
+const tmp = tempDir('signet-jobs-');
+let pg: PostgresServer;
+let ca: TestCa;
+let database = '';
+let t = Date.now();
+const clock: Clock = { now: () => new Date(t) };
+
+before(async () => {
+  pg = await startPostgres();
+  database = await pg.createDatabase('jobs');
+  mkdirSync(tmp.path('ca-parent'));
+  ca = await createTestCa({ parent: tmp.path('ca-parent'), db: { url: pg.url(database), passwordFile: pg.passwordFile }, edit: (doc) => void (doc.urls = [PUBLIC_URL]) });
+});
+
+after(async () => {
+  await pg.destroy();
+  tmp.cleanup();
+});
+
+async function issue(on: RunningCa, name: string): Promise<{ csr: string; ott: string }> {
+  const csr = testCsr(name, [name]).pem;
+  const ott = await testToken(ca, { url: PUBLIC_URL }, { subject: name }, clock);
+  const r = await httpsRequest(ca, `${on.url}/sign`, { body: { csr, ott } });
+  assert.equal(r.status, 201, r.text);
+  return { csr, ott };
+}
+
+async function usedTokens(): Promise<number> {
+  return Number((await pg.query<{ n: string }>('select count(*) as n from used_tokens', [], database))[0]?.n);
+}
+
+test('one replica at a time purges expired used tokens; the holder keeps the lease; the other takes over when it stops', async () => {
+  const replicas = [await startTestCa(ca, { clock }), await startTestCa(ca, { clock })] as const;
+  let open = [true, true];
+  try {
+    const early = await Promise.all([0, 1, 2].map((i) => issue(replicas[i % 2] as RunningCa, `early-${i}.example.com`)));
+    assert.equal(await usedTokens(), 3);
+
+    // Both tick at once: exactly one runs the job (nothing has expired yet).
+    const first = await Promise.all(replicas.map((r) => r.runJobs()));
+    const ran = first.map((runs) => runs[0]?.ran);
+    assert.deepEqual([...ran].sort(), [false, true]);
+    const holder = ran.indexOf(true);
+    const other = 1 - holder;
+    assert.equal(first[holder]?.[0]?.purged, 0);
+
+    // Two hours pass, the holder ticking every interval as its timer would: the other replica's
+    // ticks find the lease held each time; the early tokens are purged once past exp + leeway.
+    let purged = 0;
+    for (let tick = 0; tick < (2 * 3600_000) / JOB_INTERVAL_MS; tick++) {
+      t += JOB_INTERVAL_MS;
+      assert.deepEqual(await (replicas[other] as RunningCa).runJobs(), [{ job: 'purge-used-tokens', ran: false }], `tick ${tick}: the holder still holds the lease`);
+      const runs = await (replicas[holder] as RunningCa).runJobs();
+      assert.equal(runs[0]?.ran, true);
+      purged += runs[0]?.purged ?? 0;
+    }
+    assert.equal(purged, 3);
+    const fresh = await issue(replicas[other] as RunningCa, 'fresh.example.com');
+    assert.deepEqual(await (replicas[holder] as RunningCa).runJobs(), [{ job: 'purge-used-tokens', ran: true, purged: 0 }], 'a token that could still be replayed is kept');
+    assert.equal(await usedTokens(), 1);
+    // The token that survived the purge is still refused when replayed; the purged ones had expired anyway.
+    const replay = await httpsRequest(ca, `${(replicas[holder] as RunningCa).url}/sign`, { body: fresh });
+    assert.equal(replay.json?.code, 'ERR_TOKEN_REPLAYED');
+    const stale = await httpsRequest(ca, `${(replicas[holder] as RunningCa).url}/sign`, { body: early[0] });
+    assert.equal(stale.json?.code, 'ERR_TOKEN_EXPIRED');
+
+    // The holder stops; once its lease (two intervals) has run out, the other replica takes over.
+    await (replicas[holder] as RunningCa).close();
+    open[holder] = false;
+    t += JOB_INTERVAL_MS;
+    assert.equal((await (replicas[other] as RunningCa).runJobs())[0]?.ran, false, 'not before the lease ran out');
+    t += JOB_INTERVAL_MS + 1;
+    assert.equal((await (replicas[other] as RunningCa).runJobs())[0]?.ran, true);
+  } finally {
+    await Promise.all(replicas.filter((_, i) => open[i]).map((r) => r.close()));
+    open = [false, false];
+  }
+});
