@@ -42,7 +42,7 @@ function formatMigrated(name: string, applied: readonly MigrationInfo[], s: Sche
 
 /** Registers `signet db …`: status, migrate. */
 export function registerDbCommands(program: Command): Command {
-  const cmd = program.command('db').description("the CA's database: schema status and migrations");
+  const cmd = program.command('db').description("the CA's database: schema status, migrations, backups, and moving a CA to another database");
 
   addConfigOption(cmd.command('status').description('show the schema version of the CA database and the migrations this signet would apply (reads only)'))
     .option('--json', 'print {database, current, latest, pending} as JSON')
@@ -147,6 +147,8 @@ The source is read in one snapshot (a CA may keep serving from it, but what it w
 snapshot is not copied: stop it for a move), the target written in one transaction and checked
 row count by row count. Audit ids and used one-time tokens are kept: a token used before the
 move stays used after it. Then point the CA config's db at the target (or use config: for it).
+postgres:// endpoints connect without TLS; for a database that needs TLS, name a CA config whose
+db section has the tls settings (config:PATH).
 
 Exit codes: 0 copied; 1 the target is not empty (ERR_STORE_NOT_EMPTY), or a schema is older or
 newer than this signet; 2 bad flags; 5 file problem; 6 a database server is not reachable.
