@@ -118,11 +118,27 @@ interface Config {
   readonly authority: Authority;
   ops: number;
   ms: number;
+  /** CPU microseconds of this process, and of the database server (PostgreSQL), during the slices. */
+  caCpu: number;
+  dbCpu: number;
 }
 
-async function issuanceThroughput(ca: BenchCa, stores: readonly { name: string; store: Store }[]): Promise<Record<string, number>> {
-  const configs: Config[] = stores.map((s) => ({ name: s.name, authority: new Authority({ config: ca.config, store: s.store, intermediate: ca.intermediate, signer: createSoftwareSigner(ca.intermediateKey), root: ca.root, clock: systemClock }), ops: 0, ms: 0 }));
+async function issuanceThroughput(
+  ca: BenchCa,
+  stores: readonly { name: string; store: Store }[],
+  dbCpuSeconds: () => number,
+): Promise<{ rates: Record<string, number>; cpu: Record<string, { ca: number; database: number }> }> {
+  const configs: Config[] = stores.map((s) => ({
+    name: s.name,
+    authority: new Authority({ config: ca.config, store: s.store, intermediate: ca.intermediate, signer: createSoftwareSigner(ca.intermediateKey), root: ca.root, clock: systemClock }),
+    ops: 0,
+    ms: 0,
+    caCpu: 0,
+    dbCpu: 0,
+  }));
   const runSlice = async (c: Config, requests: SignRequest[], ms: number): Promise<void> => {
+    const cpu0 = process.cpuUsage();
+    const db0 = dbCpuSeconds();
     const start = performance.now();
     let now = start;
     let ops = 0;
@@ -137,15 +153,23 @@ async function issuanceThroughput(ca: BenchCa, stores: readonly { name: string; 
     }
     c.ops += ops;
     c.ms += now - start;
+    const cpu = process.cpuUsage(cpu0);
+    c.caCpu += cpu.user + cpu.system;
+    c.dbCpu += (dbCpuSeconds() - db0) * 1e6;
   };
   const requests = await prepare(ca, Math.ceil((configs.length * (MEASURE_MS + 500) * 1500) / 1000));
   for (const c of configs) await runSlice(c, requests, 400); // warm-up
   for (const c of configs) {
     c.ops = 0;
     c.ms = 0;
+    c.caCpu = 0;
+    c.dbCpu = 0;
   }
   while (configs.some((c) => c.ms < MEASURE_MS)) for (const c of configs) await runSlice(c, requests, SLICE_MS);
-  return Object.fromEntries(configs.map((c) => [c.name, Math.round((c.ops * 1000) / c.ms)]));
+  return {
+    rates: Object.fromEntries(configs.map((c) => [c.name, Math.round((c.ops * 1000) / c.ms)])),
+    cpu: Object.fromEntries(configs.map((c) => [c.name, { ca: Math.round(c.caCpu / c.ops), database: Math.round(c.dbCpu / c.ops) }])),
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -263,12 +287,15 @@ export async function benchStore(): Promise<Record<string, unknown>> {
       opened.push(postgres);
       stores.push({ name: 'postgres', store: postgres });
     }
-    const rates = await issuanceThroughput(ca, stores);
+    const { rates, cpu } = await issuanceThroughput(ca, stores, () => pg?.cpuSeconds() ?? 0);
     const base = rates.noStore ?? 1;
     const issuance = {
       concurrency: CONCURRENCY,
       measureMsPerStore: MEASURE_MS,
       certificatesPerSecond: rates,
+      // CPU per issuance: of the CA process (all its threads) and of the PostgreSQL server's
+      // processes, which share this machine's cores with it (a real deployment gives it its own).
+      cpuMicrosecondsPerIssuance: cpu,
       ratioToNoStore: Object.fromEntries(Object.entries(rates).filter(([k]) => k !== 'noStore').map(([k, v]) => [k, Math.round((v / base) * 1000) / 1000])),
     };
 

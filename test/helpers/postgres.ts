@@ -36,6 +36,8 @@ export interface PostgresServer {
   query<T = Record<string, unknown>>(sql: string, params?: readonly unknown[], database?: string): Promise<T[]>;
   /** Fast shutdown (SIGINT): open connections are terminated. Resolves when the server exited. */
   stop(): Promise<void>;
+  /** CPU seconds (user + system) the server's processes have used so far (Linux /proc; the benchmarks). */
+  cpuSeconds(): number;
   /** Starts the server again on the same data directory and port. */
   start(): Promise<void>;
   /** Stops the server (if running) and removes its directory. */
@@ -230,6 +232,26 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
     },
     query,
     stop,
+    cpuSeconds: () => {
+      const root = child?.pid;
+      if (root === undefined) return 0;
+      const ticks = 100; // USER_HZ on Linux
+      let total = 0;
+      for (const entry of readdirSync('/proc')) {
+        if (!/^\d+$/.test(entry)) continue;
+        let stat: string;
+        try {
+          stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+        } catch {
+          continue; // the process ended meanwhile
+        }
+        // Fields after the command name (which may contain spaces): state ppid … utime(14) stime(15).
+        const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        const pid = Number(entry);
+        if (pid === root || Number(f[1]) === root) total += (Number(f[11]) + Number(f[12])) / ticks;
+      }
+      return total;
+    },
     start: async () => {
       if (child !== undefined && child.exitCode === null && child.signalCode === null) return;
       await startOnce();
