@@ -576,6 +576,20 @@ export function storeConformance(name: string, open: () => Promise<Store>): void
         assert.equal((await store.audit.list()).length, 1);
       });
 
+      test('concurrent issuances, one of them with a serial already recorded: only that one fails, the others are recorded with their names and events', async () => {
+        const taken = certificate();
+        assert.equal(await store.recordIssuance(issuance('taken', taken)), 'recorded');
+        const batch = Array.from({ length: 8 }, (_, i) => issuance(`batch-${i}`, i === 3 ? certificate({ serial: taken.serial }) : certificate()));
+        const outcomes = await Promise.allSettled(batch.map((b) => store.recordIssuance(b)));
+        outcomes.forEach((o, i) => {
+          if (i === 3) assert.ok(o.status === 'rejected' && isSignetError(o.reason, 'ERR_STORE_DUPLICATE_SERIAL'), String(o.status === 'rejected' ? o.reason : o.value));
+          else assert.deepEqual(o, { status: 'fulfilled', value: 'recorded' });
+        });
+        for (const [i, b] of batch.entries()) if (i !== 3) assert.deepEqual(await store.certificates.get(b.certificate.serial), b.certificate);
+        assert.equal((await store.audit.list()).length, 8);
+        assert.equal(await store.tokens.consume(tokenUse('batch-3')), true, 'the failed one did not use its token');
+      });
+
       test('one token, ten concurrent issuances: exactly one recorded', async () => {
         const results = await Promise.all(Array.from({ length: 10 }, () => store.recordIssuance(issuance('shared'))));
         assert.equal(results.filter((r) => r === 'recorded').length, 1);
