@@ -38,7 +38,7 @@ export async function createBenchCa(parent: string): Promise<BenchCa> {
   const configPath = join(dir, 'signet.json');
   const config = loadCaConfig(configPath);
   const provisioner = config.provisioners[0];
-  if (provisioner === undefined) throw new Error('ca init made no provisioner');
+  if (provisioner?.type !== 'JWK') throw new Error('ca init made no JWK provisioner');
   const rootPem = readFileSync(config.root, 'utf8');
   const root = decodePem(rootPem, ['CERTIFICATE']).der;
   const provisionerKey = parsePrivateKey(new Uint8Array(readFileSync(join(dir, 'secrets', `provisioner-${provisioner.name}.key`))), PASSWORD);

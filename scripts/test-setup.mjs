@@ -14,6 +14,9 @@ const needed = [
   { present: () => onPath('openssl'), package: 'openssl' },
   // test/helpers/postgres.ts starts its own server (own data directory and port on 127.0.0.1).
   { present: hasPostgresServer, package: 'postgresql' },
+  // ACME interop (test/acme): the clients operators run.
+  { present: () => onPath('certbot'), package: 'certbot' },
+  { present: () => onPath('lego'), package: 'lego' },
 ];
 
 const missing = needed.filter((n) => !n.present());

@@ -26,7 +26,7 @@ import type { AuthorityOutcome } from '../server/metrics.js';
 import type { CaConfig, CaProvisioner } from './config.js';
 import { keyTypeName, type KeyTypeName } from './config.js';
 import { checkAll, compilePolicy, type Policy } from './policy.js';
-import { verifyRenewalToken, verifyToken, type TokenClaims } from './token.js';
+import { verifyRenewalToken, verifyToken, type TokenClaims, type TokenProvisioner } from './token.js';
 import type { CertificateName, CertificateRecord, Store, StoreTx, TokenUse } from '../store/store.js';
 import { isCanonicalSerial, serialHex } from '../store/validation.js';
 import { CRL_REASONS } from '../x509/crl.js';
@@ -96,6 +96,22 @@ export interface RevokeRequest {
   readonly token?: string;
   /** The URLs a revocation token may name as `aud`. */
   readonly audience: readonly string[];
+}
+
+/** An ACME finalize (RFC 8555 §7.4): the order's identifiers are authorized, the CSR must ask for exactly them. */
+export interface AcmeIssueRequest {
+  /** The ACME provisioner. */
+  readonly provisioner: string;
+  /** Who asks, as the inventory and audit log record it (`acme:<account URL>`). */
+  readonly requester: string;
+  /** DER of the PKCS#10 request. */
+  readonly csr: Uint8Array;
+  /** The order's identifiers (DNS names, with `*.` for wildcards, and IP addresses). */
+  readonly identifiers: readonly { readonly type: 'dns' | 'ip'; readonly value: string }[];
+  readonly notBefore?: Date;
+  readonly notAfter?: Date;
+  /** Runs in the issuance's transaction (the order becomes valid with the certificate, or neither happens). */
+  readonly inTx: (tx: StoreTx, record: CertificateRecord) => Promise<void>;
 }
 
 /** The revocation reasons a request may give (RFC 5280 §5.3.1; removeFromCRL is for delta CRLs only). */
@@ -192,10 +208,7 @@ export class Authority {
     let claims: TokenClaims | undefined;
     try {
       claims = verifyToken(request.token, {
-        provisioners: (name) => {
-          const rt = this.#provisioners.get(name);
-          return rt ? { publicKey: rt.provisioner.publicKey, algorithms: [rt.provisioner.algorithm], kid: rt.provisioner.kid } : undefined;
-        },
+        provisioners: (name) => this.#tokenProvisioner(name),
         audience: request.audience,
         now,
       });
@@ -207,6 +220,82 @@ export class Authority {
       await this.#auditFailure('sign', started, now, claims?.subject, claims?.provisioner, undefined, e);
       throw e;
     }
+  }
+
+  /**
+   * Refuses identifiers the authority's or the provisioner's policy denies (ERR_POLICY_DENIED),
+   * before an ACME order is created for them; the same check runs again on the certificate.
+   */
+  checkAcmeIdentifiers(provisioner: string, identifiers: readonly { readonly type: 'dns' | 'ip'; readonly value: string }[]): void {
+    const rt = this.#acmeRuntime(provisioner);
+    checkAll([this.#authorityPolicy, rt.policy], { sans: identifiers.map((i) => ({ type: i.type, value: i.value })) });
+  }
+
+  /** The named ACME provisioner's runtime (ERR_ACME_NOT_FOUND for none, or one of another type). */
+  #acmeRuntime(name: string): ProvisionerRuntime {
+    const rt = this.#provisioners.get(name);
+    if (rt?.provisioner.type !== 'ACME') throw new SignetError('ERR_ACME_NOT_FOUND', `no ACME provisioner "${name}"`);
+    return rt;
+  }
+
+  /** Issues the certificate of an ACME order whose authorizations are all valid. */
+  async issueAcme(request: AcmeIssueRequest): Promise<SignResult> {
+    const now = this.#options.clock.now();
+    const started = performance.now();
+    try {
+      const rt = this.#acmeRuntime(request.provisioner);
+      let csr: ParsedCsr;
+      try {
+        csr = parseCsr(request.csr);
+        verifyCsrSignature(csr);
+      } catch (e) {
+        throw new SignetError('ERR_ACME_BAD_CSR', `the CSR cannot be used: ${isSignetError(e) ? e.message : 'malformed'}`, { cause: e });
+      }
+      // RFC 8555 §7.4: the CSR names exactly the order's identifiers, in SANs; a CN must be one of them.
+      const want = new Map(request.identifiers.map((i) => [i.type === 'dns' ? `dns:${i.value.toLowerCase()}` : `ip:${i.value}`, i]));
+      const got = csr.subjectAltNames.map((n) => ({ key: sanKey(n), name: n }));
+      const other = got.filter((g) => g.name.type !== 'dns' && g.name.type !== 'ip');
+      if (other.length > 0) throw new SignetError('ERR_ACME_BAD_CSR', `the CSR asks for names an ACME order cannot authorize: ${other.map((o) => o.key).join(', ')}`);
+      const gotKeys = new Set(got.map((g) => g.key));
+      const extra = [...gotKeys].filter((k) => !want.has(k));
+      const missing = [...want.keys()].filter((k) => !gotKeys.has(k));
+      if (extra.length > 0 || missing.length > 0) {
+        throw new SignetError('ERR_ACME_BAD_CSR', `the CSR's names differ from the order's identifiers: ${[...extra.map((k) => `unauthorized ${k}`), ...missing.map((k) => `missing ${k}`)].join(', ')}`);
+      }
+      const cn = csr.subject.flat().find((a) => a.type === 'CN' || a.type === 'commonName' || a.type === '2.5.4.3')?.value;
+      if (cn !== undefined && !want.has(`dns:${cn.toLowerCase()}`) && !want.has(`ip:${cn}`)) {
+        throw new SignetError('ERR_ACME_BAD_CSR', `the CSR's common name "${hasTerminalControls(cn) ? '(control characters)' : cn}" is not one of the order's identifiers`);
+      }
+      const keyType = csrKeyType(csr);
+      if (keyType === undefined || !rt.provisioner.claims.keyTypes.includes(keyType)) {
+        throw new SignetError('ERR_ACME_BAD_CSR', `key type ${keyType ?? 'of the CSR'} is not allowed by provisioner ${rt.provisioner.name}; use one of: ${rt.provisioner.claims.keyTypes.join(', ')}`);
+      }
+      const sans = request.identifiers.map((i) => ({ type: i.type, value: i.type === 'dns' ? i.value.toLowerCase() : i.value }));
+      const subject = cn ?? request.identifiers[0]?.value ?? '';
+      const spec = this.#buildSpec(
+        rt,
+        {
+          subject,
+          sans,
+          publicKey: csr.publicKey,
+          spki: csr.spki,
+          token: { sub: subject, sans: request.identifiers.map((i) => (i.type === 'dns' ? i.value.toLowerCase() : i.value)), acme: { account: request.requester } },
+          ...(request.notBefore !== undefined ? { notBefore: request.notBefore } : {}),
+          ...(request.notAfter !== undefined ? { notAfter: request.notAfter } : {}),
+        },
+        now,
+      );
+      return this.#succeeded('sign', started, await this.#signAndRecord(rt, spec, csr.publicKey, keyType, request.requester, now, 'certificate.sign', request.inTx));
+    } catch (e) {
+      await this.#auditFailure('sign', started, now, request.requester, request.provisioner, undefined, e);
+      throw e;
+    }
+  }
+
+  /** The JWK provisioner whose tokens `iss: name` names (an ACME provisioner has no token key). */
+  #tokenProvisioner(name: string): TokenProvisioner | undefined {
+    const p = this.#provisioners.get(name)?.provisioner;
+    return p?.type === 'JWK' ? { publicKey: p.publicKey, algorithms: [p.algorithm], kid: p.kid } : undefined;
   }
 
   /** `sha`, when the token carries it, must name this CA's root: a token minted for another CA is refused. */
@@ -507,6 +596,34 @@ export class Authority {
    * the serial by the provisioner that issued the certificate; over mTLS the client certificate
    * must be the one revoked.
    */
+  /**
+   * Revokes a certificate for an edge that has already proven the requester may (ACME: the
+   * issuing account, an account holding authorizations for every name, or the certificate's own
+   * key). `already-revoked` changes nothing. Audited like every revocation.
+   */
+  async revokeAuthorized(request: { readonly serial: string; readonly reason?: string; readonly actor: string }): Promise<{ readonly record: CertificateRecord; readonly outcome: 'revoked' | 'already-revoked' }> {
+    const now = this.#options.clock.now();
+    const started = performance.now();
+    const serial = normalizeSerial(request.serial);
+    try {
+      if (request.reason !== undefined && !REVOCATION_REASONS.includes(request.reason)) throw new SignetError('ERR_REQUEST_INVALID', `unknown revocation reason "${request.reason}"`);
+      const result = await this.#options.store.transaction(async (tx) => {
+        const outcome = await tx.certificates.revoke(serial, { at: now, ...(request.reason !== undefined ? { reason: request.reason } : {}) });
+        const record = outcome === 'not-found' ? undefined : await tx.certificates.get(serial);
+        if (record === undefined) throw new SignetError('ERR_CERT_NOT_FOUND', `no certificate with serial ${serial}`);
+        if (outcome === 'revoked') {
+          await tx.audit.append({ time: now, type: 'certificate.revoke', outcome: 'success', actor: request.actor, provisioner: record.provisioner, serial, ...(request.reason !== undefined ? { reason: request.reason } : {}) });
+        }
+        return { record, outcome: outcome as 'revoked' | 'already-revoked' };
+      });
+      this.#options.observe?.({ operation: 'revoke', outcome: 'success', provisioner: result.record.provisioner, seconds: (performance.now() - started) / 1000 });
+      return result;
+    } catch (e) {
+      await this.#auditFailure('revoke', started, now, request.actor, undefined, serial, e);
+      throw e;
+    }
+  }
+
   async revoke(request: RevokeRequest): Promise<CertificateRecord> {
     const now = this.#options.clock.now();
     const started = performance.now();
@@ -522,10 +639,7 @@ export class Authority {
       let inTx: ((tx: StoreTx) => Promise<void>) | undefined;
       if (request.token !== undefined) {
         const claims = verifyToken(request.token, {
-          provisioners: (name) => {
-            const rt = this.#provisioners.get(name);
-            return rt ? { publicKey: rt.provisioner.publicKey, algorithms: [rt.provisioner.algorithm], kid: rt.provisioner.kid } : undefined;
-          },
+          provisioners: (name) => this.#tokenProvisioner(name),
           audience: request.audience,
           now,
         });

@@ -33,6 +33,7 @@
 import { createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { closeSync, fstatSync, lstatSync, openSync, readSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import { isIP } from 'node:net';
 import { SignetError } from '../core/errors.js';
 import { escapeControl } from '../core/escape.js';
 import { formatDuration, formatTime, parseDuration } from '../core/duration.js';
@@ -87,7 +88,11 @@ export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /** Provisioner types this version understands. */
-export const PROVISIONER_TYPES = ['JWK'] as const;
+export const PROVISIONER_TYPES = ['JWK', 'ACME'] as const;
+
+/** ACME challenge types a provisioner may offer (RFC 8555 §8.3, §8.4; RFC 8737). */
+export const ACME_CHALLENGE_TYPES = ['http-01', 'dns-01', 'tls-alpn-01'] as const;
+export type AcmeChallengeType = (typeof ACME_CHALLENGE_TYPES)[number];
 
 /** JWS algorithms a JWK provisioner's tokens may use (the token verifier's allow-list). */
 export type ProvisionerAlgorithm = 'ES256' | 'EdDSA' | 'RS256';
@@ -169,6 +174,35 @@ export interface JwkProvisionerDocument {
   template?: string;
 }
 
+/** An ACME provisioner as written. */
+export interface AcmeProvisionerDocument {
+  type: 'ACME';
+  name: string;
+  /** Challenge types offered (default: all three). */
+  challenges?: AcmeChallengeType[];
+  /** New accounts must be bound to an external account key (RFC 8555 §7.3.4). */
+  requireEAB?: boolean;
+  /** A terms-of-service URL clients must agree to. */
+  termsOfService?: string;
+  claims?: ClaimsDocument;
+  policy?: PolicyConfig;
+  template?: string;
+}
+
+/** `acme` as written: how the server reaches the names it validates. */
+export interface AcmeDocument {
+  /** Port of http-01 validation requests (default 80). */
+  httpPort?: number;
+  /** Port of tls-alpn-01 validation connections (default 443). */
+  tlsPort?: number;
+  /** DNS servers (`host[:port]`) for validation lookups; default: the system's. */
+  dnsServers?: string[];
+  /** Whether validation may connect to loopback, private and link-local addresses (default false). */
+  allowPrivateAddresses?: boolean;
+  /** How long one validation attempt may take (default 10s). */
+  validationTimeout?: string;
+}
+
 /** `signet.json` as written (what `signet ca init` writes; every optional field has a default). */
 export interface CaConfigDocument {
   version: 1;
@@ -182,7 +216,8 @@ export interface CaConfigDocument {
   db?: { type: 'sqlite'; path?: string } | PostgresDbDocument;
   claims?: ClaimsDocument;
   policy?: PolicyConfig;
-  provisioners?: JwkProvisionerDocument[];
+  provisioners?: (JwkProvisionerDocument | AcmeProvisionerDocument)[];
+  acme?: AcmeDocument;
   crlUrl?: string;
   ocspUrl?: string;
   logLevel?: LogLevel;
@@ -203,8 +238,35 @@ export interface PostgresDbDocument {
   tls?: { mode?: 'disable' | 'require' | 'verify-full'; ca?: string };
 }
 
+/** A provisioner: JWK (one-time tokens) or ACME (RFC 8555). */
+export type CaProvisioner = JwkProvisioner | AcmeProvisioner;
+
+/** An ACME provisioner, validated. */
+export interface AcmeProvisioner {
+  readonly type: 'ACME';
+  readonly name: string;
+  readonly challenges: readonly AcmeChallengeType[];
+  readonly requireEAB: boolean;
+  readonly termsOfService: string | undefined;
+  readonly claims: Claims;
+  readonly policy?: PolicyConfig;
+  readonly template?: string;
+}
+
+/** The validated `acme` section. */
+export interface AcmeSettings {
+  readonly httpPort: number;
+  readonly tlsPort: number;
+  /** `host:port` (IPv6 in brackets) or empty for the system resolver. */
+  readonly dnsServers: readonly string[];
+  readonly allowPrivateAddresses: boolean;
+  readonly validationTimeoutMs: number;
+}
+
+export const DEFAULT_ACME_SETTINGS: AcmeSettings = Object.freeze({ httpPort: 80, tlsPort: 443, dnsServers: Object.freeze([]), allowPrivateAddresses: false, validationTimeoutMs: 10_000 });
+
 /** A JWK provisioner, validated: its key imported, its claims merged with the authority's. */
-export interface CaProvisioner {
+export interface JwkProvisioner {
   readonly type: 'JWK';
   readonly name: string;
   /** The token header `kid` this provisioner's key answers to (default: the RFC 7638 thumbprint). */
@@ -257,6 +319,8 @@ export interface CaConfig {
   /** Authority-wide policy; undefined: every name is allowed unless a provisioner restricts it. */
   readonly policy: PolicyConfig | undefined;
   readonly provisioners: readonly CaProvisioner[];
+  /** How ACME validation reaches the names it checks. */
+  readonly acme: AcmeSettings;
   readonly crlUrl: string | undefined;
   readonly ocspUrl: string | undefined;
   readonly logLevel: LogLevel;
@@ -454,10 +518,12 @@ class Walker {
 // ---------------------------------------------------------------------------------------------
 // Field readers
 
-const TOP_FIELDS = ['version', 'name', 'address', 'dnsNames', 'urls', 'root', 'intermediate', 'db', 'claims', 'policy', 'provisioners', 'crlUrl', 'ocspUrl', 'logLevel'];
+const TOP_FIELDS = ['version', 'name', 'address', 'dnsNames', 'urls', 'root', 'intermediate', 'db', 'claims', 'policy', 'provisioners', 'acme', 'crlUrl', 'ocspUrl', 'logLevel'];
 const TOP_REQUIRED = ['version', 'name', 'address', 'dnsNames', 'root', 'intermediate'];
 const CLAIM_FIELDS = ['minLifetime', 'maxLifetime', 'defaultLifetime', 'backdate', 'allowRenewal', 'allowRenewalAfterExpiry', 'renewalGracePeriod', 'keyTypes'];
 const PROVISIONER_FIELDS = ['type', 'name', 'publicKey', 'claims', 'policy', 'template'];
+const ACME_PROVISIONER_FIELDS = ['type', 'name', 'challenges', 'requireEAB', 'termsOfService', 'claims', 'policy', 'template'];
+const ACME_FIELDS = ['httpPort', 'tlsPort', 'dnsServers', 'allowPrivateAddresses', 'validationTimeout'];
 
 /** Public JWK members (RFC 7517 §4, RFC 7518 §6.2.1/§6.3.1, RFC 8037 §2). */
 const JWK_PUBLIC_MEMBERS = ['kty', 'crv', 'x', 'y', 'n', 'e', 'kid', 'alg', 'use', 'key_ops'];
@@ -609,6 +675,61 @@ function readDb(w: Walker, v: JsonValue | undefined): DbConfig | undefined {
   if (ca !== undefined && mode !== 'verify-full') w.add('$.db.tls.ca', 'is used only with "mode": "verify-full"');
   if (w.problems.length > before || urlText === undefined) return undefined;
   return { type, url: urlText, passwordFile, passwordEnv, poolSize, statementTimeoutMs, connectTimeoutMs, tls: { mode, ca } };
+}
+
+/** Longest validation attempt a config may set. */
+const MAX_VALIDATION_TIMEOUT_MS = 60_000;
+
+function readPort(w: Walker, v: JsonValue | undefined, path: string): number | undefined {
+  if (v === undefined) return undefined;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > 65535) {
+    w.add(path, `expected a port number from 1 to 65535, got ${got(v)}`);
+    return undefined;
+  }
+  return v;
+}
+
+/** A DNS server as node:dns `setServers` takes it: an IP address, or `IPv4:port` / `[IPv6]:port`. */
+export function isDnsServer(s: string): boolean {
+  if (isIP(s) !== 0) return true;
+  const m = /^(?:\[([0-9A-Fa-f:.]+)\]|(\d{1,3}(?:\.\d{1,3}){3})):(\d{1,5})$/.exec(s);
+  if (m === null) return false;
+  const port = Number(m[3]);
+  return port >= 1 && port <= 65535 && (m[1] !== undefined ? isIP(m[1]) === 6 : isIP(m[2] ?? '') === 4);
+}
+
+/** `acme`: where validation connects and resolves. */
+function readAcme(w: Walker, v: JsonValue | undefined): AcmeSettings | undefined {
+  if (v === undefined) return DEFAULT_ACME_SETTINGS;
+  const o = w.object(v, '$.acme', ACME_FIELDS);
+  if (!o) return undefined;
+  const before = w.problems.length;
+  const httpPort = readPort(w, getOwn(o, 'httpPort'), '$.acme.httpPort');
+  const tlsPort = readPort(w, getOwn(o, 'tlsPort'), '$.acme.tlsPort');
+  const dnsServers = w.list(
+    getOwn(o, 'dnsServers'),
+    '$.acme.dnsServers',
+    (x, p) => {
+      const s = w.string(x, p, { expected: 'a DNS server as IP or IP:port ("127.0.0.1:53", "[::1]:53")', max: 64 });
+      if (s === undefined) return undefined;
+      if (!isDnsServer(s)) {
+        w.add(p, `expected a DNS server as IP or IP:port ("127.0.0.1", "127.0.0.1:5353", "::1", "[::1]:5353"), got ${got(s)}`);
+        return undefined;
+      }
+      return s;
+    },
+    { max: 8 },
+  );
+  const allowPrivateAddresses = w.boolean(getOwn(o, 'allowPrivateAddresses'), '$.acme.allowPrivateAddresses');
+  const validationTimeoutMs = w.duration(getOwn(o, 'validationTimeout'), '$.acme.validationTimeout', { positive: true, max: MAX_VALIDATION_TIMEOUT_MS });
+  if (w.problems.length > before) return undefined;
+  return {
+    httpPort: httpPort ?? DEFAULT_ACME_SETTINGS.httpPort,
+    tlsPort: tlsPort ?? DEFAULT_ACME_SETTINGS.tlsPort,
+    dnsServers: dnsServers ?? [],
+    allowPrivateAddresses: allowPrivateAddresses ?? false,
+    validationTimeoutMs: validationTimeoutMs ?? DEFAULT_ACME_SETTINGS.validationTimeoutMs,
+  };
 }
 
 function readHttpUrl(w: Walker, v: JsonValue | undefined, path: string): string | undefined {
@@ -827,8 +948,9 @@ function readProvisioner(w: Walker, v: JsonValue, path: string, authority: Claim
     return undefined;
   }
   // Other types have other fields: checking them against the JWK schema would only add noise.
-  if (w.oneOf(type, typePath, PROVISIONER_TYPES, 'a provisioner type') === undefined) return undefined;
-  const o = w.object(v, path, PROVISIONER_FIELDS, ['name', 'publicKey']);
+  const kind = w.oneOf(type, typePath, PROVISIONER_TYPES, 'a provisioner type');
+  if (kind === undefined) return undefined;
+  const o = kind === 'ACME' ? w.object(v, path, ACME_PROVISIONER_FIELDS, ['name']) : w.object(v, path, PROVISIONER_FIELDS, ['name', 'publicKey']);
   if (!o) return undefined;
   const before = w.problems.length;
   const namePath = pathKey(path, 'name');
@@ -836,12 +958,30 @@ function readProvisioner(w: Walker, v: JsonValue, path: string, authority: Claim
   if (name !== undefined && !PROVISIONER_NAME_PATTERN.test(name)) {
     w.add(namePath, `expected a provisioner name: letters, digits and . _ @ + - (at most 64, starting with a letter or digit), got ${got(name)}`);
   }
-  const jwk = readPublicJwk(w, getOwn(o, 'publicKey'), pathKey(path, 'publicKey'));
+  const jwk = kind === 'JWK' ? readPublicJwk(w, getOwn(o, 'publicKey'), pathKey(path, 'publicKey')) : undefined;
   const claimsPath = pathKey(path, 'claims');
   const claims = authority ? readClaims(w, getOwn(o, 'claims'), claimsPath, authority) : undefined;
   if (claims && getOwn(o, 'claims') !== undefined) checkClaims(w, claims, claimsPath, '$.claims');
   const policy = readPolicy(w, getOwn(o, 'policy'), pathKey(path, 'policy'));
   const template = w.file(getOwn(o, 'template'), pathKey(path, 'template'));
+  if (kind === 'ACME') {
+    const challenges = w.list(getOwn(o, 'challenges'), pathKey(path, 'challenges'), (c, cp) => w.oneOf(c, cp, ACME_CHALLENGE_TYPES, 'a challenge type'), { nonEmpty: true, max: 8 });
+    const requireEAB = w.boolean(getOwn(o, 'requireEAB'), pathKey(path, 'requireEAB'));
+    const termsOfService = readHttpUrl(w, getOwn(o, 'termsOfService'), pathKey(path, 'termsOfService'));
+    if (w.problems.length !== before || name === undefined || !claims) return undefined;
+    return {
+      provisioner: {
+        type: 'ACME',
+        name,
+        challenges: challenges === undefined ? [...ACME_CHALLENGE_TYPES] : [...new Set(challenges)],
+        requireEAB: requireEAB ?? false,
+        termsOfService,
+        claims: claims.claims,
+        ...(policy ? { policy } : {}),
+        ...(template !== undefined ? { template } : {}),
+      },
+    };
+  }
   if (w.problems.length !== before || name === undefined || !jwk || !claims) return undefined;
   return {
     provisioner: {
@@ -925,6 +1065,7 @@ function readConfig(doc: JsonValue, w: Walker, options: ParseCaConfigOptions): C
   const policy = readPolicy(w, getOwn(o, 'policy'), '$.policy');
   // Provisioner claims are merged over the authority's (its wrong fields keep their defaults).
   const provisioners = readProvisioners(w, getOwn(o, 'provisioners'), claimsRead?.claims);
+  const acme = readAcme(w, getOwn(o, 'acme'));
   const crlUrl = readHttpUrl(w, getOwn(o, 'crlUrl'), '$.crlUrl');
   const ocspUrl = readHttpUrl(w, getOwn(o, 'ocspUrl'), '$.ocspUrl');
   const logLevel = getOwn(o, 'logLevel') === undefined ? 'info' : w.oneOf(getOwn(o, 'logLevel'), '$.logLevel', LOG_LEVELS, 'a log level');
@@ -932,7 +1073,7 @@ function readConfig(doc: JsonValue, w: Walker, options: ParseCaConfigOptions): C
   if (w.problems.length > 0) return undefined;
   // Every required field was present and valid, or a problem was recorded above.
   if (name === undefined || !address || !dnsNames || root === undefined || !intermediate || intermediate.certificate === undefined || intermediate.key === undefined) return undefined;
-  if (!db || !claimsRead || !provisioners || logLevel === undefined) return undefined;
+  if (!db || !claimsRead || !provisioners || !acme || logLevel === undefined) return undefined;
   return {
     version: CA_CONFIG_VERSION,
     configPath: options.configPath === undefined ? undefined : resolve(options.configPath),
@@ -948,6 +1089,7 @@ function readConfig(doc: JsonValue, w: Walker, options: ParseCaConfigOptions): C
     claims: claimsRead.claims,
     policy,
     provisioners,
+    acme,
     crlUrl,
     ocspUrl,
     logLevel,

@@ -26,6 +26,8 @@ import { createCaMetrics, metricsRoute, type AuthorityOutcome, type CaMetrics } 
 import { parseCertificate } from '../x509/certificate.js';
 import { issueServerIdentity, type TlsIdentity } from '../server/tls-identity.js';
 import { Authority } from './authority.js';
+import { acmeRoutes, NonceService } from '../acme/server.js';
+import { ChallengeValidator } from '../acme/validate.js';
 import type { CaConfig, CaProvisioner } from './config.js';
 
 /** Options of {@link startCa}. */
@@ -102,11 +104,13 @@ const RESTART_FIELDS: readonly { readonly name: string; readonly get: (c: CaConf
   { name: 'root', get: (c) => c.root },
   { name: 'intermediate', get: (c) => c.intermediate },
   { name: 'db', get: (c) => c.db },
+  { name: 'acme', get: (c) => c.acme },
 ];
 
 /** Provisioners added, removed or changed (key, claims, policy or template) between two configs, by name. */
 function provisionerChanges(before: CaConfig, after: CaConfig): { added: string[]; removed: string[]; changed: string[] } {
-  const face = (p: CaProvisioner): string => JSON.stringify({ jwk: p.jwk, claims: p.claims, policy: p.policy, template: p.template });
+  // KeyObjects stringify as {}: the JWK stands for the key.
+  const face = (p: CaProvisioner): string => JSON.stringify({ ...p, publicKey: undefined });
   const old = new Map(before.provisioners.map((p) => [p.name, face(p)]));
   const now = new Map(after.provisioners.map((p) => [p.name, face(p)]));
   return {
@@ -119,12 +123,18 @@ function provisionerChanges(before: CaConfig, after: CaConfig): { added: string[
 /** The public face of the configured provisioners (no secrets exist in the config, and none would be shown). */
 function publicProvisioners(config: CaConfig): PublicProvisioner[] {
   return config.provisioners.map((p) => {
-    const { kid, kty, crv, x, y, n, e, alg } = p.jwk as Record<string, unknown>;
     const c = p.claims;
+    let face: Pick<PublicProvisioner, 'key' | 'directory' | 'challenges' | 'requireEAB'>;
+    if (p.type === 'JWK') {
+      const { kid, kty, crv, x, y, n, e, alg } = p.jwk as Record<string, unknown>;
+      face = { key: Object.fromEntries(Object.entries({ kty, crv, x, y, n, e, kid, alg }).filter(([, v]) => v !== undefined)) };
+    } else {
+      face = { directory: `/acme/${p.name}/directory`, challenges: p.challenges, requireEAB: p.requireEAB };
+    }
     return {
       type: p.type,
       name: p.name,
-      key: Object.fromEntries(Object.entries({ kty, crv, x, y, n, e, kid, alg }).filter(([, v]) => v !== undefined)),
+      ...face,
       claims: {
         minLifetime: formatDuration(c.minLifetimeMs),
         maxLifetime: formatDuration(c.maxLifetimeMs),
@@ -171,9 +181,27 @@ export async function startCa(config: CaConfig, options: StartCaOptions): Promis
     let port = options.port ?? config.listen.port;
     // The URLs a token may name: the configured public ones (a load balancer's), else each name at our port.
     const audience = (path: string): string[] => (current.urls ?? names.map((n) => `https://${hostForUrl(n)}:${port}`)).map((base) => `${base}${path}`);
+    const acme = acmeRoutes({
+      authority: live,
+      config: () => current,
+      store,
+      clock: options.clock,
+      baseUrls: () => audience(''),
+      validator: new ChallengeValidator(config.acme),
+      nonces: await NonceService.open(store, options.clock),
+      chain: [intermediate],
+      ...(options.onInternalError ? { onInternalError: options.onInternalError } : {}),
+    });
     const srv = createApiServer({
       tls: identity.context,
-      routes: [...publicRoutes(() => ({ roots: [root], intermediates: [intermediate] }), async () => void (await store.audit.list({ limit: 1 }))), provisionersRoute(() => publicProvisioners(current)), metricsRoute(metrics), signRoute(live, () => audience('/sign')), ...certificateRoutes(live, audience)],
+      routes: [
+        ...publicRoutes(() => ({ roots: [root], intermediates: [intermediate] }), async () => void (await store.audit.list({ limit: 1 }))),
+        provisionersRoute(() => publicProvisioners(current)),
+        metricsRoute(metrics),
+        signRoute(live, () => audience('/sign')),
+        ...certificateRoutes(live, audience),
+        ...acme,
+      ],
       requestClientCertificate: true,
       onRequest: (r) => {
         metrics.request(r);

@@ -26,11 +26,12 @@
  * through WebCrypto (no `KeyObject.toCryptoKey`), which costs 1.5× (ES256) to 3.5× (RS256) the
  * synchronous `node:crypto` call on the authority's hot path.
  */
-import { constants, createPublicKey, randomBytes, verify as cryptoVerify, type KeyObject } from 'node:crypto';
+import { createPublicKey, randomBytes, type KeyObject } from 'node:crypto';
 import { CompactSign } from 'jose';
 import { SignetError, isSignetError, type ErrorCode } from '../core/errors.js';
 import { assertSigningKey, keyWeakness } from '../crypto/keys.js';
 import { jwkThumbprint } from '../crypto/jwk.js';
+import { jwsSignatureVerifies } from '../crypto/jws.js';
 import { isJsonObject, parseJson, type JsonObject, type JsonValue } from '../x509/template/json.js';
 
 /** The JWS algorithms a one-time token may use (RFC 7518 §3.1, RFC 8037 §3.1). Nothing else is accepted. */
@@ -126,31 +127,6 @@ function keyFits(alg: JwsAlgorithm, key: KeyObject): boolean {
   if (algorithmOf(key) !== alg) return false;
   if (alg === 'RS256') return (key.asymmetricKeyDetails?.modulusLength ?? 0) >= MIN_RSA_BITS && keyWeakness(key) === undefined;
   return true;
-}
-
-/**
- * The JWS signature check (RFC 7515 §5.2 step 8) for the three allowed algorithms. ECDSA
- * signatures are R‖S of 32 bytes each (RFC 7518 §3.4), Ed25519 signatures 64 bytes (RFC 8037
- * §3.1), RSA signatures exactly the modulus length (RFC 8017 §8.2.2 step 1).
- */
-function signatureVerifies(alg: JwsAlgorithm, key: KeyObject, signingInput: Buffer, signature: Buffer): boolean {
-  try {
-    switch (alg) {
-      case 'ES256':
-        return signature.length === 64 && cryptoVerify('sha256', signingInput, { key, dsaEncoding: 'ieee-p1363' }, signature);
-      case 'ES384':
-        return signature.length === 96 && cryptoVerify('sha384', signingInput, { key, dsaEncoding: 'ieee-p1363' }, signature);
-      case 'EdDSA':
-        return signature.length === 64 && cryptoVerify(null, signingInput, key, signature);
-      case 'RS256':
-        return (
-          signature.length === Math.ceil((key.asymmetricKeyDetails?.modulusLength ?? 0) / 8) &&
-          cryptoVerify('sha256', signingInput, { key, padding: constants.RSA_PKCS1_PADDING }, signature)
-        );
-    }
-  } catch {
-    return false;
-  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -475,7 +451,7 @@ function verifyCompact(token: string, options: Omit<VerifyTokenOptions, 'provisi
 
   // 6. the signature over the exact segments received (RFC 7515 §5.2 step 8)
   const signature = decodeSegment(signatureSegment);
-  if (signature === undefined || !signatureVerifies(algorithm, key, Buffer.from(`${headerSegment}.${payloadSegment}`, 'ascii'), signature)) {
+  if (signature === undefined || !jwsSignatureVerifies(algorithm, key, Buffer.from(`${headerSegment}.${payloadSegment}`, 'ascii'), signature)) {
     throw refuse('ERR_TOKEN_SIGNATURE');
   }
 

@@ -27,8 +27,8 @@ export interface RouteRequest {
   readonly id: string;
   /** The TLS socket, for the client certificate (mTLS routes). */
   readonly socket: TLSSocket;
-  /** Reads and parses the JSON body (at most `limit` bytes, `application/json`). */
-  json(limit?: number): Promise<JsonValue>;
+  /** Reads and parses the JSON body (at most `limit` bytes, of media type `mediaType`, default `application/json`). */
+  json(limit?: number, mediaType?: string): Promise<JsonValue>;
 }
 
 /** What a route handler returns: JSON (the default) or raw bytes with their content type. */
@@ -228,11 +228,11 @@ export function createApiServer(options: ApiServerOptions): Server {
       headers: req.headers,
       id,
       socket: req.socket as TLSSocket,
-      json: async (limit = DEFAULT_BODY_LIMIT) => {
+      json: async (limit = DEFAULT_BODY_LIMIT, mediaType = 'application/json') => {
         const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
-        if (type !== 'application/json') {
+        if (type !== mediaType) {
           req.resume();
-          throw new SignetError('ERR_HTTP_MEDIA_TYPE', `expected Content-Type application/json, got ${type ? `"${type}"` : 'none'}`);
+          throw new SignetError('ERR_HTTP_MEDIA_TYPE', `expected Content-Type ${mediaType}, got ${type ? `"${type.slice(0, 64)}"` : 'none'}`);
         }
         const body = await readBody(req, limit);
         if (body.length === 0) throw new SignetError('ERR_INPUT_EMPTY', 'the request body is empty');

@@ -68,8 +68,12 @@ export function publicRoutes(material: () => PublicMaterial, health: () => Promi
 export interface PublicProvisioner {
   readonly type: string;
   readonly name: string;
-  /** The public JWK that verifies its tokens. */
-  readonly key: Readonly<Record<string, unknown>>;
+  /** The public JWK that verifies its tokens (JWK provisioners). */
+  readonly key?: Readonly<Record<string, unknown>>;
+  /** The ACME directory URL path and the challenges offered (ACME provisioners). */
+  readonly directory?: string;
+  readonly challenges?: readonly string[];
+  readonly requireEAB?: boolean;
   readonly claims: Readonly<Record<string, unknown>>;
 }
 

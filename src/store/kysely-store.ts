@@ -21,7 +21,9 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { CompiledQuery, type Compilable, type ControlledTransaction, type Kysely, type QueryResult, type Selectable } from 'kysely';
 import { SignetError } from '../core/errors.js';
 import type { CertificateNamesTable, CertificatesTable, StoreDatabase } from './schema.js';
+import { acmeRepository } from './acme.js';
 import type {
+  AcmeRepository,
   AuditEvent,
   AuditEventInput,
   AuditQuery,
@@ -556,8 +558,11 @@ function coordination(db: Db, run: Runner): CoordinationRepository {
 }
 
 function repositories(db: Db, run: Runner, hot: HotWrites): StoreTx {
-  return { certificates: certificates(db, run, hot), tokens: tokens(db, run, hot), audit: audit(db, run, hot), coordination: coordination(db, run) };
+  return { certificates: certificates(db, run, hot), tokens: tokens(db, run, hot), audit: audit(db, run, hot), coordination: coordination(db, run), acme: acmeRepository(db, run) };
 }
+
+/** The ACME repository's methods that write (with group commit they join a group). */
+const ACME_WRITES = ['createAccount', 'updateAccount', 'createOrder', 'updateOrder', 'updateAuthorization', 'updateChallenge', 'addEabKey', 'bindEabKey', 'removeEabKey', 'setting'] as const satisfies readonly (keyof AcmeRepository)[];
 
 /** A transaction waiting for its turn in a group commit. */
 interface Waiting {
@@ -744,6 +749,12 @@ export function createKyselyStore(db: Db, options: KyselyStoreOptions): Store {
             acquireLease: viaGroup((tx, name: string, holder: string, now: Date, ttlMs: number) => tx.coordination.acquireLease(name, holder, now, ttlMs)),
             releaseLease: viaGroup((tx, name: string, holder: string) => tx.coordination.releaseLease(name, holder)),
             nextCounterValue: viaGroup((tx, name: string) => tx.coordination.nextCounterValue(name)),
+          },
+          acme: {
+            ...repos.acme,
+            ...Object.fromEntries(
+              ACME_WRITES.map((m) => [m, (...args: unknown[]) => transaction((tx) => (tx.acme[m] as (...a: unknown[]) => Promise<unknown>)(...args))]),
+            ),
           },
         }
       : repos;

@@ -214,8 +214,96 @@ const currentIndex: Migration = {
   },
 };
 
+/**
+ * Migration 5, the ACME server's state (RFC 8555 §7.1): accounts (one per key and provisioner),
+ * orders, authorizations and their challenges, external account binding keys, and `settings`
+ * (values every replica must share, such as the key nonces are authenticated with). State
+ * changes are compare-and-set updates on `status`, so two replicas cannot both move an object.
+ */
+const acme: Migration = {
+  version: 5,
+  name: 'acme',
+  async up(db) {
+    const t = columnTypes(dialectOf(db));
+    await db.schema
+      .createTable('settings')
+      .addColumn('name', t.key, (c) => c.primaryKey())
+      .addColumn('value', 'text', (c) => c.notNull())
+      .execute();
+    await db.schema
+      .createTable('acme_accounts')
+      .addColumn('id', t.key, (c) => c.primaryKey())
+      .addColumn('provisioner', 'text', (c) => c.notNull())
+      .addColumn('key_thumbprint', t.key, (c) => c.notNull())
+      .addColumn('jwk', 'text', (c) => c.notNull())
+      .addColumn('status', 'text', (c) => c.notNull().check(sql`status in ('valid', 'deactivated', 'revoked')`))
+      .addColumn('contact', 'text', (c) => c.notNull())
+      .addColumn('terms_agreed', 'integer', (c) => c.notNull())
+      .addColumn('eab_key_id', 'text')
+      .addColumn('created_at', 'bigint', (c) => c.notNull())
+      .execute();
+    await db.schema.createIndex('acme_accounts_key').unique().on('acme_accounts').columns(['provisioner', 'key_thumbprint']).execute();
+    await db.schema
+      .createTable('acme_orders')
+      .addColumn('id', t.key, (c) => c.primaryKey())
+      .addColumn('account_id', t.key, (c) => c.notNull())
+      .addColumn('status', 'text', (c) => c.notNull().check(sql`status in ('pending', 'processing', 'valid', 'invalid')`))
+      .addColumn('identifiers', 'text', (c) => c.notNull())
+      .addColumn('authorizations', 'text', (c) => c.notNull())
+      .addColumn('not_before', 'bigint')
+      .addColumn('not_after', 'bigint')
+      .addColumn('expires_at', 'bigint', (c) => c.notNull())
+      .addColumn('error', 'text')
+      .addColumn('certificate_serial', t.key)
+      .addColumn('replaces', t.key)
+      .addColumn('created_at', 'bigint', (c) => c.notNull())
+      .execute();
+    await db.schema.createIndex('acme_orders_account').on('acme_orders').columns(['account_id', 'created_at', 'id']).execute();
+    await db.schema
+      .createTable('acme_authorizations')
+      .addColumn('id', t.key, (c) => c.primaryKey())
+      .addColumn('account_id', t.key, (c) => c.notNull())
+      .addColumn('identifier_type', 'text', (c) => c.notNull())
+      .addColumn('identifier_value', t.key, (c) => c.notNull())
+      .addColumn('wildcard', 'integer', (c) => c.notNull())
+      .addColumn('status', 'text', (c) => c.notNull().check(sql`status in ('pending', 'valid', 'invalid', 'deactivated', 'revoked')`))
+      .addColumn('expires_at', 'bigint', (c) => c.notNull())
+      .addColumn('created_at', 'bigint', (c) => c.notNull())
+      .execute();
+    await db.schema
+      .createIndex('acme_authorizations_reuse')
+      .on('acme_authorizations')
+      .columns(['account_id', 'identifier_type', 'identifier_value', 'status', 'expires_at'])
+      .execute();
+    await db.schema
+      .createTable('acme_challenges')
+      .addColumn('id', t.key, (c) => c.primaryKey())
+      .addColumn('authorization_id', t.key, (c) => c.notNull())
+      .addColumn('type', 'text', (c) => c.notNull())
+      .addColumn('token', 'text', (c) => c.notNull())
+      .addColumn('status', 'text', (c) => c.notNull().check(sql`status in ('pending', 'processing', 'valid', 'invalid')`))
+      .addColumn('validated_at', 'bigint')
+      .addColumn('error', 'text')
+      .addColumn('updated_at', 'bigint', (c) => c.notNull())
+      .execute();
+    await db.schema.createIndex('acme_challenges_authorization').on('acme_challenges').column('authorization_id').execute();
+    await db.schema.createIndex('acme_challenges_status').on('acme_challenges').columns(['status', 'updated_at']).execute();
+    await db.schema
+      .createTable('acme_eab_keys')
+      .addColumn('key_id', t.key, (c) => c.primaryKey())
+      .addColumn('provisioner', 'text', (c) => c.notNull())
+      .addColumn('reference', 'text')
+      .addColumn('hmac_key', t.blob, (c) => c.notNull())
+      .addColumn('account_id', t.key)
+      .addColumn('created_at', 'bigint', (c) => c.notNull())
+      .addColumn('bound_at', 'bigint')
+      .execute();
+    await db.schema.createIndex('acme_eab_keys_provisioner').on('acme_eab_keys').columns(['provisioner', 'created_at']).execute();
+  },
+};
+
 /** Every migration the code knows, in order. Append only. */
-export const MIGRATIONS: readonly Migration[] = [initial, dropNameTypeIndex, coordination, currentIndex];
+export const MIGRATIONS: readonly Migration[] = [initial, dropNameTypeIndex, coordination, currentIndex, acme];
 
 function checkList(migrations: readonly Migration[]): void {
   let previous = 0;

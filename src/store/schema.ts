@@ -85,8 +85,90 @@ export interface CountersTable {
   value: IntegerColumn;
 }
 
+/** `settings`: values every replica shares (migration 5). */
+export interface SettingsTable {
+  name: string;
+  value: string;
+}
+
+/** `acme_accounts` (migration 5). */
+export interface AcmeAccountsTable {
+  id: string;
+  provisioner: string;
+  key_thumbprint: string;
+  /** The account's public JWK, JSON text. */
+  jwk: string;
+  status: string;
+  /** JSON array of URLs. */
+  contact: string;
+  terms_agreed: IntegerColumn;
+  eab_key_id: string | null;
+  created_at: IntegerColumn;
+}
+
+/** `acme_orders` (migration 5). */
+export interface AcmeOrdersTable {
+  id: string;
+  account_id: string;
+  status: string;
+  /** JSON array of `{type, value}`. */
+  identifiers: string;
+  /** JSON array of authorization ids, in identifier order. */
+  authorizations: string;
+  not_before: IntegerColumn | null;
+  not_after: IntegerColumn | null;
+  expires_at: IntegerColumn;
+  /** JSON problem document. */
+  error: string | null;
+  certificate_serial: string | null;
+  replaces: string | null;
+  created_at: IntegerColumn;
+}
+
+/** `acme_authorizations` (migration 5). */
+export interface AcmeAuthorizationsTable {
+  id: string;
+  account_id: string;
+  identifier_type: string;
+  identifier_value: string;
+  wildcard: IntegerColumn;
+  status: string;
+  expires_at: IntegerColumn;
+  created_at: IntegerColumn;
+}
+
+/** `acme_challenges` (migration 5). */
+export interface AcmeChallengesTable {
+  id: string;
+  authorization_id: string;
+  type: string;
+  token: string;
+  status: string;
+  validated_at: IntegerColumn | null;
+  /** JSON problem document. */
+  error: string | null;
+  updated_at: IntegerColumn;
+}
+
+/** `acme_eab_keys` (migration 5). */
+export interface AcmeEabKeysTable {
+  key_id: string;
+  provisioner: string;
+  reference: string | null;
+  hmac_key: Uint8Array;
+  account_id: string | null;
+  created_at: IntegerColumn;
+  bound_at: IntegerColumn | null;
+}
+
 /** The whole schema at the latest migration. */
 export interface StoreDatabase {
+  settings: SettingsTable;
+  acme_accounts: AcmeAccountsTable;
+  acme_orders: AcmeOrdersTable;
+  acme_authorizations: AcmeAuthorizationsTable;
+  acme_challenges: AcmeChallengesTable;
+  acme_eab_keys: AcmeEabKeysTable;
   job_leases: JobLeasesTable;
   counters: CountersTable;
   schema_migrations: SchemaMigrationsTable;

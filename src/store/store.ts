@@ -214,6 +214,163 @@ export interface StoreTx {
   readonly tokens: TokenRepository;
   readonly audit: AuditRepository;
   readonly coordination: CoordinationRepository;
+  readonly acme: AcmeRepository;
+}
+
+// ---------------------------------------------------------------------------------------------
+// ACME (RFC 8555 §7.1): the server's objects. Ids are opaque URL-safe strings the ACME layer
+// draws from the CSPRNG. Status changes are compare-and-set: an update names the status it
+// expects and reports whether it applied, so of two replicas moving one object only one wins.
+
+/** An ACME identifier (RFC 8555 §9.7.7: `dns`; RFC 8738: `ip`). */
+export interface AcmeIdentifier {
+  readonly type: 'dns' | 'ip';
+  readonly value: string;
+}
+
+export type AcmeAccountStatus = 'valid' | 'deactivated' | 'revoked';
+
+/** An ACME account (RFC 8555 §7.1.2). */
+export interface AcmeAccount {
+  readonly id: string;
+  readonly provisioner: string;
+  /** RFC 7638 thumbprint of {@link jwk}: one account per key and provisioner. */
+  readonly keyThumbprint: string;
+  /** The account's public JWK. */
+  readonly jwk: Readonly<Record<string, unknown>>;
+  readonly status: AcmeAccountStatus;
+  readonly contact: readonly string[];
+  readonly termsAgreed: boolean;
+  /** The external account binding key the account was created with. */
+  readonly eabKeyId?: string;
+  readonly createdAt: Date;
+}
+
+/** Stored order states; `ready` is derived (pending with every authorization valid). */
+export type AcmeOrderStatus = 'pending' | 'processing' | 'valid' | 'invalid';
+
+/** An ACME problem document as stored (RFC 7807 members the server sets). */
+export interface AcmeProblemRecord {
+  readonly type: string;
+  readonly detail: string;
+  readonly status?: number;
+  readonly subproblems?: readonly { readonly type: string; readonly detail: string; readonly identifier?: AcmeIdentifier }[];
+}
+
+/** An ACME order (RFC 8555 §7.1.3). */
+export interface AcmeOrder {
+  readonly id: string;
+  readonly accountId: string;
+  readonly status: AcmeOrderStatus;
+  readonly identifiers: readonly AcmeIdentifier[];
+  /** Authorization ids, one per identifier, in identifier order. */
+  readonly authorizations: readonly string[];
+  readonly notBefore?: Date;
+  readonly notAfter?: Date;
+  readonly expiresAt: Date;
+  readonly error?: AcmeProblemRecord;
+  /** The issued certificate, once the order is valid. */
+  readonly certificateSerial?: string;
+  /** ARI (RFC 9773 §5): the serial of the certificate this order replaces. */
+  readonly replaces?: string;
+  readonly createdAt: Date;
+}
+
+export type AcmeAuthorizationStatus = 'pending' | 'valid' | 'invalid' | 'deactivated' | 'revoked';
+export type AcmeChallengeStatus = 'pending' | 'processing' | 'valid' | 'invalid';
+
+/** An ACME challenge (RFC 8555 §8). */
+export interface AcmeChallenge {
+  readonly id: string;
+  readonly authorizationId: string;
+  /** `http-01`, `dns-01`, `tls-alpn-01`. */
+  readonly type: string;
+  readonly token: string;
+  readonly status: AcmeChallengeStatus;
+  readonly validatedAt?: Date;
+  readonly error?: AcmeProblemRecord;
+  /** When the status or error last changed (validation retries and recovery read it). */
+  readonly updatedAt: Date;
+}
+
+/** An ACME authorization (RFC 8555 §7.1.4) with its challenges. */
+export interface AcmeAuthorization {
+  readonly id: string;
+  readonly accountId: string;
+  /** The identifier without the `*.` of a wildcard. */
+  readonly identifier: AcmeIdentifier;
+  readonly wildcard: boolean;
+  readonly status: AcmeAuthorizationStatus;
+  readonly expiresAt: Date;
+  readonly createdAt: Date;
+  readonly challenges: readonly AcmeChallenge[];
+}
+
+/** An external account binding key (RFC 8555 §7.3.4). */
+export interface AcmeEabKey {
+  readonly keyId: string;
+  readonly provisioner: string;
+  readonly reference?: string;
+  /** The HMAC key: shown to the operator once, never returned by an API. */
+  readonly hmacKey: Uint8Array;
+  /** The account it is bound to, once used. */
+  readonly accountId?: string;
+  readonly createdAt: Date;
+  readonly boundAt?: Date;
+}
+
+/** The ACME server's state. */
+export interface AcmeRepository {
+  /**
+   * Creates the account unless the provisioner already has one for its key: then returns that
+   * one with `created: false` (RFC 8555 §7.3.1: the existing account's URL).
+   */
+  createAccount(account: AcmeAccount): Promise<{ readonly account: AcmeAccount; readonly created: boolean }>;
+  getAccount(id: string): Promise<AcmeAccount | undefined>;
+  findAccountByKey(provisioner: string, keyThumbprint: string): Promise<AcmeAccount | undefined>;
+  /**
+   * Changes contact, status or key of a `valid` account. `not-found`, `not-valid` (deactivated or
+   * revoked: nothing changed), `key-in-use` (another account of the provisioner has the new key).
+   */
+  updateAccount(
+    id: string,
+    change: { readonly contact?: readonly string[]; readonly status?: AcmeAccountStatus; readonly jwk?: Readonly<Record<string, unknown>>; readonly keyThumbprint?: string },
+  ): Promise<{ readonly result: 'updated'; readonly account: AcmeAccount } | { readonly result: 'not-found' | 'not-valid' | 'key-in-use' }>;
+  /** Creates an order and the authorizations it names that are new (those with an id already stored are reused). */
+  createOrder(order: AcmeOrder, newAuthorizations: readonly AcmeAuthorization[]): Promise<void>;
+  getOrder(id: string): Promise<AcmeOrder | undefined>;
+  /** The account's orders, oldest first, a page at a time (cursor as for certificates). */
+  listOrders(accountId: string, page?: PageRequest): Promise<Page<AcmeOrder>>;
+  /**
+   * Moves an order from `from` to the change's status; false (nothing changed) when it was not
+   * in `from`.
+   */
+  updateOrder(id: string, from: AcmeOrderStatus, change: { readonly status: AcmeOrderStatus; readonly error?: AcmeProblemRecord; readonly certificateSerial?: string }): Promise<boolean>;
+  getAuthorization(id: string): Promise<AcmeAuthorization | undefined>;
+  /** Authorizations by id (those that exist), with their challenges. */
+  getAuthorizations(ids: readonly string[]): Promise<readonly AcmeAuthorization[]>;
+  /** A valid authorization of the account for the identifier that is still valid at `validAt`, newest first. */
+  findValidAuthorization(accountId: string, identifier: AcmeIdentifier, wildcard: boolean, validAt: Date): Promise<AcmeAuthorization | undefined>;
+  /** Compare-and-set on an authorization's status. */
+  updateAuthorization(id: string, from: AcmeAuthorizationStatus, to: AcmeAuthorizationStatus): Promise<boolean>;
+  getChallenge(id: string): Promise<AcmeChallenge | undefined>;
+  /** Compare-and-set on a challenge's status, with its error and validation time. */
+  updateChallenge(
+    id: string,
+    from: AcmeChallengeStatus,
+    change: { readonly status: AcmeChallengeStatus; readonly at: Date; readonly error?: AcmeProblemRecord; readonly validatedAt?: Date },
+  ): Promise<boolean>;
+  /** Challenges in `processing` not updated since `before` (a replica died validating them), at most `limit`. */
+  staleChallenges(before: Date, limit: number): Promise<readonly AcmeChallenge[]>;
+  addEabKey(key: AcmeEabKey): Promise<void>;
+  getEabKey(keyId: string): Promise<AcmeEabKey | undefined>;
+  listEabKeys(provisioner?: string): Promise<readonly AcmeEabKey[]>;
+  /** Binds an unbound key to an account; false when it is bound already (or gone). */
+  bindEabKey(keyId: string, accountId: string, at: Date): Promise<boolean>;
+  /** Deletes a key; false when there was none. */
+  removeEabKey(keyId: string): Promise<boolean>;
+  /** The setting's value, creating it with `value` when absent (the first writer wins across replicas). */
+  setting(name: string, value: string): Promise<string>;
 }
 
 /**
@@ -248,6 +405,8 @@ export interface Store {
   readonly audit: AuditRepository;
   /** Leases and counters; inside a transaction (`tx.coordination`) a counter value commits with the rest. */
   readonly coordination: CoordinationRepository;
+  /** The ACME server's accounts, orders, authorizations, challenges and EAB keys. */
+  readonly acme: AcmeRepository;
   /**
    * Runs `fn` in one database transaction; the repositories passed to `fn` are bound to it.
    * Commits when `fn` resolves, rolls back (and rethrows) when it throws. Inside `fn`, use only

@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { isSignetError, type SignetError } from '../../src/core/errors.js';
 import { jwkThumbprint, type Jwk } from '../../src/crypto/jwk.js';
+import { jwkProvisioner } from '../helpers/ca.js';
 import {
   DEFAULT_CLAIMS,
   DEFAULT_CLAIMS_DOCUMENT,
@@ -100,7 +101,7 @@ test('the resolved config is frozen all the way down', () => {
   assert.ok(Object.isFrozen(c.claims.keyTypes));
   assert.ok(Object.isFrozen(c.provisioners));
   assert.ok(Object.isFrozen(c.provisioners[0]));
-  assert.ok(Object.isFrozen(c.provisioners[0]?.jwk));
+  assert.ok(Object.isFrozen(jwkProvisioner(c.provisioners[0]).jwk));
   assert.throws(() => {
     (c.claims as { maxLifetimeMs: number }).maxLifetimeMs = 1;
   }, TypeError);
@@ -135,7 +136,7 @@ test('every field of the documented example is read', () => {
   assert.equal(c.ocspUrl, 'https://ocsp.example.com/');
   assert.equal(c.logLevel, 'debug');
 
-  const [admin, ops, legacy] = c.provisioners;
+  const [admin, ops, legacy] = c.provisioners.map(jwkProvisioner);
   assert.ok(admin && ops && legacy);
   // Provisioner claims override the authority's field by field.
   assert.deepEqual(admin.claims, { ...c.claims, maxLifetimeMs: 3_600_000, defaultLifetimeMs: 30 * 60_000 });
@@ -227,7 +228,7 @@ test('every wrong field is named by its JSON path', () => {
     ['$.policy', { alow: {} }, '$.policy.alow', /unknown field/],
     ['$.provisioners', {}, '$.provisioners', /expected a list, got an object/],
     ['$.provisioners', [3], '$.provisioners[0]', /expected a provisioner object/],
-    ['$.provisioners[0].type', 'OIDC', '$.provisioners[0].type', /expected a provisioner type \(JWK\)/],
+    ['$.provisioners[0].type', 'OIDC', '$.provisioners[0].type', /expected a provisioner type \(JWK, ACME\)/],
     ['$.provisioners[0].type', 'jwk', '$.provisioners[0].type', /did you mean "JWK"/],
     ['$.provisioners[0].type', undefined, '$.provisioners[0].type', /is required/],
     ['$.provisioners[0].name', 'admin team', '$.provisioners[0].name', /letters, digits/],
@@ -247,6 +248,17 @@ test('every wrong field is named by its JSON path', () => {
     ['$.provisioners[0].claims', { maxLifetime: 'forever' }, '$.provisioners[0].claims.maxLifetime', /duration/],
     ['$.provisioners[0].policy', { deny: { email: ['not an address'] } }, '$.provisioners[0].policy.deny.email[0]', /.+/],
     ['$.provisioners[0].secret', 'x', '$.provisioners[0].secret', /unknown field/],
+    ['$.provisioners[0]', { type: 'ACME', name: 'acme', challenges: ['smtp-01'] }, '$.provisioners[0].challenges[0]', /expected a challenge type \(http-01, dns-01, tls-alpn-01\)/],
+    ['$.provisioners[0]', { type: 'ACME', name: 'acme', challenges: [] }, '$.provisioners[0].challenges', /must not be empty/],
+    ['$.provisioners[0]', { type: 'ACME', name: 'acme', requireEAB: 'yes' }, '$.provisioners[0].requireEAB', /true or false/],
+    ['$.provisioners[0]', { type: 'ACME', name: 'acme', termsOfService: 'tos.html' }, '$.provisioners[0].termsOfService', /http:\/\/ or https:\/\//],
+    ['$.provisioners[0]', { type: 'ACME', name: 'acme', publicKey: {} }, '$.provisioners[0].publicKey', /unknown field/],
+    ['$.acme', { httpPort: 0 }, '$.acme.httpPort', /port number from 1 to 65535/],
+    ['$.acme', { tlsPort: '443' }, '$.acme.tlsPort', /port number/],
+    ['$.acme', { dnsServers: ['dns.example.com'] }, '$.acme.dnsServers[0]', /DNS server as IP or IP:port/],
+    ['$.acme', { dnsServers: ['[::1]:99999'] }, '$.acme.dnsServers[0]', /DNS server/],
+    ['$.acme', { validationTimeout: '5m' }, '$.acme.validationTimeout', /at most 1m/],
+    ['$.acme', { allowPrivate: true }, '$.acme.allowPrivate', /unknown field/],
     ['$.crlUrl', 'ftp://pki.example.com/crl', '$.crlUrl', /http:\/\/ or https:\/\//],
     ['$.crlUrl', 'pki.example.com/crl', '$.crlUrl', /http:\/\/ or https:\/\//],
     ['$.ocspUrl', 3, '$.ocspUrl', /URL/],
@@ -258,6 +270,21 @@ test('every wrong field is named by its JSON path', () => {
     assert.deepEqual(problems.map((p) => p.path), [problemPath], `${path} = ${JSON.stringify(value)}: ${JSON.stringify(problems)}`);
     assert.match(problems[0]?.message ?? '', message, `${path} = ${JSON.stringify(value)}`);
   }
+});
+
+test('ACME provisioners and the acme section: defaults and values', () => {
+  const doc = base();
+  (doc.provisioners as unknown[]).push({ type: 'ACME', name: 'acme' }, { type: 'ACME', name: 'acme-eab', challenges: ['dns-01', 'dns-01'], requireEAB: true, termsOfService: 'https://example.com/tos', claims: { maxLifetime: '2h', defaultLifetime: '1h' } });
+  doc.acme = { httpPort: 8080, tlsPort: 8443, dnsServers: ['127.0.0.1:5353', '::1', '[::1]:53'], allowPrivateAddresses: true, validationTimeout: '3s' };
+  const c = parseCaConfig(JSON.stringify(doc), { baseDir: '/srv/signet' });
+  const [plain, eab] = c.provisioners.filter((p) => p.type === 'ACME');
+  assert.deepEqual(plain && { ...plain, claims: undefined }, { type: 'ACME', name: 'acme', challenges: ['http-01', 'dns-01', 'tls-alpn-01'], requireEAB: false, termsOfService: undefined, claims: undefined });
+  assert.deepEqual(eab?.challenges, ['dns-01'], 'duplicates collapse');
+  assert.equal(eab?.requireEAB, true);
+  assert.equal(eab?.termsOfService, 'https://example.com/tos');
+  assert.equal(eab?.claims.maxLifetimeMs, 2 * 3_600_000);
+  assert.deepEqual(c.acme, { httpPort: 8080, tlsPort: 8443, dnsServers: ['127.0.0.1:5353', '::1', '[::1]:53'], allowPrivateAddresses: true, validationTimeoutMs: 3000 });
+  assert.deepEqual(parseCaConfig(JSON.stringify(base()), { baseDir: '/srv/signet' }).acme, { httpPort: 80, tlsPort: 443, dnsServers: [], allowPrivateAddresses: false, validationTimeoutMs: 10_000 });
 });
 
 test('a required top-level field that is missing is named', () => {

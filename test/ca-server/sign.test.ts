@@ -11,7 +11,7 @@ import { decodePem } from '../../src/core/pem.js';
 import type { RunningCa } from '../../src/ca/runtime.js';
 import { parseCertificate } from '../../src/x509/certificate.js';
 import { serialHex } from '../../src/store/validation.js';
-import { createTestCa, httpsRequest, startTestCa, testCsr, testToken, type HttpsReply, type TestCa } from '../helpers/ca.js';
+import { createTestCa, httpsRequest, jwkProvisioner, startTestCa, testCsr, testToken, type HttpsReply, type TestCa } from '../helpers/ca.js';
 import { openssl, tempDir } from '../helpers/openssl.js';
 
 const tmp = tempDir('signet-ca-sign-');
@@ -158,8 +158,8 @@ test('every refusal has its status and code, leaves no inventory row, and does n
   const before = await inventorySize();
   const csrFor = (name: string): string => testCsr(name, [name]).pem;
   const foreign = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  const kid = ca.config.provisioners[0]?.kid ?? '';
-  const adminPublic: KeyObject = ca.config.provisioners[0]?.publicKey as KeyObject;
+  const kid = jwkProvisioner(ca.config.provisioners[0]).kid;
+  const adminPublic: KeyObject = jwkProvisioner(ca.config.provisioners[0]).publicKey;
   const hour = 3600_000;
 
   // token problems (401)

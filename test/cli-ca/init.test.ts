@@ -13,6 +13,7 @@ import { openssl, opensslOk, tempDir } from '../helpers/openssl.js';
 import { caInitCommand, type CaInitFlags, type CaInitResult } from '../../src/cli/ca/index.js';
 import { SignetError } from '../../src/core/errors.js';
 import { loadCaConfig } from '../../src/ca/config.js';
+import { jwkProvisioner } from '../helpers/ca.js';
 
 const tmp = tempDir('signet-cli-ca-init-');
 process.on('exit', () => tmp.cleanup());
@@ -109,11 +110,11 @@ test('the config names the files, references the password file, holds only the p
   assert.deepEqual(c.db, { type: 'sqlite', path: p(`${CA}/db/signet.db`) });
   assert.equal(c.provisioners.length, 1);
   assert.equal(c.provisioners[0]?.name, 'admin');
-  assert.equal(c.provisioners[0]?.algorithm, 'ES256');
-  assert.equal(c.provisioners[0]?.kid, created.provisioner?.kid);
+  assert.equal(jwkProvisioner(c.provisioners[0]).algorithm, 'ES256');
+  assert.equal(jwkProvisioner(c.provisioners[0]).kid, created.provisioner?.kid);
   // The provisioner's configured public key is the public half of its key file.
   const pub = opensslOk(['pkey', '-in', p(`${CA}/secrets/provisioner-admin.key`), '-passin', `file:${p('prov-pw.txt')}`, '-pubout']);
-  assert.equal(c.provisioners[0]?.publicKey.export({ type: 'spki', format: 'pem' }), pub);
+  assert.equal(jwkProvisioner(c.provisioners[0]).publicKey.export({ type: 'spki', format: 'pem' }), pub);
   const v = ok(run(['ca', 'config', 'validate', '--config', `${CA}/signet.json`]));
   assert.match(v.stdout, /^ok: \.signet\/ca\/signet\.json is valid/);
 });

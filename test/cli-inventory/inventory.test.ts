@@ -17,7 +17,7 @@ import type { CertificateRecord } from '../../src/store/store.js';
 import { systemClock } from '../../src/core/clock.js';
 import { certificatesMatching } from '../../src/cli/inventory/records.js';
 import { buildFilter, type FilterFlags } from '../../src/cli/inventory/flags.js';
-import { createTestCa, httpsRequest, startTestCa, testCsr, testToken, type TestCa } from '../helpers/ca.js';
+import { createTestCa, httpsRequest, jwkProvisioner, startTestCa, testCsr, testToken, type TestCa } from '../helpers/ca.js';
 import { fails, ok, signet, type CliResult } from '../helpers/cli.js';
 import { opensslOk, tempDir } from '../helpers/openssl.js';
 
@@ -144,7 +144,7 @@ before(async () => {
   });
   cfg = ca.dir;
   dbFile = ca.config.db.type === 'sqlite' ? ca.config.db.path : '';
-  const opsKid = ca.config.provisioners.find((p) => p.name === 'ops')?.kid ?? '';
+  const opsKid = jwkProvisioner(ca.config.provisioners.find((p) => p.name === 'ops')).kid;
   const running = await startTestCa(ca);
   try {
     const sign = async (label: string, subject: string, sans: readonly string[], o: { ops?: boolean; notBefore?: string; notAfter?: string; token?: string } = {}): Promise<Issued> => {

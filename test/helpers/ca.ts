@@ -11,7 +11,7 @@ import { systemClock, type Clock } from '../../src/core/clock.js';
 import { decodePem, encodePem } from '../../src/core/pem.js';
 import { parsePrivateKey } from '../../src/crypto/keys.js';
 import { createSoftwareSigner } from '../../src/crypto/signer.js';
-import { loadCaConfig, type CaConfig } from '../../src/ca/config.js';
+import { loadCaConfig, type CaConfig, type CaProvisioner, type JwkProvisioner } from '../../src/ca/config.js';
 import { startCa, type RunningCa, type StartCaOptions } from '../../src/ca/runtime.js';
 import { mintToken } from '../../src/ca/token.js';
 import { caInitCommand } from '../../src/cli/ca/init.js';
@@ -115,7 +115,7 @@ export interface TestTokenOptions {
 export function testToken(ca: TestCa, running: { readonly url: string }, o: TestTokenOptions, clock: Clock = systemClock): Promise<string> {
   return mintToken({
     key: o.key ?? ca.provisionerKey,
-    ...(o.kid !== undefined ? { kid: o.kid } : o.key === undefined ? { kid: ca.config.provisioners[0]?.kid ?? '' } : {}),
+    ...(o.kid !== undefined ? { kid: o.kid } : o.key === undefined ? { kid: jwkProvisioner(ca.config.provisioners[0]).kid } : {}),
     issuer: o.issuer ?? 'admin',
     audience: `${o.baseUrl ?? running.url}${o.path ?? '/sign'}`,
     subject: o.subject,
@@ -127,14 +127,17 @@ export function testToken(ca: TestCa, running: { readonly url: string }, o: Test
   });
 }
 
+export type TestKeyType = 'P-256' | 'Ed25519' | 'RSA';
+
+/** A fresh key pair of a type tests use (RSA: 2048 bits). */
+export function testKeyPair(keyType: TestKeyType): { privateKey: KeyObject; publicKey: KeyObject } {
+  if (keyType === 'P-256') return generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  return keyType === 'Ed25519' ? generateKeyPairSync('ed25519') : generateKeyPairSync('rsa', { modulusLength: 2048 });
+}
+
 /** A fresh key and a CSR for it (subject CN and SANs as given). */
-export function testCsr(commonName: string | undefined, sans: readonly string[], keyType: 'P-256' | 'Ed25519' | 'RSA' = 'P-256'): { key: KeyObject; der: Uint8Array; pem: string } {
-  const pair =
-    keyType === 'P-256'
-      ? generateKeyPairSync('ec', { namedCurve: 'P-256' })
-      : keyType === 'Ed25519'
-        ? generateKeyPairSync('ed25519')
-        : generateKeyPairSync('rsa', { modulusLength: 2048 });
+export function testCsr(commonName: string | undefined, sans: readonly string[], keyType: TestKeyType = 'P-256'): { key: KeyObject; der: Uint8Array; pem: string } {
+  const pair = testKeyPair(keyType);
   const der = buildCsr(
     {
       subject: commonName === undefined ? [] : parseSubject(`CN=${commonName}`),
@@ -199,4 +202,10 @@ export function httpsRequest(ca: TestCa, url: string, o: HttpsRequestOptions = {
     req.on('error', reject);
     req.end(raw);
   });
+}
+
+/** The provisioner as a JWK provisioner (fails the test when it is another type). */
+export function jwkProvisioner(p: CaProvisioner | undefined): JwkProvisioner {
+  if (p?.type !== 'JWK') throw new Error(`expected a JWK provisioner, got ${p?.type ?? 'none'}`);
+  return p;
 }

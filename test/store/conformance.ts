@@ -9,6 +9,7 @@ import { afterEach, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SignetError, isSignetError } from '../../src/core/errors.js';
 import type { CertificateFilter, CertificateRecord, Store, StoreTx } from '../../src/store/index.js';
+import type { AcmeAccount, AcmeAuthorization, AcmeChallenge, AcmeOrder } from '../../src/store/store.js';
 import { at, auditEvent, certificate, fingerprint, gate, newSerial, rejectsWith } from './fixtures.js';
 
 /** Registers the conformance tests for one store implementation. */
@@ -595,6 +596,151 @@ export function storeConformance(name: string, open: () => Promise<Store>): void
         assert.equal(results.filter((r) => r === 'recorded').length, 1);
         assert.equal((await store.certificates.list()).items.length, 1);
         assert.equal((await store.audit.list()).length, 1);
+      });
+    });
+
+    describe('acme', () => {
+      let seq = 0;
+      const id = (prefix: string): string => `${prefix}${++seq}_${Math.random().toString(36).slice(2, 10)}`;
+      const account = (over: Partial<AcmeAccount> = {}): AcmeAccount => ({
+        id: id('acct'),
+        provisioner: 'acme',
+        keyThumbprint: id('thumb'),
+        jwk: { kty: 'EC', crv: 'P-256', x: 'x', y: 'y' },
+        status: 'valid',
+        contact: ['mailto:ops@example.com'],
+        termsAgreed: true,
+        createdAt: at(1000),
+        ...over,
+      });
+      const authorization = (accountId: string, value: string, over: Partial<AcmeAuthorization> = {}): AcmeAuthorization => {
+        const authzId = id('authz');
+        return {
+          id: authzId,
+          accountId,
+          identifier: { type: 'dns', value },
+          wildcard: false,
+          status: 'pending',
+          expiresAt: at(100_000),
+          createdAt: at(1000),
+          challenges: ['http-01', 'dns-01'].map((type) => ({ id: id('ch'), authorizationId: authzId, type, token: id('tok'), status: 'pending' as const, updatedAt: at(1000) })),
+          ...over,
+        };
+      };
+      const order = (accountId: string, authzs: readonly AcmeAuthorization[], over: Partial<AcmeOrder> = {}): AcmeOrder => ({
+        id: id('order'),
+        accountId,
+        status: 'pending',
+        identifiers: authzs.map((a) => a.identifier),
+        authorizations: authzs.map((a) => a.id),
+        expiresAt: at(100_000),
+        createdAt: at(1000),
+        ...over,
+      });
+
+      test('accounts: one per key and provisioner (concurrent registrations of one key get one account), found by id and key, updated while valid', async () => {
+        const a = account({ eabKeyId: 'eab_1' });
+        const results = await Promise.all(Array.from({ length: 8 }, (_, i) => store.acme.createAccount(i === 0 ? a : { ...a, id: id('acct') })));
+        assert.equal(results.filter((r) => r.created).length, 1);
+        const winner = results.find((r) => r.created)?.account as AcmeAccount;
+        for (const r of results) assert.equal(r.account.id, winner.id);
+        assert.deepEqual(await store.acme.getAccount(winner.id), winner);
+        assert.deepEqual(await store.acme.findAccountByKey('acme', a.keyThumbprint), winner);
+        assert.equal(await store.acme.findAccountByKey('other', a.keyThumbprint), undefined, 'accounts are per provisioner');
+        assert.equal((await store.acme.createAccount({ ...a, id: id('acct'), provisioner: 'other' })).created, true);
+        assert.equal(await store.acme.getAccount('no such/id'), undefined, 'a malformed id matches nothing');
+        const b = (await store.acme.createAccount(account())).account;
+        assert.deepEqual(await store.acme.updateAccount(b.id, { jwk: a.jwk, keyThumbprint: a.keyThumbprint }), { result: 'key-in-use' });
+        const moved = await store.acme.updateAccount(b.id, { contact: [], jwk: { kty: 'OKP', crv: 'Ed25519', x: 'z' }, keyThumbprint: 'new-thumb' });
+        assert.equal(moved.result, 'updated');
+        assert.deepEqual(await store.acme.findAccountByKey('acme', 'new-thumb'), { ...b, contact: [], jwk: { kty: 'OKP', crv: 'Ed25519', x: 'z' }, keyThumbprint: 'new-thumb' });
+        assert.equal((await store.acme.updateAccount(b.id, { status: 'deactivated' })).result, 'updated');
+        assert.deepEqual(await store.acme.updateAccount(b.id, { contact: ['mailto:x@example.com'] }), { result: 'not-valid' });
+        assert.deepEqual(await store.acme.updateAccount('nobody', { status: 'deactivated' }), { result: 'not-found' });
+      });
+
+      test('orders and authorizations: created together, read back exactly, listed a page at a time; reuse finds only valid, unexpired, same-kind authorizations', async () => {
+        const acct = (await store.acme.createAccount(account())).account;
+        const a1 = authorization(acct.id, 'a.example.com');
+        const a2 = authorization(acct.id, 'example.com', { wildcard: true });
+        const o = order(acct.id, [a1, a2], { notBefore: at(2000), notAfter: at(90_000), replaces: 'ab12' });
+        await store.acme.createOrder(o, [a1, a2]);
+        assert.deepEqual(await store.acme.getOrder(o.id), o);
+        assert.deepEqual(await store.acme.getAuthorizations([a2.id, 'missing', a1.id]), [a2, a1].map((a) => ({ ...a, challenges: [...a.challenges].sort((x, y) => x.type.localeCompare(y.type)) })));
+        // A second order reuses a1: only the order row is new.
+        const o2 = order(acct.id, [a1], { createdAt: at(1500) });
+        await store.acme.createOrder(o2, []);
+        const o3 = order(acct.id, [a1], { createdAt: at(1500) });
+        await store.acme.createOrder(o3, []);
+        const page1 = await store.acme.listOrders(acct.id, { limit: 2 });
+        assert.equal(page1.items.length, 2);
+        const page2 = await store.acme.listOrders(acct.id, { limit: 2, ...(page1.nextCursor !== undefined && { cursor: page1.nextCursor }) });
+        assert.deepEqual([...page1.items, ...page2.items].map((x) => x.id), [o, ...[o2, o3].sort((x, y) => (x.id < y.id ? -1 : 1))].map((x) => x.id));
+        assert.equal(page2.nextCursor, undefined);
+        await rejectsWith(store.acme.listOrders(acct.id, { cursor: 'bogus!' }), 'ERR_STORE_BAD_QUERY');
+
+        assert.equal(await store.acme.findValidAuthorization(acct.id, a1.identifier, false, at(5000)), undefined, 'pending is not reusable');
+        assert.equal(await store.acme.updateAuthorization(a1.id, 'pending', 'valid'), true);
+        assert.equal(await store.acme.updateAuthorization(a1.id, 'pending', 'invalid'), false, 'compare-and-set: no longer pending');
+        assert.equal((await store.acme.findValidAuthorization(acct.id, a1.identifier, false, at(5000)))?.id, a1.id);
+        assert.equal(await store.acme.findValidAuthorization(acct.id, a1.identifier, true, at(5000)), undefined, 'not for a wildcard');
+        assert.equal(await store.acme.findValidAuthorization(acct.id, a1.identifier, false, at(100_000)), undefined, 'not once expired');
+        assert.equal(await store.acme.findValidAuthorization('other', a1.identifier, false, at(5000)), undefined, 'not for another account');
+      });
+
+      test('state changes are compare-and-set: of concurrent movers exactly one wins', async () => {
+        const acct = (await store.acme.createAccount(account())).account;
+        const a = authorization(acct.id, 'race.example.com');
+        const o = order(acct.id, [a]);
+        await store.acme.createOrder(o, [a]);
+        const finalizers = await Promise.all(Array.from({ length: 10 }, () => store.acme.updateOrder(o.id, 'pending', { status: 'processing' })));
+        assert.equal(finalizers.filter(Boolean).length, 1);
+        assert.equal(await store.acme.updateOrder(o.id, 'processing', { status: 'valid', certificateSerial: 'abcd' }), true);
+        assert.deepEqual(await store.acme.getOrder(o.id), { ...o, status: 'valid', certificateSerial: 'abcd' });
+        const ch = a.challenges[0] as AcmeChallenge;
+        const movers = await Promise.all(Array.from({ length: 10 }, () => store.acme.updateChallenge(ch.id, 'pending', { status: 'processing', at: at(2000) })));
+        assert.equal(movers.filter(Boolean).length, 1);
+        assert.deepEqual(await store.acme.staleChallenges(at(3000), 10), [{ ...ch, status: 'processing', updatedAt: at(2000) }]);
+        assert.deepEqual(await store.acme.staleChallenges(at(2000), 10), []);
+        const problem = { type: 'urn:ietf:params:acme:error:connection', detail: 'refused', status: 400 };
+        assert.equal(await store.acme.updateChallenge(ch.id, 'processing', { status: 'invalid', at: at(2500), error: problem }), true);
+        assert.deepEqual(await store.acme.getChallenge(ch.id), { ...ch, status: 'invalid', updatedAt: at(2500), error: problem });
+        // In a transaction, a failure rolls the moves back.
+        await assert.rejects(
+          store.transaction(async (tx) => {
+            await tx.acme.updateAuthorization(a.id, 'pending', 'invalid');
+            throw new SignetError('ERR_INTERNAL', 'roll back');
+          }),
+        );
+        assert.equal((await store.acme.getAuthorization(a.id))?.status, 'pending');
+      });
+
+      test('EAB keys: added, listed, bound once (concurrent binders: one wins), removed; settings: the first writer wins', async () => {
+        const key = { keyId: id('eab'), provisioner: 'acme', reference: 'team-a', hmacKey: new Uint8Array(32).fill(7), createdAt: at(1) };
+        await store.acme.addEabKey(key);
+        await store.acme.addEabKey({ keyId: id('eab'), provisioner: 'other', hmacKey: new Uint8Array(16).fill(1), createdAt: at(2) });
+        assert.deepEqual(await store.acme.getEabKey(key.keyId), key);
+        assert.deepEqual((await store.acme.listEabKeys('acme')).map((k) => k.keyId), [key.keyId]);
+        assert.equal((await store.acme.listEabKeys()).length, 2);
+        const binders = await Promise.all(Array.from({ length: 6 }, (_, i) => store.acme.bindEabKey(key.keyId, `acct_${i}`, at(5))));
+        assert.equal(binders.filter(Boolean).length, 1);
+        assert.equal((await store.acme.getEabKey(key.keyId))?.boundAt?.getTime(), at(5).getTime());
+        assert.equal(await store.acme.removeEabKey(key.keyId), true);
+        assert.equal(await store.acme.removeEabKey(key.keyId), false);
+        await rejectsWith(store.acme.addEabKey({ ...key, keyId: id('eab'), hmacKey: new Uint8Array(4) }), 'ERR_STORE_INVALID_RECORD');
+        const values = await Promise.all(['a', 'b', 'c', 'd'].map((v) => store.acme.setting('nonce-key', v)));
+        assert.equal(new Set(values).size, 1);
+        assert.equal(await store.acme.setting('nonce-key', 'z'), values[0]);
+      });
+
+      test('bad arguments are ERR_STORE_INVALID_RECORD and write nothing', async () => {
+        await rejectsWith(store.acme.createAccount(account({ id: 'bad id' })), 'ERR_STORE_INVALID_RECORD');
+        await rejectsWith(store.acme.createAccount(account({ status: 'gone' as never })), 'ERR_STORE_INVALID_RECORD');
+        const acct = (await store.acme.createAccount(account())).account;
+        const a = authorization(acct.id, 'x.example.com');
+        await rejectsWith(store.acme.createOrder(order(acct.id, [a], { identifiers: [{ type: 'email' as never, value: 'x' }] }), [a]), 'ERR_STORE_INVALID_RECORD');
+        assert.equal(await store.acme.getAuthorization(a.id), undefined, 'the authorization of a refused order was not written');
+        await rejectsWith(store.acme.updateOrder('x', 'pending', { status: 'done' as never }), 'ERR_STORE_INVALID_RECORD');
       });
     });
 

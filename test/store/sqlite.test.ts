@@ -303,6 +303,14 @@ describe('migrations', () => {
         'audit_events: time, id',
         'audit_events: type, time',
         'audit_events: serial, time',
+        // ACME (migration 5): an account by key, an account's orders in order, reusable
+        // authorizations, an authorization's challenges, validations left behind, EAB keys.
+        'acme_accounts: provisioner, key_thumbprint',
+        'acme_orders: account_id, created_at, id',
+        'acme_authorizations: account_id, identifier_type, identifier_value, status, expires_at',
+        'acme_challenges: authorization_id',
+        'acme_challenges: status, updated_at',
+        'acme_eab_keys: provisioner, created_at',
       ];
       // Exactly these: each index costs every issuance a B-tree insert and a page at COMMIT.
       assert.deepEqual([...indexed].sort(), [...wanted].sort());

@@ -71,6 +71,9 @@ export async function caTokenCommand(subject: string, flags: TokenFlags): Promis
   if (provisionerName === undefined) throw new SignetError('ERR_USAGE', 'which provisioner? pass --provisioner NAME', config ? { hint: `the config has: ${config.provisioners.map((p) => p.name).join(', ')}` } : {});
   const provisioner = config?.provisioners.find((p) => p.name === provisionerName);
   if (config && !provisioner) throw new SignetError('ERR_TOKEN_UNKNOWN_PROVISIONER', `the config has no provisioner "${provisionerName}"`);
+  if (provisioner?.type === 'ACME') {
+    throw new SignetError('ERR_USAGE', `provisioner "${provisionerName}" is an ACME provisioner: it takes no tokens`, { hint: `point an ACME client at /acme/${provisionerName}/directory, or pass --provisioner with a JWK provisioner` });
+  }
   const keyPath = flags.key ?? (config ? join(dirname(config.configPath ?? config.baseDir), 'secrets', `provisioner-${provisionerName}.key`) : undefined);
   if (keyPath === undefined) throw new SignetError('ERR_USAGE', 'pass --key FILE (the provisioner key) or --config');
   const rootPath = flags.root ?? config?.root;
