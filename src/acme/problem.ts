@@ -39,6 +39,7 @@ const TYPES: Partial<Record<ErrorCode, readonly [type: string, status: number]>>
   ERR_ACME_DNS: ['dns', 400],
   ERR_ACME_TLS: ['tls', 400],
   // Codes of the shared pipeline, as an ACME client needs to read them.
+  ERR_CERT_REPLACED: ['alreadyReplaced', 409],
   ERR_POLICY_DENIED: ['rejectedIdentifier', 400],
   ERR_FORBIDDEN_NAMES: ['rejectedIdentifier', 400],
   ERR_LINT_FAILED: ['badCSR', 400],

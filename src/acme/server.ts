@@ -27,6 +27,9 @@ import type { ChallengeValidator } from './validate.js';
 /** Revocation reasons an ACME client may give (RFC 8555 §7.6, RFC 5280 §5.3.1): not cACompromise, certificateHold, removeFromCRL or aACompromise. */
 export const REVOCATION_REASON_CODES: ReadonlySet<number> = new Set([0, 1, 3, 4, 5, 9]);
 
+/** How often a client should ask again for renewal information (RFC 9773 §4.3: Retry-After), in seconds. */
+export const RENEWAL_INFO_RETRY_SECONDS = 6 * 3600;
+
 /** How long an order, and a pending authorization, may wait for the client. */
 export const ORDER_LIFETIME_MS = 7 * 24 * 3_600_000;
 /** Most identifiers one order may name. */
@@ -48,6 +51,8 @@ export interface AcmeServerOptions {
   readonly nonces: NonceService;
   /** The issuing chain after the leaf (DER), for certificate downloads. */
   readonly chain: readonly Uint8Array[];
+  /** The issuer's subject key identifier: the first half of an ARI certificate id (RFC 9773 §4.1). */
+  readonly issuerKeyIdentifier: Uint8Array | undefined;
   readonly onInternalError?: (error: unknown, requestId: string) => void;
   /** Called when a validation finished (tests, logs). */
   readonly onValidation?: (challengeId: string, outcome: 'valid' | 'invalid', error?: AcmeProblemRecord) => void;
@@ -259,6 +264,34 @@ export function acmeRoutes(options: AcmeServerOptions): Route[] {
     setImmediate(() => void attempt(0).catch(finish));
   };
 
+  // -- ARI (RFC 9773)
+
+  /** The inventory serial an ARI certificate id names (`base64url(AKI).base64url(serial)`), when its AKI is our issuer's. */
+  const certIdSerial = (certId: string): string | undefined => {
+    const m = /^([A-Za-z0-9_-]{1,128})\.([A-Za-z0-9_-]{1,40})$/.exec(certId);
+    if (m === null || options.issuerKeyIdentifier === undefined) return undefined;
+    if (!Buffer.from(m[1] as string, 'base64url').equals(Buffer.from(options.issuerKeyIdentifier))) return undefined;
+    const serial = Buffer.from(m[2] as string, 'base64url');
+    if (serial.length === 0 || serial.length > 21) return undefined;
+    try {
+      return serialHex(serial);
+    } catch {
+      return undefined;
+    }
+  };
+
+  /** `replaces` of a newOrder: a certificate of this CA, issued to this account, not yet replaced. */
+  const replacedCertificate = async (v: JsonValue | undefined, account: AcmeAccount, p: AcmeProvisioner): Promise<string | undefined> => {
+    if (v === undefined) return undefined;
+    if (typeof v !== 'string') throw malformed('"replaces" must be an ARI certificate id');
+    const serial = certIdSerial(v);
+    const record = serial === undefined ? undefined : await store.certificates.get(serial);
+    if (record === undefined) throw malformed('"replaces" names no certificate of this CA');
+    if (record.requester !== `acme:${p.name}/${account.id}`) throw new SignetError('ERR_ACME_UNAUTHORIZED', '"replaces" names a certificate issued to another account');
+    if (record.replacedBy !== undefined) throw new SignetError('ERR_CERT_REPLACED', `certificate ${record.serial} was already replaced by ${record.replacedBy}`);
+    return record.serial;
+  };
+
   // -- identifiers (RFC 8555 §7.1.3, RFC 8738)
 
   const readIdentifiers = (v: JsonValue | undefined): AcmeIdentifier[] => {
@@ -372,6 +405,7 @@ export function acmeRoutes(options: AcmeServerOptions): Route[] {
           newOrder: `${u.root}/new-order`,
           revokeCert: `${u.root}/revoke-cert`,
           keyChange: `${u.root}/key-change`,
+          renewalInfo: `${u.root}/renewal-info`,
           meta: {
             ...(p.termsOfService !== undefined && { termsOfService: p.termsOfService }),
             externalAccountRequired: p.requireEAB,
@@ -456,6 +490,7 @@ export function acmeRoutes(options: AcmeServerOptions): Route[] {
       const notBefore = optionalTime(own(payload, 'notBefore'), 'notBefore');
       const notAfter = optionalTime(own(payload, 'notAfter'), 'notAfter');
       if (notBefore !== undefined && notAfter !== undefined && notAfter <= notBefore) throw malformed('"notAfter" must be after "notBefore"');
+      const replaces = await replacedCertificate(own(payload, 'replaces'), account, p);
       // Policy first, one subproblem per refused identifier (RFC 8555 §6.7.1).
       const refused = identifiers.flatMap((i) => {
         try {
@@ -507,6 +542,7 @@ export function acmeRoutes(options: AcmeServerOptions): Route[] {
         ...(notBefore !== undefined && { notBefore }),
         ...(notAfter !== undefined && { notAfter }),
         expiresAt,
+        ...(replaces !== undefined && { replaces }),
         createdAt: at,
       };
       await store.acme.createOrder(order, fresh);
@@ -538,6 +574,7 @@ export function acmeRoutes(options: AcmeServerOptions): Route[] {
           identifiers: order.identifiers,
           ...(order.notBefore !== undefined && { notBefore: order.notBefore }),
           ...(order.notAfter !== undefined && { notAfter: order.notAfter }),
+          ...(order.replaces !== undefined && { replaces: order.replaces }),
           inTx: async (tx, record) => {
             if (!(await tx.acme.updateOrder(order.id, 'processing', { status: 'valid', certificateSerial: record.serial }))) {
               throw new SignetError('ERR_ACME_ORDER_NOT_READY', 'the order changed while it was finalized');
@@ -583,6 +620,33 @@ export function acmeRoutes(options: AcmeServerOptions): Route[] {
       const current = (await store.acme.getChallenge(challenge.id)) as AcmeChallenge;
       return { json: challengeJson(current, u), headers };
     }),
+    {
+      method: 'GET',
+      path: `${base}/renewal-info/:certid`,
+      handler: handle(async (req) => {
+        const serial = certIdSerial(req.params.certid ?? '');
+        const record = serial === undefined ? undefined : await store.certificates.get(serial);
+        if (record === undefined) throw new SignetError('ERR_ACME_NOT_FOUND', 'no certificate of this CA has that ARI certificate id');
+        const at = now();
+        const set = await store.acme.getRenewalWindow(record.serial);
+        let window: { start: Date; end: Date };
+        if (record.status === 'revoked') {
+          // RFC 9773 §4.2: a revoked certificate should be replaced at once — a window already open.
+          const start = record.revokedAt ?? at;
+          window = { start, end: new Date(Math.max(start.getTime(), at.getTime()) + 60_000) };
+        } else if (set !== undefined) {
+          window = set;
+        } else {
+          // The default: the last third of the lifetime.
+          const life = record.notAfter.getTime() - record.notBefore.getTime();
+          window = { start: new Date(record.notBefore.getTime() + Math.floor((2 * life) / 3)), end: record.notAfter };
+        }
+        return {
+          json: { suggestedWindow: { start: window.start.toISOString(), end: window.end.toISOString() }, ...(set?.explanationUrl !== undefined && { explanationURL: set.explanationUrl }) },
+          headers: { 'retry-after': String(RENEWAL_INFO_RETRY_SECONDS) },
+        };
+      }),
+    },
     post('/key-change', async (req, p, u) => {
       const auth = await authenticate(req, p, u, 'kid');
       const account = requireAccount(auth);

@@ -110,6 +110,8 @@ export interface AcmeIssueRequest {
   readonly identifiers: readonly { readonly type: 'dns' | 'ip'; readonly value: string }[];
   readonly notBefore?: Date;
   readonly notAfter?: Date;
+  /** ARI (RFC 9773 §5): the serial of the certificate this one replaces; recorded as its replaced-by, once. */
+  readonly replaces?: string;
   /** Runs in the issuance's transaction (the order becomes valid with the certificate, or neither happens). */
   readonly inTx: (tx: StoreTx, record: CertificateRecord) => Promise<void>;
 }
@@ -285,7 +287,7 @@ export class Authority {
         },
         now,
       );
-      return this.#succeeded('sign', started, await this.#signAndRecord(rt, spec, csr.publicKey, keyType, request.requester, now, 'certificate.sign', request.inTx));
+      return this.#succeeded('sign', started, await this.#signAndRecord(rt, spec, csr.publicKey, keyType, request.requester, now, 'certificate.sign', request.inTx, request.replaces));
     } catch (e) {
       await this.#auditFailure('sign', started, now, request.requester, request.provisioner, undefined, e);
       throw e;

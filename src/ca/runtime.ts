@@ -190,6 +190,7 @@ export async function startCa(config: CaConfig, options: StartCaOptions): Promis
       validator: new ChallengeValidator(config.acme),
       nonces: await NonceService.open(store, options.clock),
       chain: [intermediate],
+      issuerKeyIdentifier: parseCertificate(intermediate).ext.subjectKeyIdentifier,
       ...(options.onInternalError ? { onInternalError: options.onInternalError } : {}),
     });
     const srv = createApiServer({

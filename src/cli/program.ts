@@ -13,6 +13,7 @@ import { registerContextCommands } from './context/index.js';
 import { registerInventoryCommands } from './inventory/index.js';
 import { registerAuditCommands } from './audit/index.js';
 import { registerDbCommands } from './db/index.js';
+import { registerAcmeCommands } from './acme/index.js';
 import { VERSION } from '../version.js';
 
 /** Exit codes, documented in README "Exit codes". */
@@ -88,6 +89,7 @@ export function buildProgram(): Command {
   registerInventoryCommands(program);
   registerAuditCommands(program);
   registerDbCommands(program);
+  registerAcmeCommands(program);
   program.addHelpText(
     'after',
     `

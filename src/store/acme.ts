@@ -22,7 +22,7 @@ import type {
   Page,
   PageRequest,
 } from './store.js';
-import { badQuery, epochMs, pageLimit } from './validation.js';
+import { badQuery, checkSerial, epochMs, pageLimit } from './validation.js';
 
 type Db = Kysely<StoreDatabase>;
 type Runner = <T>(op: () => Promise<T>) => Promise<T>;
@@ -489,6 +489,35 @@ export function acmeRepository(db: Db, run: Runner): AcmeRepository {
         if (key === undefined) return false;
         const r = await db.deleteFrom('acme_eab_keys').where('key_id', '=', key).executeTakeFirst();
         return r.numDeletedRows === 1n;
+      }),
+
+    setRenewalWindows: (serials, window) =>
+      run(async () => {
+        if (!Array.isArray(serials) || serials.length > MAX_IDS) throw invalid(`serials must be a list of at most ${MAX_IDS}`, 'serials');
+        const start = epochMs(window.start, 'start');
+        const end = epochMs(window.end, 'end');
+        if (end <= start) throw invalid('end must be after start', 'end');
+        const values = serials.map((s) => ({
+          serial: checkSerial(s),
+          window_start: start,
+          window_end: end,
+          explanation_url: window.explanationUrl === undefined ? null : text(window.explanationUrl, 'explanationUrl', 2048),
+          set_at: epochMs(window.setAt, 'setAt'),
+        }));
+        if (values.length === 0) return 0;
+        await db
+          .insertInto('renewal_windows')
+          .values(values)
+          .onConflict((oc) => oc.column('serial').doUpdateSet((eb) => ({ window_start: eb.ref('excluded.window_start'), window_end: eb.ref('excluded.window_end'), explanation_url: eb.ref('excluded.explanation_url'), set_at: eb.ref('excluded.set_at') })))
+          .execute();
+        return values.length;
+      }),
+
+    getRenewalWindow: (serial) =>
+      run(async () => {
+        const r = await db.selectFrom('renewal_windows').selectAll().where('serial', '=', checkSerial(serial)).executeTakeFirst();
+        if (r === undefined) return undefined;
+        return { start: new Date(n(r.window_start)), end: new Date(n(r.window_end)), ...(r.explanation_url !== null && { explanationUrl: r.explanation_url }), setAt: new Date(n(r.set_at)) };
       }),
 
     setting: (name, value) =>

@@ -302,8 +302,30 @@ const acme: Migration = {
   },
 };
 
+/**
+ * Migration 6, renewal windows set by the operator (ACME Renewal Information, RFC 9773): a
+ * certificate listed here is told to renew within this window instead of its default one — the
+ * building block of incident response (`signet acme renewal-window`).
+ */
+const renewalWindows: Migration = {
+  version: 6,
+  name: 'renewal-windows',
+  async up(db) {
+    const t = columnTypes(dialectOf(db));
+    await db.schema
+      .createTable('renewal_windows')
+      .addColumn('serial', t.key, (c) => c.primaryKey())
+      .addColumn('window_start', 'bigint', (c) => c.notNull())
+      .addColumn('window_end', 'bigint', (c) => c.notNull())
+      .addColumn('explanation_url', 'text')
+      .addColumn('set_at', 'bigint', (c) => c.notNull())
+      .addCheckConstraint('renewal_windows_order', sql`window_end > window_start`)
+      .execute();
+  },
+};
+
 /** Every migration the code knows, in order. Append only. */
-export const MIGRATIONS: readonly Migration[] = [initial, dropNameTypeIndex, coordination, currentIndex, acme];
+export const MIGRATIONS: readonly Migration[] = [initial, dropNameTypeIndex, coordination, currentIndex, acme, renewalWindows];
 
 function checkList(migrations: readonly Migration[]): void {
   let previous = 0;

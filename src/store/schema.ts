@@ -161,8 +161,18 @@ export interface AcmeEabKeysTable {
   bound_at: IntegerColumn | null;
 }
 
+/** `renewal_windows` (migration 6). */
+export interface RenewalWindowsTable {
+  serial: string;
+  window_start: IntegerColumn;
+  window_end: IntegerColumn;
+  explanation_url: string | null;
+  set_at: IntegerColumn;
+}
+
 /** The whole schema at the latest migration. */
 export interface StoreDatabase {
+  renewal_windows: RenewalWindowsTable;
   settings: SettingsTable;
   acme_accounts: AcmeAccountsTable;
   acme_orders: AcmeOrdersTable;

@@ -371,6 +371,19 @@ export interface AcmeRepository {
   removeEabKey(keyId: string): Promise<boolean>;
   /** The setting's value, creating it with `value` when absent (the first writer wins across replicas). */
   setting(name: string, value: string): Promise<string>;
+  /** Sets (or replaces) the renewal window of each serial (at most 1000); returns how many were set. */
+  setRenewalWindows(serials: readonly string[], window: RenewalWindow): Promise<number>;
+  /** The window the operator set for a certificate, if any. */
+  getRenewalWindow(serial: string): Promise<RenewalWindow | undefined>;
+}
+
+/** A renewal window the operator set (RFC 9773 `suggestedWindow`, with its `explanationURL`). */
+export interface RenewalWindow {
+  readonly start: Date;
+  readonly end: Date;
+  readonly explanationUrl?: string;
+  /** When it was set. */
+  readonly setAt: Date;
 }
 
 /**

@@ -13,8 +13,9 @@ import { createTestCa, startTestCa } from '../helpers/ca.js';
 import { startDnsServer } from '../helpers/dns-server.js';
 import { freePort } from '../helpers/net.js';
 import { openssl, runAsync, tempDir } from '../helpers/openssl.js';
+import { fails, ok, signet } from '../helpers/cli.js';
 
-test('certbot: register, certonly --standalone (http-01, two names), renew, revoke, unregister; chains verify with openssl', { timeout: 240_000 }, async (t) => {
+test('certbot: register, certonly --standalone (http-01, two names), renew, revoke, unregister, EAB registration; chains verify with openssl', { timeout: 240_000 }, async (t) => {
   const tmp = tempDir('signet-certbot-');
   t.after(() => tmp.cleanup());
   const dns = await startDnsServer();
@@ -25,7 +26,7 @@ test('certbot: register, certonly --standalone (http-01, two names), renew, revo
   const ca = await createTestCa({
     parent: tmp.dir,
     edit: (doc) => {
-      (doc.provisioners as unknown[]).push({ type: 'ACME', name: 'acme', challenges: ['http-01', 'dns-01', 'tls-alpn-01'] });
+      (doc.provisioners as unknown[]).push({ type: 'ACME', name: 'acme', challenges: ['http-01', 'dns-01', 'tls-alpn-01'] }, { type: 'ACME', name: 'eab', requireEAB: true });
       doc.acme = { httpPort, dnsServers: [dns.address], allowPrivateAddresses: true, validationTimeout: '5s' };
     },
   });
@@ -35,8 +36,12 @@ test('certbot: register, certonly --standalone (http-01, two names), renew, revo
   const dirs = ['--config-dir', join(tmp.dir, 'le', 'config'), '--work-dir', join(tmp.dir, 'le', 'work'), '--logs-dir', join(tmp.dir, 'le', 'logs')];
   // certbot trusts the CA's TLS certificate through the root (python-requests reads REQUESTS_CA_BUNDLE).
   const env = { ...process.env, REQUESTS_CA_BUNDLE: ca.rootFile };
-  const certbot = async (args: string[]): Promise<string> => {
-    const r = await runAsync('certbot', [...args, ...dirs, '--non-interactive', '--server', directory], '', { env });
+  const certbot = async (args: string[], server = directory, expectFailure = false): Promise<string> => {
+    const r = await runAsync('certbot', [...args, ...dirs, '--non-interactive', '--server', server], '', { env });
+    if (expectFailure) {
+      assert.notEqual(r.code, 0);
+      return `${r.stdout}${r.stderr}`;
+    }
     if (r.code !== 0) {
       let log = '';
       try {
@@ -85,4 +90,22 @@ test('certbot: register, certonly --standalone (http-01, two names), renew, revo
   await certbot(['unregister']);
   const events = await running.store.audit.list({ type: 'acme.account.deactivate' });
   assert.equal(events.length, 1, 'certbot unregister deactivated the account');
+
+  // External account binding: refused without, accepted with a key from signet acme eab add, once.
+  const eabDirectory = `${running.url}/acme/eab/directory`;
+  const refused = await certbot(['register', '--agree-tos', '-m', 'eab@certbot.test'], eabDirectory, true);
+  assert.match(refused, /externalAccountRequired|external account/i);
+  const added = JSON.parse(ok(signet(['acme', 'eab', 'add', '--provisioner', 'eab', '--reference', 'team-a', '--json', '--config', ca.configPath])).stdout) as { keyId: string; hmacKey: string };
+  await certbot(['register', '--agree-tos', '-m', 'eab@certbot.test', '--eab-kid', added.keyId, '--eab-hmac-key', added.hmacKey], eabDirectory);
+  const listed = JSON.parse(ok(signet(['acme', 'eab', 'list', '--json', '--config', ca.configPath])).stdout) as { keyId: string; account?: string; reference?: string }[];
+  assert.equal(listed.length, 1);
+  assert.equal(listed[0]?.reference, 'team-a');
+  assert.match(listed[0]?.account ?? '', /^[A-Za-z0-9_-]+$/, 'the key is bound to the new account');
+  assert.ok(!JSON.stringify(listed).includes(added.hmacKey), 'list never shows the HMAC key');
+  // A second account cannot use the same key (another certbot config directory = another account key).
+  const again = await runAsync('certbot', ['register', '--agree-tos', '-m', 'x@certbot.test', '--eab-kid', added.keyId, '--eab-hmac-key', added.hmacKey, '--config-dir', join(tmp.dir, 'le2', 'config'), '--work-dir', join(tmp.dir, 'le2', 'work'), '--logs-dir', join(tmp.dir, 'le2', 'logs'), '--non-interactive', '--server', eabDirectory], '', { env });
+  assert.notEqual(again.code, 0, 'an EAB key admits one account');
+  fails(signet(['acme', 'eab', 'add', '--provisioner', 'admin', '--config', ca.configPath]), 2, 'ERR_ACME_NOT_FOUND');
+  ok(signet(['acme', 'eab', 'remove', added.keyId, '--config', ca.configPath]));
+  fails(signet(['acme', 'eab', 'remove', added.keyId, '--config', ca.configPath]), 2, 'ERR_ACME_NOT_FOUND');
 });

@@ -15,6 +15,8 @@ import { createTestCa, startTestCa, testCsr, type HttpsReply, type TestCa } from
 import { startDnsServer, type TestDnsServer } from '../helpers/dns-server.js';
 import { freePort } from '../helpers/net.js';
 import { openssl, tempDir } from '../helpers/openssl.js';
+import { fails, ok, signet } from '../helpers/cli.js';
+import { parseCertificate } from '../../src/x509/certificate.js';
 import type { RunningCa } from '../../src/ca/runtime.js';
 
 const P = 'urn:ietf:params:acme:error:';
@@ -375,4 +377,61 @@ test('revokeCert (RFC 8555 §7.6): by the issuing account, by an account holding
   assert.equal(byAuthz.status, 200, byAuthz.text);
   const events = await f.running.store.audit.list({ type: 'certificate.revoke' });
   assert.equal(events.length, 3);
+});
+
+test('ARI (RFC 9773): renewalInfo answers the default window, an operator-set window, a revoked certificate at once; replaces records replaced-by once, for the same account only', async (t) => {
+  const f = await setup(t);
+  const d = f.acme.directory;
+  assert.match(d.renewalInfo ?? '', /\/acme\/acme\/renewal-info$/);
+  const key = acmeKey();
+  const kid = await f.acme.account(key);
+  const first = await issue(f, key, kid, ['ari.acme.test']);
+  const parsed = parseCertificate(first.der);
+  const certId = `${Buffer.from(parsed.ext.authorityKeyIdentifier?.keyIdentifier ?? new Uint8Array()).toString('base64url')}.${Buffer.from(parsed.serialNumber).toString('base64url')}`;
+  const { httpsRequest } = await import('../helpers/ca.js');
+  const info = async (id: string): Promise<HttpsReply> => httpsRequest(f.ca, `${d.renewalInfo as string}/${id}`);
+  const r = await info(certId);
+  assert.equal(r.status, 200, r.text);
+  assert.equal(r.headers['retry-after'], '21600');
+  const win = r.json?.suggestedWindow as { start: string; end: string };
+  const life = parsed.notAfter.getTime() - parsed.notBefore.getTime();
+  assert.equal(new Date(win.start).getTime(), parsed.notBefore.getTime() + Math.floor((2 * life) / 3), 'the last third of the lifetime');
+  assert.equal(new Date(win.end).getTime(), parsed.notAfter.getTime());
+  problem(await info(`AAAA.${certId.split('.')[1] ?? ''}`), 404, 'malformed');
+  problem(await info('not-a-cert-id'), 404, 'malformed');
+
+  // The operator pulls the window forward for this name (a dry run first changes nothing).
+  const cli = (args: string[]) => signet(['acme', 'renewal-window', ...args, '--config', f.ca.configPath]);
+  const dry = JSON.parse(ok(cli(['--name', 'ari.acme.test', '--now', '--dry-run', '--json'])).stdout) as { selected: number; set: number };
+  assert.deepEqual([dry.selected, dry.set], [1, 0]);
+  assert.equal(((await info(certId)).json?.suggestedWindow as { start: string }).start, win.start);
+  fails(cli(['--name', 'ari.acme.test']), 2, 'ERR_USAGE');
+  const done = JSON.parse(ok(cli(['--name', 'ari.acme.test', '--now', '--within', '2h', '--explanation', 'https://status.example.test/42', '--json'])).stdout) as { set: number; window: { start: string; end: string } };
+  assert.equal(done.set, 1);
+  const pulled = (await info(certId)).json as { suggestedWindow: { start: string; end: string }; explanationURL: string };
+  assert.ok(new Date(pulled.suggestedWindow.start).getTime() <= Date.now());
+  assert.equal(new Date(pulled.suggestedWindow.end).getTime() - new Date(pulled.suggestedWindow.start).getTime(), 2 * 3_600_000);
+  assert.equal(pulled.explanationURL, 'https://status.example.test/42');
+
+  // newOrder with replaces: another account may not; the owner may, once.
+  const other = acmeKey();
+  const otherKid = await f.acme.account(other);
+  problem(await f.acme.post(other, { url: d.newOrder as string, kid: otherKid, payload: { identifiers: [{ type: 'dns', value: 'ari.acme.test' }], replaces: certId } }), 403, 'unauthorized');
+  const order = await f.acme.post(key, { url: d.newOrder as string, kid, payload: { identifiers: [{ type: 'dns', value: 'ari.acme.test' }], replaces: certId } });
+  assert.equal(order.status, 201, order.text);
+  assert.equal(order.json?.replaces, first.serial);
+  assert.equal(order.json?.status, 'ready', 'the authorization is reused');
+  const fin = await f.acme.post(key, { url: order.json?.finalize as string, kid, payload: { csr: Buffer.from(testCsr(undefined, ['ari.acme.test']).der).toString('base64url') } });
+  assert.equal(fin.status, 200, fin.text);
+  const newSerial = (fin.json?.certificate as string).split('/').pop() ?? '';
+  assert.equal((await f.running.store.certificates.get(first.serial))?.replacedBy, newSerial);
+  assert.equal((await f.running.store.certificates.get(newSerial))?.replaces, first.serial);
+  problem(await f.acme.post(key, { url: d.newOrder as string, kid, payload: { identifiers: [{ type: 'dns', value: 'ari.acme.test' }], replaces: certId } }), 409, 'alreadyReplaced');
+
+  // A revoked certificate: renew at once.
+  const second = await issue(f, key, kid, ['ari2.acme.test']);
+  assert.equal((await f.acme.post(key, { url: d.revokeCert as string, kid, payload: { certificate: second.der.toString('base64url') } })).status, 200);
+  const p2 = parseCertificate(second.der);
+  const revokedInfo = await info(`${Buffer.from(p2.ext.authorityKeyIdentifier?.keyIdentifier ?? new Uint8Array()).toString('base64url')}.${Buffer.from(p2.serialNumber).toString('base64url')}`);
+  assert.ok(new Date((revokedInfo.json?.suggestedWindow as { start: string }).start).getTime() <= Date.now());
 });

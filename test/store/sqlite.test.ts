@@ -187,8 +187,8 @@ catch (e) { console.log(e.code); }`;
   test('a full disk: the write that does not fit is ERR_STORE_IO and leaves nothing, the database stays intact, and everything acknowledged is there after a reopen', async () => {
     const t = scratch();
     const path = t.path('full.db');
-    // SQLite's page cap fails a write exactly as a full disk does (SQLITE_FULL).
-    const store = await openSqliteStore(path, { clock, maxPageCount: 48 });
+    // SQLite's page cap fails a write exactly as a full disk does (SQLITE_FULL); the schema alone takes about 50 pages.
+    const store = await openSqliteStore(path, { clock, maxPageCount: 80 });
     const acknowledged: string[] = [];
     let failure: unknown;
     try {
