@@ -17,7 +17,10 @@
  * `store` (bench/store.ts) puts SQLite and PostgreSQL side by side: issuance throughput against
  * no store, and inventory query latency at 1M certificates (ISSUE 4).
  *
- * `node dist/bench/run.js [leaf|pipeline|lint|issuance|store …]` runs only the named parts (all of
+ * `acme` (bench/acme.ts) runs ACME end to end against Signet and Debian's Pebble in the same
+ * run, at concurrency 1, 8 and 32 (ISSUE 5).
+ *
+ * `node dist/bench/run.js [leaf|pipeline|lint|issuance|store|acme …]` runs only the named parts (all of
  * them without an argument).
  */
 import { arch, cpus, platform } from 'node:os';
@@ -31,6 +34,7 @@ import { children, readSingle } from '../src/x509/der-reader.js';
 import { benchIssuance } from './issuance.js';
 import { benchLint } from './lint.js';
 import { benchStore } from './store.js';
+import { benchAcme } from './acme.js';
 import { race, SLICE_MS } from './measure.js';
 
 /** Total measuring time per side and key (the issue asks for ~1-2 s). */
@@ -161,7 +165,7 @@ function benchPipeline(kc: KeyCase): PipelineResult {
   };
 }
 
-const PARTS = ['leaf', 'pipeline', 'lint', 'issuance', 'store'] as const;
+const PARTS = ['leaf', 'pipeline', 'lint', 'issuance', 'store', 'acme'] as const;
 type Part = (typeof PARTS)[number];
 const asked = process.argv.slice(2);
 for (const a of asked) {
@@ -179,6 +183,7 @@ const pipeline = runs('pipeline') && p256Case ? benchPipeline(p256Case) : undefi
 const lint = runs('lint') ? await benchLint() : undefined;
 const issuance = runs('issuance') ? await benchIssuance() : undefined;
 const store = runs('store') ? await benchStore() : undefined;
+const acme = runs('acme') ? await benchAcme() : undefined;
 const p256 = results?.find((r) => r.key === 'P-256');
 process.stdout.write(
   JSON.stringify(
@@ -200,6 +205,7 @@ process.stdout.write(
       lint,
       issuance,
       store,
+      acme,
     },
     null,
     2,

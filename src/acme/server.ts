@@ -32,6 +32,9 @@ export const RENEWAL_INFO_RETRY_SECONDS = 6 * 3600;
 
 /** How long an order, and a pending authorization, may wait for the client. */
 export const ORDER_LIFETIME_MS = 7 * 24 * 3_600_000;
+/** Most imported account keys kept in memory. */
+const MAX_CACHED_ACCOUNT_KEYS = 10_000;
+
 /** Most identifiers one order may name. */
 export const MAX_IDENTIFIERS = 100;
 /** Most contact URLs of an account. */
@@ -81,6 +84,20 @@ function own(o: JsonObject, k: string): JsonValue | undefined {
 export function acmeRoutes(options: AcmeServerOptions): Route[] {
   const { store, clock } = options;
   const running = new Set<string>();
+  // Imported account keys by account and key thumbprint: importing a JWK costs about as much as
+  // verifying the signature it checks. A key change changes the thumbprint, so a stale entry is
+  // never used; the map is bounded (oldest entries go first).
+  const accountKeys = new Map<string, KeyObject>();
+  const accountKey = (account: AcmeAccount): KeyObject => {
+    const cacheKey = `${account.id}/${account.keyThumbprint}`;
+    let key = accountKeys.get(cacheKey);
+    if (key === undefined) {
+      key = createPublicKey({ key: account.jwk as never, format: 'jwk' });
+      if (accountKeys.size >= MAX_CACHED_ACCOUNT_KEYS) accountKeys.delete(accountKeys.keys().next().value as string);
+      accountKeys.set(cacheKey, key);
+    }
+    return key;
+  };
 
   const provisionerOf = (req: RouteRequest): AcmeProvisioner => {
     const name = req.params.p ?? '';
@@ -151,7 +168,7 @@ export function acmeRoutes(options: AcmeServerOptions): Route[] {
       const id = jws.kid.startsWith(prefix) ? jws.kid.slice(prefix.length) : '';
       account = id === '' ? undefined : await store.acme.getAccount(id);
       if (account === undefined || account.provisioner !== p.name) throw new SignetError('ERR_ACME_ACCOUNT_DOES_NOT_EXIST', `no account ${jws.kid.slice(0, 256)} on this directory`);
-      verifyKey = createPublicKey({ key: account.jwk as never, format: 'jwk' });
+      verifyKey = accountKey(account);
     } else {
       key = importAccountKey(jws.jwk);
       verifyKey = key.key;

@@ -13,11 +13,13 @@ export interface TestDnsServer {
   readonly address: string;
   /** Answers A/AAAA for `name` with `ip`. */
   setAddress(name: string, ip: string): void;
+  /** Answers A/AAAA for every name under `suffix` (not the suffix itself) with `ip`. */
+  setSuffixAddress(suffix: string, ip: string): void;
   /** Adds a TXT record to `name`. */
   addTxt(name: string, value: string): void;
   /** Removes every TXT record of `name`. */
   clearTxt(name: string): void;
-  /** Queries answered so far, as `TYPE name`. */
+  /** Queries answered so far, as `TYPE name` (the most recent 10,000). */
   readonly queries: readonly string[];
   close(): Promise<void>;
 }
@@ -61,6 +63,13 @@ function txtData(value: string): Buffer {
 /** Starts the server on an ephemeral UDP port of 127.0.0.1. */
 export async function startDnsServer(): Promise<TestDnsServer> {
   const addresses = new Map<string, string[]>();
+  const suffixes = new Map<string, string>();
+  const addressesOf = (name: string): string[] | undefined => {
+    const exact = addresses.get(name);
+    if (exact !== undefined) return exact;
+    for (const [suffix, ip] of suffixes) if (name.endsWith(`.${suffix}`)) return [ip];
+    return undefined;
+  };
   const txt = new Map<string, string[]>();
   const queries: string[] = [];
   const socket: Socket = createSocket('udp4');
@@ -70,10 +79,11 @@ export async function startDnsServer(): Promise<TestDnsServer> {
       const { name, end } = readName(msg, 12);
       const qtype = msg.readUInt16BE(end);
       queries.push(`${TYPES[qtype] ?? qtype} ${name}`);
-      const known = addresses.has(name) || txt.has(name);
+      if (queries.length > 10_000) queries.splice(0, queries.length - 10_000);
+      const known = addressesOf(name) !== undefined || txt.has(name);
       const answers: Buffer[] = [];
       if (qtype === 1 || qtype === 28) {
-        for (const ip of addresses.get(name) ?? []) {
+        for (const ip of addressesOf(name) ?? []) {
           const bytes = parseIpAddress(ip);
           if (bytes !== undefined && bytes.length === (qtype === 1 ? 4 : 16)) answers.push(record(qtype, Buffer.from(bytes)));
         }
@@ -97,6 +107,7 @@ export async function startDnsServer(): Promise<TestDnsServer> {
     port,
     address: `127.0.0.1:${port}`,
     setAddress: (name, ip) => addresses.set(key(name), [ip]),
+    setSuffixAddress: (suffix, ip) => suffixes.set(key(suffix), ip),
     addTxt: (name, value) => txt.set(key(name), [...(txt.get(key(name)) ?? []), value]),
     clearTxt: (name) => txt.delete(key(name)),
     queries,
