@@ -80,8 +80,24 @@ function own(o: JsonObject, k: string): JsonValue | undefined {
   return Object.hasOwn(o, k) ? o[k] : undefined;
 }
 
+/** The ACME edge of a running CA. */
+export interface AcmeEdge {
+  readonly routes: Route[];
+  /**
+   * Resumes validations that a replica started and never finished (it stopped or crashed): the
+   * challenges left `processing` and not touched for {@link staleAfterMs}. Run by one replica at
+   * a time (a periodic job under a lease); returns how many it resumed.
+   */
+  resumeStale(now: Date): Promise<number>;
+}
+
+/** When a `processing` challenge counts as abandoned: well after every attempt could have timed out. */
+export function staleAfterMs(validationTimeoutMs: number): number {
+  return 2 * (VALIDATION_SCHEDULE_MS.length * validationTimeoutMs + (VALIDATION_SCHEDULE_MS.at(-1) ?? 0));
+}
+
 /** Builds the routes of every ACME provisioner; see the module comment. */
-export function acmeRoutes(options: AcmeServerOptions): Route[] {
+export function acmeRoutes(options: AcmeServerOptions): AcmeEdge {
   const { store, clock } = options;
   const running = new Set<string>();
   // Imported account keys by account and key thumbprint: importing a JWK costs about as much as
@@ -411,7 +427,7 @@ export function acmeRoutes(options: AcmeServerOptions): Route[] {
   const base = '/acme/:p';
   const post = (path: string, fn: (req: RouteRequest, p: AcmeProvisioner, u: Urls) => Promise<RouteResponse>): Route => ({ method: 'POST', path: `${base}${path}`, handler: handle(fn) });
 
-  return [
+  const routes: Route[] = [
     {
       method: 'GET',
       path: `${base}/directory`,
@@ -750,6 +766,22 @@ export function acmeRoutes(options: AcmeServerOptions): Route[] {
       return { body: pem, contentType: 'application/pem-certificate-chain' };
     }),
   ];
+
+  const resumeStale = async (at: Date): Promise<number> => {
+    const stale = await store.acme.staleChallenges(new Date(at.getTime() - staleAfterMs(options.config().acme.validationTimeoutMs)), 100);
+    let resumed = 0;
+    for (const challenge of stale) {
+      const authz = await store.acme.getAuthorization(challenge.authorizationId);
+      const account = authz === undefined ? undefined : await store.acme.getAccount(authz.accountId);
+      if (authz === undefined || account === undefined || running.has(challenge.id)) continue;
+      // Claim it (the timestamp moves, so no other tick takes it meanwhile), then validate afresh.
+      if (!(await store.acme.updateChallenge(challenge.id, 'processing', { status: 'processing', at }))) continue;
+      runValidation(challenge, authz, account);
+      resumed++;
+    }
+    return resumed;
+  };
+  return { routes, resumeStale };
 }
 
 export { NonceService };

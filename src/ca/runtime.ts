@@ -52,11 +52,13 @@ export const JOB_INTERVAL_MS = 10 * 60_000;
 
 /** One tick of a periodic job. */
 export interface JobRun {
-  readonly job: 'purge-used-tokens';
+  readonly job: 'purge-used-tokens' | 'acme-resume-validations';
   /** False when another replica holds the job's lease (it runs there). */
   readonly ran: boolean;
-  /** Used tokens past their expiry that were deleted. */
+  /** Used tokens (and ACME nonces) past their expiry that were deleted. */
   readonly purged?: number;
+  /** ACME validations abandoned by a stopped replica that were started again. */
+  readonly resumed?: number;
   /** Why the tick failed (the database unreachable, say): `CODE: message`. The next tick tries again. */
   readonly error?: string;
 }
@@ -201,7 +203,7 @@ export async function startCa(config: CaConfig, options: StartCaOptions): Promis
         metricsRoute(metrics),
         signRoute(live, () => audience('/sign')),
         ...certificateRoutes(live, audience),
-        ...acme,
+        ...acme.routes,
       ],
       requestClientCertificate: true,
       onRequest: (r) => {
@@ -245,9 +247,19 @@ export async function startCa(config: CaConfig, options: StartCaOptions): Promis
     const holder = `${hostname()}/${process.pid}/${randomBytes(6).toString('hex')}`;
     const runJobs = async (): Promise<JobRun[]> => {
       const now = options.clock.now();
-      if (!(await store.coordination.acquireLease('purge-used-tokens', holder, now, 2 * jobInterval))) return [{ job: 'purge-used-tokens', ran: false }];
-      // A used token is remembered until it could no longer be accepted (its exp plus the leeway); then it can go.
-      return [{ job: 'purge-used-tokens', ran: true, purged: await store.tokens.purgeExpired(now) }];
+      const runs: JobRun[] = [];
+      if (await store.coordination.acquireLease('purge-used-tokens', holder, now, 2 * jobInterval)) {
+        // A used token is remembered until it could no longer be accepted (its exp plus the leeway); then it can go.
+        runs.push({ job: 'purge-used-tokens', ran: true, purged: await store.tokens.purgeExpired(now) });
+      } else {
+        runs.push({ job: 'purge-used-tokens', ran: false });
+      }
+      if (await store.coordination.acquireLease('acme-resume-validations', holder, now, 2 * jobInterval)) {
+        runs.push({ job: 'acme-resume-validations', ran: true, resumed: await acme.resumeStale(now) });
+      } else {
+        runs.push({ job: 'acme-resume-validations', ran: false });
+      }
+      return runs;
     };
     const jobTimer = setInterval(() => {
       runJobs().then(

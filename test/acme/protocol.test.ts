@@ -435,3 +435,26 @@ test('ARI (RFC 9773): renewalInfo answers the default window, an operator-set wi
   const revokedInfo = await info(`${Buffer.from(p2.ext.authorityKeyIdentifier?.keyIdentifier ?? new Uint8Array()).toString('base64url')}.${Buffer.from(p2.serialNumber).toString('base64url')}`);
   assert.ok(new Date((revokedInfo.json?.suggestedWindow as { start: string }).start).getTime() <= Date.now());
 });
+
+test('a validation abandoned by a stopped replica is resumed by the periodic job (one replica at a time), and the authorization becomes valid', async (t) => {
+  const f = await setup(t);
+  const key = acmeKey();
+  const kid = await f.acme.account(key);
+  f.dns.setAddress('resume.acme.test', '127.0.0.1');
+  const order = await f.acme.order(key, kid, [{ type: 'dns', value: 'resume.acme.test' }]);
+  const authzUrl = (order.body.authorizations as string[])[0] as string;
+  const authz = await f.acme.get(key, kid, authzUrl);
+  const http = (authz.json?.challenges as { type: string; url: string; token: string }[]).find((c) => c.type === 'http-01');
+  assert.ok(http);
+  f.answers.set(http.token, `${http.token}.${key.thumbprint}`);
+  // What a replica leaves behind when it dies after accepting the challenge: `processing`, long untouched.
+  const id = http.url.slice(http.url.lastIndexOf('/') + 1);
+  assert.equal(await f.running.store.acme.updateChallenge(id, 'pending', { status: 'processing', at: new Date(Date.now() - 10 * 60_000) }), true);
+  const runs = await f.running.runJobs();
+  assert.deepEqual(runs.find((r) => r.job === 'acme-resume-validations'), { job: 'acme-resume-validations', ran: true, resumed: 1 });
+  const settled = await settle(f, key, kid, authzUrl);
+  assert.equal(settled.status, 'valid');
+  // Nothing is left to resume; a fresh `processing` challenge is not taken over.
+  assert.deepEqual(runs.length, 2);
+  assert.equal((await f.running.runJobs()).find((r) => r.job === 'acme-resume-validations')?.resumed, 0);
+});
