@@ -10,6 +10,7 @@ import { registerCaRekey } from './rekey.js';
 import { registerCaRevoke } from './revoke.js';
 import { registerCaRoots } from './roots.js';
 import { registerCaHealth } from './health.js';
+import { registerCaProvisioner } from './provisioner.js';
 
 export { caInitCommand, formatCaInit, type CaInitFlags, type CaInitResult } from './init.js';
 export { caTokenCommand, caUrlFromConfig, normalizeSerial, type TokenFlags } from './token.js';
@@ -31,6 +32,7 @@ export function registerCaCommands(program: Command): Command {
   registerCaRevoke(cmd);
   registerCaRoots(cmd);
   registerCaHealth(cmd);
+  registerCaProvisioner(cmd);
   const config = cmd.command('config').description('work with the CA configuration file (signet.json)');
   registerCaConfigValidate(config);
   config.addHelpText(

@@ -216,7 +216,7 @@ async function loadRoot(certPath: string, keyPath: string, passwordFile: string 
 }
 
 /** A password for new keys: from a file, or typed twice on a terminal. */
-async function newPassword(file: string | undefined, prompt: string, flag: string): Promise<string> {
+export async function newPassword(file: string | undefined, prompt: string, flag: string): Promise<string> {
   if (file === undefined && !process.stdin.isTTY) {
     throw new SignetError('ERR_KEY_PASSWORD_REQUIRED', `the new keys must be encrypted but there is no terminal to ask for a password`, { hint: `pass ${flag} FILE` });
   }

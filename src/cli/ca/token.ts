@@ -67,7 +67,9 @@ function collect(value: string, previous: string[] | undefined): string[] {
 export async function caTokenCommand(subject: string, flags: TokenFlags): Promise<string> {
   const configPath = flags.config ?? (existsSync(DEFAULT_CONFIG_PATH) ? DEFAULT_CONFIG_PATH : undefined);
   const config: CaConfig | undefined = configPath !== undefined ? loadCaConfig(configPath) : undefined;
-  const provisionerName = flags.provisioner ?? (config?.provisioners.length === 1 ? config.provisioners[0]?.name : undefined);
+  // Without --provisioner: the config's one JWK provisioner (ACME provisioners take no tokens).
+  const tokenProvisioners = config?.provisioners.filter((p) => p.type === 'JWK') ?? [];
+  const provisionerName = flags.provisioner ?? (tokenProvisioners.length === 1 ? tokenProvisioners[0]?.name : undefined);
   if (provisionerName === undefined) throw new SignetError('ERR_USAGE', 'which provisioner? pass --provisioner NAME', config ? { hint: `the config has: ${config.provisioners.map((p) => p.name).join(', ')}` } : {});
   const provisioner = config?.provisioners.find((p) => p.name === provisionerName);
   if (config && !provisioner) throw new SignetError('ERR_TOKEN_UNKNOWN_PROVISIONER', `the config has no provisioner "${provisionerName}"`);
