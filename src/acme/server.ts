@@ -83,6 +83,8 @@ function own(o: JsonObject, k: string): JsonValue | undefined {
 /** The ACME edge of a running CA. */
 export interface AcmeEdge {
   readonly routes: Route[];
+  /** A problem document (with a fresh nonce) for a request under /acme/ that no route took: unknown path or method. */
+  renderUnrouted(error: SignetError, path: string, requestId: string): RouteResponse | undefined;
   /**
    * Resumes validations that a replica started and never finished (it stopped or crashed): the
    * challenges left `processing` and not touched for {@link staleAfterMs}. Run by one replica at
@@ -781,7 +783,12 @@ export function acmeRoutes(options: AcmeServerOptions): AcmeEdge {
     }
     return resumed;
   };
-  return { routes, resumeStale };
+  const renderUnrouted = (error: SignetError, path: string, requestId: string): RouteResponse | undefined => {
+    if (!path.startsWith('/acme/')) return undefined;
+    const problem = toProblem(error, requestId);
+    return { status: problem.status, body: JSON.stringify(problem), contentType: 'application/problem+json', headers: { 'replay-nonce': options.nonces.issue() } };
+  };
+  return { routes, resumeStale, renderUnrouted };
 }
 
 export { NonceService };

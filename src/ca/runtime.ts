@@ -206,6 +206,7 @@ export async function startCa(config: CaConfig, options: StartCaOptions): Promis
         ...acme.routes,
       ],
       requestClientCertificate: true,
+      renderUnrouted: (e, path, id) => acme.renderUnrouted(e, path, id),
       onRequest: (r) => {
         metrics.request(r);
         options.onRequest?.(r);

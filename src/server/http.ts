@@ -68,6 +68,12 @@ export interface ApiServerOptions {
   readonly onRequest?: (record: RequestRecord) => void;
   /** Called with unexpected errors (bugs); the client sees only ERR_INTERNAL. */
   readonly onInternalError?: (error: unknown, requestId: string) => void;
+  /**
+   * Renders an error of a request no route handled (no such path, wrong method) for a protocol
+   * that has its own error format (ACME's problem documents under /acme/); undefined: the
+   * default `{"code", "message"}`.
+   */
+  readonly renderUnrouted?: (error: SignetError, path: string, requestId: string) => RouteResponse | undefined;
 }
 
 /**
@@ -215,8 +221,21 @@ export function createApiServer(options: ApiServerOptions): Server {
     const route = candidates.find((r) => r.method === method || (head && r.method === 'GET'));
     if (!route) {
       req.resume();
-      if (candidates.length > 0) fail(new SignetError('ERR_HTTP_METHOD', `${method} is not allowed on ${url.pathname}`, { hint: `use ${[...new Set(candidates.map((c) => c.method))].join(' or ')}` }));
-      else fail(new SignetError('ERR_HTTP_NOT_FOUND', `no such endpoint: ${url.pathname}`));
+      const e =
+        candidates.length > 0
+          ? new SignetError('ERR_HTTP_METHOD', `${method} is not allowed on ${url.pathname}`, { hint: `use ${[...new Set(candidates.map((c) => c.method))].join(' or ')}` })
+          : new SignetError('ERR_HTTP_NOT_FOUND', `no such endpoint: ${url.pathname}`);
+      const rendered = options.renderUnrouted?.(e, url.pathname, id);
+      if (rendered === undefined) {
+        fail(e);
+        return;
+      }
+      code = e.code;
+      const status = rendered.status ?? 200;
+      const headers = { 'x-request-id': id, ...rendered.headers };
+      if ('json' in rendered) send(res, status, JSON.stringify(rendered.json), 'application/json', headers, head);
+      else send(res, status, rendered.body, rendered.contentType, headers, head);
+      finish(status);
       return;
     }
     pattern = route.path;

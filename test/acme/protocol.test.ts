@@ -109,8 +109,9 @@ test('directory, nonces, and one order from account to verified certificate chai
   const f = await setup(t);
   const d = f.acme.directory;
   for (const k of ['newNonce', 'newAccount', 'newOrder', 'revokeCert', 'keyChange']) assert.match(d[k] ?? '', /^https:\/\/localhost:\d+\/acme\/acme\//, k);
-  const head = await f.acme.postRaw(d.newNonce as string, '', 'text/plain').catch(() => undefined);
-  assert.equal(head?.status, 405, 'newNonce takes HEAD and GET, not POST');
+  // Requests no route takes are problem documents under /acme/ too (with a nonce).
+  problem(await f.acme.postRaw(d.newNonce as string, '', 'text/plain'), 405, 'malformed');
+  problem(await f.acme.postRaw(`${f.running.url}/acme/acme/no-such-thing`, '{}'), 404, 'malformed');
   const { httpsRequest } = await import('../helpers/ca.js');
   const g = await httpsRequest(f.ca, d.newNonce as string);
   assert.equal(g.status, 204);
