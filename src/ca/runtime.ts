@@ -47,15 +47,18 @@ export interface StartCaOptions {
   readonly jobIntervalMs?: number;
 }
 
+/** How long expired ACME orders and authorizations are kept before the periodic purge deletes them. */
+export const ACME_RETENTION_MS = 30 * 24 * 3_600_000;
+
 /** How often the periodic jobs of {@link startCa} tick by default. */
 export const JOB_INTERVAL_MS = 10 * 60_000;
 
 /** One tick of a periodic job. */
 export interface JobRun {
-  readonly job: 'purge-used-tokens' | 'acme-resume-validations';
+  readonly job: 'purge-used-tokens' | 'acme-resume-validations' | 'acme-purge-expired';
   /** False when another replica holds the job's lease (it runs there). */
   readonly ran: boolean;
-  /** Used tokens (and ACME nonces) past their expiry that were deleted. */
+  /** Used tokens (and ACME nonces), or long-expired ACME orders and authorizations, that were deleted. */
   readonly purged?: number;
   /** ACME validations abandoned by a stopped replica that were started again. */
   readonly resumed?: number;
@@ -259,6 +262,13 @@ export async function startCa(config: CaConfig, options: StartCaOptions): Promis
         runs.push({ job: 'acme-resume-validations', ran: true, resumed: await acme.resumeStale(now) });
       } else {
         runs.push({ job: 'acme-resume-validations', ran: false });
+      }
+      if (await store.coordination.acquireLease('acme-purge-expired', holder, now, 2 * jobInterval)) {
+        // Protocol objects are kept a while after they expire (clients and operators may still look
+        // them up), then go, a bounded batch per tick; the certificates stay in the inventory.
+        runs.push({ job: 'acme-purge-expired', ran: true, purged: await store.acme.purgeExpired(new Date(now.getTime() - ACME_RETENTION_MS), 1000) });
+      } else {
+        runs.push({ job: 'acme-purge-expired', ran: false });
       }
       return runs;
     };

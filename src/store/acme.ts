@@ -520,6 +520,24 @@ export function acmeRepository(db: Db, run: Runner): AcmeRepository {
         return { start: new Date(n(r.window_start)), end: new Date(n(r.window_end)), ...(r.explanation_url !== null && { explanationUrl: r.explanation_url }), setAt: new Date(n(r.set_at)) };
       }),
 
+    purgeExpired: (before, limit) =>
+      run(() => {
+        const t = epochMs(before, 'before');
+        const max = pageLimit(limit);
+        return atomic(db, async (trx) => {
+          const orders = await trx.selectFrom('acme_orders').select('id').where('expires_at', '<', t).orderBy('expires_at').limit(max).execute();
+          const authzs = await trx.selectFrom('acme_authorizations').select('id').where('expires_at', '<', t).orderBy('expires_at').limit(max).execute();
+          const orderIds = orders.map((o) => o.id);
+          const authzIds = authzs.map((a) => a.id);
+          if (orderIds.length > 0) await trx.deleteFrom('acme_orders').where('id', 'in', orderIds).execute();
+          if (authzIds.length > 0) {
+            await trx.deleteFrom('acme_challenges').where('authorization_id', 'in', authzIds).execute();
+            await trx.deleteFrom('acme_authorizations').where('id', 'in', authzIds).execute();
+          }
+          return orderIds.length + authzIds.length;
+        });
+      }),
+
     setting: (name, value) =>
       run(async () => {
         const key = text(name, 'name', 128);

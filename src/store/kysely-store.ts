@@ -562,7 +562,7 @@ function repositories(db: Db, run: Runner, hot: HotWrites): StoreTx {
 }
 
 /** The ACME repository's methods that write (with group commit they join a group). */
-const ACME_WRITES = ['createAccount', 'updateAccount', 'createOrder', 'updateOrder', 'updateAuthorization', 'updateChallenge', 'addEabKey', 'bindEabKey', 'removeEabKey', 'setting', 'setRenewalWindows'] as const satisfies readonly (keyof AcmeRepository)[];
+const ACME_WRITES = ['createAccount', 'updateAccount', 'createOrder', 'updateOrder', 'updateAuthorization', 'updateChallenge', 'addEabKey', 'bindEabKey', 'removeEabKey', 'setting', 'setRenewalWindows', 'purgeExpired'] as const satisfies readonly (keyof AcmeRepository)[];
 
 /** A transaction waiting for its turn in a group commit. */
 interface Waiting {

@@ -324,8 +324,21 @@ const renewalWindows: Migration = {
   },
 };
 
+/**
+ * Migration 7: expiry indexes of ACME orders and authorizations, so that the periodic purge of
+ * long-expired protocol objects is an index range, not a table scan.
+ */
+const acmeExpiry: Migration = {
+  version: 7,
+  name: 'acme-expiry-indexes',
+  async up(db) {
+    await db.schema.createIndex('acme_orders_expires_at').on('acme_orders').column('expires_at').execute();
+    await db.schema.createIndex('acme_authorizations_expires_at').on('acme_authorizations').column('expires_at').execute();
+  },
+};
+
 /** Every migration the code knows, in order. Append only. */
-export const MIGRATIONS: readonly Migration[] = [initial, dropNameTypeIndex, coordination, currentIndex, acme, renewalWindows];
+export const MIGRATIONS: readonly Migration[] = [initial, dropNameTypeIndex, coordination, currentIndex, acme, renewalWindows, acmeExpiry];
 
 function checkList(migrations: readonly Migration[]): void {
   let previous = 0;

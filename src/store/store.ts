@@ -375,6 +375,12 @@ export interface AcmeRepository {
   setRenewalWindows(serials: readonly string[], window: RenewalWindow): Promise<number>;
   /** The window the operator set for a certificate, if any. */
   getRenewalWindow(serial: string): Promise<RenewalWindow | undefined>;
+  /**
+   * Deletes orders and authorizations (with their challenges) that expired before `before`,
+   * at most `limit` of each per call; returns how many orders and authorizations went. Issued
+   * certificates stay in the inventory.
+   */
+  purgeExpired(before: Date, limit: number): Promise<number>;
 }
 
 /** A renewal window the operator set (RFC 9773 `suggestedWindow`, with its `explanationURL`). */

@@ -733,6 +733,26 @@ export function storeConformance(name: string, open: () => Promise<Store>): void
         assert.equal(await store.acme.setting('nonce-key', 'z'), values[0]);
       });
 
+      test('purgeExpired deletes orders and authorizations (with their challenges) that expired before the cutoff, a bounded batch at a time', async () => {
+        const acct = (await store.acme.createAccount(account())).account;
+        const old = [0, 1, 2].map((i) => authorization(acct.id, `old${i}.example.com`, { expiresAt: at(5000 + i) }));
+        const keep = authorization(acct.id, 'keep.example.com', { expiresAt: at(50_000) });
+        const oldOrders = old.map((a, i) => order(acct.id, [a], { expiresAt: at(5000 + i) }));
+        for (const [i, o] of oldOrders.entries()) await store.acme.createOrder(o, [old[i] as AcmeAuthorization]);
+        const kept = order(acct.id, [keep], { expiresAt: at(50_000) });
+        await store.acme.createOrder(kept, [keep]);
+        assert.equal(await store.acme.purgeExpired(at(6000), 2), 4, 'two orders and two authorizations: the batch limit');
+        assert.equal(await store.acme.purgeExpired(at(6000), 100), 2);
+        assert.equal(await store.acme.purgeExpired(at(6000), 100), 0);
+        for (const o of oldOrders) assert.equal(await store.acme.getOrder(o.id), undefined);
+        for (const a of old) {
+          assert.equal(await store.acme.getAuthorization(a.id), undefined);
+          for (const c of a.challenges) assert.equal(await store.acme.getChallenge(c.id), undefined);
+        }
+        assert.deepEqual(await store.acme.getOrder(kept.id), kept);
+        assert.equal((await store.acme.getAuthorization(keep.id))?.challenges.length, 2);
+      });
+
       test('bad arguments are ERR_STORE_INVALID_RECORD and write nothing', async () => {
         await rejectsWith(store.acme.createAccount(account({ id: 'bad id' })), 'ERR_STORE_INVALID_RECORD');
         await rejectsWith(store.acme.createAccount(account({ status: 'gone' as never })), 'ERR_STORE_INVALID_RECORD');

@@ -311,6 +311,9 @@ describe('migrations', () => {
         'acme_challenges: authorization_id',
         'acme_challenges: status, updated_at',
         'acme_eab_keys: provisioner, created_at',
+        // Migration 7: the purge of long-expired orders and authorizations.
+        'acme_orders: expires_at',
+        'acme_authorizations: expires_at',
       ];
       // Exactly these: each index costs every issuance a B-tree insert and a page at COMMIT.
       assert.deepEqual([...indexed].sort(), [...wanted].sort());
