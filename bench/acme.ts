@@ -18,13 +18,13 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
 import { connect } from 'node:net';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
 import { Agent, request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createSoftwareSigner } from '../src/crypto/signer.js';
 import { buildCsr } from '../src/x509/csr.js';
 import { startDnsServer } from '../test/helpers/dns-server.js';
+import { startHttp01Responder } from '../test/helpers/http01-responder.js';
 import { freePort } from '../test/helpers/net.js';
 import { createBenchCa } from './ca.js';
 
@@ -214,16 +214,10 @@ export async function benchAcme(): Promise<Record<string, unknown> | undefined> 
   const dir = mkdtempSync(join(tmpdir(), 'signet-bench-acme-'));
   const children: ChildProcess[] = [];
   const dns = await startDnsServer();
-  const answers = new Map<string, string>();
-  const responder: Server = createServer((req, res) => {
-    const token = /^\/\.well-known\/acme-challenge\/([A-Za-z0-9_-]+)$/.exec(req.url ?? '')?.[1];
-    const answer = token === undefined ? undefined : answers.get(token);
-    res.writeHead(answer === undefined ? 404 : 200, { 'content-type': 'text/plain' }).end(answer ?? '');
-  });
+  const responder = await startHttp01Responder();
+  const { port: httpPort, answers } = responder;
   try {
     dns.setSuffixAddress('bench.test', '127.0.0.1');
-    const httpPort = await freePort();
-    await new Promise<void>((resolve) => responder.listen(httpPort, '127.0.0.1', () => resolve()));
 
     // Signet: `ca start` of a CA made by ca init, with an ACME provisioner.
     const ca = await createBenchCa(dir);
@@ -282,7 +276,7 @@ export async function benchAcme(): Promise<Record<string, unknown> | undefined> 
     };
   } finally {
     for (const c of children) c.kill('SIGTERM');
-    responder.close();
+    await responder.close();
     await dns.close();
     rmSync(dir, { recursive: true, force: true });
   }

@@ -4,7 +4,7 @@
  * `kid`, a `nonce`, a `url` equal to the request's URL — then the signature. The nonce is
  * consumed by the caller after the signature verifies, so a forged request burns nothing.
  */
-import { createPublicKey, type KeyObject } from 'node:crypto';
+import { createHmac, createPublicKey, timingSafeEqual, type KeyObject } from 'node:crypto';
 import { SignetError } from '../core/errors.js';
 import { jwkThumbprint, type Jwk } from '../crypto/jwk.js';
 import { jwsKeyFits, jwsSignatureVerifies, type JwsSignatureAlgorithm } from '../crypto/jws.js';
@@ -167,4 +167,50 @@ export function verifyAcmeSignature(jws: AcmeJws, key: KeyObject): void {
     throw new SignetError('ERR_ACME_BAD_SIGNATURE_ALGORITHM', `JWS algorithm ${jws.alg} does not fit the account key`, { detail: { algorithms: ACME_ALGORITHMS.filter((a) => jwsKeyFits(a, key)) } });
   }
   if (!jwsSignatureVerifies(jws.alg, key, jws.signingInput, jws.signature)) throw malformed('the JWS signature does not verify with the key that should have made it');
+}
+
+/** An external account binding (RFC 8555 §7.3.4), its structure checked; the MAC is checked with {@link eabMacVerifies}. */
+export interface ExternalAccountBinding {
+  /** The EAB key id (`kid` of its protected header). */
+  readonly keyId: string;
+  readonly hash: 'sha256' | 'sha384' | 'sha512';
+  readonly signingInput: Buffer;
+  readonly mac: Buffer;
+}
+
+const EAB_HASHES: Readonly<Record<string, ExternalAccountBinding['hash']>> = { HS256: 'sha256', HS384: 'sha384', HS512: 'sha512' };
+
+/**
+ * Checks an `externalAccountBinding` with the same strict decoding as every request: a flattened
+ * JWS, `alg` HS256/384/512 (badSignatureAlgorithm), `url` equal to the newAccount request's
+ * (unauthorized), no nonce, a `kid`, and a payload that is the account key itself (unauthorized
+ * when it is another key).
+ */
+export function parseExternalAccountBinding(v: JsonValue, outerUrl: string, accountThumbprint: string): ExternalAccountBinding {
+  if (!isJsonObject(v) || Object.keys(v).some((k) => k !== 'protected' && k !== 'payload' && k !== 'signature')) throw malformed('"externalAccountBinding" must be a flattened JWS');
+  const protectedB64 = own(v, 'protected');
+  const payloadB64 = own(v, 'payload');
+  if (typeof protectedB64 !== 'string' || typeof payloadB64 !== 'string') throw malformed('"externalAccountBinding" must be a flattened JWS');
+  const header = jsonObject(b64(protectedB64, 'external account binding header'), 'external account binding header');
+  const alg = own(header, 'alg');
+  const hash = typeof alg === 'string' ? EAB_HASHES[alg] : undefined;
+  if (hash === undefined) throw new SignetError('ERR_ACME_BAD_SIGNATURE_ALGORITHM', 'the external account binding must use HS256, HS384 or HS512', { detail: { algorithms: Object.keys(EAB_HASHES) } });
+  if (own(header, 'url') !== outerUrl) throw new SignetError('ERR_ACME_UNAUTHORIZED', 'the external account binding names another URL');
+  if (own(header, 'nonce') !== undefined) throw malformed('the external account binding must not carry a nonce');
+  const keyId = own(header, 'kid');
+  if (typeof keyId !== 'string' || keyId.length === 0 || keyId.length > 128) throw malformed('the external account binding has no "kid"');
+  let bound: string | undefined;
+  try {
+    bound = importAccountKey(jsonObject(b64(payloadB64, 'external account binding payload'), 'external account binding payload')).thumbprint;
+  } catch {
+    bound = undefined;
+  }
+  if (bound !== accountThumbprint) throw new SignetError('ERR_ACME_UNAUTHORIZED', 'the external account binding is for another account key');
+  return { keyId, hash, signingInput: Buffer.from(`${protectedB64}.${payloadB64}`, 'ascii'), mac: b64(own(v, 'signature'), 'external account binding signature') };
+}
+
+/** Whether the binding's MAC is the HMAC of its signing input under `hmacKey` (constant time). */
+export function eabMacVerifies(eab: ExternalAccountBinding, hmacKey: Uint8Array): boolean {
+  const expected = createHmac(eab.hash, hmacKey).update(eab.signingInput).digest();
+  return eab.mac.length === expected.length && timingSafeEqual(eab.mac, expected);
 }

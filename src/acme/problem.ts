@@ -4,7 +4,7 @@
  * share one error catalogue and tests assert on codes.
  */
 import { isSignetError, type ErrorCode } from '../core/errors.js';
-import type { AcmeIdentifier, AcmeProblemRecord } from '../store/store.js';
+import type { AcmeProblemRecord } from '../store/store.js';
 
 export const ACME_ERROR_PREFIX = 'urn:ietf:params:acme:error:';
 
@@ -69,7 +69,7 @@ export function toProblem(e: unknown, requestId: string): AcmeProblem {
 }
 
 /** A problem record for an identifier (subproblems, RFC 8555 §6.7.1), from an error. */
-export function subproblem(e: unknown, identifier: AcmeIdentifier): NonNullable<AcmeProblemRecord['subproblems']>[number] {
+export function subproblem(e: unknown, identifier: { readonly type: string; readonly value: string }): NonNullable<AcmeProblemRecord['subproblems']>[number] {
   const p = toProblem(e, '-');
   return { type: p.type, detail: p.detail, identifier };
 }

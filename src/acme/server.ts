@@ -5,7 +5,7 @@
  * template, lint, sign, inventory and audit in one transaction). Every object lives in the store,
  * so any replica can serve any request; every state change is a compare-and-set there.
  */
-import { createHmac, createPublicKey, randomBytes, timingSafeEqual, type KeyObject } from 'node:crypto';
+import { createPublicKey, randomBytes, type KeyObject } from 'node:crypto';
 import { isIP } from 'node:net';
 import type { Clock } from '../core/clock.js';
 import { SignetError, isSignetError } from '../core/errors.js';
@@ -19,7 +19,7 @@ import { parseCertificate } from '../x509/certificate.js';
 import { CRL_REASONS } from '../x509/crl.js';
 import { formatIpAddress, isValidDnsName, parseIpAddress } from '../x509/general-name.js';
 import { isJsonObject, type JsonObject, type JsonValue } from '../x509/template/json.js';
-import { importAccountKey, MAX_ACME_BODY, parseAcmeJws, verifyAcmeSignature, type AccountKey, type AcmeJws } from './jws.js';
+import { eabMacVerifies, importAccountKey, MAX_ACME_BODY, parseAcmeJws, parseExternalAccountBinding, verifyAcmeSignature, type AccountKey, type AcmeJws } from './jws.js';
 import { NonceService } from './nonce.js';
 import { subproblem, toProblem } from './problem.js';
 import type { ChallengeValidator } from './validate.js';
@@ -337,25 +337,30 @@ export function acmeRoutes(options: AcmeServerOptions): AcmeEdge {
     for (const item of v) {
       if (!isJsonObject(item) || typeof own(item, 'type') !== 'string' || typeof own(item, 'value') !== 'string') throw malformed('each identifier is {"type", "value"}');
       const type = own(item, 'type') as string;
-      const value = (own(item, 'value') as string).slice(0, 300);
+      const value = own(item, 'value') as string;
+      if (value.length > 255) {
+        // Longer than any DNS name or IP address: refused as sent, never shortened into another name.
+        bad.push(subproblem(new SignetError('ERR_ACME_REJECTED_IDENTIFIER', `an identifier of ${value.length} characters is longer than any name this CA issues for`), { type: type.slice(0, 32), value: `${value.slice(0, 64)}…` }));
+        continue;
+      }
       if (type === 'dns') {
         const name = value.toLowerCase();
         const bare = name.startsWith('*.') ? name.slice(2) : name;
-        if (!isValidDnsName(bare) || bare.includes('*') || !bare.includes('.') && bare !== 'localhost') {
-          bad.push({ type: 'urn:ietf:params:acme:error:rejectedIdentifier', detail: `${JSON.stringify(value)} is not a DNS name this CA issues for`, identifier: { type: 'dns', value } });
+        if (!isValidDnsName(bare) || bare.includes('*') || (!bare.includes('.') && bare !== 'localhost')) {
+          bad.push(subproblem(new SignetError('ERR_ACME_REJECTED_IDENTIFIER', `${JSON.stringify(value)} is not a DNS name this CA issues for`), { type, value }));
           continue;
         }
         out.set(`dns:${name}`, { type: 'dns', value: name });
       } else if (type === 'ip') {
         const bytes = isIP(value) !== 0 ? parseIpAddress(value) : undefined;
         if (bytes === undefined) {
-          bad.push({ type: 'urn:ietf:params:acme:error:malformed', detail: `${JSON.stringify(value)} is not an IP address`, identifier: { type: 'ip', value } });
+          bad.push(subproblem(malformed(`${JSON.stringify(value)} is not an IP address`), { type, value }));
           continue;
         }
         const canonical = formatIpAddress(bytes);
         out.set(`ip:${canonical}`, { type: 'ip', value: canonical });
       } else {
-        bad.push({ type: 'urn:ietf:params:acme:error:unsupportedIdentifier', detail: `identifier type ${JSON.stringify(type.slice(0, 32))} is not supported (dns, ip)`, identifier: { type: 'dns', value } });
+        bad.push(subproblem(new SignetError('ERR_ACME_UNSUPPORTED_IDENTIFIER', `identifier type ${JSON.stringify(type.slice(0, 32))} is not supported (dns, ip)`), { type: type.slice(0, 32), value }));
       }
     }
     if (bad.length > 0) throw new SignetError('ERR_ACME_REJECTED_IDENTIFIER', `${bad.length} identifier${bad.length === 1 ? '' : 's'} cannot be ordered`, { detail: { subproblems: bad } });
@@ -380,37 +385,11 @@ export function acmeRoutes(options: AcmeServerOptions): AcmeEdge {
       if (p.requireEAB) throw new SignetError('ERR_ACME_EXTERNAL_ACCOUNT_REQUIRED', `provisioner ${p.name} requires an external account binding`);
       return undefined;
     }
-    if (!isJsonObject(v)) throw malformed('"externalAccountBinding" must be a flattened JWS');
-    const protectedB64 = own(v, 'protected');
-    const payloadB64 = own(v, 'payload');
-    const signatureB64 = own(v, 'signature');
-    if (typeof protectedB64 !== 'string' || typeof payloadB64 !== 'string' || typeof signatureB64 !== 'string') throw malformed('"externalAccountBinding" must be a flattened JWS');
-    let header: Record<string, unknown>;
-    let payload: unknown;
-    try {
-      header = JSON.parse(Buffer.from(protectedB64, 'base64url').toString('utf8')) as Record<string, unknown>;
-      payload = JSON.parse(Buffer.from(payloadB64, 'base64url').toString('utf8'));
-    } catch {
-      throw malformed('"externalAccountBinding" is not a JWS of JSON');
-    }
-    const hash = ({ HS256: 'sha256', HS384: 'sha384', HS512: 'sha512' } as Record<string, string>)[String(header.alg)];
-    if (hash === undefined) throw new SignetError('ERR_ACME_BAD_SIGNATURE_ALGORITHM', 'the external account binding must use HS256, HS384 or HS512', { detail: { algorithms: ['HS256', 'HS384', 'HS512'] } });
-    if (header.url !== outerUrl) throw new SignetError('ERR_ACME_UNAUTHORIZED', 'the external account binding names another URL');
-    if (header.nonce !== undefined) throw malformed('the external account binding must not carry a nonce');
-    if (typeof header.kid !== 'string') throw malformed('the external account binding has no "kid"');
-    let bound: string | undefined;
-    try {
-      bound = importAccountKey(payload as JsonValue).thumbprint;
-    } catch {
-      bound = undefined;
-    }
-    if (bound !== key.thumbprint) throw new SignetError('ERR_ACME_UNAUTHORIZED', 'the external account binding is for another account key');
-    const eab = await store.acme.getEabKey(header.kid);
+    const binding = parseExternalAccountBinding(v, outerUrl, key.thumbprint);
+    const eab = await store.acme.getEabKey(binding.keyId);
     if (eab === undefined || eab.provisioner !== p.name) throw new SignetError('ERR_ACME_UNAUTHORIZED', 'unknown external account key');
     if (eab.accountId !== undefined) throw new SignetError('ERR_ACME_UNAUTHORIZED', 'this external account key is already bound to an account');
-    const mac = createHmac(hash, eab.hmacKey).update(`${protectedB64}.${payloadB64}`).digest();
-    const sig = Buffer.from(signatureB64, 'base64url');
-    if (sig.length !== mac.length || !timingSafeEqual(sig, mac)) throw new SignetError('ERR_ACME_UNAUTHORIZED', 'the external account binding signature does not verify');
+    if (!eabMacVerifies(binding, eab.hmacKey)) throw new SignetError('ERR_ACME_UNAUTHORIZED', 'the external account binding signature does not verify');
     return eab.keyId;
   };
 
@@ -500,11 +479,15 @@ export function acmeRoutes(options: AcmeServerOptions): AcmeEdge {
       const status = own(payload, 'status');
       if (status !== undefined && status !== 'deactivated' && status !== 'valid') throw malformed('an account may only set its status to "deactivated"');
       const contact = readContact(own(payload, 'contact'));
-      const result = await store.acme.updateAccount(account.id, { ...(contact !== undefined && { contact }), ...(status === 'deactivated' && { status: 'deactivated' as const }) });
+      // The change and its audit event commit together.
+      const result = await store.transaction(async (tx) => {
+        const r = await tx.acme.updateAccount(account.id, { ...(contact !== undefined && { contact }), ...(status === 'deactivated' && { status: 'deactivated' as const }) });
+        if (r.result === 'updated' && status === 'deactivated') {
+          await tx.audit.append({ time: now(), type: 'acme.account.deactivate', outcome: 'success', actor: `acme:${p.name}/${account.id}`, provisioner: p.name });
+        }
+        return r;
+      });
       if (result.result !== 'updated') throw new SignetError('ERR_ACME_UNAUTHORIZED', `the account is ${result.result}`);
-      if (status === 'deactivated') {
-        await store.audit.append({ time: now(), type: 'acme.account.deactivate', outcome: 'success', actor: `acme:${p.name}/${account.id}`, provisioner: p.name });
-      }
       return { json: accountJson(result.account, u), headers: { location: u.account(account.id) } };
     }),
     post('/account/:id/orders', async (req, p, u) => {
@@ -551,9 +534,8 @@ export function acmeRoutes(options: AcmeServerOptions): AcmeEdge {
         }
         const types = challengeTypes(p, bare, wildcard);
         if (types.length === 0) {
-          throw new SignetError('ERR_ACME_REJECTED_IDENTIFIER', `no challenge this provisioner offers can validate ${ident.value}`, {
-            detail: { subproblems: [{ type: 'urn:ietf:params:acme:error:rejectedIdentifier', detail: wildcard ? 'wildcards need dns-01' : 'no usable challenge type', identifier: ident }] },
-          });
+          const refusal = new SignetError('ERR_ACME_REJECTED_IDENTIFIER', `no challenge this provisioner offers can validate ${ident.value}${wildcard ? ' (wildcards need dns-01)' : ''}`);
+          throw new SignetError(refusal.code, refusal.message, { detail: { subproblems: [subproblem(refusal, ident)] } });
         }
         const id = newId();
         authzIds.push(id);
@@ -699,13 +681,18 @@ export function acmeRoutes(options: AcmeServerOptions): AcmeEdge {
       }
       if (oldThumbprint !== account.keyThumbprint) throw new SignetError('ERR_ACME_UNAUTHORIZED', '"oldKey" is not the account\'s current key');
       if (newKey.thumbprint === account.keyThumbprint) throw malformed('the new key is the current key');
-      const result = await store.acme.updateAccount(account.id, { jwk: newKey.jwk, keyThumbprint: newKey.thumbprint });
+      const result = await store.transaction(async (tx) => {
+        const r = await tx.acme.updateAccount(account.id, { jwk: newKey.jwk, keyThumbprint: newKey.thumbprint });
+        if (r.result === 'updated') {
+          await tx.audit.append({ time: now(), type: 'acme.account.key-change', outcome: 'success', actor: `acme:${p.name}/${account.id}`, provisioner: p.name, detail: { from: account.keyThumbprint, to: newKey.thumbprint } });
+        }
+        return r;
+      });
       if (result.result === 'key-in-use') {
         const holder = await store.acme.findAccountByKey(p.name, newKey.thumbprint);
         throw new SignetError('ERR_ACME_CONFLICT', 'another account uses the new key', { detail: { location: holder === undefined ? undefined : u.account(holder.id) } });
       }
       if (result.result !== 'updated') throw new SignetError('ERR_ACME_UNAUTHORIZED', `the account is ${result.result}`);
-      await store.audit.append({ time: now(), type: 'acme.account.key-change', outcome: 'success', actor: `acme:${p.name}/${account.id}`, provisioner: p.name, detail: { from: account.keyThumbprint, to: newKey.thumbprint } });
       return { json: accountJson(result.account, u), headers: { location: u.account(account.id) } };
     }),
     post('/revoke-cert', async (req, p, u) => {

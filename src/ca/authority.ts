@@ -281,7 +281,7 @@ export class Authority {
           sans,
           publicKey: csr.publicKey,
           spki: csr.spki,
-          token: { sub: subject, sans: request.identifiers.map((i) => (i.type === 'dns' ? i.value.toLowerCase() : i.value)), acme: { account: request.requester } },
+          token: { sub: subject, sans: sans.map((n) => n.value), acme: { account: request.requester } },
           ...(request.notBefore !== undefined ? { notBefore: request.notBefore } : {}),
           ...(request.notAfter !== undefined ? { notAfter: request.notAfter } : {}),
         },

@@ -254,7 +254,8 @@ export interface AcmeProblemRecord {
   readonly type: string;
   readonly detail: string;
   readonly status?: number;
-  readonly subproblems?: readonly { readonly type: string; readonly detail: string; readonly identifier?: AcmeIdentifier }[];
+  /** Per identifier (RFC 8555 §6.7.1); the identifier as the client sent it, whatever its type. */
+  readonly subproblems?: readonly { readonly type: string; readonly detail: string; readonly identifier?: { readonly type: string; readonly value: string } }[];
 }
 
 /** An ACME order (RFC 8555 §7.1.3). */

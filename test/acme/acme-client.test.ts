@@ -7,12 +7,11 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer } from 'node:http';
 import { Agent } from 'node:https';
 import acme from 'acme-client';
 import { createTestCa, startTestCa } from '../helpers/ca.js';
 import { startDnsServer } from '../helpers/dns-server.js';
-import { freePort } from '../helpers/net.js';
+import { startHttp01Responder } from '../helpers/http01-responder.js';
 import { tempDir } from '../helpers/openssl.js';
 
 test('acme-client: account, auto (http-01), contact update, key rollover, authorization deactivation, revoke, account deactivation', { timeout: 120_000 }, async (t) => {
@@ -21,15 +20,9 @@ test('acme-client: account, auto (http-01), contact update, key rollover, author
   const dns = await startDnsServer();
   t.after(() => dns.close());
   dns.setSuffixAddress('node.test', '127.0.0.1');
-  const httpPort = await freePort();
-  const answers = new Map<string, string>();
-  const responder = createServer((req, res) => {
-    const token = /^\/\.well-known\/acme-challenge\/([A-Za-z0-9_-]+)$/.exec(req.url ?? '')?.[1];
-    const answer = token === undefined ? undefined : answers.get(token);
-    res.writeHead(answer === undefined ? 404 : 200).end(answer ?? '');
-  });
-  await new Promise<void>((resolve) => responder.listen(httpPort, '127.0.0.1', () => resolve()));
-  t.after(() => new Promise<void>((resolve) => responder.close(() => resolve())));
+  const responder = await startHttp01Responder();
+  t.after(() => responder.close());
+  const { port: httpPort, answers } = responder;
   const ca = await createTestCa({
     parent: tmp.dir,
     edit: (doc) => {

@@ -7,13 +7,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { KeyObject } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { acmeKey, acmeKeyFrom, jws, RawAcme, type AcmeKey } from '../helpers/acme.js';
 import { createTestCa, startTestCa, testCsr, type HttpsReply, type TestCa } from '../helpers/ca.js';
 import { startDnsServer, type TestDnsServer } from '../helpers/dns-server.js';
-import { freePort } from '../helpers/net.js';
+import { startHttp01Responder } from '../helpers/http01-responder.js';
 import { openssl, tempDir } from '../helpers/openssl.js';
 import { fails, ok, signet } from '../helpers/cli.js';
 import { parseCertificate } from '../../src/x509/certificate.js';
@@ -36,15 +35,9 @@ async function setup(t: { after: (fn: () => unknown) => void }, edit?: (doc: Rec
   t.after(() => tmp.cleanup());
   const dns = await startDnsServer();
   t.after(() => dns.close());
-  const httpPort = await freePort();
-  const answers = new Map<string, string>();
-  const responder: Server = createServer((req, res) => {
-    const token = /^\/\.well-known\/acme-challenge\/([A-Za-z0-9_-]+)$/.exec(req.url ?? '')?.[1];
-    const answer = token === undefined ? undefined : answers.get(token);
-    res.writeHead(answer === undefined ? 404 : 200, { 'content-type': 'text/plain' }).end(answer ?? 'not found');
-  });
-  await new Promise<void>((resolve) => responder.listen(httpPort, '127.0.0.1', () => resolve()));
-  t.after(() => new Promise<void>((resolve) => responder.close(() => resolve())));
+  const responder = await startHttp01Responder();
+  t.after(() => responder.close());
+  const { port: httpPort, answers } = responder;
   const ca = await createTestCa({
     parent: tmp.dir,
     edit: (doc) => {
@@ -221,6 +214,10 @@ test('a hostile client: each bad request gets its problem type and changes nothi
   assert.deepEqual(sub.map((s) => s.identifier.value), ['x.denied.test'], 'one subproblem, for the denied name');
   problem(await f.acme.post(key, { url: d.newOrder as string, kid, payload: { identifiers: [{ type: 'email', value: 'a@b.test' }] } }), 400, 'rejectedIdentifier');
   problem(await f.acme.post(key, { url: d.newOrder as string, kid, payload: { identifiers: [{ type: 'dns', value: 'bad..name' }] } }), 400, 'rejectedIdentifier');
+  const overlong = await f.acme.post(key, { url: d.newOrder as string, kid, payload: { identifiers: [{ type: 'dns', value: `${'a'.repeat(250)}.acme.test${'x'.repeat(40)}` }] } });
+  problem(overlong, 400, 'rejectedIdentifier');
+  const unsupported = await f.acme.post(key, { url: d.newOrder as string, kid, payload: { identifiers: [{ type: 'email', value: 'a@b.test' }] } });
+  assert.deepEqual((unsupported.json?.subproblems as { type: string; identifier: unknown }[]).map((x) => [x.type, x.identifier]), [[`${P}unsupportedIdentifier`, { type: 'email', value: 'a@b.test' }]]);
   problem(await f.acme.post(key, { url: d.newOrder as string, kid, payload: { identifiers: [] } }), 400, 'malformed');
   const wild = await f.acme.order(key, kid, [{ type: 'dns', value: '*.wild.acme.test' }]);
   const wildAuthz = await f.acme.get(key, kid, (wild.body.authorizations as string[])[0] as string);

@@ -85,10 +85,12 @@ Examples:
         hmacKey: randomBytes(32),
         createdAt: systemClock.now(),
       };
-      await withStore(opts.config, async (store) => {
-        await store.acme.addEabKey(key);
-        await store.audit.append({ time: key.createdAt, type: 'acme.eab.add', outcome: 'success', actor: 'operator (signet acme eab add)', provisioner: key.provisioner, detail: { keyId: key.keyId, ...(key.reference !== undefined && { reference: key.reference }) } });
-      });
+      await withStore(opts.config, (store) =>
+        store.transaction(async (tx) => {
+          await tx.acme.addEabKey(key);
+          await tx.audit.append({ time: key.createdAt, type: 'acme.eab.add', outcome: 'success', actor: 'operator (signet acme eab add)', provisioner: key.provisioner, detail: { keyId: key.keyId, ...(key.reference !== undefined && { reference: key.reference }) } });
+        }),
+      );
       const hmacKey = Buffer.from(key.hmacKey).toString('base64url');
       if (opts.json === true) {
         process.stdout.write(`${JSON.stringify({ keyId: key.keyId, hmacKey, provisioner: key.provisioner, ...(key.reference !== undefined && { reference: key.reference }) })}\n`);
@@ -126,12 +128,14 @@ Examples:
   $ signet acme eab remove 3q2n1X0Jb9c5mYw6aT4pRg`,
     )
     .action(async (keyId: string, opts: EabFlags) => {
-      const removed = await withStore(opts.config, async (store) => {
-        const key = await store.acme.getEabKey(keyId);
-        if (key === undefined || !(await store.acme.removeEabKey(keyId))) return undefined;
-        await store.audit.append({ time: systemClock.now(), type: 'acme.eab.remove', outcome: 'success', actor: 'operator (signet acme eab remove)', provisioner: key.provisioner, detail: { keyId } });
-        return key;
-      });
+      const removed = await withStore(opts.config, (store) =>
+        store.transaction(async (tx) => {
+          const key = await tx.acme.getEabKey(keyId);
+          if (key === undefined || !(await tx.acme.removeEabKey(keyId))) return undefined;
+          await tx.audit.append({ time: systemClock.now(), type: 'acme.eab.remove', outcome: 'success', actor: 'operator (signet acme eab remove)', provisioner: key.provisioner, detail: { keyId } });
+          return key;
+        }),
+      );
       if (removed === undefined) throw new SignetError('ERR_ACME_NOT_FOUND', `no EAB key "${escapeControl(keyId.slice(0, 64))}"`, { hint: 'see signet acme eab list' });
       process.stdout.write(`removed EAB key ${removed.keyId}${removed.accountId !== undefined ? ` (account ${removed.accountId} made with it stays)` : ''}\n`);
     });
@@ -177,8 +181,13 @@ Examples:
         } while (cursor !== undefined);
         let set = 0;
         if (opts.dryRun !== true) {
-          for (let i = 0; i < serials.length; i += 1000) set += await store.acme.setRenewalWindows(serials.slice(i, i + 1000), window);
-          await store.audit.append({ time: now, type: 'acme.renewal-window', outcome: 'success', actor: 'operator (signet acme renewal-window)', detail: { certificates: set, start: formatTime(window.start), end: formatTime(window.end), ...(opts.explanation !== undefined && { explanation: opts.explanation }) } });
+          // Every window and the audit event in one transaction: all of the selection, or none of it.
+          set = await store.transaction(async (tx) => {
+            let n = 0;
+            for (let i = 0; i < serials.length; i += 1000) n += await tx.acme.setRenewalWindows(serials.slice(i, i + 1000), window);
+            await tx.audit.append({ time: now, type: 'acme.renewal-window', outcome: 'success', actor: 'operator (signet acme renewal-window)', detail: { certificates: n, start: formatTime(window.start), end: formatTime(window.end), ...(opts.explanation !== undefined && { explanation: opts.explanation }) } });
+            return n;
+          });
         }
         return { serials, set };
       });

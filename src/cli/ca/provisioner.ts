@@ -13,7 +13,7 @@ import { SignetError } from '../../core/errors.js';
 import { escapeControl } from '../../core/escape.js';
 import { exportJwk } from '../../crypto/jwk.js';
 import { encodePrivateKeyPem } from '../../crypto/keys.js';
-import { ACME_CHALLENGE_TYPES, CA_CONFIG_FILE, loadCaConfig, parseCaConfig, PROVISIONER_NAME_PATTERN, type CaConfig, type CaProvisioner } from '../../ca/config.js';
+import { ACME_CHALLENGE_TYPES, loadCaConfig, parseCaConfig, PROVISIONER_NAME_PATTERN, type CaConfig, type CaProvisioner } from '../../ca/config.js';
 import { isJsonObject, parseJson, type JsonObject } from '../../x509/template/json.js';
 import { commitOutputs, printJson, type OutputData } from '../io.js';
 import { DEFAULT_CONFIG_PATH } from './config-validate.js';
@@ -32,23 +32,16 @@ interface AddFlags extends ProvisionerFlags {
   readonly passwordFile?: string;
 }
 
-/** The config file a `--config` names (a file, or a CA directory's signet.json). */
-function configFile(path: string | undefined): string {
-  const p = path ?? DEFAULT_CONFIG_PATH;
-  try {
-    return statSync(p).isDirectory() ? join(p, CA_CONFIG_FILE) : p;
-  } catch {
-    return p;
-  }
-}
-
-/** The document as written, and the validated config (so that nothing is changed in a broken file). */
-function readDocument(path: string): { doc: JsonObject; config: CaConfig; mode: number } {
-  const config = loadCaConfig(path);
-  const text = readFileSync(path, 'utf8');
-  const doc = parseJson(text, { what: path }).value;
+/**
+ * The config `--config` names (a file, or a CA directory — the config loader resolves it), its
+ * document as written, and the file's mode: nothing is changed in a config that is broken already.
+ */
+function readDocument(configPath: string | undefined): { path: string; doc: JsonObject; config: CaConfig; mode: number } {
+  const config = loadCaConfig(configPath ?? DEFAULT_CONFIG_PATH);
+  const path = config.configPath as string;
+  const doc = parseJson(readFileSync(path, 'utf8'), { what: path }).value;
   if (!isJsonObject(doc)) throw new SignetError('ERR_CONFIG_INVALID', `${path} is not a JSON object`);
-  return { doc, config, mode: statSync(path).mode & 0o777 };
+  return { path, doc, config, mode: statSync(path).mode & 0o777 };
 }
 
 function describe(p: CaProvisioner): Record<string, unknown> {
@@ -78,7 +71,7 @@ export function registerCaProvisioner(ca: Command): void {
     .option('--json', 'print a JSON array')
     .addHelpText('after', '\nExamples:\n  $ signet ca provisioner list\n  $ signet ca provisioner list --json --config /etc/signet')
     .action((opts: ProvisionerFlags) => {
-      const config = loadCaConfig(configFile(opts.config));
+      const config = loadCaConfig(opts.config ?? DEFAULT_CONFIG_PATH);
       const list = config.provisioners.map(describe);
       if (opts.json === true) {
         printJson(list);
@@ -120,8 +113,7 @@ Examples:
       const acmeOnly = [opts.challenges !== undefined && '--challenges', opts.requireEab === true && '--require-eab', opts.termsOfService !== undefined && '--terms-of-service'].filter((f): f is string => f !== false);
       if (type === 'jwk' && acmeOnly.length > 0) throw new SignetError('ERR_USAGE', `${acmeOnly.join(', ')} apply to ACME provisioners only`);
       if (type === 'acme' && opts.passwordFile !== undefined) throw new SignetError('ERR_USAGE', '--password-file applies to JWK provisioners only (an ACME provisioner has no key)');
-      const path = configFile(opts.config);
-      const { doc, config, mode } = readDocument(path);
+      const { path, doc, config, mode } = readDocument(opts.config);
       if (config.provisioners.some((p) => p.name.toLowerCase() === name.toLowerCase())) {
         throw new SignetError('ERR_CONFIG_INVALID', `the config already has a provisioner "${escapeControl(name)}"`, { hint: 'choose another name, or remove it first' });
       }
@@ -157,8 +149,7 @@ Examples:
     .option('--config <file>', `the config file, or a CA directory (default ${DEFAULT_CONFIG_PATH})`)
     .addHelpText('after', '\nExamples:\n  $ signet ca provisioner remove partners')
     .action((name: string, opts: ProvisionerFlags) => {
-      const path = configFile(opts.config);
-      const { doc, config, mode } = readDocument(path);
+      const { path, doc, config, mode } = readDocument(opts.config);
       if (!config.provisioners.some((p) => p.name === name)) {
         throw new SignetError('ERR_TOKEN_UNKNOWN_PROVISIONER', `the config has no provisioner "${escapeControl(name.slice(0, 64))}"`, { hint: `it has: ${config.provisioners.map((p) => p.name).join(', ') || 'none'}` });
       }
