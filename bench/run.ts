@@ -20,7 +20,9 @@
  * `acme` (bench/acme.ts) runs ACME end to end against Signet and Debian's Pebble in the same
  * run, at concurrency 1, 8 and 32 (ISSUE 5).
  *
- * `node dist/bench/run.js [leaf|pipeline|lint|issuance|store|acme …]` runs only the named parts (all of
+ * `crl` (bench/crl.ts) times signing a CRL of 10k, 100k and 1M revoked certificates and gives its size (ISSUE 6).
+ *
+ * `node dist/bench/run.js [leaf|pipeline|lint|issuance|store|acme|crl …]` runs only the named parts (all of
  * them without an argument).
  */
 import { arch, cpus, platform } from 'node:os';
@@ -35,6 +37,7 @@ import { benchIssuance } from './issuance.js';
 import { benchLint } from './lint.js';
 import { benchStore } from './store.js';
 import { benchAcme } from './acme.js';
+import { benchCrl } from './crl.js';
 import { race, SLICE_MS } from './measure.js';
 
 /** Total measuring time per side and key (the issue asks for ~1-2 s). */
@@ -165,7 +168,7 @@ function benchPipeline(kc: KeyCase): PipelineResult {
   };
 }
 
-const PARTS = ['leaf', 'pipeline', 'lint', 'issuance', 'store', 'acme'] as const;
+const PARTS = ['leaf', 'pipeline', 'lint', 'issuance', 'store', 'acme', 'crl'] as const;
 type Part = (typeof PARTS)[number];
 const asked = process.argv.slice(2);
 for (const a of asked) {
@@ -184,6 +187,7 @@ const lint = runs('lint') ? await benchLint() : undefined;
 const issuance = runs('issuance') ? await benchIssuance() : undefined;
 const store = runs('store') ? await benchStore() : undefined;
 const acme = runs('acme') ? await benchAcme() : undefined;
+const crl = runs('crl') ? await benchCrl() : undefined;
 const p256 = results?.find((r) => r.key === 'P-256');
 process.stdout.write(
   JSON.stringify(
@@ -206,6 +210,7 @@ process.stdout.write(
       issuance,
       store,
       acme,
+      crl,
     },
     null,
     2,

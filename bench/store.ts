@@ -98,6 +98,7 @@ function memoryStore(): Store {
     coordination: { acquireLease: unused, releaseLease: unused, nextCounterValue: unused },
     // Every ACME method refuses: the issuance benchmark never reaches them.
     acme: new Proxy({} as StoreTx['acme'], { get: () => unused }),
+    revocations: new Proxy({} as StoreTx['revocations'], { get: () => unused }),
   };
   return {
     ...tx,

@@ -220,7 +220,24 @@ export interface CaConfigDocument {
   acme?: AcmeDocument;
   crlUrl?: string;
   ocspUrl?: string;
+  revocation?: RevocationDocument;
   logLevel?: LogLevel;
+}
+
+/** `revocation` as written: how CRLs (and OCSP) publish revocations. */
+export interface RevocationDocument {
+  /** A plain-HTTP listener (`HOST:PORT`) serving only the public revocation endpoints (/crl), as relying parties fetch them. */
+  httpAddress?: string;
+  /** How soon after a revocation the CRL reflects it (default "5s"): the period every replica checks for revocations at. */
+  propagation?: string;
+  crl?: {
+    /** Publish CRLs (default true). */
+    enabled?: boolean;
+    /** nextUpdate − thisUpdate (default "24h"). */
+    validity?: string;
+    /** A new CRL at least this often even without revocations (default "8h"; less than validity). */
+    refresh?: string;
+  };
 }
 
 /** `db` for PostgreSQL as written in the config file. */
@@ -323,8 +340,25 @@ export interface CaConfig {
   readonly acme: AcmeSettings;
   readonly crlUrl: string | undefined;
   readonly ocspUrl: string | undefined;
+  readonly revocation: RevocationSettings;
   readonly logLevel: LogLevel;
 }
+
+/** The validated `revocation` section. */
+export interface RevocationSettings {
+  /** The plain-HTTP listener of the revocation endpoints, as written and parsed; undefined: none. */
+  readonly httpAddress: string | undefined;
+  readonly httpListen: { readonly host: string; readonly port: number } | undefined;
+  readonly propagationMs: number;
+  readonly crl: { readonly enabled: boolean; readonly validityMs: number; readonly refreshMs: number };
+}
+
+export const DEFAULT_REVOCATION_SETTINGS: RevocationSettings = Object.freeze({
+  httpAddress: undefined,
+  httpListen: undefined,
+  propagationMs: 5_000,
+  crl: Object.freeze({ enabled: true, validityMs: 24 * 3_600_000, refreshMs: 8 * 3_600_000 }),
+});
 
 /** One problem found in a config, with its JSON path (`$.claims.maxLifetime`) and position. */
 export interface ConfigProblem {
@@ -518,7 +552,14 @@ class Walker {
 // ---------------------------------------------------------------------------------------------
 // Field readers
 
-const TOP_FIELDS = ['version', 'name', 'address', 'dnsNames', 'urls', 'root', 'intermediate', 'db', 'claims', 'policy', 'provisioners', 'acme', 'crlUrl', 'ocspUrl', 'logLevel'];
+const TOP_FIELDS = ['version', 'name', 'address', 'dnsNames', 'urls', 'root', 'intermediate', 'db', 'claims', 'policy', 'provisioners', 'acme', 'crlUrl', 'ocspUrl', 'revocation', 'logLevel'];
+const REVOCATION_FIELDS = ['httpAddress', 'propagation', 'crl'];
+const CRL_FIELDS = ['enabled', 'validity', 'refresh'];
+/** Bounds of `revocation.propagation`. */
+const MIN_PROPAGATION_MS = 1_000;
+const MAX_PROPAGATION_MS = 3_600_000;
+/** Longest CRL validity (nextUpdate − thisUpdate). */
+const MAX_CRL_VALIDITY_MS = 30 * 24 * 3_600_000;
 const TOP_REQUIRED = ['version', 'name', 'address', 'dnsNames', 'root', 'intermediate'];
 const CLAIM_FIELDS = ['minLifetime', 'maxLifetime', 'defaultLifetime', 'backdate', 'allowRenewal', 'allowRenewalAfterExpiry', 'renewalGracePeriod', 'keyTypes'];
 const PROVISIONER_FIELDS = ['type', 'name', 'publicKey', 'claims', 'policy', 'template'];
@@ -729,6 +770,47 @@ function readAcme(w: Walker, v: JsonValue | undefined): AcmeSettings | undefined
     dnsServers: dnsServers ?? [],
     allowPrivateAddresses: allowPrivateAddresses ?? false,
     validationTimeoutMs: validationTimeoutMs ?? DEFAULT_ACME_SETTINGS.validationTimeoutMs,
+  };
+}
+
+/** `revocation`: CRL publication and the plain-HTTP listener of the revocation endpoints. */
+function readRevocation(w: Walker, v: JsonValue | undefined): RevocationSettings | undefined {
+  if (v === undefined) return DEFAULT_REVOCATION_SETTINGS;
+  const o = w.object(v, '$.revocation', REVOCATION_FIELDS);
+  if (!o) return undefined;
+  const before = w.problems.length;
+  let http: { address: string; listen: { host: string; port: number } } | undefined;
+  const httpAddress = w.string(getOwn(o, 'httpAddress'), '$.revocation.httpAddress', { expected: 'HOST:PORT' });
+  if (httpAddress !== undefined) {
+    const listen = parseListenAddress(httpAddress);
+    if (listen) http = { address: httpAddress, listen };
+    else w.add('$.revocation.httpAddress', `expected HOST:PORT such as "127.0.0.1:8080", "[::1]:8080" or ":80" (every interface), got ${got(httpAddress)}`);
+  }
+  const propagationMs = w.duration(getOwn(o, 'propagation'), '$.revocation.propagation', { positive: true, max: MAX_PROPAGATION_MS });
+  if (propagationMs !== undefined && propagationMs < MIN_PROPAGATION_MS) w.add('$.revocation.propagation', 'must be at least 1s');
+  const defaults = DEFAULT_REVOCATION_SETTINGS.crl;
+  let crl: RevocationSettings['crl'] = defaults;
+  const crlDoc = getOwn(o, 'crl');
+  if (crlDoc !== undefined) {
+    const c = w.object(crlDoc, '$.revocation.crl', CRL_FIELDS);
+    if (c) {
+      const enabled = w.boolean(getOwn(c, 'enabled'), '$.revocation.crl.enabled');
+      const validityMs = w.duration(getOwn(c, 'validity'), '$.revocation.crl.validity', { positive: true, max: MAX_CRL_VALIDITY_MS });
+      const refreshMs = w.duration(getOwn(c, 'refresh'), '$.revocation.crl.refresh', { positive: true, max: MAX_CRL_VALIDITY_MS });
+      crl = { enabled: enabled ?? defaults.enabled, validityMs: validityMs ?? defaults.validityMs, refreshMs: refreshMs ?? Math.min(defaults.refreshMs, Math.floor((validityMs ?? defaults.validityMs) / 3)) };
+      if (crl.refreshMs >= crl.validityMs) {
+        w.add(getOwn(c, 'refresh') !== undefined ? '$.revocation.crl.refresh' : '$.revocation.crl.validity', `refresh (${formatDuration(crl.refreshMs)}) must be shorter than validity (${formatDuration(crl.validityMs)}): relying parties would hold an expired CRL`);
+      }
+      const propagation = propagationMs ?? DEFAULT_REVOCATION_SETTINGS.propagationMs;
+      if (crl.refreshMs < propagation) w.add('$.revocation.crl.refresh', `must not be shorter than revocation.propagation (${formatDuration(propagation)})`);
+    }
+  }
+  if (w.problems.length > before) return undefined;
+  return {
+    httpAddress: http?.address,
+    httpListen: http?.listen,
+    propagationMs: propagationMs ?? DEFAULT_REVOCATION_SETTINGS.propagationMs,
+    crl,
   };
 }
 
@@ -1068,12 +1150,13 @@ function readConfig(doc: JsonValue, w: Walker, options: ParseCaConfigOptions): C
   const acme = readAcme(w, getOwn(o, 'acme'));
   const crlUrl = readHttpUrl(w, getOwn(o, 'crlUrl'), '$.crlUrl');
   const ocspUrl = readHttpUrl(w, getOwn(o, 'ocspUrl'), '$.ocspUrl');
+  const revocation = readRevocation(w, getOwn(o, 'revocation'));
   const logLevel = getOwn(o, 'logLevel') === undefined ? 'info' : w.oneOf(getOwn(o, 'logLevel'), '$.logLevel', LOG_LEVELS, 'a log level');
 
   if (w.problems.length > 0) return undefined;
   // Every required field was present and valid, or a problem was recorded above.
   if (name === undefined || !address || !dnsNames || root === undefined || !intermediate || intermediate.certificate === undefined || intermediate.key === undefined) return undefined;
-  if (!db || !claimsRead || !provisioners || !acme || logLevel === undefined) return undefined;
+  if (!db || !claimsRead || !provisioners || !acme || !revocation || logLevel === undefined) return undefined;
   return {
     version: CA_CONFIG_VERSION,
     configPath: options.configPath === undefined ? undefined : resolve(options.configPath),
@@ -1092,6 +1175,7 @@ function readConfig(doc: JsonValue, w: Walker, options: ParseCaConfigOptions): C
     acme,
     crlUrl,
     ocspUrl,
+    revocation,
     logLevel,
   };
 }

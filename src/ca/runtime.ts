@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import type { Server } from 'node:https';
+import type { Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { isIP } from 'node:net';
 import type { Clock } from '../core/clock.js';
@@ -17,7 +18,9 @@ import { parsePrivateKey } from '../crypto/keys.js';
 import { createSoftwareSigner } from '../crypto/signer.js';
 import { openConfiguredStore } from '../store/open.js';
 import type { Store } from '../store/store.js';
-import { createApiServer, type RequestRecord } from '../server/http.js';
+import { createApiServer, createPlainServer, type RequestRecord, type Route } from '../server/http.js';
+import { CrlPublisher, type CrlDecision } from '../revocation/crl.js';
+import { crlRoutes } from '../revocation/routes.js';
 import { provisionersRoute, publicRoutes, type PublicProvisioner } from '../server/public-routes.js';
 import { formatDuration } from '../core/duration.js';
 import { signRoute } from '../server/sign-route.js';
@@ -37,6 +40,8 @@ export interface StartCaOptions {
   readonly password?: string;
   /** Listen on this port instead of the configured one (tests use 0). */
   readonly port?: number;
+  /** The plain-HTTP revocation listener on this port instead of the configured one (tests use 0). */
+  readonly httpPort?: number;
   readonly onRequest?: (record: RequestRecord) => void;
   readonly onInternalError?: (error: unknown, requestId: string) => void;
   /** Called when the server's own certificate was renewed. */
@@ -55,13 +60,15 @@ export const JOB_INTERVAL_MS = 10 * 60_000;
 
 /** One tick of a periodic job. */
 export interface JobRun {
-  readonly job: 'purge-used-tokens' | 'acme-resume-validations' | 'acme-purge-expired';
+  readonly job: 'purge-used-tokens' | 'acme-resume-validations' | 'acme-purge-expired' | 'crl';
   /** False when another replica holds the job's lease (it runs there). */
   readonly ran: boolean;
   /** Used tokens (and ACME nonces), or long-expired ACME orders and authorizations, that were deleted. */
   readonly purged?: number;
   /** ACME validations abandoned by a stopped replica that were started again. */
   readonly resumed?: number;
+  /** The CRL job: whether a CRL was due and why, and the one signed. */
+  readonly crl?: { readonly decision: CrlDecision; readonly number?: bigint; readonly entries?: number };
   /** Why the tick failed (the database unreachable, say): `CODE: message`. The next tick tries again. */
   readonly error?: string;
 }
@@ -76,6 +83,10 @@ export interface RunningCa {
   /** `https://host:port` of the first configured name. */
   readonly url: string;
   readonly port: number;
+  /** `http://host:port` of the plain-HTTP revocation listener, when `revocation.httpAddress` is set. */
+  readonly httpUrl: string | undefined;
+  /** The CRL publisher (undefined when `revocation.crl.enabled` is false). */
+  readonly crl: CrlPublisher | undefined;
   /** The server's current TLS identity. */
   identity(): TlsIdentity;
   /**
@@ -91,6 +102,11 @@ export interface RunningCa {
    * it at every tick, so another replica takes over only when the holder stops).
    */
   runJobs(): Promise<JobRun[]>;
+  /**
+   * One tick of the revocation watcher, which runs every `revocation.propagation`: signs a new CRL
+   * when one is due (one replica at a time, by lease), then serves the newest stored CRL.
+   */
+  publishRevocations(): Promise<JobRun>;
   /** Stops accepting connections, lets in-flight requests finish, closes the store. */
   close(): Promise<void>;
 }
@@ -110,6 +126,7 @@ const RESTART_FIELDS: readonly { readonly name: string; readonly get: (c: CaConf
   { name: 'intermediate', get: (c) => c.intermediate },
   { name: 'db', get: (c) => c.db },
   { name: 'acme', get: (c) => c.acme },
+  { name: 'revocation', get: (c) => c.revocation },
 ];
 
 /** Provisioners added, removed or changed (key, claims, policy or template) between two configs, by name. */
@@ -152,6 +169,18 @@ function publicProvisioners(config: CaConfig): PublicProvisioner[] {
   });
 }
 
+/** Starts `server` on `host:port`; a port in use or not allowed is ERR_ADDRESS_IN_USE naming the config field. */
+function listenOn(server: Server | HttpServer, port: number, host: string, field: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    server.once('error', (e: NodeJS.ErrnoException) => {
+      if (e.code === 'EADDRINUSE') reject(new SignetError('ERR_ADDRESS_IN_USE', `cannot listen on ${host || '*'}:${port}: the port is in use`, { hint: `stop the other process or change "${field}" in the config` }));
+      else if (e.code === 'EACCES') reject(new SignetError('ERR_ADDRESS_IN_USE', `cannot listen on port ${port}: permission denied`, { hint: 'use a port above 1023' }));
+      else reject(e);
+    });
+    server.listen(port, host || undefined, () => resolve());
+  });
+}
+
 function hostForUrl(name: string): string {
   return isIP(name) === 6 ? `[${name}]` : name;
 }
@@ -171,6 +200,7 @@ export async function startCa(config: CaConfig, options: StartCaOptions): Promis
   const signer = createSoftwareSigner(key);
   const store = await openConfiguredStore(config.db, { clock: options.clock });
   let server: Server | undefined;
+  let plain: HttpServer | undefined;
   let timer: NodeJS.Timeout | undefined;
   try {
     const metrics = createCaMetrics(options.clock);
@@ -198,9 +228,36 @@ export async function startCa(config: CaConfig, options: StartCaOptions): Promis
       issuerKeyIdentifier: parseCertificate(intermediate).ext.subjectKeyIdentifier,
       ...(options.onInternalError ? { onInternalError: options.onInternalError } : {}),
     });
+    const holder = `${hostname()}/${process.pid}/${randomBytes(6).toString('hex')}`;
+    const settings = config.revocation;
+    const crl = settings.crl.enabled
+      ? new CrlPublisher({ store, issuer: intermediate, signer, clock: options.clock, validityMs: settings.crl.validityMs, refreshMs: settings.crl.refreshMs, url: () => current.crlUrl })
+      : undefined;
+    // The revocation watcher: the CRL job (one replica at a time) and what this replica serves.
+    const publishRevocations = async (): Promise<JobRun> => {
+      if (crl === undefined) return { job: 'crl', ran: false };
+      let run: JobRun = { job: 'crl', ran: false };
+      if (await store.coordination.acquireLease('crl', holder, options.clock.now(), 3 * settings.propagationMs)) {
+        const { decision, crl: signed } = await crl.publishIfDue();
+        run = { job: 'crl', ran: true, crl: { decision, ...(signed && { number: signed.number, entries: signed.entries }) } };
+      }
+      await crl.refresh();
+      return run;
+    };
+    // A CA serves a CRL from its first request on: sign one now unless one is stored (or another replica is signing it).
+    if (crl !== undefined) await publishRevocations();
+    const revocationRoutes: Route[] = crl === undefined ? [] : crlRoutes({ crl: () => crl.served(), clock: options.clock, maxAgeMs: () => settings.propagationMs });
+    const reporting = {
+      onRequest: (r: RequestRecord) => {
+        metrics.request(r);
+        options.onRequest?.(r);
+      },
+      ...(options.onInternalError ? { onInternalError: options.onInternalError } : {}),
+    };
     const srv = createApiServer({
       tls: identity.context,
       routes: [
+        ...revocationRoutes,
         ...publicRoutes(() => ({ roots: [root], intermediates: [intermediate] }), async () => void (await store.audit.list({ limit: 1 }))),
         provisionersRoute(() => publicProvisioners(current)),
         metricsRoute(metrics),
@@ -210,22 +267,19 @@ export async function startCa(config: CaConfig, options: StartCaOptions): Promis
       ],
       requestClientCertificate: true,
       renderUnrouted: (e, path, id) => acme.renderUnrouted(e, path, id),
-      onRequest: (r) => {
-        metrics.request(r);
-        options.onRequest?.(r);
-      },
-      ...(options.onInternalError ? { onInternalError: options.onInternalError } : {}),
+      ...reporting,
     });
     server = srv;
-    await new Promise<void>((resolve, reject) => {
-      srv.once('error', (e: NodeJS.ErrnoException) => {
-        if (e.code === 'EADDRINUSE') reject(new SignetError('ERR_ADDRESS_IN_USE', `cannot listen on ${config.listen.host || '*'}:${port}: the port is in use`, { hint: 'stop the other process or change "address" in the config' }));
-        else if (e.code === 'EACCES') reject(new SignetError('ERR_ADDRESS_IN_USE', `cannot listen on port ${port}: permission denied`, { hint: 'use a port above 1023' }));
-        else reject(e);
-      });
-      srv.listen(port, config.listen.host || undefined, () => resolve());
-    });
+    await listenOn(srv, port, config.listen.host, 'address');
     port = (srv.address() as AddressInfo).port;
+    let httpUrl: string | undefined;
+    if (settings.httpListen !== undefined) {
+      const listen = settings.httpListen;
+      const p = createPlainServer({ routes: revocationRoutes, ...reporting });
+      plain = p;
+      await listenOn(p, options.httpPort ?? listen.port, listen.host, 'revocation.httpAddress');
+      httpUrl = `http://${hostForUrl(listen.host || names[0] || 'localhost')}:${(p.address() as AddressInfo).port}`;
+    }
     const scheduleRenewal = (): void => {
       const delay = Math.max(1000, identity.renewAt.getTime() - options.clock.now().getTime());
       timer = setTimeout(
@@ -248,7 +302,6 @@ export async function startCa(config: CaConfig, options: StartCaOptions): Promis
 
     // -- periodic jobs, one replica at a time (a lease in the database decides which)
     const jobInterval = options.jobIntervalMs ?? JOB_INTERVAL_MS;
-    const holder = `${hostname()}/${process.pid}/${randomBytes(6).toString('hex')}`;
     const runJobs = async (): Promise<JobRun[]> => {
       const now = options.clock.now();
       const runs: JobRun[] = [];
@@ -282,6 +335,16 @@ export async function startCa(config: CaConfig, options: StartCaOptions): Promis
       );
     }, jobInterval);
     jobTimer.unref();
+    const revocationTimer = setInterval(() => {
+      publishRevocations().then(
+        (run) => options.onJob?.(run),
+        (e: unknown) => {
+          if (isSignetError(e) && e.code !== 'ERR_INTERNAL') options.onJob?.({ job: 'crl', ran: false, error: `${e.code}: ${e.message}` });
+          else options.onInternalError?.(e, 'revocation');
+        },
+      );
+    }, settings.propagationMs);
+    revocationTimer.unref();
     const url = `https://${hostForUrl(names[0] ?? 'localhost')}:${port}`;
     return {
       get authority() {
@@ -291,6 +354,8 @@ export async function startCa(config: CaConfig, options: StartCaOptions): Promis
       metrics,
       url,
       port,
+      httpUrl,
+      crl,
       identity: () => identity,
       reload: async (next) => {
         const restart = RESTART_FIELDS.filter((f) => JSON.stringify(f.get(next)) !== JSON.stringify(f.get(current))).map((f) => f.name);
@@ -305,8 +370,17 @@ export async function startCa(config: CaConfig, options: StartCaOptions): Promis
         return restart;
       },
       runJobs,
+      publishRevocations,
       close: async () => {
         clearInterval(jobTimer);
+        clearInterval(revocationTimer);
+        if (plain !== undefined) {
+          const p = plain;
+          await new Promise<void>((resolve) => {
+            p.close(() => resolve());
+            p.closeIdleConnections();
+          });
+        }
         if (timer) clearTimeout(timer);
         await new Promise<void>((resolve) => {
           srv.close(() => resolve());
@@ -318,6 +392,7 @@ export async function startCa(config: CaConfig, options: StartCaOptions): Promis
   } catch (e) {
     if (timer) clearTimeout(timer);
     server?.close();
+    plain?.close();
     await store.close();
     throw e;
   }

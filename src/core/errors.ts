@@ -37,6 +37,7 @@ export const ERROR_CATALOGUE = {
   ERR_CERT_MALFORMED: 'input',
   ERR_CSR_MALFORMED: 'input',
   ERR_CRL_MALFORMED: 'input',
+  ERR_CRL_NOT_READY: 'io',
   ERR_TEMPLATE_INVALID: 'input',
   ERR_TEMPLATE_UNKNOWN_FIELD: 'input',
   ERR_TEMPLATE_RENDER: 'input',

@@ -5,7 +5,7 @@
  * with the client's TLS certificate, which the routes read from the socket.
  */
 import { createServer, type Server } from 'node:https';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
 import type { TLSSocket, SecureContextOptions } from 'node:tls';
 import { randomBytes } from 'node:crypto';
 import { ERROR_CATALOGUE, SignetError, type ErrorCode } from '../core/errors.js';
@@ -25,10 +25,12 @@ export interface RouteRequest {
   readonly headers: IncomingMessage['headers'];
   /** A random id per request, also sent back as `X-Request-Id` and used in logs. */
   readonly id: string;
-  /** The TLS socket, for the client certificate (mTLS routes). */
+  /** The TLS socket, for the client certificate (mTLS routes); a plain socket on a {@link createPlainServer} listener. */
   readonly socket: TLSSocket;
   /** Reads and parses the JSON body (at most `limit` bytes, of media type `mediaType`, default `application/json`). */
   json(limit?: number, mediaType?: string): Promise<JsonValue>;
+  /** Reads the body as bytes (at most `limit` bytes, of media type `mediaType`); ERR_INPUT_EMPTY when there is none. */
+  bytes(limit: number, mediaType: string): Promise<Uint8Array>;
 }
 
 /** What a route handler returns: JSON (the default) or raw bytes with their content type. */
@@ -58,12 +60,16 @@ export interface RequestRecord {
 }
 
 /** Options of {@link createApiServer}. */
-export interface ApiServerOptions {
+export interface ApiServerOptions extends RouterOptions {
   /** The server's TLS key and certificate chain (PEM); replaced later with `setSecureContext`. */
   readonly tls: SecureContextOptions;
-  readonly routes: readonly Route[];
   /** Ask clients for a certificate (mTLS routes check it themselves; the handshake never fails on it). */
   readonly requestClientCertificate?: boolean;
+}
+
+/** How requests are routed and reported, on either kind of listener. */
+export interface RouterOptions {
+  readonly routes: readonly Route[];
   /** Called after each request (access log, metrics). */
   readonly onRequest?: (record: RequestRecord) => void;
   /** Called with unexpected errors (bugs); the client sees only ERR_INTERNAL. */
@@ -89,6 +95,7 @@ export function httpStatusFor(code: ErrorCode): number {
     ERR_HTTP_MEDIA_TYPE: 415,
     ERR_INPUT_TOO_LARGE: 413,
     ERR_CERT_REVOKED: 403,
+    ERR_CRL_NOT_READY: 503,
     ERR_RENEWAL_NOT_ALLOWED: 403,
     ERR_CERT_REPLACED: 409,
     // The database is down, unreachable or locked for too long: the request did nothing, retry later.
@@ -192,14 +199,30 @@ function errorBody(e: SignetError): string {
  * through `onInternalError` and answered with ERR_INTERNAL and no detail.
  */
 export function createApiServer(options: ApiServerOptions): Server {
-  const routes = options.routes.map((r) => ({ ...r, match: compile(r.path) }));
   const server = createServer({
     ...options.tls,
     requestCert: options.requestClientCertificate === true,
     rejectUnauthorized: false,
     minVersion: 'TLSv1.2',
   });
-  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+  server.on('request', router(options));
+  return server;
+}
+
+/**
+ * Creates (does not start) a plain-HTTP server for `routes`: public endpoints relying parties
+ * fetch without TLS (CRLs and OCSP, RFC 5280 §4.2.1.13 and RFC 6960 Appendix A, are served over
+ * http:// so that checking revocation never depends on a TLS connection to the CA).
+ */
+export function createPlainServer(options: RouterOptions): HttpServer {
+  const server = createHttpServer();
+  server.on('request', router(options));
+  return server;
+}
+
+function router(options: RouterOptions): (req: IncomingMessage, res: ServerResponse) => void {
+  const routes = options.routes.map((r) => ({ ...r, match: compile(r.path) }));
+  return (req: IncomingMessage, res: ServerResponse) => {
     const started = performance.now();
     const id = requestId();
     const url = new URL(req.url ?? '/', 'https://signet.invalid');
@@ -239,6 +262,17 @@ export function createApiServer(options: ApiServerOptions): Server {
       return;
     }
     pattern = route.path;
+    /** The body, when it is of `mediaType` and not empty and at most `limit` bytes. */
+    const typedBody = async (limit: number, mediaType: string): Promise<Buffer> => {
+      const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
+      if (type !== mediaType) {
+        req.resume();
+        throw new SignetError('ERR_HTTP_MEDIA_TYPE', `expected Content-Type ${mediaType}, got ${type ? `"${type.slice(0, 64)}"` : 'none'}`);
+      }
+      const body = await readBody(req, limit);
+      if (body.length === 0) throw new SignetError('ERR_INPUT_EMPTY', 'the request body is empty');
+      return body;
+    };
     const request: RouteRequest = {
       method,
       path: url.pathname,
@@ -247,15 +281,10 @@ export function createApiServer(options: ApiServerOptions): Server {
       headers: req.headers,
       id,
       socket: req.socket as TLSSocket,
-      json: async (limit = DEFAULT_BODY_LIMIT, mediaType = 'application/json') => {
-        const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
-        if (type !== mediaType) {
-          req.resume();
-          throw new SignetError('ERR_HTTP_MEDIA_TYPE', `expected Content-Type ${mediaType}, got ${type ? `"${type.slice(0, 64)}"` : 'none'}`);
-        }
-        const body = await readBody(req, limit);
-        if (body.length === 0) throw new SignetError('ERR_INPUT_EMPTY', 'the request body is empty');
-        return parseJson(body.toString('utf8'), { what: 'request body' }).value;
+      json: async (limit = DEFAULT_BODY_LIMIT, mediaType = 'application/json') => parseJson((await typedBody(limit, mediaType)).toString('utf8'), { what: 'request body' }).value,
+      bytes: async (limit, mediaType) => {
+        const body = await typedBody(limit, mediaType);
+        return new Uint8Array(body.buffer, body.byteOffset, body.byteLength);
       },
     };
     Promise.resolve()
@@ -276,6 +305,5 @@ export function createApiServer(options: ApiServerOptions): Server {
           fail(new SignetError('ERR_INTERNAL', `internal error (request ${id})`));
         }
       });
-  });
-  return server;
+  };
 }

@@ -2,7 +2,9 @@
  * Copying a CA's store to another database (`signet db copy`): SQLite → PostgreSQL when a CA
  * outgrows one node, or any direction between the two backends. Every table is copied row for
  * row — certificates with their DER, names, used one-time tokens (so a token used before the
- * move stays used after it), and the audit log with its ids — from one consistent snapshot of the
+ * move stays used after it), the audit log with its ids, the ACME server's accounts, orders,
+ * authorizations, challenges, EAB keys and renewal windows, shared settings, counters (CRL
+ * numbers keep growing after the move) and the signed CRLs — from one consistent snapshot of the
  * source, into an empty, migrated target, in one transaction: the target ends up with all of it
  * or none of it. The counts are checked afterwards.
  */
@@ -15,18 +17,42 @@ import type { StoreDatabase } from './schema.js';
 /** Rows per INSERT and per page read (17 columns × 500 stays far below both drivers' parameter limits). */
 const BATCH = 500;
 
-type TableName = 'certificates' | 'certificate_names' | 'used_tokens' | 'audit_events';
+type TableName =
+  | 'certificates'
+  | 'certificate_names'
+  | 'used_tokens'
+  | 'audit_events'
+  | 'acme_accounts'
+  | 'acme_eab_keys'
+  | 'acme_authorizations'
+  | 'acme_challenges'
+  | 'acme_orders'
+  | 'renewal_windows'
+  | 'settings'
+  | 'counters'
+  | 'crls';
 
 /** Each copied table: its columns and its primary key (the order pages are read in). */
 const TABLES: readonly { readonly name: TableName; readonly columns: readonly string[]; readonly key: readonly string[] }[] = [
   {
     name: 'certificates',
-    columns: ['serial', 'issuer_serial', 'subject', 'not_before', 'not_after', 'key_fingerprint', 'key_type', 'provisioner', 'requester', 'profile', 'status', 'revoked_at', 'revocation_reason', 'replaced_by', 'replaces', 'issued_at', 'der'],
+    columns: ['serial', 'issuer_serial', 'subject', 'not_before', 'not_after', 'key_fingerprint', 'key_type', 'provisioner', 'requester', 'profile', 'status', 'revoked_at', 'revocation_reason', 'revoked_seq', 'invalid_at', 'replaced_by', 'replaces', 'issued_at', 'der'],
     key: ['serial'],
   },
   { name: 'certificate_names', columns: ['serial', 'ordinal', 'type', 'value', 'reversed_name'], key: ['serial', 'ordinal'] },
   { name: 'used_tokens', columns: ['provisioner', 'jti', 'expires_at'], key: ['provisioner', 'jti'] },
   { name: 'audit_events', columns: ['id', 'time', 'type', 'outcome', 'actor', 'provisioner', 'serial', 'reason', 'detail'], key: ['id'] },
+  // ACME: accounts (with their EAB bindings), authorizations and challenges, orders, renewal windows.
+  { name: 'acme_accounts', columns: ['id', 'provisioner', 'key_thumbprint', 'jwk', 'status', 'contact', 'terms_agreed', 'eab_key_id', 'created_at'], key: ['id'] },
+  { name: 'acme_eab_keys', columns: ['key_id', 'provisioner', 'reference', 'hmac_key', 'account_id', 'created_at', 'bound_at'], key: ['key_id'] },
+  { name: 'acme_authorizations', columns: ['id', 'account_id', 'identifier_type', 'identifier_value', 'wildcard', 'status', 'expires_at', 'created_at'], key: ['id'] },
+  { name: 'acme_challenges', columns: ['id', 'authorization_id', 'type', 'token', 'status', 'validated_at', 'error', 'updated_at'], key: ['id'] },
+  { name: 'acme_orders', columns: ['id', 'account_id', 'status', 'identifiers', 'authorizations', 'not_before', 'not_after', 'expires_at', 'error', 'certificate_serial', 'replaces', 'created_at'], key: ['id'] },
+  { name: 'renewal_windows', columns: ['serial', 'window_start', 'window_end', 'explanation_url', 'set_at'], key: ['serial'] },
+  // Shared settings (the ACME nonce key), counters (CRL numbers must keep growing after a move, RFC 5280 §5.2.3), signed CRLs.
+  { name: 'settings', columns: ['name', 'value'], key: ['name'] },
+  { name: 'counters', columns: ['name', 'value'], key: ['name'] },
+  { name: 'crls', columns: ['issuer_serial', 'number', 'this_update', 'next_update', 'revocation_seq', 'entries', 'der'], key: ['issuer_serial', 'number'] },
 ];
 
 /** What {@link copyStore} copied: rows per table. */
@@ -88,7 +114,7 @@ export async function copyStore(from: Kysely<StoreDatabase>, to: Kysely<StoreDat
   const postgresTarget = dialectOf(to as unknown as Kysely<unknown>) === 'postgres';
   const snapshot = dialectOf(from as unknown as Kysely<unknown>) === 'postgres' ? from.transaction().setIsolationLevel('repeatable read') : from.transaction();
   return snapshot.execute(async (src) => {
-    const copied: Record<TableName, number> = { certificates: 0, certificate_names: 0, used_tokens: 0, audit_events: 0 };
+    const copied = Object.fromEntries(TABLES.map((t) => [t.name, 0])) as Record<TableName, number>;
     const expected: Record<string, number> = {};
     for (const t of TABLES) expected[t.name] = await countRows(src, t.name);
     await to.transaction().execute(async (dst) => {

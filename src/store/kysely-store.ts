@@ -22,6 +22,7 @@ import { CompiledQuery, type Compilable, type ControlledTransaction, type Kysely
 import { SignetError } from '../core/errors.js';
 import type { CertificateNamesTable, CertificatesTable, StoreDatabase } from './schema.js';
 import { acmeRepository } from './acme.js';
+import { nextRevocationSeq, revocationRepository } from './revocations.js';
 import type {
   AcmeRepository,
   AuditEvent,
@@ -34,6 +35,7 @@ import type {
   CertificateRecord,
   CertificateRepository,
   CoordinationRepository,
+  CrlRecord,
   Issuance,
   Page,
   PageRequest,
@@ -243,6 +245,7 @@ function toCertificate(row: Selectable<CertificatesTable>, names: readonly Certi
     status: row.status === 'revoked' ? 'revoked' : 'valid',
     ...(row.revoked_at !== null && { revokedAt: new Date(toNumber(row.revoked_at)) }),
     ...(row.revocation_reason !== null && { revocationReason: row.revocation_reason }),
+    ...(row.invalid_at !== null && row.invalid_at !== undefined && { invalidAt: new Date(toNumber(row.invalid_at)) }),
     ...(row.replaced_by !== null && { replacedBy: row.replaced_by }),
     ...(row.replaces !== null && { replaces: row.replaces }),
     issuedAt: new Date(toNumber(row.issued_at)),
@@ -423,10 +426,15 @@ function certificates(db: Db, run: Runner, hot: HotWrites): CertificateRepositor
         if (reason !== undefined && (typeof reason !== 'string' || reason.length === 0)) {
           throw new SignetError('ERR_STORE_INVALID_RECORD', 'reason must be a non-empty string', { detail: { field: 'reason' } });
         }
+        const invalidAt = revocation.invalidAt === undefined ? null : epochMs(revocation.invalidAt, 'invalidAt');
+        if (invalidAt !== null && invalidAt > at) throw new SignetError('ERR_STORE_INVALID_RECORD', 'invalidAt must not be after the revocation', { detail: { field: 'invalidAt' } });
         return atomic(db, async (trx): Promise<RevokeResult> => {
+          // The sequence number first (its row is the one lock every revocation takes, always in
+          // this order, so bulk and single revocations never deadlock); it commits with the change.
+          const seq = await nextRevocationSeq(trx);
           const updated = await trx
             .updateTable('certificates')
-            .set({ status: 'revoked', revoked_at: at, revocation_reason: reason ?? null })
+            .set({ status: 'revoked', revoked_at: at, revocation_reason: reason ?? null, invalid_at: invalidAt, revoked_seq: Number(seq) })
             .where('serial', '=', serial)
             .where('status', '=', 'valid')
             .executeTakeFirst();
@@ -558,7 +566,14 @@ function coordination(db: Db, run: Runner): CoordinationRepository {
 }
 
 function repositories(db: Db, run: Runner, hot: HotWrites): StoreTx {
-  return { certificates: certificates(db, run, hot), tokens: tokens(db, run, hot), audit: audit(db, run, hot), coordination: coordination(db, run), acme: acmeRepository(db, run) };
+  return {
+    certificates: certificates(db, run, hot),
+    tokens: tokens(db, run, hot),
+    audit: audit(db, run, hot),
+    coordination: coordination(db, run),
+    acme: acmeRepository(db, run),
+    revocations: revocationRepository(db, run),
+  };
 }
 
 /** The ACME repository's methods that write (with group commit they join a group). */
@@ -750,6 +765,7 @@ export function createKyselyStore(db: Db, options: KyselyStoreOptions): Store {
             releaseLease: viaGroup((tx, name: string, holder: string) => tx.coordination.releaseLease(name, holder)),
             nextCounterValue: viaGroup((tx, name: string) => tx.coordination.nextCounterValue(name)),
           },
+          revocations: { ...repos.revocations, saveCrl: viaGroup((tx, crl: CrlRecord, keep: number) => tx.revocations.saveCrl(crl, keep)) },
           acme: {
             ...repos.acme,
             ...Object.fromEntries(

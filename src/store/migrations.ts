@@ -337,8 +337,46 @@ const acmeExpiry: Migration = {
   },
 };
 
+/**
+ * Migration 8: revocation lists and the revocation sequence. Every revocation takes the next value
+ * of the `revocations` counter in its transaction and records it on the certificate
+ * (`revoked_seq`), so a replica can ask "what was revoked since sequence N" (its OCSP cache) and
+ * the CRL job "was anything revoked since the CRL I made last"; revocations before this migration
+ * get sequence 0. `invalid_at` is the invalidity date (RFC 5280 §5.3.2) when one is known. `crls`
+ * keeps the latest signed CRLs of each issuer, so that every replica serves the same one.
+ */
+const revocationLists: Migration = {
+  version: 8,
+  name: 'revocation-lists',
+  async up(db) {
+    const t = columnTypes(dialectOf(db));
+    await db.schema.alterTable('certificates').addColumn('revoked_seq', 'bigint').execute();
+    await db.schema.alterTable('certificates').addColumn('invalid_at', 'bigint').execute();
+    await sql`update certificates set revoked_seq = 0 where status = 'revoked'`.execute(db);
+    // Partial indexes (both backends have them): only revoked certificates are in them.
+    await db.schema.createIndex('certificates_revoked_seq').on('certificates').column('revoked_seq').where(sql<boolean>`revoked_seq is not null`).execute();
+    await db.schema
+      .createIndex('certificates_crl_entries')
+      .on('certificates')
+      .columns(['issuer_serial', 'not_after', 'serial'])
+      .where(sql<boolean>`status = 'revoked'`)
+      .execute();
+    await db.schema
+      .createTable('crls')
+      .addColumn('issuer_serial', t.key, (c) => c.notNull())
+      .addColumn('number', 'bigint', (c) => c.notNull())
+      .addColumn('this_update', 'bigint', (c) => c.notNull())
+      .addColumn('next_update', 'bigint', (c) => c.notNull())
+      .addColumn('revocation_seq', 'bigint', (c) => c.notNull())
+      .addColumn('entries', 'bigint', (c) => c.notNull())
+      .addColumn('der', t.blob, (c) => c.notNull())
+      .addPrimaryKeyConstraint('crls_pk', ['issuer_serial', 'number'])
+      .execute();
+  },
+};
+
 /** Every migration the code knows, in order. Append only. */
-export const MIGRATIONS: readonly Migration[] = [initial, dropNameTypeIndex, coordination, currentIndex, acme, renewalWindows, acmeExpiry];
+export const MIGRATIONS: readonly Migration[] = [initial, dropNameTypeIndex, coordination, currentIndex, acme, renewalWindows, acmeExpiry, revocationLists];
 
 function checkList(migrations: readonly Migration[]): void {
   let previous = 0;

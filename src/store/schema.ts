@@ -33,6 +33,10 @@ export interface CertificatesTable {
   status: string;
   revoked_at: IntegerColumn | null;
   revocation_reason: string | null;
+  /** The `revocations` counter value of the revocation (migration 8); null while valid, 0 for revocations before migration 8. */
+  revoked_seq: IntegerColumn | null;
+  /** The invalidity date (RFC 5280 §5.3.2), when known (migration 8). */
+  invalid_at: IntegerColumn | null;
   replaced_by: string | null;
   replaces: string | null;
   issued_at: IntegerColumn;
@@ -170,8 +174,21 @@ export interface RenewalWindowsTable {
   set_at: IntegerColumn;
 }
 
+/** `crls` (migration 8): the latest signed CRLs of each issuer. */
+export interface CrlsTable {
+  issuer_serial: string;
+  number: IntegerColumn;
+  this_update: IntegerColumn;
+  next_update: IntegerColumn;
+  /** The revocation sequence the CRL covers: every revocation up to it is in it (unless expired). */
+  revocation_seq: IntegerColumn;
+  entries: IntegerColumn;
+  der: Uint8Array;
+}
+
 /** The whole schema at the latest migration. */
 export interface StoreDatabase {
+  crls: CrlsTable;
   renewal_windows: RenewalWindowsTable;
   settings: SettingsTable;
   acme_accounts: AcmeAccountsTable;

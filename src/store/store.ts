@@ -55,6 +55,8 @@ export interface CertificateRecord {
   readonly revokedAt?: Date;
   /** The revocation reason (RFC 5280 §5.3.1 name, e.g. `keyCompromise`), when one was given. */
   readonly revocationReason?: string;
+  /** Since when the key is known or suspected to be compromised (RFC 5280 §5.3.2 invalidity date), when given. */
+  readonly invalidAt?: Date;
   /** Serial of the certificate that replaced this one (renewal). */
   readonly replacedBy?: string;
   /** Serial of the certificate this one replaced. */
@@ -133,8 +135,65 @@ export interface CertificateRepository {
    * chain can be refused by rolling back the transaction.
    */
   markReplaced(serial: string, bySerial: string): Promise<ReplaceResult>;
-  /** Revokes a valid certificate; revoking twice keeps the first time and reason. */
-  revoke(serial: string, revocation: { readonly at: Date; readonly reason?: string }): Promise<RevokeResult>;
+  /**
+   * Revokes a valid certificate; revoking twice keeps the first time and reason. A revocation
+   * takes the next revocation sequence number in its transaction (see {@link RevocationRepository}).
+   */
+  revoke(serial: string, revocation: Revocation): Promise<RevokeResult>;
+}
+
+/** When and why a certificate was revoked. */
+export interface Revocation {
+  readonly at: Date;
+  /** RFC 5280 §5.3.1 reason name. */
+  readonly reason?: string;
+  /** RFC 5280 §5.3.2: since when the key is known or suspected to be compromised (not after `at`). */
+  readonly invalidAt?: Date;
+}
+
+/** One entry of a CRL: a revoked certificate that has not expired. */
+export interface RevokedEntry {
+  readonly serial: string;
+  readonly revokedAt: Date;
+  readonly reason?: string;
+  readonly invalidAt?: Date;
+  readonly notAfter: Date;
+}
+
+/** A signed CRL as stored, so that every replica serves the same one. */
+export interface CrlRecord {
+  /** The issuing CA certificate's serial (the CRL covers what it issued). */
+  readonly issuerSerial: string;
+  readonly number: bigint;
+  readonly thisUpdate: Date;
+  readonly nextUpdate: Date;
+  /** Every revocation with a sequence number up to this one is in the CRL (unless its certificate expired). */
+  readonly revocationSeq: bigint;
+  readonly entries: number;
+  readonly der: Uint8Array;
+}
+
+/**
+ * Revocation as the CRL and OCSP edges need it. Every revocation commits with the next value of
+ * one counter (its *sequence*); the counter is read after the revocations below it committed
+ * (they hold its row until they commit), so "everything up to sequence N" is a snapshot a
+ * replica can build a CRL from and then ask for what came after.
+ */
+export interface RevocationRepository {
+  /** The sequence number of the latest committed revocation; 0 when there was none. */
+  sequence(): Promise<bigint>;
+  /**
+   * Revoked certificates of `issuerSerial` that have not expired at `at` (notAfter > at), in
+   * (notAfter, serial) order, after `after` (the last entry of the previous page), at most `limit`
+   * (1…10,000).
+   */
+  listRevoked(issuerSerial: string, at: Date, after: { readonly notAfter: Date; readonly serial: string } | undefined, limit: number): Promise<RevokedEntry[]>;
+  /** Serials revoked with a sequence number above `since`, at most `limit`, in sequence order, with their sequence numbers. */
+  revokedSince(since: bigint, limit: number): Promise<{ readonly serial: string; readonly seq: bigint }[]>;
+  /** Stores a signed CRL and deletes all but the `keep` latest of its issuer. A number already stored is ERR_STORE_INVALID_RECORD (numbers come from a counter). */
+  saveCrl(crl: CrlRecord, keep: number): Promise<void>;
+  /** The CRL of `issuerSerial` with the highest number; `withDer: false` leaves `der` empty (a cheap freshness check). */
+  latestCrl(issuerSerial: string, withDer: boolean): Promise<CrlRecord | undefined>;
 }
 
 /** A one-time token seen by the authority (RFC 7519 §4.1.7 `jti`). */
@@ -215,6 +274,7 @@ export interface StoreTx {
   readonly audit: AuditRepository;
   readonly coordination: CoordinationRepository;
   readonly acme: AcmeRepository;
+  readonly revocations: RevocationRepository;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -427,6 +487,8 @@ export interface Store {
   readonly coordination: CoordinationRepository;
   /** The ACME server's accounts, orders, authorizations, challenges and EAB keys. */
   readonly acme: AcmeRepository;
+  /** Revocation sequence, CRL entries and the stored CRLs. */
+  readonly revocations: RevocationRepository;
   /**
    * Runs `fn` in one database transaction; the repositories passed to `fn` are bound to it.
    * Commits when `fn` resolves, rolls back (and rethrows) when it throws. Inside `fn`, use only

@@ -262,6 +262,17 @@ test('every wrong field is named by its JSON path', () => {
     ['$.crlUrl', 'ftp://pki.example.com/crl', '$.crlUrl', /http:\/\/ or https:\/\//],
     ['$.crlUrl', 'pki.example.com/crl', '$.crlUrl', /http:\/\/ or https:\/\//],
     ['$.ocspUrl', 3, '$.ocspUrl', /URL/],
+    ['$.revocation', true, '$.revocation', /object/],
+    ['$.revocation', { httpAddress: 'localhost' }, '$.revocation.httpAddress', /HOST:PORT/],
+    ['$.revocation', { httpAddress: ':0' }, '$.revocation.httpAddress', /HOST:PORT/],
+    ['$.revocation', { propagation: '500ms' }, '$.revocation.propagation', /.+/],
+    ['$.revocation', { propagation: '2h' }, '$.revocation.propagation', /at most 1h/],
+    ['$.revocation', { crl: { validity: '1h', refresh: '2h' } }, '$.revocation.crl.refresh', /must be shorter than validity/],
+    ['$.revocation', { crl: { validity: '60d' } }, '$.revocation.crl.validity', /at most 30d/],
+    ['$.revocation', { crl: { refresh: '2s' } }, '$.revocation.crl.refresh', /must not be shorter than revocation.propagation \(5s\)/],
+    ['$.revocation', { crl: { enabled: 'no' } }, '$.revocation.crl.enabled', /true or false/],
+    ['$.revocation', { crl: { nextUpdate: '1h' } }, '$.revocation.crl.nextUpdate', /unknown field/],
+    ['$.revocation', { ocsp: {} }, '$.revocation.ocsp', /unknown field/],
     ['$.logLevel', 'verbose', '$.logLevel', /expected a log level \(debug, info, warn, error\)/],
     ['$.logLevel', 'inf', '$.logLevel', /did you mean "info"/],
   ];
@@ -285,6 +296,15 @@ test('ACME provisioners and the acme section: defaults and values', () => {
   assert.equal(eab?.claims.maxLifetimeMs, 2 * 3_600_000);
   assert.deepEqual(c.acme, { httpPort: 8080, tlsPort: 8443, dnsServers: ['127.0.0.1:5353', '::1', '[::1]:53'], allowPrivateAddresses: true, validationTimeoutMs: 3000 });
   assert.deepEqual(parseCaConfig(JSON.stringify(base()), { baseDir: '/srv/signet' }).acme, { httpPort: 80, tlsPort: 443, dnsServers: [], allowPrivateAddresses: false, validationTimeoutMs: 10_000 });
+});
+
+test('the revocation section: defaults, values, and a refresh derived from a shorter validity', () => {
+  const defaults = parseCaConfig(JSON.stringify(base()), { baseDir: '/srv/signet' }).revocation;
+  assert.deepEqual(defaults, { httpAddress: undefined, httpListen: undefined, propagationMs: 5000, crl: { enabled: true, validityMs: 24 * 3_600_000, refreshMs: 8 * 3_600_000 } });
+  const doc = base();
+  doc.revocation = { httpAddress: '[::1]:8080', propagation: '2s', crl: { validity: '6h' } };
+  const c = parseCaConfig(JSON.stringify(doc), { baseDir: '/srv/signet' }).revocation;
+  assert.deepEqual(c, { httpAddress: '[::1]:8080', httpListen: { host: '::1', port: 8080 }, propagationMs: 2000, crl: { enabled: true, validityMs: 6 * 3_600_000, refreshMs: 2 * 3_600_000 } });
 });
 
 test('a required top-level field that is missing is named', () => {

@@ -8,6 +8,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import type { Clock } from '../../src/core/clock.js';
+import type { CrlPublisher } from '../../src/revocation/crl.js';
 import { JOB_INTERVAL_MS, type JobRun, type RunningCa } from '../../src/ca/runtime.js';
 import { createTestCa, httpsRequest, startTestCa, testCsr, testToken, type TestCa } from '../helpers/ca.js';
 import { tempDir } from '../helpers/openssl.js';
@@ -91,5 +92,36 @@ test('one replica at a time purges expired used tokens; the holder keeps the lea
   } finally {
     await Promise.all(replicas.filter((_, i) => open[i]).map((r) => r.close()));
     open = [false, false];
+  }
+});
+
+test('CRLs on PostgreSQL: replicas ticking together sign one CRL per change; numbers never repeat even when both sign at once; both serve the newest', async () => {
+  // A CA of its own on a database of its own, on the real clock (the test before moved its clock hours ahead).
+  mkdirSync(tmp.path('crl-parent'));
+  const crlDb = await pg.createDatabase('crl');
+  const ca = await createTestCa({ parent: tmp.path('crl-parent'), db: { url: pg.url(crlDb), passwordFile: pg.passwordFile }, edit: (doc) => void (doc.urls = [PUBLIC_URL]) });
+  const replicas = [await startTestCa(ca), await startTestCa(ca)] as const;
+  try {
+    const numbers: bigint[] = [];
+    for (let round = 0; round < 4; round++) {
+      const name = `crl-${round}.example.com`;
+      const csr = testCsr(name, [name]).pem;
+      const ott = await testToken(ca, { url: PUBLIC_URL }, { subject: name });
+      const on = replicas[round % 2] as RunningCa;
+      assert.equal((await httpsRequest(ca, `${on.url}/sign`, { body: { csr, ott } })).status, 201);
+      const record = (await replicas[0].store.certificates.list({ name }, { limit: 10 })).items[0];
+      assert.ok(record, `${name} is in the inventory`);
+      await on.authority.revokeAuthorized({ serial: record.serial, reason: 'superseded', actor: 'test' });
+      const runs = await Promise.all(replicas.map((r) => r.publishRevocations()));
+      assert.equal(runs.filter((r) => r.crl?.decision === 'revocations').length, 1, 'one replica signs for the revocation');
+      const both = await Promise.all(replicas.map((r) => (r.crl as CrlPublisher).generate()));
+      numbers.push(...both.map((c) => c.number));
+      await Promise.all(replicas.map((r) => r.publishRevocations()));
+      assert.equal(replicas[0].crl?.served()?.number, replicas[1].crl?.served()?.number);
+      assert.equal(replicas[0].crl?.served()?.entries, round + 1);
+    }
+    assert.equal(new Set(numbers).size, numbers.length, `numbers ${numbers.join(',')} are unique`);
+  } finally {
+    await Promise.all(replicas.map((r) => r.close()));
   }
 });

@@ -813,6 +813,76 @@ export function storeConformance(name: string, open: () => Promise<Store>): void
       });
     });
 
+    describe('revocations', () => {
+      const issuer = '0a0b0c';
+
+      test('every revocation takes the next sequence number; revokedSince lists what came after a number; invalidAt is kept', async () => {
+        const r = store.revocations;
+        assert.equal(await r.sequence(), 0n);
+        const certs = [certificate({ issuerSerial: issuer }), certificate({ issuerSerial: issuer }), certificate({ issuerSerial: issuer })];
+        for (const c of certs) await store.certificates.insert(c);
+        assert.equal(await store.certificates.revoke(certs[0]!.serial, { at: at(10_000), reason: 'keyCompromise', invalidAt: at(5_000) }), 'revoked');
+        assert.equal(await r.sequence(), 1n);
+        assert.equal(await store.certificates.revoke(certs[1]!.serial, { at: at(11_000) }), 'revoked');
+        assert.equal(await r.sequence(), 2n);
+        assert.equal((await store.certificates.get(certs[0]!.serial))?.invalidAt?.getTime(), at(5_000).getTime());
+        assert.deepEqual(await r.revokedSince(0n, 10), [{ serial: certs[0]!.serial, seq: 1n }, { serial: certs[1]!.serial, seq: 2n }]);
+        assert.deepEqual(await r.revokedSince(1n, 10), [{ serial: certs[1]!.serial, seq: 2n }]);
+        assert.deepEqual(await r.revokedSince(2n, 10), []);
+        // Revoking again changes nothing that readers see.
+        assert.equal(await store.certificates.revoke(certs[0]!.serial, { at: at(12_000) }), 'already-revoked');
+        assert.deepEqual(await r.revokedSince(2n, 10), []);
+        // A revocation rolled back takes its number back with it.
+        const seq = await r.sequence();
+        await assert.rejects(
+          store.transaction(async (tx) => {
+            await tx.certificates.revoke(certs[2]!.serial, { at: at(13_000) });
+            throw new Error('abandon');
+          }),
+          /abandon/,
+        );
+        assert.equal((await store.certificates.get(certs[2]!.serial))?.status, 'valid');
+        assert.ok((await r.revokedSince(seq, 10)).length === 0);
+        await rejectsWith(store.certificates.revoke(certs[2]!.serial, { at: at(13_000), invalidAt: at(14_000) }), 'ERR_STORE_INVALID_RECORD');
+      });
+
+      test('listRevoked: the issuer\'s unexpired revoked certificates in (notAfter, serial) order, page by page', async () => {
+        const mine = Array.from({ length: 7 }, (_, i) => certificate({ issuerSerial: issuer, notAfter: at(100_000 + (i % 3) * 1000) }));
+        const other = certificate({ issuerSerial: 'ff01', notAfter: at(100_000) });
+        const expired = certificate({ issuerSerial: issuer, notAfter: at(50_000) });
+        const valid = certificate({ issuerSerial: issuer, notAfter: at(100_000) });
+        for (const c of [...mine, other, expired, valid]) await store.certificates.insert(c);
+        for (const c of [...mine, other, expired]) await store.certificates.revoke(c.serial, { at: at(20_000), reason: 'superseded' });
+        const expected = [...mine].sort((a, b) => a.notAfter.getTime() - b.notAfter.getTime() || (a.serial < b.serial ? -1 : 1)).map((c) => c.serial);
+        const walked: string[] = [];
+        let after: { notAfter: Date; serial: string } | undefined;
+        for (;;) {
+          const page = await store.revocations.listRevoked(issuer, at(60_000), after, 3);
+          walked.push(...page.map((e) => e.serial));
+          if (page.length < 3) break;
+          after = page[page.length - 1];
+        }
+        assert.deepEqual(walked, expected);
+        const one = (await store.revocations.listRevoked(issuer, at(60_000), undefined, 1))[0];
+        assert.equal(one?.reason, 'superseded');
+        assert.equal(one?.revokedAt.getTime(), at(20_000).getTime());
+        await rejectsWith(store.revocations.listRevoked(issuer, at(0), undefined, 0), 'ERR_STORE_INVALID_RECORD');
+        await rejectsWith(store.revocations.listRevoked('XY', at(0), undefined, 1), 'ERR_STORE_INVALID_RECORD');
+      });
+
+      test('CRLs: the latest by number, with or without its DER; only the newest `keep` stay; a number stored twice is refused', async () => {
+        const crl = (n: bigint) => ({ issuerSerial: issuer, number: n, thisUpdate: at(Number(n) * 1000), nextUpdate: at(Number(n) * 1000 + 86_400_000), revocationSeq: n * 10n, entries: Number(n), der: Uint8Array.of(0x30, Number(n)) });
+        assert.equal(await store.revocations.latestCrl(issuer, true), undefined);
+        for (const n of [1n, 2n, 3n, 4n]) await store.revocations.saveCrl(crl(n), 2);
+        const latest = await store.revocations.latestCrl(issuer, true);
+        assert.deepEqual(latest, crl(4n));
+        assert.deepEqual((await store.revocations.latestCrl(issuer, false))?.der, new Uint8Array(0));
+        await rejectsWith(store.revocations.saveCrl(crl(4n), 2), 'ERR_STORE_INVALID_RECORD');
+        await rejectsWith(store.revocations.saveCrl({ ...crl(5n), der: new Uint8Array(0) }, 2), 'ERR_STORE_INVALID_RECORD');
+        assert.equal(await store.revocations.latestCrl('0b', true), undefined, 'per issuer');
+      });
+    });
+
     describe('close', () => {
       test('waits for running operations, then refuses new ones; closing twice is fine', async () => {
         const inside = gate();

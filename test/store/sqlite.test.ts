@@ -314,6 +314,10 @@ describe('migrations', () => {
         // Migration 7: the purge of long-expired orders and authorizations.
         'acme_orders: expires_at',
         'acme_authorizations: expires_at',
+        // Migration 8: CRL entries and "revoked since sequence N" — partial, so an issuance
+        // (never revoked when inserted) adds nothing to them.
+        "certificates: issuer_serial, not_after, serial where status = 'revoked'",
+        'certificates: revoked_seq where revoked_seq is not null',
       ];
       // Exactly these: each index costs every issuance a B-tree insert and a page at COMMIT.
       assert.deepEqual([...indexed].sort(), [...wanted].sort());
@@ -353,6 +357,21 @@ describe('migrations', () => {
         const plan = (raw.prepare(`explain query plan ${select.sql}`).all(...select.parameters) as { detail: string }[]).map((r) => r.detail);
         const scans = plan.filter((d) => /^SCAN (certificates|certificate_names)$/.test(d));
         assert.deepEqual(scans, [], `${JSON.stringify(filter)}: ${plan.join(' | ')}`);
+      }
+      // The revocation queries (CRL entries page by page, what was revoked since a sequence number).
+      const revocationReads: [string, () => Promise<unknown>][] = [
+        ['listRevoked', () => store.revocations.listRevoked('0a', at(0), undefined, 10)],
+        ['listRevoked after', () => store.revocations.listRevoked('0a', at(0), { notAfter: at(5), serial: '0b' }, 10)],
+        ['revokedSince', () => store.revocations.revokedSince(5n, 10)],
+      ];
+      for (const [label, read] of revocationReads) {
+        queries.length = 0;
+        await read();
+        const select = queries.find((q) => q.sql.includes('from "certificates"'));
+        assert.ok(select, 'the query was seen');
+        const plan = (raw.prepare(`explain query plan ${select.sql}`).all(...select.parameters) as { detail: string }[]).map((r) => r.detail);
+        assert.deepEqual(plan.filter((d) => /^SCAN certificates/.test(d)), [], `${label}: ${plan.join(' | ')}`);
+        assert.ok(plan.some((d) => /certificates_crl_entries|certificates_revoked_seq/.test(d)), `${label}: ${plan.join(' | ')}`);
       }
     } finally {
       await store.close();

@@ -132,7 +132,7 @@ Examples:
 
   cmd
     .command('copy')
-    .description('copy every certificate, used token and audit event from one CA database into another, empty one')
+    .description('copy a CA database (inventory, used tokens, audit log, ACME state, counters, CRLs) into another, empty one')
     .requiredOption('--from <db>', 'the source: sqlite:PATH, postgres://user@host:port/database, or config:PATH (the db of a CA config)')
     .requiredOption('--to <db>', 'the target, written the same ways; it is migrated first and must be empty')
     .option('--from-password-file <file>', 'password of a postgres:// --from')
@@ -172,7 +172,7 @@ Examples:
       if (flags.json === true) printJson({ from: open.describeDb(from), to: open.describeDb(to), copied });
       else {
         process.stdout.write(
-          `copied ${escapeControl(open.describeDb(from))} to ${escapeControl(open.describeDb(to))}: ${copied.certificates} certificates, ${copied.certificate_names} names, ${copied.used_tokens} used tokens, ${copied.audit_events} audit events\n`,
+          `copied ${escapeControl(open.describeDb(from))} to ${escapeControl(open.describeDb(to))}: ${copied.certificates} certificates, ${copied.certificate_names} names, ${copied.used_tokens} used tokens, ${copied.audit_events} audit events, ${copied.acme_accounts} ACME accounts, ${copied.acme_orders} ACME orders, ${copied.crls} CRLs\n`,
         );
       }
     });

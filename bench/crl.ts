@@ -1,0 +1,88 @@
+/**
+ * CRL benchmarks (ISSUE 6): how long the CA takes to sign a new CRL, and how big it is, with
+ * 10,000, 100,000 and 1,000,000 revoked (unexpired) certificates in the inventory — the whole
+ * step the CRL job runs (read the revocation sequence, page through the revoked certificates in
+ * the store, write and sign the DER, store it), and the writer and signature alone on the same
+ * entries held in memory, so the store's share is visible. SQLite with the CA's settings.
+ *
+ * Env: SIGNET_BENCH_CRL_SIZES (comma-separated entry counts, default 10000,100000,1000000).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { systemClock } from '../src/core/clock.js';
+import { createSoftwareSigner } from '../src/crypto/signer.js';
+import { migrate } from '../src/store/migrations.js';
+import { openSqliteKysely, openSqliteStore } from '../src/store/sqlite.js';
+import { CrlPublisher } from '../src/revocation/crl.js';
+import { signCrl, type CrlEntryInput } from '../src/x509/crl-builder.js';
+import { issuerFromCertificate } from '../src/x509/certificate-builder.js';
+import { parseCertificate } from '../src/x509/certificate.js';
+import { createBenchCa } from './ca.js';
+
+const SIZES = (process.env.SIGNET_BENCH_CRL_SIZES ?? '10000,100000,1000000').split(',').map((s) => Number(s.trim()));
+const REASONS = [null, 'keyCompromise', 'superseded', 'cessationOfOperation', 'affiliationChanged'];
+
+/** One CRL size's figures. */
+export interface CrlBenchRow {
+  readonly entries: number;
+  /** The CRL job's whole step: read from the store, write, sign, store. */
+  readonly generateMs: number;
+  /** Writing and signing the same entries from memory. */
+  readonly buildAndSignMs: number;
+  readonly bytes: number;
+}
+
+export async function benchCrl(): Promise<{ readonly description: string; readonly rows: CrlBenchRow[] }> {
+  const dir = mkdtempSync(join(tmpdir(), 'signet-bench-crl-'));
+  const rows: CrlBenchRow[] = [];
+  try {
+    const ca = await createBenchCa(dir);
+    const signer = createSoftwareSigner(ca.intermediateKey);
+    const issuerSerial = parseCertificate(ca.intermediate).serialHex;
+    for (const size of SIZES) {
+      const path = join(dir, `crl-${size}.db`);
+      const { db, raw } = openSqliteKysely(path);
+      await migrate(db, systemClock);
+      const now = Date.now();
+      const insert = raw.prepare(
+        `insert into certificates (serial, issuer_serial, subject, not_before, not_after, key_fingerprint, key_type, provisioner, requester, profile, status, revoked_at, revocation_reason, revoked_seq, issued_at, der)
+         values (?, ?, 'CN=bench', ?, ?, ?, 'EC P-256', 'bench', 'bench', 'leaf', 'revoked', ?, ?, 1, ?, x'30')`,
+      );
+      const entries: CrlEntryInput[] = [];
+      raw.transaction(() => {
+        for (let i = 0; i < size; i++) {
+          const b = randomBytes(16);
+          b[0] = ((b[0] as number) & 0x7f) | 0x40;
+          const serial = b.toString('hex');
+          const reason = REASONS[i % REASONS.length] ?? null;
+          const revokedAt = now - (i % 86_400) * 1000;
+          insert.run(serial, issuerSerial, now - 3_600_000, now + 24 * 3_600_000 + (i % 1000) * 1000, serial.padEnd(64, '0'), revokedAt, reason, now);
+          entries.push({ serial, revokedAt: new Date(revokedAt), ...(reason !== null && { reason }) });
+        }
+      })();
+      raw.prepare(`insert into counters (name, value) values ('revocations', 1)`).run();
+      await db.destroy();
+
+      const store = await openSqliteStore(path, { clock: systemClock });
+      try {
+        const publisher = new CrlPublisher({ store, issuer: ca.intermediate, signer, clock: systemClock, validityMs: 24 * 3_600_000, refreshMs: 8 * 3_600_000, url: () => 'http://bench.invalid/crl' });
+        let started = performance.now();
+        const crl = await publisher.generate();
+        const generateMs = performance.now() - started;
+        if (crl.entries !== size) throw new Error(`CRL has ${crl.entries} entries, expected ${size}`);
+        const issuer = issuerFromCertificate(ca.intermediate);
+        started = performance.now();
+        signCrl({ issuerName: issuer.name, issuerKeyIdentifier: issuer.keyIdentifier as Uint8Array, number: 1n, thisUpdate: new Date(now), nextUpdate: new Date(now + 86_400_000) }, entries, signer);
+        const buildAndSignMs = performance.now() - started;
+        rows.push({ entries: size, generateMs: Math.round(generateMs), buildAndSignMs: Math.round(buildAndSignMs), bytes: crl.der.length });
+      } finally {
+        await store.close();
+      }
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return { description: 'CRL generation (store read + DER write + sign + store) and size by revoked entries, SQLite', rows };
+}

@@ -1,0 +1,140 @@
+/**
+ * CRL publication (RFC 5280 §5): one replica at a time (a lease in the database) signs a new CRL
+ * when something was revoked since the last one, or when the last one is due for refresh; every
+ * replica serves the newest stored CRL. The CRL number comes from a counter in the database, so
+ * numbers grow across replicas and restarts and are never repeated.
+ *
+ * "Within seconds of a revocation": every revocation commits with the next value of the
+ * revocation sequence (store.ts `RevocationRepository`); a CRL records the sequence it was built
+ * at, read *before* its entries (a revocation holding a lower number has committed by then), so
+ * "sequence now > sequence of the latest CRL" is exactly "something is missing from it".
+ */
+import type { Clock } from '../core/clock.js';
+import type { Signer } from '../crypto/signer.js';
+import type { CrlRecord, RevokedEntry, Store } from '../store/store.js';
+import { signCrl, type CrlEntryInput } from '../x509/crl-builder.js';
+import { issuerFromCertificate } from '../x509/certificate-builder.js';
+import { parseCertificate } from '../x509/certificate.js';
+import { MAX_REVOKED_PAGE } from '../store/revocations.js';
+
+/** How many signed CRLs of an issuer the store keeps (the newest is served; older ones help incident review). */
+export const CRLS_KEPT = 5;
+
+/** What {@link CrlPublisher} needs. */
+export interface CrlPublisherOptions {
+  readonly store: Store;
+  /** The issuing CA's certificate (DER) and signer: it signs its own CRL. */
+  readonly issuer: Uint8Array;
+  readonly signer: Signer;
+  readonly clock: Clock;
+  /** nextUpdate − thisUpdate. */
+  readonly validityMs: number;
+  /** Sign a new CRL at least this often. */
+  readonly refreshMs: number;
+  /** The URL the CRL is published at (its issuingDistributionPoint), read at each signing (a reload may change it); undefined: none. */
+  readonly url: () => string | undefined;
+}
+
+/** The CRL a replica serves: the newest stored one. */
+export interface ServedCrl {
+  readonly number: bigint;
+  readonly thisUpdate: Date;
+  readonly nextUpdate: Date;
+  readonly entries: number;
+  readonly der: Uint8Array;
+}
+
+/** Why a CRL was signed, or why not. */
+export type CrlDecision = 'first' | 'revocations' | 'refresh' | 'current';
+
+/** Signs, stores and serves the issuing CA's CRL. */
+export class CrlPublisher {
+  readonly #o: CrlPublisherOptions;
+  readonly #issuerSerial: string;
+  readonly #issuerName: Uint8Array;
+  readonly #keyIdentifier: Uint8Array;
+  #served: ServedCrl | undefined;
+
+  constructor(options: CrlPublisherOptions) {
+    this.#o = options;
+    this.#issuerSerial = parseCertificate(options.issuer).serialHex;
+    const issuer = issuerFromCertificate(options.issuer);
+    this.#issuerName = issuer.name;
+    // issuerFromCertificate falls back to the key's hash when the certificate has no SKI.
+    this.#keyIdentifier = issuer.keyIdentifier as Uint8Array;
+  }
+
+  /** The serial of the issuing CA certificate whose CRL this is. */
+  get issuerSerial(): string {
+    return this.#issuerSerial;
+  }
+
+  /**
+   * Whether a new CRL is due now, given the newest stored one: none yet (`first`), something
+   * revoked since (`revocations`), or older than the refresh period (`refresh`); `current`: not due.
+   */
+  async due(now: Date): Promise<CrlDecision> {
+    const latest = await this.#o.store.revocations.latestCrl(this.#issuerSerial, false);
+    if (latest === undefined) return 'first';
+    if ((await this.#o.store.revocations.sequence()) > latest.revocationSeq) return 'revocations';
+    if (now.getTime() - latest.thisUpdate.getTime() >= this.#o.refreshMs) return 'refresh';
+    // A clock that went back past thisUpdate: sign anew so that thisUpdate is never in the future.
+    if (latest.thisUpdate.getTime() > now.getTime()) return 'refresh';
+    return 'current';
+  }
+
+  /** Builds, signs and stores a new CRL of every unexpired revoked certificate of the issuer. */
+  async generate(): Promise<CrlRecord> {
+    const store = this.#o.store;
+    // The sequence first: every revocation numbered up to it has committed, so its entries are read below.
+    const seq = await store.revocations.sequence();
+    const now = this.#o.clock.now();
+    const entries: CrlEntryInput[] = [];
+    let after: RevokedEntry | undefined;
+    for (;;) {
+      const page = await store.revocations.listRevoked(this.#issuerSerial, now, after, MAX_REVOKED_PAGE);
+      for (const e of page) entries.push(e);
+      if (page.length < MAX_REVOKED_PAGE) break;
+      after = page[page.length - 1];
+    }
+    const number = await store.coordination.nextCounterValue(`crl-number:${this.#issuerSerial}`);
+    // Whole seconds: the DER times carry no fractions, and Last-Modified compares in seconds.
+    const thisUpdate = new Date(Math.floor(now.getTime() / 1000) * 1000);
+    const nextUpdate = new Date(thisUpdate.getTime() + this.#o.validityMs);
+    const url = this.#o.url();
+    const der = signCrl(
+      { issuerName: this.#issuerName, issuerKeyIdentifier: this.#keyIdentifier, number, thisUpdate, nextUpdate, ...(url !== undefined && { url }) },
+      entries,
+      this.#o.signer,
+    );
+    const record: CrlRecord = { issuerSerial: this.#issuerSerial, number, thisUpdate, nextUpdate, revocationSeq: seq, entries: entries.length, der };
+    await store.revocations.saveCrl(record, CRLS_KEPT);
+    return record;
+  }
+
+  /** Signs a new CRL when one is due; returns why (or `current`) and the CRL signed. */
+  async publishIfDue(): Promise<{ readonly decision: CrlDecision; readonly crl?: CrlRecord }> {
+    const decision = await this.due(this.#o.clock.now());
+    if (decision === 'current') return { decision };
+    return { decision, crl: await this.generate() };
+  }
+
+  /**
+   * Loads the newest stored CRL when it is not the one served (a cheap check otherwise); returns
+   * the CRL served now, or undefined while none was signed yet.
+   */
+  async refresh(): Promise<ServedCrl | undefined> {
+    const store = this.#o.store;
+    const latest = await store.revocations.latestCrl(this.#issuerSerial, false);
+    if (latest !== undefined && latest.number !== this.#served?.number) {
+      const full = await store.revocations.latestCrl(this.#issuerSerial, true);
+      if (full !== undefined) this.#served = { number: full.number, thisUpdate: full.thisUpdate, nextUpdate: full.nextUpdate, entries: full.entries, der: full.der };
+    }
+    return this.#served;
+  }
+
+  /** The CRL served now (as of the last {@link refresh}). */
+  served(): ServedCrl | undefined {
+    return this.#served;
+  }
+}
