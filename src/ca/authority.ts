@@ -593,12 +593,6 @@ export class Authority {
   }
 
   /**
-   * Revokes a certificate (the inventory's status and reason; CRL and OCSP publication read them).
-   * Idempotent: revoking again returns the first revocation. A token must be minted with `sub` =
-   * the serial by the provisioner that issued the certificate; over mTLS the client certificate
-   * must be the one revoked.
-   */
-  /**
    * Revokes a certificate for an edge that has already proven the requester may (ACME: the
    * issuing account, an account holding authorizations for every name, or the certificate's own
    * key). `already-revoked` changes nothing. Audited like every revocation.
@@ -626,6 +620,12 @@ export class Authority {
     }
   }
 
+  /**
+   * Revokes a certificate (the inventory's status and reason; CRL and OCSP publication read them).
+   * Idempotent: revoking again returns the first revocation. A token must be minted with `sub` =
+   * the serial by the provisioner that issued the certificate; over mTLS the client certificate
+   * must be the one revoked.
+   */
   async revoke(request: RevokeRequest): Promise<CertificateRecord> {
     const now = this.#options.clock.now();
     const started = performance.now();

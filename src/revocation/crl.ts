@@ -109,6 +109,8 @@ export class CrlPublisher {
     );
     const record: CrlRecord = { issuerSerial: this.#issuerSerial, number, thisUpdate, nextUpdate, revocationSeq: seq, entries: entries.length, der };
     await store.revocations.saveCrl(record, CRLS_KEPT);
+    // Serve it at once: the next refresh then finds it current instead of reading it back.
+    if (this.#served === undefined || number > this.#served.number) this.#served = { number, thisUpdate, nextUpdate, entries: entries.length, der };
     return record;
   }
 

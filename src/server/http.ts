@@ -29,8 +29,6 @@ export interface RouteRequest {
   readonly socket: TLSSocket;
   /** Reads and parses the JSON body (at most `limit` bytes, of media type `mediaType`, default `application/json`). */
   json(limit?: number, mediaType?: string): Promise<JsonValue>;
-  /** Reads the body as bytes (at most `limit` bytes, of media type `mediaType`); ERR_INPUT_EMPTY when there is none. */
-  bytes(limit: number, mediaType: string): Promise<Uint8Array>;
 }
 
 /** What a route handler returns: JSON (the default) or raw bytes with their content type. */
@@ -262,17 +260,6 @@ function router(options: RouterOptions): (req: IncomingMessage, res: ServerRespo
       return;
     }
     pattern = route.path;
-    /** The body, when it is of `mediaType` and not empty and at most `limit` bytes. */
-    const typedBody = async (limit: number, mediaType: string): Promise<Buffer> => {
-      const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
-      if (type !== mediaType) {
-        req.resume();
-        throw new SignetError('ERR_HTTP_MEDIA_TYPE', `expected Content-Type ${mediaType}, got ${type ? `"${type.slice(0, 64)}"` : 'none'}`);
-      }
-      const body = await readBody(req, limit);
-      if (body.length === 0) throw new SignetError('ERR_INPUT_EMPTY', 'the request body is empty');
-      return body;
-    };
     const request: RouteRequest = {
       method,
       path: url.pathname,
@@ -281,10 +268,15 @@ function router(options: RouterOptions): (req: IncomingMessage, res: ServerRespo
       headers: req.headers,
       id,
       socket: req.socket as TLSSocket,
-      json: async (limit = DEFAULT_BODY_LIMIT, mediaType = 'application/json') => parseJson((await typedBody(limit, mediaType)).toString('utf8'), { what: 'request body' }).value,
-      bytes: async (limit, mediaType) => {
-        const body = await typedBody(limit, mediaType);
-        return new Uint8Array(body.buffer, body.byteOffset, body.byteLength);
+      json: async (limit = DEFAULT_BODY_LIMIT, mediaType = 'application/json') => {
+        const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
+        if (type !== mediaType) {
+          req.resume();
+          throw new SignetError('ERR_HTTP_MEDIA_TYPE', `expected Content-Type ${mediaType}, got ${type ? `"${type.slice(0, 64)}"` : 'none'}`);
+        }
+        const body = await readBody(req, limit);
+        if (body.length === 0) throw new SignetError('ERR_INPUT_EMPTY', 'the request body is empty');
+        return parseJson(body.toString('utf8'), { what: 'request body' }).value;
       },
     };
     Promise.resolve()

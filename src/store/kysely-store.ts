@@ -429,16 +429,20 @@ function certificates(db: Db, run: Runner, hot: HotWrites): CertificateRepositor
         const invalidAt = revocation.invalidAt === undefined ? null : epochMs(revocation.invalidAt, 'invalidAt');
         if (invalidAt !== null && invalidAt > at) throw new SignetError('ERR_STORE_INVALID_RECORD', 'invalidAt must not be after the revocation', { detail: { field: 'invalidAt' } });
         return atomic(db, async (trx): Promise<RevokeResult> => {
-          // The sequence number first (its row is the one lock every revocation takes, always in
-          // this order, so bulk and single revocations never deadlock); it commits with the change.
-          const seq = await nextRevocationSeq(trx);
           const updated = await trx
             .updateTable('certificates')
-            .set({ status: 'revoked', revoked_at: at, revocation_reason: reason ?? null, invalid_at: invalidAt, revoked_seq: Number(seq) })
+            .set({ status: 'revoked', revoked_at: at, revocation_reason: reason ?? null, invalid_at: invalidAt })
             .where('serial', '=', serial)
             .where('status', '=', 'valid')
             .executeTakeFirst();
-          if (updated.numUpdatedRows > 0n) return 'revoked';
+          if (updated.numUpdatedRows > 0n) {
+            // Only a revocation that happened takes a sequence number (a CRL is then due). Certificate
+            // rows first, the counter's row last: every revocation locks in this order, so none
+            // deadlocks another, and the counter stays locked until this one commits.
+            const seq = await nextRevocationSeq(trx);
+            await trx.updateTable('certificates').set({ revoked_seq: Number(seq) }).where('serial', '=', serial).execute();
+            return 'revoked';
+          }
           const current = await trx.selectFrom('certificates').select('serial').where('serial', '=', serial).executeTakeFirst();
           return current === undefined ? 'not-found' : 'already-revoked';
         });

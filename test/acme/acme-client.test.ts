@@ -9,29 +9,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Agent } from 'node:https';
 import acme from 'acme-client';
-import { createTestCa, startTestCa } from '../helpers/ca.js';
-import { startDnsServer } from '../helpers/dns-server.js';
-import { startHttp01Responder } from '../helpers/http01-responder.js';
-import { tempDir } from '../helpers/openssl.js';
+import { startAcmeTestCa } from '../helpers/acme.js';
 
 test('acme-client: account, auto (http-01), contact update, key rollover, authorization deactivation, revoke, account deactivation', { timeout: 120_000 }, async (t) => {
-  const tmp = tempDir('signet-acme-client-');
-  t.after(() => tmp.cleanup());
-  const dns = await startDnsServer();
-  t.after(() => dns.close());
+  const { ca, running, dns, answers } = await startAcmeTestCa(t, { validationTimeout: '5s' });
   dns.setSuffixAddress('node.test', '127.0.0.1');
-  const responder = await startHttp01Responder();
-  t.after(() => responder.close());
-  const { port: httpPort, answers } = responder;
-  const ca = await createTestCa({
-    parent: tmp.dir,
-    edit: (doc) => {
-      (doc.provisioners as unknown[]).push({ type: 'ACME', name: 'acme' });
-      doc.acme = { httpPort, dnsServers: [dns.address], allowPrivateAddresses: true, validationTimeout: '5s' };
-    },
-  });
-  const running = await startTestCa(ca);
-  t.after(() => running.close());
   // acme-client speaks through its axios instance: trust the CA's root there.
   acme.axios.defaults.httpsAgent = new Agent({ ca: ca.rootPem });
 

@@ -9,11 +9,10 @@ import assert from 'node:assert/strict';
 import type { KeyObject } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { acmeKey, acmeKeyFrom, jws, RawAcme, type AcmeKey } from '../helpers/acme.js';
-import { createTestCa, startTestCa, testCsr, type HttpsReply, type TestCa } from '../helpers/ca.js';
-import { startDnsServer, type TestDnsServer } from '../helpers/dns-server.js';
-import { startHttp01Responder } from '../helpers/http01-responder.js';
-import { openssl, tempDir } from '../helpers/openssl.js';
+import { acmeKey, acmeKeyFrom, jws, RawAcme, startAcmeTestCa, type AcmeKey } from '../helpers/acme.js';
+import { testCsr, type HttpsReply, type TestCa } from '../helpers/ca.js';
+import type { TestDnsServer } from '../helpers/dns-server.js';
+import { openssl } from '../helpers/openssl.js';
 import { fails, ok, signet } from '../helpers/cli.js';
 import { parseCertificate } from '../../src/x509/certificate.js';
 import type { RunningCa } from '../../src/ca/runtime.js';
@@ -31,26 +30,15 @@ interface Fixture {
 }
 
 async function setup(t: { after: (fn: () => unknown) => void }, edit?: (doc: Record<string, unknown>) => void): Promise<Fixture> {
-  const tmp = tempDir('signet-acme-');
-  t.after(() => tmp.cleanup());
-  const dns = await startDnsServer();
-  t.after(() => dns.close());
-  const responder = await startHttp01Responder();
-  t.after(() => responder.close());
-  const { port: httpPort, answers } = responder;
-  const ca = await createTestCa({
-    parent: tmp.dir,
+  const fixture = await startAcmeTestCa(t, {
+    validationTimeout: '3s',
     edit: (doc) => {
-      (doc.provisioners as unknown[]).push({ type: 'ACME', name: 'acme' });
-      doc.acme = { httpPort, dnsServers: [dns.address], allowPrivateAddresses: true, validationTimeout: '3s' };
       doc.policy = { deny: { dns: ['*.denied.test'] } };
       edit?.(doc);
     },
   });
-  const running = await startTestCa(ca);
-  t.after(() => running.close());
-  const acme = await new RawAcme(ca, `${running.url}/acme/acme/directory`).open();
-  return { ca, running, dns, acme, answers, dir: tmp.dir };
+  const acme = await new RawAcme(fixture.ca, `${fixture.running.url}/acme/acme/directory`).open();
+  return { ...fixture, acme };
 }
 
 function problem(r: HttpsReply, status: number, type: string): void {

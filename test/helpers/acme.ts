@@ -5,7 +5,11 @@
  * made with node:crypto; nothing of the server's code is used to build requests.
  */
 import { createHash, createHmac, createPublicKey, sign, type KeyObject } from 'node:crypto';
-import { httpsRequest, testKeyPair, type HttpsReply, type TestCa, type TestKeyType } from './ca.js';
+import type { RunningCa } from '../../src/ca/runtime.js';
+import { createTestCa, httpsRequest, startTestCa, testKeyPair, type HttpsReply, type TestCa, type TestKeyType } from './ca.js';
+import { startDnsServer, type TestDnsServer } from './dns-server.js';
+import { startHttp01Responder } from './http01-responder.js';
+import { tempDir } from './openssl.js';
 
 export interface AcmeKey {
   readonly privateKey: KeyObject;
@@ -123,4 +127,40 @@ export class RawAcme {
   async get(key: AcmeKey, kid: string, url: string): Promise<HttpsReply> {
     return this.post(key, { url, kid });
   }
+}
+
+/** A running CA with an `acme` provisioner, the test DNS server it resolves through, and an http-01 responder. */
+export interface AcmeTestCa {
+  readonly ca: TestCa;
+  readonly running: RunningCa;
+  readonly dns: TestDnsServer;
+  /** token → key authorization, served by the http-01 responder. */
+  readonly answers: Map<string, string>;
+  /** The test's temporary directory (removed after the test). */
+  readonly dir: string;
+}
+
+/**
+ * Starts, for one test, a CA with an ACME provisioner named `acme` that validates http-01 on the
+ * responder's port and resolves names through the test DNS server (loopback allowed); everything
+ * is stopped and removed after the test. `edit` changes the config further.
+ */
+export async function startAcmeTestCa(t: { after: (fn: () => unknown) => void }, o: { readonly validationTimeout: string; readonly edit?: (doc: Record<string, unknown>) => void }): Promise<AcmeTestCa> {
+  const tmp = tempDir('signet-acme-');
+  t.after(() => tmp.cleanup());
+  const dns = await startDnsServer();
+  t.after(() => dns.close());
+  const responder = await startHttp01Responder();
+  t.after(() => responder.close());
+  const ca = await createTestCa({
+    parent: tmp.dir,
+    edit: (doc) => {
+      (doc.provisioners as unknown[]).push({ type: 'ACME', name: 'acme' });
+      doc.acme = { httpPort: responder.port, dnsServers: [dns.address], allowPrivateAddresses: true, validationTimeout: o.validationTimeout };
+      o.edit?.(doc);
+    },
+  });
+  const running = await startTestCa(ca);
+  t.after(() => running.close());
+  return { ca, running, dns, answers: responder.answers, dir: tmp.dir };
 }

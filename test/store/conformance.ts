@@ -832,6 +832,8 @@ export function storeConformance(name: string, open: () => Promise<Store>): void
         // Revoking again changes nothing that readers see.
         assert.equal(await store.certificates.revoke(certs[0]!.serial, { at: at(12_000) }), 'already-revoked');
         assert.deepEqual(await r.revokedSince(2n, 10), []);
+        assert.equal(await store.certificates.revoke('0abc', { at: at(12_000) }), 'not-found');
+        assert.equal(await r.sequence(), 2n, 'a revocation that changed nothing takes no number (no CRL is due for it)');
         // A revocation rolled back takes its number back with it.
         const seq = await r.sequence();
         await assert.rejects(

@@ -67,7 +67,10 @@ Examples:
         onIdentityRenewed: (i) => log({ level: 'info', msg: 'server certificate renewed', notAfter: formatTime(i.notAfter) }),
         onJob: (j) => {
           if (j.error !== undefined) log({ level: 'warn', msg: 'periodic job failed; it runs again at the next tick', job: j.job, error: j.error });
-          else if (j.ran) log({ level: 'info', msg: 'periodic job ran', job: j.job, ...(j.purged !== undefined && { purged: j.purged }), ...(j.resumed !== undefined && { resumed: j.resumed }) });
+          else if (j.job === 'crl') {
+            // The CRL job ticks every revocation.propagation: only a CRL signed is news.
+            if (j.crl?.number !== undefined) log({ level: 'info', msg: 'CRL signed', reason: j.crl.decision, number: j.crl.number.toString(), entries: j.crl.entries });
+          } else if (j.ran) log({ level: 'info', msg: 'periodic job ran', job: j.job, ...(j.purged !== undefined && { purged: j.purged }), ...(j.resumed !== undefined && { resumed: j.resumed }) });
         },
       });
       // The authority computed it from the root it loaded; reading the file again could disagree.
