@@ -22,7 +22,10 @@
  *
  * `crl` (bench/crl.ts) times signing a CRL of 10k, 100k and 1M revoked certificates and gives its size (ISSUE 6).
  *
- * `node dist/bench/run.js [leaf|pipeline|lint|issuance|store|acme|crl …]` runs only the named parts (all of
+ * `ocsp` (bench/ocsp.ts) measures OCSP responses per second and p99 over HTTP on one core,
+ * pre-signed and signed on demand, next to the raw P-256 signature rate (ISSUE 6).
+ *
+ * `node dist/bench/run.js [leaf|pipeline|lint|issuance|store|acme|crl|ocsp …]` runs only the named parts (all of
  * them without an argument).
  */
 import { arch, cpus, platform } from 'node:os';
@@ -38,6 +41,7 @@ import { benchLint } from './lint.js';
 import { benchStore } from './store.js';
 import { benchAcme } from './acme.js';
 import { benchCrl } from './crl.js';
+import { benchOcsp } from './ocsp.js';
 import { race, SLICE_MS } from './measure.js';
 
 /** Total measuring time per side and key (the issue asks for ~1-2 s). */
@@ -168,7 +172,7 @@ function benchPipeline(kc: KeyCase): PipelineResult {
   };
 }
 
-const PARTS = ['leaf', 'pipeline', 'lint', 'issuance', 'store', 'acme', 'crl'] as const;
+const PARTS = ['leaf', 'pipeline', 'lint', 'issuance', 'store', 'acme', 'crl', 'ocsp'] as const;
 type Part = (typeof PARTS)[number];
 const asked = process.argv.slice(2);
 for (const a of asked) {
@@ -188,6 +192,7 @@ const issuance = runs('issuance') ? await benchIssuance() : undefined;
 const store = runs('store') ? await benchStore() : undefined;
 const acme = runs('acme') ? await benchAcme() : undefined;
 const crl = runs('crl') ? await benchCrl() : undefined;
+const ocsp = runs('ocsp') ? await benchOcsp() : undefined;
 const p256 = results?.find((r) => r.key === 'P-256');
 process.stdout.write(
   JSON.stringify(
@@ -211,6 +216,7 @@ process.stdout.write(
       store,
       acme,
       crl,
+      ocsp,
     },
     null,
     2,

@@ -238,6 +238,16 @@ export interface RevocationDocument {
     /** A new CRL at least this often even without revocations (default "8h"; less than validity). */
     refresh?: string;
   };
+  ocsp?: {
+    /** Answer OCSP requests at /ocsp (default true). */
+    enabled?: boolean;
+    /** nextUpdate − thisUpdate of each response (default "4h"); responses are signed again at half of it. */
+    validity?: string;
+    /** Lifetime of each replica's delegated responder certificate (default "7d"; at least 3 × validity). */
+    signerLifetime?: string;
+    /** Most signed responses each replica keeps (default 100000). */
+    cacheSize?: number;
+  };
 }
 
 /** `db` for PostgreSQL as written in the config file. */
@@ -351,6 +361,7 @@ export interface RevocationSettings {
   readonly httpListen: { readonly host: string; readonly port: number } | undefined;
   readonly propagationMs: number;
   readonly crl: { readonly enabled: boolean; readonly validityMs: number; readonly refreshMs: number };
+  readonly ocsp: { readonly enabled: boolean; readonly validityMs: number; readonly signerLifetimeMs: number; readonly cacheSize: number };
 }
 
 export const DEFAULT_REVOCATION_SETTINGS: RevocationSettings = Object.freeze({
@@ -358,6 +369,7 @@ export const DEFAULT_REVOCATION_SETTINGS: RevocationSettings = Object.freeze({
   httpListen: undefined,
   propagationMs: 5_000,
   crl: Object.freeze({ enabled: true, validityMs: 24 * 3_600_000, refreshMs: 8 * 3_600_000 }),
+  ocsp: Object.freeze({ enabled: true, validityMs: 4 * 3_600_000, signerLifetimeMs: 7 * 24 * 3_600_000, cacheSize: 100_000 }),
 });
 
 /** One problem found in a config, with its JSON path (`$.claims.maxLifetime`) and position. */
@@ -553,8 +565,13 @@ class Walker {
 // Field readers
 
 const TOP_FIELDS = ['version', 'name', 'address', 'dnsNames', 'urls', 'root', 'intermediate', 'db', 'claims', 'policy', 'provisioners', 'acme', 'crlUrl', 'ocspUrl', 'revocation', 'logLevel'];
-const REVOCATION_FIELDS = ['httpAddress', 'propagation', 'crl'];
+const REVOCATION_FIELDS = ['httpAddress', 'propagation', 'crl', 'ocsp'];
 const CRL_FIELDS = ['enabled', 'validity', 'refresh'];
+const OCSP_FIELDS = ['enabled', 'validity', 'signerLifetime', 'cacheSize'];
+/** Bounds of `revocation.ocsp`. */
+const MAX_OCSP_VALIDITY_MS = 7 * 24 * 3_600_000;
+const MAX_OCSP_SIGNER_LIFETIME_MS = 90 * 24 * 3_600_000;
+const MAX_OCSP_CACHE = 10_000_000;
 /** Bounds of `revocation.propagation`. */
 const MIN_PROPAGATION_MS = 1_000;
 const MAX_PROPAGATION_MS = 3_600_000;
@@ -805,13 +822,42 @@ function readRevocation(w: Walker, v: JsonValue | undefined): RevocationSettings
       if (crl.refreshMs < propagation) w.add('$.revocation.crl.refresh', `must not be shorter than revocation.propagation (${formatDuration(propagation)})`);
     }
   }
-  if (w.problems.length > before) return undefined;
+  const ocsp = readOcsp(w, getOwn(o, 'ocsp'), propagationMs ?? DEFAULT_REVOCATION_SETTINGS.propagationMs);
+  if (w.problems.length > before || ocsp === undefined) return undefined;
   return {
     httpAddress: http?.address,
     httpListen: http?.listen,
     propagationMs: propagationMs ?? DEFAULT_REVOCATION_SETTINGS.propagationMs,
     crl,
+    ocsp,
   };
+}
+
+/** `revocation.ocsp`: the responder's response validity, responder certificate lifetime and cache. */
+function readOcsp(w: Walker, v: JsonValue | undefined, propagationMs: number): RevocationSettings['ocsp'] | undefined {
+  const defaults = DEFAULT_REVOCATION_SETTINGS.ocsp;
+  if (v === undefined) return defaults;
+  const o = w.object(v, '$.revocation.ocsp', OCSP_FIELDS);
+  if (!o) return undefined;
+  const before = w.problems.length;
+  const enabled = w.boolean(getOwn(o, 'enabled'), '$.revocation.ocsp.enabled');
+  const validityMs = w.duration(getOwn(o, 'validity'), '$.revocation.ocsp.validity', { positive: true, max: MAX_OCSP_VALIDITY_MS });
+  const signerLifetimeMs = w.duration(getOwn(o, 'signerLifetime'), '$.revocation.ocsp.signerLifetime', { positive: true, max: MAX_OCSP_SIGNER_LIFETIME_MS });
+  const cacheRaw = getOwn(o, 'cacheSize');
+  let cacheSize = defaults.cacheSize;
+  if (cacheRaw !== undefined) {
+    if (typeof cacheRaw !== 'number' || !Number.isInteger(cacheRaw) || cacheRaw < 0 || cacheRaw > MAX_OCSP_CACHE) w.add('$.revocation.ocsp.cacheSize', `expected a whole number from 0 to ${MAX_OCSP_CACHE}, got ${got(cacheRaw)}`);
+    else cacheSize = cacheRaw;
+  }
+  const out = { enabled: enabled ?? defaults.enabled, validityMs: validityMs ?? defaults.validityMs, signerLifetimeMs: signerLifetimeMs ?? defaults.signerLifetimeMs, cacheSize };
+  // Responses are signed again at half their validity, and the watcher looks every propagation period.
+  if (validityMs !== undefined && out.validityMs < 4 * propagationMs) w.add('$.revocation.ocsp.validity', `must be at least 4 × revocation.propagation (${formatDuration(4 * propagationMs)})`);
+  if (validityMs !== undefined || signerLifetimeMs !== undefined) {
+    if (out.signerLifetimeMs < 3 * out.validityMs) {
+      w.add(signerLifetimeMs !== undefined ? '$.revocation.ocsp.signerLifetime' : '$.revocation.ocsp.validity', `signerLifetime (${formatDuration(out.signerLifetimeMs)}) must be at least 3 × validity (${formatDuration(out.validityMs)}): a response must not outlive the certificate that signed it`);
+    }
+  }
+  return w.problems.length > before ? undefined : out;
 }
 
 function readHttpUrl(w: Walker, v: JsonValue | undefined, path: string): string | undefined {

@@ -20,7 +20,8 @@ import { openConfiguredStore } from '../store/open.js';
 import type { Store } from '../store/store.js';
 import { createApiServer, createPlainServer, type RequestRecord, type Route } from '../server/http.js';
 import { CrlPublisher, type CrlDecision } from '../revocation/crl.js';
-import { crlRoutes } from '../revocation/routes.js';
+import { crlRoutes, ocspRoutes } from '../revocation/routes.js';
+import { OcspResponder, type OcspMaintenance } from '../revocation/ocsp.js';
 import { provisionersRoute, publicRoutes, type PublicProvisioner } from '../server/public-routes.js';
 import { formatDuration } from '../core/duration.js';
 import { signRoute } from '../server/sign-route.js';
@@ -60,15 +61,17 @@ export const JOB_INTERVAL_MS = 10 * 60_000;
 
 /** One tick of a periodic job. */
 export interface JobRun {
-  readonly job: 'purge-used-tokens' | 'acme-resume-validations' | 'acme-purge-expired' | 'crl';
+  readonly job: 'purge-used-tokens' | 'acme-resume-validations' | 'acme-purge-expired' | 'revocation';
   /** False when another replica holds the job's lease (it runs there). */
   readonly ran: boolean;
   /** Used tokens (and ACME nonces), or long-expired ACME orders and authorizations, that were deleted. */
   readonly purged?: number;
   /** ACME validations abandoned by a stopped replica that were started again. */
   readonly resumed?: number;
-  /** The CRL job: whether a CRL was due and why, and the one signed. */
+  /** The revocation watcher, CRL part: whether a CRL was due and why, and the one signed (`ran`: this replica held the CRL lease). */
   readonly crl?: { readonly decision: CrlDecision; readonly number?: bigint; readonly entries?: number };
+  /** The revocation watcher, OCSP part (every replica): kept responses dropped, signed again, responder certificate replaced. */
+  readonly ocsp?: OcspMaintenance;
   /** Why the tick failed (the database unreachable, say): `CODE: message`. The next tick tries again. */
   readonly error?: string;
 }
@@ -87,6 +90,8 @@ export interface RunningCa {
   readonly httpUrl: string | undefined;
   /** The CRL publisher (undefined when `revocation.crl.enabled` is false). */
   readonly crl: CrlPublisher | undefined;
+  /** This replica's OCSP responder (undefined when `revocation.ocsp.enabled` is false). */
+  readonly ocsp: OcspResponder | undefined;
   /** The server's current TLS identity. */
   identity(): TlsIdentity;
   /**
@@ -104,7 +109,9 @@ export interface RunningCa {
   runJobs(): Promise<JobRun[]>;
   /**
    * One tick of the revocation watcher, which runs every `revocation.propagation`: signs a new CRL
-   * when one is due (one replica at a time, by lease), then serves the newest stored CRL.
+   * when one is due (one replica at a time, by lease), then serves the newest stored CRL; drops
+   * the OCSP responses of certificates revoked since the last tick, signs hot ones again, and
+   * replaces the OCSP responder certificate when due.
    */
   publishRevocations(): Promise<JobRun>;
   /** Stops accepting connections, lets in-flight requests finish, closes the store. */
@@ -233,20 +240,39 @@ export async function startCa(config: CaConfig, options: StartCaOptions): Promis
     const crl = settings.crl.enabled
       ? new CrlPublisher({ store, issuer: intermediate, signer, clock: options.clock, validityMs: settings.crl.validityMs, refreshMs: settings.crl.refreshMs, url: () => current.crlUrl })
       : undefined;
-    // The revocation watcher: the CRL job (one replica at a time) and what this replica serves.
+    const ocsp = settings.ocsp.enabled
+      ? await OcspResponder.create({
+          store,
+          issuer: intermediate,
+          issuerSigner: signer,
+          clock: options.clock,
+          validityMs: settings.ocsp.validityMs,
+          signerLifetimeMs: settings.ocsp.signerLifetimeMs,
+          cacheSize: settings.ocsp.cacheSize,
+          replica: holder,
+          tickMs: settings.propagationMs,
+        })
+      : undefined;
+    // The revocation watcher: the CRL job (one replica at a time), what this replica serves, and its OCSP responses.
     const publishRevocations = async (): Promise<JobRun> => {
-      if (crl === undefined) return { job: 'crl', ran: false };
-      let run: JobRun = { job: 'crl', ran: false };
-      if (await store.coordination.acquireLease('crl', holder, options.clock.now(), 3 * settings.propagationMs)) {
-        const { decision, crl: signed } = await crl.publishIfDue();
-        run = { job: 'crl', ran: true, crl: { decision, ...(signed && { number: signed.number, entries: signed.entries }) } };
+      let run: JobRun = { job: 'revocation', ran: false };
+      if (crl !== undefined) {
+        if (await store.coordination.acquireLease('crl', holder, options.clock.now(), 3 * settings.propagationMs)) {
+          const { decision, crl: signed } = await crl.publishIfDue();
+          run = { job: 'revocation', ran: true, crl: { decision, ...(signed && { number: signed.number, entries: signed.entries }) } };
+        }
+        await crl.refresh();
       }
-      await crl.refresh();
+      if (ocsp !== undefined) run = { ...run, ocsp: await ocsp.maintain() };
       return run;
     };
     // A CA serves a CRL from its first request on: sign one now unless one is stored (or another replica is signing it).
     if (crl !== undefined) await publishRevocations();
-    const revocationRoutes: Route[] = crl === undefined ? [] : crlRoutes({ crl: () => crl.served(), clock: options.clock, maxAgeMs: () => settings.propagationMs });
+    const maxAgeMs = (): number => settings.propagationMs;
+    const revocationRoutes: Route[] = [
+      ...(crl === undefined ? [] : crlRoutes({ crl: () => crl.served(), clock: options.clock, maxAgeMs })),
+      ...(ocsp === undefined ? [] : ocspRoutes({ responder: () => ocsp, clock: options.clock, maxAgeMs })),
+    ];
     const reporting = {
       onRequest: (r: RequestRecord) => {
         metrics.request(r);
@@ -339,7 +365,7 @@ export async function startCa(config: CaConfig, options: StartCaOptions): Promis
       publishRevocations().then(
         (run) => options.onJob?.(run),
         (e: unknown) => {
-          if (isSignetError(e) && e.code !== 'ERR_INTERNAL') options.onJob?.({ job: 'crl', ran: false, error: `${e.code}: ${e.message}` });
+          if (isSignetError(e) && e.code !== 'ERR_INTERNAL') options.onJob?.({ job: 'revocation', ran: false, error: `${e.code}: ${e.message}` });
           else options.onInternalError?.(e, 'revocation');
         },
       );
@@ -356,6 +382,7 @@ export async function startCa(config: CaConfig, options: StartCaOptions): Promis
       port,
       httpUrl,
       crl,
+      ocsp,
       identity: () => identity,
       reload: async (next) => {
         const restart = RESTART_FIELDS.filter((f) => JSON.stringify(f.get(next)) !== JSON.stringify(f.get(current))).map((f) => f.name);

@@ -29,12 +29,18 @@ export interface RouteRequest {
   readonly socket: TLSSocket;
   /** Reads and parses the JSON body (at most `limit` bytes, of media type `mediaType`, default `application/json`). */
   json(limit?: number, mediaType?: string): Promise<JsonValue>;
+  /** Reads the raw body: at most `limit` bytes (ERR_INPUT_TOO_LARGE), of media type `mediaType` (ERR_HTTP_MEDIA_TYPE), not empty (ERR_INPUT_EMPTY). */
+  bytes(limit: number, mediaType: string): Promise<Uint8Array>;
 }
 
-/** What a route handler returns: JSON (the default) or raw bytes with their content type. */
+/**
+ * What a route handler returns: JSON (the default) or raw bytes with their content type. `code`:
+ * an error code for the access log and metrics when a protocol answers an error in its own
+ * format with a success status (an OCSP `malformedRequest` is HTTP 200).
+ */
 export type RouteResponse =
-  | { readonly status?: number; readonly json: unknown; readonly headers?: Readonly<Record<string, string>> }
-  | { readonly status?: number; readonly body: string | Uint8Array; readonly contentType: string; readonly headers?: Readonly<Record<string, string>> };
+  | { readonly status?: number; readonly json: unknown; readonly headers?: Readonly<Record<string, string>>; readonly code?: string }
+  | { readonly status?: number; readonly body: string | Uint8Array; readonly contentType: string; readonly headers?: Readonly<Record<string, string>>; readonly code?: string };
 
 export type RouteHandler = (req: RouteRequest) => RouteResponse | Promise<RouteResponse>;
 
@@ -117,7 +123,16 @@ export function httpStatusFor(code: ErrorCode): number {
   }
 }
 
+/**
+ * A matcher for `pattern`: literal segments, `:name` segments (non-empty), and a final `*` that
+ * takes the rest of the path, slashes included, as parameter `*` (OCSP's GET form puts base64,
+ * which has slashes, in the path).
+ */
 function compile(pattern: string): (path: string) => Record<string, string> | undefined {
+  if (pattern.endsWith('/*')) {
+    const prefix = pattern.slice(0, -1);
+    return (path) => (path.startsWith(prefix) ? { '*': path.slice(prefix.length) } : undefined);
+  }
   const parts = pattern.split('/');
   return (path) => {
     const segs = path.split('/');
@@ -260,6 +275,16 @@ function router(options: RouterOptions): (req: IncomingMessage, res: ServerRespo
       return;
     }
     pattern = route.path;
+    const bodyOf = async (limit: number, mediaType: string): Promise<Buffer> => {
+      const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
+      if (type !== mediaType) {
+        req.resume();
+        throw new SignetError('ERR_HTTP_MEDIA_TYPE', `expected Content-Type ${mediaType}, got ${type ? `"${type.slice(0, 64)}"` : 'none'}`);
+      }
+      const body = await readBody(req, limit);
+      if (body.length === 0) throw new SignetError('ERR_INPUT_EMPTY', 'the request body is empty');
+      return body;
+    };
     const request: RouteRequest = {
       method,
       path: url.pathname,
@@ -268,21 +293,14 @@ function router(options: RouterOptions): (req: IncomingMessage, res: ServerRespo
       headers: req.headers,
       id,
       socket: req.socket as TLSSocket,
-      json: async (limit = DEFAULT_BODY_LIMIT, mediaType = 'application/json') => {
-        const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
-        if (type !== mediaType) {
-          req.resume();
-          throw new SignetError('ERR_HTTP_MEDIA_TYPE', `expected Content-Type ${mediaType}, got ${type ? `"${type.slice(0, 64)}"` : 'none'}`);
-        }
-        const body = await readBody(req, limit);
-        if (body.length === 0) throw new SignetError('ERR_INPUT_EMPTY', 'the request body is empty');
-        return parseJson(body.toString('utf8'), { what: 'request body' }).value;
-      },
+      json: async (limit = DEFAULT_BODY_LIMIT, mediaType = 'application/json') => parseJson((await bodyOf(limit, mediaType)).toString('utf8'), { what: 'request body' }).value,
+      bytes: async (limit, mediaType) => new Uint8Array(await bodyOf(limit, mediaType)),
     };
     Promise.resolve()
       .then(() => route.handler(request))
       .then((out) => {
         const status = out.status ?? 200;
+        if (out.code !== undefined) code = out.code;
         const headers = { 'x-request-id': id, ...out.headers };
         if ('json' in out) send(res, status, JSON.stringify(out.json), 'application/json', headers, head);
         else send(res, status, out.body, out.contentType, headers, head);

@@ -6,7 +6,7 @@
 import { sql, type Kysely } from 'kysely';
 import { SignetError } from '../core/errors.js';
 import type { StoreDatabase } from './schema.js';
-import type { CrlRecord, RevocationRepository, RevokedEntry } from './store.js';
+import type { CertificateStatusRecord, CrlRecord, RevocationRepository, RevokedEntry } from './store.js';
 import { checkSerial, epochMs } from './validation.js';
 
 type Db = Kysely<StoreDatabase>;
@@ -146,6 +146,25 @@ export function revocationRepository(db: Db, run: Runner): RevocationRepository 
           entries: toNumber(row.entries),
           der,
         } satisfies CrlRecord;
+      }),
+
+    status: (serial) =>
+      run(async () => {
+        const row = await db
+          .selectFrom('certificates')
+          .select(['serial', 'issuer_serial', 'status', 'not_after', 'revoked_at', 'revocation_reason', 'invalid_at'])
+          .where('serial', '=', checkSerial(serial, 'serial'))
+          .executeTakeFirst();
+        if (row === undefined) return undefined;
+        return {
+          serial: row.serial,
+          ...(row.issuer_serial !== null && { issuerSerial: row.issuer_serial }),
+          status: row.status === 'revoked' ? 'revoked' : 'valid',
+          notAfter: new Date(toNumber(row.not_after)),
+          ...(row.revoked_at !== null && { revokedAt: new Date(toNumber(row.revoked_at)) }),
+          ...(row.revocation_reason !== null && { reason: row.revocation_reason }),
+          ...(row.invalid_at !== null && { invalidAt: new Date(toNumber(row.invalid_at)) }),
+        } satisfies CertificateStatusRecord;
       }),
   };
 }

@@ -194,6 +194,20 @@ export interface RevocationRepository {
   saveCrl(crl: CrlRecord, keep: number): Promise<void>;
   /** The CRL of `issuerSerial` with the highest number; `withDer: false` leaves `der` empty (a cheap freshness check). */
   latestCrl(issuerSerial: string, withDer: boolean): Promise<CrlRecord | undefined>;
+  /** The revocation status of the certificate with this serial (a primary-key read of a few columns, for OCSP); undefined: not issued here. */
+  status(serial: string): Promise<CertificateStatusRecord | undefined>;
+}
+
+/** What OCSP says about one certificate. */
+export interface CertificateStatusRecord {
+  readonly serial: string;
+  /** The issuing CA certificate's serial, when known. */
+  readonly issuerSerial?: string;
+  readonly status: CertificateStatus;
+  readonly notAfter: Date;
+  readonly revokedAt?: Date;
+  readonly reason?: string;
+  readonly invalidAt?: Date;
 }
 
 /** A one-time token seen by the authority (RFC 7519 §4.1.7 `jti`). */

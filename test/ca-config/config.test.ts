@@ -272,7 +272,16 @@ test('every wrong field is named by its JSON path', () => {
     ['$.revocation', { crl: { refresh: '2s' } }, '$.revocation.crl.refresh', /must not be shorter than revocation.propagation \(5s\)/],
     ['$.revocation', { crl: { enabled: 'no' } }, '$.revocation.crl.enabled', /true or false/],
     ['$.revocation', { crl: { nextUpdate: '1h' } }, '$.revocation.crl.nextUpdate', /unknown field/],
-    ['$.revocation', { ocsp: {} }, '$.revocation.ocsp', /unknown field/],
+    ['$.revocation', { ocsp: { enabled: 1 } }, '$.revocation.ocsp.enabled', /true or false/],
+    ['$.revocation', { ocsp: { validity: '10s' } }, '$.revocation.ocsp.validity', /at least 4 × revocation.propagation \(20s\)/],
+    ['$.revocation', { ocsp: { validity: '8d' } }, '$.revocation.ocsp.validity', /at most 7d/],
+    ['$.revocation', { ocsp: { validity: '4d' } }, '$.revocation.ocsp.validity', /signerLifetime \(7d\) must be at least 3 × validity \(4d\)/],
+    ['$.revocation', { ocsp: { signerLifetime: '1h' } }, '$.revocation.ocsp.signerLifetime', /at least 3 × validity \(4h\)/],
+    ['$.revocation', { ocsp: { signerLifetime: '100d' } }, '$.revocation.ocsp.signerLifetime', /at most 90d/],
+    ['$.revocation', { ocsp: { cacheSize: -1 } }, '$.revocation.ocsp.cacheSize', /whole number from 0 to 10000000/],
+    ['$.revocation', { ocsp: { cacheSize: 1.5 } }, '$.revocation.ocsp.cacheSize', /whole number/],
+    ['$.revocation', { ocsp: { responderKey: 'x' } }, '$.revocation.ocsp.responderKey', /unknown field/],
+    ['$.revocation', { oscp: {} }, '$.revocation.oscp', /unknown field.*did you mean "ocsp"/],
     ['$.logLevel', 'verbose', '$.logLevel', /expected a log level \(debug, info, warn, error\)/],
     ['$.logLevel', 'inf', '$.logLevel', /did you mean "info"/],
   ];
@@ -300,11 +309,18 @@ test('ACME provisioners and the acme section: defaults and values', () => {
 
 test('the revocation section: defaults, values, and a refresh derived from a shorter validity', () => {
   const defaults = parseCaConfig(JSON.stringify(base()), { baseDir: '/srv/signet' }).revocation;
-  assert.deepEqual(defaults, { httpAddress: undefined, httpListen: undefined, propagationMs: 5000, crl: { enabled: true, validityMs: 24 * 3_600_000, refreshMs: 8 * 3_600_000 } });
+  const ocsp = { enabled: true, validityMs: 4 * 3_600_000, signerLifetimeMs: 7 * 24 * 3_600_000, cacheSize: 100_000 };
+  assert.deepEqual(defaults, { httpAddress: undefined, httpListen: undefined, propagationMs: 5000, crl: { enabled: true, validityMs: 24 * 3_600_000, refreshMs: 8 * 3_600_000 }, ocsp });
   const doc = base();
-  doc.revocation = { httpAddress: '[::1]:8080', propagation: '2s', crl: { validity: '6h' } };
+  doc.revocation = { httpAddress: '[::1]:8080', propagation: '2s', crl: { validity: '6h' }, ocsp: { validity: '1h', signerLifetime: '3h', cacheSize: 0 } };
   const c = parseCaConfig(JSON.stringify(doc), { baseDir: '/srv/signet' }).revocation;
-  assert.deepEqual(c, { httpAddress: '[::1]:8080', httpListen: { host: '::1', port: 8080 }, propagationMs: 2000, crl: { enabled: true, validityMs: 6 * 3_600_000, refreshMs: 2 * 3_600_000 } });
+  assert.deepEqual(c, {
+    httpAddress: '[::1]:8080',
+    httpListen: { host: '::1', port: 8080 },
+    propagationMs: 2000,
+    crl: { enabled: true, validityMs: 6 * 3_600_000, refreshMs: 2 * 3_600_000 },
+    ocsp: { enabled: true, validityMs: 3_600_000, signerLifetimeMs: 3 * 3_600_000, cacheSize: 0 },
+  });
 });
 
 test('a required top-level field that is missing is named', () => {

@@ -140,6 +140,8 @@ before(async () => {
     edit: (doc) => {
       (doc.claims as Record<string, unknown>).maxLifetime = '2160h';
       (doc.provisioners as unknown[]).push({ type: 'JWK', name: 'ops', publicKey: opsJwk });
+      // Exactly the certificates this test issues: no OCSP responder certificate (test/revocation/ocsp.test.ts covers that one).
+      doc.revocation = { ocsp: { enabled: false } };
     },
   });
   cfg = ca.dir;

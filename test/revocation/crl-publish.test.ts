@@ -135,7 +135,7 @@ test('the watcher runs by itself every propagation period: a revocation reaches 
   const r = await httpsRequest(ca, `${running.url}/revoke`, { cert: leaf.pem, key: leaf.key, body: { serial: leaf.serial } });
   assert.equal(r.status, 200, r.text);
   // Wait for the timer's own tick that signs for the revocation (the test runner's timeout bounds this).
-  while (!jobs.slice(seen).some((j) => j.job === 'crl' && j.crl?.decision === 'revocations')) await new Promise((resolve) => setTimeout(resolve, 100));
+  while (!jobs.slice(seen).some((j) => j.job === 'revocation' && j.crl?.decision === 'revocations')) await new Promise((resolve) => setTimeout(resolve, 100));
   const crl = parseCrl((await fetchCrl()).body);
   const entry = crl.revoked.find((e) => e.serialHex === leaf.serial);
   assert.ok(entry, 'the revoked serial is in the CRL');

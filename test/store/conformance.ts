@@ -883,6 +883,27 @@ export function storeConformance(name: string, open: () => Promise<Store>): void
         await rejectsWith(store.revocations.saveCrl({ ...crl(5n), der: new Uint8Array(0) }, 2), 'ERR_STORE_INVALID_RECORD');
         assert.equal(await store.revocations.latestCrl('0b', true), undefined, 'per issuer');
       });
+
+      test('status: valid, revoked with reason and invalidity date, issuer; unknown serial undefined; bad serial refused', async () => {
+        const good = certificate({ issuerSerial: issuer, notAfter: at(90_000) });
+        const bad = certificate({ issuerSerial: issuer });
+        const orphan = certificate();
+        for (const c of [good, bad, orphan]) await store.certificates.insert(c);
+        await store.certificates.revoke(bad.serial, { at: at(20_000), reason: 'keyCompromise', invalidAt: at(15_000) });
+        assert.deepEqual(await store.revocations.status(good.serial), { serial: good.serial, issuerSerial: issuer, status: 'valid', notAfter: at(90_000) });
+        assert.deepEqual(await store.revocations.status(bad.serial), {
+          serial: bad.serial,
+          issuerSerial: issuer,
+          status: 'revoked',
+          notAfter: bad.notAfter,
+          revokedAt: at(20_000),
+          reason: 'keyCompromise',
+          invalidAt: at(15_000),
+        });
+        assert.ok(!('issuerSerial' in ((await store.revocations.status(orphan.serial)) ?? { issuerSerial: 1 })));
+        assert.equal(await store.revocations.status('0f0e0d'), undefined);
+        await rejectsWith(store.revocations.status('XYZ'), 'ERR_STORE_INVALID_RECORD');
+      });
     });
 
     describe('close', () => {

@@ -67,9 +67,11 @@ Examples:
         onIdentityRenewed: (i) => log({ level: 'info', msg: 'server certificate renewed', notAfter: formatTime(i.notAfter) }),
         onJob: (j) => {
           if (j.error !== undefined) log({ level: 'warn', msg: 'periodic job failed; it runs again at the next tick', job: j.job, error: j.error });
-          else if (j.job === 'crl') {
-            // The CRL job ticks every revocation.propagation: only a CRL signed is news.
+          else if (j.job === 'revocation') {
+            // The revocation watcher ticks every revocation.propagation: only a CRL signed or a responder certificate replaced is news.
             if (j.crl?.number !== undefined) log({ level: 'info', msg: 'CRL signed', reason: j.crl.decision, number: j.crl.number.toString(), entries: j.crl.entries });
+            const r = j.ocsp?.rotated;
+            if (r !== undefined) log({ level: 'info', msg: 'OCSP responder certificate replaced', serial: r.serial, notAfter: formatTime(r.notAfter) });
           } else if (j.ran) log({ level: 'info', msg: 'periodic job ran', job: j.job, ...(j.purged !== undefined && { purged: j.purged }), ...(j.resumed !== undefined && { resumed: j.resumed }) });
         },
       });
