@@ -51,6 +51,8 @@ export interface StartCaOptions {
   readonly onJob?: (run: JobRun) => void;
   /** How often the periodic jobs tick; default {@link JOB_INTERVAL_MS}. */
   readonly jobIntervalMs?: number;
+  /** How often the revocation watcher ticks; default `revocation.propagation` (tests that tick it themselves set it out of the way). */
+  readonly revocationIntervalMs?: number;
 }
 
 /** How long expired ACME orders and authorizations are kept before the periodic purge deletes them. */
@@ -369,7 +371,7 @@ export async function startCa(config: CaConfig, options: StartCaOptions): Promis
           else options.onInternalError?.(e, 'revocation');
         },
       );
-    }, settings.propagationMs);
+    }, options.revocationIntervalMs ?? settings.propagationMs);
     revocationTimer.unref();
     const url = `https://${hostForUrl(names[0] ?? 'localhost')}:${port}`;
     return {

@@ -83,7 +83,13 @@ interface Kept {
   readonly etag: string;
   /** Asked for since it was signed. */
   hot: boolean;
+  /** The GET paths (as sent) known to ask for exactly this (see {@link OcspResponder.respondKnown}); a few at most. */
+  aliases: string[] | undefined;
 }
+
+/** Most GET spellings remembered per kept response (clients differ in base64 and URL encoding), and the longest remembered (an RFC 5019 request is under 400 characters in a URL). */
+const MAX_ALIASES = 2;
+const MAX_ALIAS_LENGTH = 512;
 
 /** How a response came about (for logs and metrics). */
 export type OcspOutcome = 'cached' | 'signed' | 'stale' | 'malformedRequest' | 'unauthorized' | 'tryLater' | 'internalError';
@@ -116,6 +122,8 @@ export class OcspResponder {
   #identity!: Identity;
   readonly #kept = new Map<string, Kept>();
   readonly #bySerial = new Map<string, string[]>();
+  /** GET path → kept response, so that a repeated GET skips decoding and parsing. */
+  readonly #aliases = new Map<string, Kept>();
   /** The revocation sequence the kept responses reflect; each tick moves it on. */
   #seq = 0n;
   /** Counts watcher ticks that moved {@link #seq}: a response read before one is not kept. */
@@ -250,10 +258,13 @@ export class OcspResponder {
       refreshAt: signed.thisUpdate.getTime() + (signed.nextUpdate.getTime() - signed.thisUpdate.getTime()) / 2,
       etag: etagOf(signed.der),
       hot: false,
+      aliases: undefined,
     };
     const had = this.#kept.get(key);
-    if (had !== undefined) this.#kept.delete(key);
-    else if (id.serial !== undefined) {
+    if (had !== undefined) {
+      this.#kept.delete(key);
+      this.#unalias(had);
+    } else if (id.serial !== undefined) {
       const keys = this.#bySerial.get(id.serial);
       if (keys === undefined) this.#bySerial.set(id.serial, [key]);
       else keys.push(key);
@@ -267,8 +278,13 @@ export class OcspResponder {
     return entry;
   }
 
+  #unalias(entry: Kept): void {
+    for (const a of entry.aliases ?? []) if (this.#aliases.get(a) === entry) this.#aliases.delete(a);
+  }
+
   #drop(entry: Kept): void {
     this.#kept.delete(entry.key);
+    this.#unalias(entry);
     if (entry.serial === undefined) return;
     const keys = this.#bySerial.get(entry.serial);
     if (keys === undefined) return;
@@ -277,8 +293,23 @@ export class OcspResponder {
     else this.#bySerial.set(entry.serial, rest);
   }
 
-  /** Answers one OCSPRequest (DER). Never throws for what a client sent: that is a `malformedRequest` or `unauthorized` response. */
-  async respond(requestDer: Uint8Array): Promise<OcspAnswer> {
+  /**
+   * The kept response a GET path (as sent, before decoding) is known to ask for, while it is
+   * current; undefined: decode the request and {@link respond} with the path as `alias`. The hot
+   * path of the responder: a map lookup, no decoding, no parsing, no promise.
+   */
+  respondKnown(alias: string): OcspAnswer | undefined {
+    const kept = this.#aliases.get(alias);
+    if (kept === undefined || this.#o.clock.now().getTime() >= kept.refreshAt) return undefined;
+    kept.hot = true;
+    return { der: kept.der, outcome: 'cached', caching: kept };
+  }
+
+  /**
+   * Answers one OCSPRequest (DER). Never throws for what a client sent: that is a `malformedRequest`
+   * or `unauthorized` response. `alias`: the GET path it came as, remembered with the kept response.
+   */
+  async respond(requestDer: Uint8Array, alias?: string): Promise<OcspAnswer> {
     let request;
     try {
       request = parseOcspRequest(requestDer);
@@ -292,6 +323,7 @@ export class OcspResponder {
     const kept = key === undefined ? undefined : this.#kept.get(key);
     if (kept !== undefined && now < kept.refreshAt) {
       kept.hot = true;
+      if (alias !== undefined) this.#alias(kept, alias);
       return { der: kept.der, outcome: 'cached', caching: kept };
     }
     // RFC 5019 §2.2.3: a request about an issuer this responder does not serve is `unauthorized`.
@@ -308,7 +340,18 @@ export class OcspResponder {
     }
     if (single === undefined || key === undefined) return { der: signed.der, outcome: 'signed' };
     if (epoch !== this.#epoch) return { der: signed.der, outcome: 'signed', caching: { ...signed, etag: etagOf(signed.der) } };
-    return { der: signed.der, outcome: 'signed', caching: this.#keep(single, key, signed) };
+    const entry = this.#keep(single, key, signed);
+    if (alias !== undefined) this.#alias(entry, alias);
+    return { der: signed.der, outcome: 'signed', caching: entry };
+  }
+
+  #alias(entry: Kept, alias: string): void {
+    if (this.#aliases.get(alias) === entry) return;
+    if (alias.length > MAX_ALIAS_LENGTH) return;
+    const list = (entry.aliases ??= []);
+    if (list.length >= MAX_ALIASES) return;
+    list.push(alias);
+    this.#aliases.set(alias, entry);
   }
 
   /**
@@ -325,7 +368,10 @@ export class OcspResponder {
       this.#epoch++;
       for (const { serial, seq } of page) {
         for (const key of this.#bySerial.get(serial) ?? []) {
+          const entry = this.#kept.get(key);
+          if (entry === undefined) continue;
           this.#kept.delete(key);
+          this.#unalias(entry);
           evicted++;
         }
         this.#bySerial.delete(serial);
@@ -360,6 +406,7 @@ export class OcspResponder {
   clear(): void {
     this.#kept.clear();
     this.#bySerial.clear();
+    this.#aliases.clear();
   }
 }
 

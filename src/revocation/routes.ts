@@ -89,11 +89,23 @@ export interface OcspRouteOptions {
 
 const OCSP_RESPONSE = 'application/ocsp-response';
 
+/** The caching headers of a kept response, made once per second (a hot response is asked for thousands of times a second). */
+const headerMemo = new WeakMap<Cacheable, { readonly second: number; readonly headers: Record<string, string> }>();
+
+function ocspCachingHeaders(obj: Cacheable, nowMs: number, maxAgeMs: number): Record<string, string> {
+  const second = Math.floor(nowMs / 1000);
+  const memo = headerMemo.get(obj);
+  if (memo !== undefined && memo.second === second) return memo.headers;
+  const headers = cachingHeaders(obj, second * 1000, maxAgeMs, ', must-revalidate');
+  headerMemo.set(obj, { second, headers });
+  return headers;
+}
+
 function ocspResponse(req: RouteRequest, options: OcspRouteOptions, answer: OcspAnswer): RouteResponse {
   const code = answer.code !== undefined ? { code: answer.code } : {};
   // Error responses and nonce-bearing ones are for this request only (the router's default: no-store).
   if (answer.caching === undefined) return { body: answer.der, contentType: OCSP_RESPONSE, ...code };
-  const headers = cachingHeaders(answer.caching, options.clock.now().getTime(), options.maxAgeMs(), ', must-revalidate');
+  const headers = ocspCachingHeaders(answer.caching, options.clock.now().getTime(), options.maxAgeMs());
   if (req.method !== 'POST' && notModified(req, answer.caching)) return { status: 304, body: '', contentType: OCSP_RESPONSE, headers, ...code };
   return { body: answer.der, contentType: OCSP_RESPONSE, headers, ...code };
 }
@@ -121,6 +133,17 @@ export function ocspRoutes(options: OcspRouteOptions): Route[] {
     ocspResponse(req, options, der === undefined ? await options.responder().respond(new Uint8Array(0)) : await options.responder().respond(der));
   return [
     { method: 'POST', path: '/ocsp', handler: async (req) => answer(req, await req.bytes(OCSP_REQUEST_LIMIT, 'application/ocsp-request')) },
-    { method: 'GET', path: '/ocsp/*', handler: (req) => answer(req, getRequestBytes(req.params['*'] ?? '')) },
+    {
+      method: 'GET',
+      path: '/ocsp/*',
+      handler: (req) => {
+        const rest = req.params['*'] ?? '';
+        // A GET seen before for a response still kept: answered at once.
+        const known = options.responder().respondKnown(rest);
+        if (known !== undefined) return ocspResponse(req, options, known);
+        const der = getRequestBytes(rest);
+        return der === undefined ? answer(req, undefined) : options.responder().respond(der, rest).then((a) => ocspResponse(req, options, a));
+      },
+    },
   ];
 }

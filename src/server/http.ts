@@ -128,29 +128,30 @@ export function httpStatusFor(code: ErrorCode): number {
  * takes the rest of the path, slashes included, as parameter `*` (OCSP's GET form puts base64,
  * which has slashes, in the path).
  */
-function compile(pattern: string): (path: string) => Record<string, string> | undefined {
+function compile(pattern: string): (path: string, segs: readonly string[]) => Record<string, string> | undefined {
   if (pattern.endsWith('/*')) {
     const prefix = pattern.slice(0, -1);
     return (path) => (path.startsWith(prefix) ? { '*': path.slice(prefix.length) } : undefined);
   }
   const parts = pattern.split('/');
-  return (path) => {
-    const segs = path.split('/');
+  return (_path, segs) => {
     if (segs.length !== parts.length) return undefined;
-    const params: Record<string, string> = {};
+    let params: Record<string, string> | undefined;
     for (let i = 0; i < parts.length; i++) {
-      const p = parts[i] ?? '';
-      const s = segs[i] ?? '';
-      if (p.startsWith(':')) {
+      const p = parts[i] as string;
+      const s = segs[i] as string;
+      if (p.charCodeAt(0) === 58 /* : */) {
         if (s.length === 0) return undefined;
-        params[p.slice(1)] = s;
+        (params ??= {})[p.slice(1)] = s;
       } else if (p !== s) {
         return undefined;
       }
     }
-    return params;
+    return params ?? NO_PARAMS;
   };
 }
+
+const NO_PARAMS: Readonly<Record<string, string>> = Object.freeze({});
 
 function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
@@ -253,7 +254,9 @@ function router(options: RouterOptions): (req: IncomingMessage, res: ServerRespo
       send(res, status, errorBody(e), 'application/json', status === 503 ? { 'x-request-id': id, 'retry-after': '1' } : { 'x-request-id': id }, head);
       finish(status);
     };
-    const candidates = routes.filter((r) => r.match(url.pathname) !== undefined);
+    // The path is split once; each route's matcher compares segments.
+    const segs = url.pathname.split('/');
+    const candidates = routes.filter((r) => r.match(url.pathname, segs) !== undefined);
     const route = candidates.find((r) => r.method === method || (head && r.method === 'GET'));
     if (!route) {
       req.resume();
@@ -288,7 +291,7 @@ function router(options: RouterOptions): (req: IncomingMessage, res: ServerRespo
     const request: RouteRequest = {
       method,
       path: url.pathname,
-      params: route.match(url.pathname) ?? {},
+      params: route.match(url.pathname, segs) ?? NO_PARAMS,
       query: url.searchParams,
       headers: req.headers,
       id,
@@ -296,24 +299,39 @@ function router(options: RouterOptions): (req: IncomingMessage, res: ServerRespo
       json: async (limit = DEFAULT_BODY_LIMIT, mediaType = 'application/json') => parseJson((await bodyOf(limit, mediaType)).toString('utf8'), { what: 'request body' }).value,
       bytes: async (limit, mediaType) => new Uint8Array(await bodyOf(limit, mediaType)),
     };
-    Promise.resolve()
-      .then(() => route.handler(request))
-      .then((out) => {
-        const status = out.status ?? 200;
-        if (out.code !== undefined) code = out.code;
-        const headers = { 'x-request-id': id, ...out.headers };
-        if ('json' in out) send(res, status, JSON.stringify(out.json), 'application/json', headers, head);
-        else send(res, status, out.body, out.contentType, headers, head);
-        finish(status);
-      })
-      .catch((e: unknown) => {
-        if (!req.complete) req.resume();
-        if (e instanceof SignetError) {
-          fail(e);
-        } else {
-          options.onInternalError?.(e, id);
-          fail(new SignetError('ERR_INTERNAL', `internal error (request ${id})`));
-        }
-      });
+    const reply = (out: RouteResponse): void => {
+      const status = out.status ?? 200;
+      if (out.code !== undefined) code = out.code;
+      const headers = { 'x-request-id': id, ...out.headers };
+      if ('json' in out) send(res, status, JSON.stringify(out.json), 'application/json', headers, head);
+      else send(res, status, out.body, out.contentType, headers, head);
+      finish(status);
+    };
+    const failed = (e: unknown): void => {
+      if (!req.complete) req.resume();
+      if (e instanceof SignetError) {
+        fail(e);
+      } else {
+        options.onInternalError?.(e, id);
+        fail(new SignetError('ERR_INTERNAL', `internal error (request ${id})`));
+      }
+    };
+    // A handler that answers at once (a kept OCSP response, say) is answered without a trip through the microtask queue.
+    let out: RouteResponse | Promise<RouteResponse>;
+    try {
+      out = route.handler(request);
+    } catch (e) {
+      failed(e);
+      return;
+    }
+    if (out instanceof Promise) {
+      out.then(reply).catch(failed);
+      return;
+    }
+    try {
+      reply(out);
+    } catch (e) {
+      failed(e);
+    }
   };
 }

@@ -347,7 +347,8 @@ describe('db copy and PostgreSQL dump/restore', () => {
     editDb(ca.dir, { type: 'postgres', url: pg.url(database), passwordFile: pg.passwordFile });
     assert.deepEqual(exported(ca.dir), before);
     assert.equal(ok(signet(['audit', 'list', '--config', ca.dir, '--json', '--limit', '1000'])).stdout, auditBefore, 'audit ids and events unchanged');
-    const moved = await startTestCa({ ...ca, config: (await import('../../src/ca/config.js')).loadCaConfig(ca.configPath) });
+    // The test ticks the revocation watcher itself (a timer tick after the revocation would race it).
+    const moved = await startTestCa({ ...ca, config: (await import('../../src/ca/config.js')).loadCaConfig(ca.configPath) }, { revocationIntervalMs: 3_600_000 });
     try {
       assert.equal(moved.crl?.served()?.number, crlBefore, 'the moved CA serves the copied CRL');
       await moved.authority.revokeAuthorized({ serial: issued[2]?.serial ?? '', actor: 'test' });

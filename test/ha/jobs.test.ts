@@ -100,7 +100,9 @@ test('CRLs on PostgreSQL: replicas ticking together sign one CRL per change; num
   mkdirSync(tmp.path('crl-parent'));
   const crlDb = await pg.createDatabase('crl');
   const ca = await createTestCa({ parent: tmp.path('crl-parent'), db: { url: pg.url(crlDb), passwordFile: pg.passwordFile }, edit: (doc) => void (doc.urls = [PUBLIC_URL]) });
-  const replicas = [await startTestCa(ca), await startTestCa(ca)] as const;
+  // The test ticks the revocation watcher itself; a timer tick between a revocation and that call would race it.
+  const quiet = { revocationIntervalMs: 3_600_000 };
+  const replicas = [await startTestCa(ca, quiet), await startTestCa(ca, quiet)] as const;
   try {
     const numbers: bigint[] = [];
     for (let round = 0; round < 4; round++) {

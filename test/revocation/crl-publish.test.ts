@@ -37,7 +37,9 @@ before(async () => {
       doc.revocation = { httpAddress: `127.0.0.1:${httpPort}`, propagation: '1s', crl: { validity: '24h', refresh: '8h' } };
     },
   });
-  running = await startTestCa(ca, { clock, onJob: (r) => jobs.push(r) });
+  // The tests tick the watcher themselves (a timer tick between two steps would race them); the
+  // timer is tested on a second replica that keeps the configured period.
+  running = await startTestCa(ca, { clock, onJob: (r) => jobs.push(r), revocationIntervalMs: 3_600_000 });
 });
 
 after(async () => {
@@ -130,12 +132,30 @@ test('revoked over the API → in the CRL at the next watcher tick; OpenSSL veri
 });
 
 test('the watcher runs by itself every propagation period: a revocation reaches the CRL with no call from the test', async () => {
+  const timed: JobRun[] = [];
+  const ticking = await startTestCa(ca, { clock, httpPort: 0, onJob: (r) => timed.push(r) });
   const leaf = await issue('timer.crl.example.com');
-  const seen = jobs.length;
-  const r = await httpsRequest(ca, `${running.url}/revoke`, { cert: leaf.pem, key: leaf.key, body: { serial: leaf.serial } });
-  assert.equal(r.status, 200, r.text);
-  // Wait for the timer's own tick that signs for the revocation (the test runner's timeout bounds this).
-  while (!jobs.slice(seen).some((j) => j.job === 'revocation' && j.crl?.decision === 'revocations')) await new Promise((resolve) => setTimeout(resolve, 100));
+  try {
+    const r = await httpsRequest(ca, `${running.url}/revoke`, { cert: leaf.pem, key: leaf.key, body: { serial: leaf.serial } });
+    assert.equal(r.status, 200, r.text);
+    // Wait for the timer's own tick that signs for the revocation. The test clock stands still, so
+    // it is moved on meanwhile: the other replica's CRL lease runs out as it would in real time.
+    for (let waited = 0; !timed.some((j) => j.job === 'revocation' && j.crl?.decision === 'revocations'); waited++) {
+      assert.ok(waited < 300, 'the timer signed a CRL within 30 s');
+      t += 1000;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    const served = ticking.crl?.served();
+    assert.ok(served);
+    const entry = parseCrl(served.der).revoked.find((e) => e.serialHex === leaf.serial);
+    assert.ok(entry, 'the revoked serial is in the CRL');
+    assert.equal(entry.reason, undefined, 'no reason given: no reasonCode');
+  } finally {
+    await ticking.close();
+  }
+  // The stopped replica's lease (three ticks) runs out; the other replica serves the CRL at its next tick.
+  t += 5000;
+  await running.publishRevocations();
   const crl = parseCrl((await fetchCrl()).body);
   const entry = crl.revoked.find((e) => e.serialHex === leaf.serial);
   assert.ok(entry, 'the revoked serial is in the CRL');
@@ -186,7 +206,7 @@ test('the CRL is refreshed when due without revocations, and entries of expired 
 });
 
 test('replicas: two CAs on one database tick together; one signs, CRL numbers never repeat, both serve the newest', async () => {
-  const second = await startTestCa(ca, { clock, httpPort: 0 });
+  const second = await startTestCa(ca, { clock, httpPort: 0, revocationIntervalMs: 3_600_000 });
   try {
     const numbers: bigint[] = [];
     for (let round = 0; round < 5; round++) {

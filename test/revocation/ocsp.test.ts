@@ -39,7 +39,9 @@ before(async () => {
     },
   });
   filesAtInit = caFiles();
-  running = await startTestCa(ca);
+  // The tests tick the watcher themselves (a timer tick between two steps would race them); the
+  // timer is tested on a second replica that keeps the configured period.
+  running = await startTestCa(ca, { revocationIntervalMs: 3_600_000 });
   writeFileSync(tmp.path('root.pem'), ca.rootPem);
   writeFileSync(tmp.path('int.pem'), readFileSync(ca.intermediateFile, 'latin1'));
 });
@@ -162,14 +164,22 @@ test('revoked over the API → OCSP says revoked, with time and reason, at the n
 });
 
 test('the watcher runs by itself: a revocation reaches OCSP within the propagation period with no call from the test', async () => {
-  const leaf = await issue('timer.ocsp.example.com');
-  assert.match((await ask(['-cert', leaf.file, '-no_nonce'])).out, /: good/);
-  await revoke(leaf);
-  for (;;) {
-    const r = await ask(['-cert', leaf.file, '-no_nonce']);
-    if (/: revoked/.test(r.out)) break;
-    assert.match(r.out, /: good/);
-    await new Promise((resolve) => setTimeout(resolve, 200));
+  const ticking = await startTestCa(ca, { httpPort: 0 });
+  try {
+    const leaf = await issue('timer.ocsp.example.com');
+    const url = `${ticking.httpUrl ?? ''}/ocsp`;
+    const askTicking = () => runAsync('openssl', ['ocsp', '-issuer', tmp.path('int.pem'), '-CAfile', tmp.path('root.pem'), '-url', url, '-cert', leaf.file, '-no_nonce']);
+    assert.match((await askTicking()).stdout, /: good/);
+    await revoke(leaf);
+    for (let waited = 0; ; waited++) {
+      assert.ok(waited < 150, 'the timer dropped the kept response within 30 s');
+      const r = await askTicking();
+      if (/: revoked/.test(r.stdout)) break;
+      assert.match(r.stdout, /: good/);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  } finally {
+    await ticking.close();
   }
 });
 
@@ -280,5 +290,29 @@ test('revocation.ocsp.enabled false: no responder certificate, /ocsp not found',
     assert.equal((await r.store.certificates.list({})).items.length, 0, 'nothing was issued');
   } finally {
     await r.close();
+  }
+});
+
+test('two replicas on one database: each signs with its own responder certificate; a revocation made through one reaches the other\'s OCSP at its next tick', async () => {
+  const second = await startTestCa(ca, { httpPort: 0, revocationIntervalMs: 3_600_000 });
+  try {
+    assert.ok(second.ocsp && running.ocsp);
+    assert.notEqual(second.ocsp.identity.serial, running.ocsp.identity.serial);
+    const leaf = await issue('replica.ocsp.example.com');
+    const secondUrl = `${second.httpUrl ?? ''}/ocsp`;
+    const viaSecond = (args: readonly string[]) => runAsync('openssl', ['ocsp', '-issuer', tmp.path('int.pem'), '-CAfile', tmp.path('root.pem'), '-url', secondUrl, '-cert', leaf.file, ...args]);
+    const before = await viaSecond(['-no_nonce', '-resp_text']);
+    assert.match(before.stdout, /: good/);
+    assert.match(before.stdout + before.stderr, /Response verify OK/);
+    // The response names the second replica's responder certificate.
+    const serialInResponse = /Serial Number:\s*\n?\s*([0-9a-f:]+)/i.exec(before.stdout.slice(before.stdout.indexOf('Certificate:')))?.[1]?.replace(/:/g, '').toLowerCase();
+    assert.equal(serialInResponse, second.ocsp.identity.serial);
+    await revoke(leaf, 'cessationOfOperation');
+    await second.publishRevocations();
+    const after = await viaSecond(['-no_nonce', '-resp_text']);
+    assert.match(after.stdout, /: revoked/);
+    assert.match(after.stdout, /Reason: cessationOfOperation/);
+  } finally {
+    await second.close();
   }
 });
