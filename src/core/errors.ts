@@ -80,6 +80,9 @@ export const ERROR_CATALOGUE = {
   ERR_VERIFY_HOSTNAME: 'invalid',
   ERR_VERIFY_IP: 'invalid',
   ERR_VERIFY_DEPTH: 'invalid',
+  ERR_VERIFY_REVOKED: 'invalid',
+  ERR_VERIFY_CRL_MISSING: 'invalid',
+  ERR_VERIFY_CRL_EXPIRED: 'invalid',
   // `certificate create --ca`: the given CA certificate cannot issue (not a CA, no keyCertSign)
   ERR_NOT_A_CA: 'invalid',
   // issuance: the issuing CA certificate is expired or not yet valid at issuance time

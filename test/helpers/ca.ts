@@ -209,3 +209,23 @@ export function jwkProvisioner(p: CaProvisioner | undefined): JwkProvisioner {
   if (p?.type !== 'JWK') throw new Error(`expected a JWK provisioner, got ${p?.type ?? 'none'}`);
   return p;
 }
+
+/** A leaf issued over `POST /sign` (one-time token, CSR with a fresh P-256 key), written to `file`. */
+export interface IssuedLeaf {
+  readonly pem: string;
+  /** The private key, PKCS#8 PEM (for mTLS revocation). */
+  readonly key: string;
+  readonly serial: string;
+  readonly file: string;
+}
+
+/** Issues a leaf for DNS name `name` from the running `ca` and writes its PEM to `file`. */
+export async function issueLeaf(ca: TestCa, running: { readonly url: string }, name: string, file: string): Promise<IssuedLeaf> {
+  const csr = testCsr(name, [name]);
+  const ott = await testToken(ca, running, { subject: name });
+  const r = await httpsRequest(ca, `${running.url}/sign`, { body: { csr: csr.pem, ott } });
+  if (r.status !== 201) throw new Error(`issuing ${name}: ${r.status} ${r.text}`);
+  const pem = (r.json as { crt: string }).crt;
+  writeFileSync(file, pem);
+  return { pem, key: csr.key.export({ format: 'pem', type: 'pkcs8' }).toString(), serial: r.json?.serial as string, file };
+}

@@ -11,10 +11,9 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { decodePem, encodePem } from '../../src/core/pem.js';
+import { encodePem } from '../../src/core/pem.js';
 import type { RunningCa } from '../../src/ca/runtime.js';
-import { parseCertificate } from '../../src/x509/certificate.js';
-import { createTestCa, httpsRequest, startTestCa, testCsr, testToken, type TestCa } from '../helpers/ca.js';
+import { createTestCa, httpsRequest, issueLeaf, startTestCa, type IssuedLeaf, type TestCa } from '../helpers/ca.js';
 import { freePort } from '../helpers/net.js';
 import { openssl, opensslOk, runAsync, tempDir } from '../helpers/openssl.js';
 
@@ -51,24 +50,9 @@ after(async () => {
   tmp.cleanup();
 });
 
-interface Issued {
-  readonly pem: string;
-  readonly key: string;
-  readonly serial: string;
-  readonly file: string;
-}
+type Issued = IssuedLeaf;
 
-async function issue(name: string): Promise<Issued> {
-  const csr = testCsr(name, [name]);
-  const ott = await testToken(ca, running, { subject: name });
-  const r = await httpsRequest(ca, `${running.url}/sign`, { body: { csr: csr.pem, ott } });
-  assert.equal(r.status, 201, r.text);
-  const pem = (r.json as { crt: string }).crt;
-  const serial = parseCertificate(decodePem(pem, ['CERTIFICATE']).der).serialHex;
-  const file = tmp.path(`${name}.pem`);
-  writeFileSync(file, pem);
-  return { pem, key: csr.key.export({ format: 'pem', type: 'pkcs8' }).toString(), serial, file };
-}
+const issue = (name: string): Promise<Issued> => issueLeaf(ca, running, name, tmp.path(`${name}.pem`));
 
 async function revoke(leaf: Issued, reason?: string): Promise<void> {
   const r = await httpsRequest(ca, `${running.url}/revoke`, { cert: leaf.pem, key: leaf.key, body: { serial: leaf.serial, ...(reason !== undefined && { reason }) } });
