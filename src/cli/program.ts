@@ -14,6 +14,7 @@ import { registerInventoryCommands } from './inventory/index.js';
 import { registerAuditCommands } from './audit/index.js';
 import { registerDbCommands } from './db/index.js';
 import { registerAcmeCommands } from './acme/index.js';
+import { registerRevokeCommand } from './revoke/index.js';
 import { VERSION } from '../version.js';
 
 /** Exit codes, documented in README "Exit codes". */
@@ -90,6 +91,7 @@ export function buildProgram(): Command {
   registerAuditCommands(program);
   registerDbCommands(program);
   registerAcmeCommands(program);
+  registerRevokeCommand(program);
   program.addHelpText(
     'after',
     `

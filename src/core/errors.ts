@@ -185,6 +185,7 @@ export const ERROR_CATALOGUE = {
   ERR_CA_REFUSED: 'invalid',
   ERR_FINGERPRINT_MISMATCH: 'invalid',
   ERR_CONTEXT_NOT_FOUND: 'usage',
+  ERR_INCIDENT_NOT_FOUND: 'usage',
   ERR_CONTEXT_EXISTS: 'io',
   ERR_HOOK_FAILED: 'io',
   // bugs

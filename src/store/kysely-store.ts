@@ -344,6 +344,7 @@ function certificates(db: Db, run: Runner, hot: HotWrites): CertificateRepositor
         if (filter.issuedBefore !== undefined) q = q.where('issued_at', '<', queryTime(filter.issuedBefore, 'issuedBefore'));
         if (filter.issuedAfter !== undefined) q = q.where('issued_at', '>=', queryTime(filter.issuedAfter, 'issuedAfter'));
         if (filter.provisioner !== undefined) q = q.where('provisioner', '=', queryText(filter.provisioner, 'provisioner'));
+        if (filter.issuerSerial !== undefined) q = q.where('issuer_serial', '=', querySerial(filter.issuerSerial, 'issuerSerial'));
         if (filter.keyFingerprint !== undefined) q = q.where('key_fingerprint', '=', queryText(filter.keyFingerprint, 'keyFingerprint'));
         if (filter.replaced !== undefined) {
           if (typeof filter.replaced !== 'boolean') throw badQuery('replaced must be true or false', 'replaced');

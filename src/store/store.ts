@@ -82,6 +82,8 @@ export interface CertificateFilter {
   /** `issuedAt ≥ issuedAfter`. */
   readonly issuedAfter?: Date;
   readonly provisioner?: string;
+  /** Issued by the CA certificate with this serial (lower-case hex, the store's form). */
+  readonly issuerSerial?: string;
   /**
    * A name the certificate is valid for: an exact value of any type (DNS names and CNs compare
    * case-insensitively), or `*.example.com` for any DNS name or CN under `example.com` (at any

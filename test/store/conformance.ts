@@ -192,7 +192,7 @@ export function storeConformance(name: string, open: () => Promise<Store>): void
             }),
             F: mk(6, { names: [{ type: 'email', value: 'ops@example.com' }, { type: 'uri', value: 'spiffe://example.com/ns/a' }], provisioner: 'acme' }),
             G: mk(7, { names: [{ type: 'cn', value: 'Mixed.Example.COM' }], provisioner: 'acme' }),
-            H: mk(8, { names: [{ type: 'dns', value: 'abc.example.org' }], provisioner: 'acme' }),
+            H: mk(8, { names: [{ type: 'dns', value: 'abc.example.org' }], provisioner: 'acme', issuerSerial: '0a0b0c' }),
           };
           // One transaction (one commit) per fixture keeps the 35 tests below cheap on a real file.
           await store.transaction(async (tx) => {
@@ -215,6 +215,8 @@ export function storeConformance(name: string, open: () => Promise<Store>): void
           ['issued window', () => ({ issuedAfter: at(2), issuedBefore: at(5) }), 'BCD'],
           ['provisioner', () => ({ provisioner: 'admin' }), 'AC'],
           ['unknown provisioner', () => ({ provisioner: 'nobody' }), ''],
+          ['issuer', () => ({ issuerSerial: '0a0b0c' }), 'H'],
+          ['another issuer', () => ({ issuerSerial: '0f' }), ''],
           ['key fingerprint', () => ({ keyFingerprint: F1 }), 'AC'],
           ['serials, in list order', () => ({ serials: [c.C!.serial, c.A!.serial, newSerial()] }), 'AC'],
           ['no serials', () => ({ serials: [] }), ''],
@@ -276,6 +278,7 @@ export function storeConformance(name: string, open: () => Promise<Store>): void
           ['too many serials', { serials: Array.from({ length: 1001 }, () => newSerial()) }, {}],
           ['replaced as text', { replaced: 'yes' as unknown as boolean }, {}],
           ['empty provisioner', { provisioner: '' }, {}],
+          ['issuer serial with a leading 00', { issuerSerial: '0080' }, {}],
         ];
         for (const [what, filter, page] of bad) await rejectsWith(store.certificates.list(filter, page), 'ERR_STORE_BAD_QUERY', what);
         await rejectsWith(store.certificates.get('4A'), 'ERR_STORE_BAD_QUERY');

@@ -1,0 +1,241 @@
+/**
+ * `signet revoke --where KEY=VALUE …` — incident response on the CA host: selects certificates
+ * in the CA's database, says what the selection holds (`--dry-run`), and revokes the ones still
+ * valid in short batches, as one audited incident that can be resumed (`--incident ID`). The
+ * running CA (any replica) publishes the revocations in its CRL and OCSP answers at its next
+ * revocation watcher tick.
+ */
+import { readFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { systemClock } from '../../core/clock.js';
+import { SignetError } from '../../core/errors.js';
+import { escapeControl } from '../../core/escape.js';
+import { MAX_BATCH, newIncidentId, revokeSelection, survey, type Survey } from '../../revocation/bulk.js';
+import type { CertificateFilter, Store } from '../../store/store.js';
+import { parseRevocationReason } from '../ca/revoke.js';
+import { printJson } from '../io.js';
+import { buildFilter, parseSerialText, type FilterFlags } from '../inventory/flags.js';
+import { CONFIG_OPTION_HELP, withStore } from '../inventory/store-access.js';
+
+/** The selectors `--where` takes. */
+export const WHERE_KEYS = ['provisioner', 'issuer', 'issued-after', 'issued-before', 'name', 'key-fingerprint', 'serial', 'serials-file', 'all'] as const;
+
+/** The store takes at most this many serials per query; longer lists are walked in chunks. */
+const SERIALS_PER_QUERY = 1000;
+
+interface RevokeFlags {
+  readonly where?: string[];
+  readonly reason?: string;
+  readonly dryRun?: boolean;
+  readonly yes?: boolean;
+  readonly incident?: string;
+  readonly batchSize?: string;
+  readonly config?: string;
+  readonly json?: boolean;
+}
+
+function collect(value: string, previous: readonly string[] | undefined): string[] {
+  return [...(previous ?? []), value];
+}
+
+/** The filters `where` selects (several when a serial list is longer than one query takes). */
+export function selectionOf(where: readonly string[], now: Date): CertificateFilter[] {
+  if (where.length === 0) throw new SignetError('ERR_USAGE', 'say which certificates to revoke with --where KEY=VALUE', { hint: `keys: ${WHERE_KEYS.join(', ')}; --where all selects every certificate` });
+  const flags: { -readonly [K in keyof FilterFlags]: FilterFlags[K] } = {};
+  let issuer: string | undefined;
+  let all = false;
+  const serials: string[] = [];
+  const seen = new Set<string>();
+  for (const w of where) {
+    const eq = w.indexOf('=');
+    const key = (eq < 0 ? w : w.slice(0, eq)).trim().toLowerCase();
+    const value = eq < 0 ? '' : w.slice(eq + 1).trim();
+    if (!(WHERE_KEYS as readonly string[]).includes(key)) {
+      throw new SignetError('ERR_BAD_OPTION', `--where: unknown selector "${escapeControl(key.slice(0, 40))}"`, { hint: `use KEY=VALUE with KEY one of: ${WHERE_KEYS.join(', ')}` });
+    }
+    if (key === 'all') {
+      if (eq >= 0) throw new SignetError('ERR_BAD_OPTION', '--where all takes no value');
+      all = true;
+      continue;
+    }
+    if (value === '') throw new SignetError('ERR_BAD_OPTION', `--where ${key}= needs a value`);
+    if (key !== 'serial' && key !== 'serials-file' && seen.has(key)) throw new SignetError('ERR_BAD_OPTION', `--where ${key} is given twice`, { hint: 'all selectors must hold at once; give each once' });
+    seen.add(key);
+    switch (key) {
+      case 'provisioner':
+        flags.provisioner = value;
+        break;
+      case 'issuer':
+        issuer = parseSerialText(value, '--where issuer');
+        break;
+      case 'issued-after':
+        flags.issuedAfter = value;
+        break;
+      case 'issued-before':
+        flags.issuedBefore = value;
+        break;
+      case 'name':
+        flags.name = value;
+        break;
+      case 'key-fingerprint':
+        flags.keyFingerprint = value;
+        break;
+      case 'serial':
+        serials.push(parseSerialText(value, '--where serial'));
+        break;
+      case 'serials-file': {
+        let text: string;
+        try {
+          text = readFileSync(value, 'utf8');
+        } catch {
+          throw new SignetError('ERR_FILE_NOT_FOUND', `--where serials-file: cannot read ${escapeControl(value)}`);
+        }
+        text.split(/\r?\n/).forEach((line, i) => {
+          const t = line.replace(/#.*/, '').trim();
+          if (t !== '') serials.push(parseSerialText(t, `${value} line ${i + 1}`));
+        });
+        break;
+      }
+    }
+  }
+  if (all && seen.size > 0) throw new SignetError('ERR_USAGE', '--where all cannot be combined with other selectors');
+  const base: CertificateFilter = { ...buildFilter(flags, now), ...(issuer !== undefined && { issuerSerial: issuer }) };
+  if (!seen.has('serial') && !seen.has('serials-file')) return [base];
+  const unique = [...new Set(serials)];
+  const chunks: CertificateFilter[] = [];
+  for (let i = 0; i < unique.length; i += SERIALS_PER_QUERY) chunks.push({ ...base, serials: unique.slice(i, i + SERIALS_PER_QUERY) });
+  return chunks.length > 0 ? chunks : [{ ...base, serials: [] }];
+}
+
+async function surveyAll(store: Store, filters: readonly CertificateFilter[], now: Date): Promise<Survey> {
+  const total = { matched: 0, alreadyRevoked: 0, expired: 0, replaced: 0, liveUnreplaced: 0 };
+  for (const f of filters) {
+    const s = await survey(store, f, now);
+    for (const k of Object.keys(total) as (keyof Survey)[]) total[k] += s[k];
+  }
+  return total;
+}
+
+function surveyLines(s: Survey): string[] {
+  const rows: [string, number][] = [
+    ['matched', s.matched],
+    ['already revoked', s.alreadyRevoked],
+    ['already expired', s.expired],
+    ['replaced (renewed/rekeyed), still valid', s.replaced],
+    ['live with no replacement', s.liveUnreplaced],
+    ['to revoke', s.replaced + s.liveUnreplaced],
+  ];
+  const width = Math.max(...rows.map(([, n]) => n.toLocaleString('en-US').length));
+  return rows.map(([label, n]) => `  ${n.toLocaleString('en-US').padStart(width)}  ${label}`);
+}
+
+interface StartEvent {
+  readonly where: string[];
+  readonly reason?: string;
+}
+
+async function findIncident(store: Store, id: string): Promise<StartEvent> {
+  if (!/^[0-9a-f]{12}$/.test(id)) throw new SignetError('ERR_BAD_OPTION', `--incident: "${escapeControl(id.slice(0, 40))}" is not an incident id (12 hex digits, as signet revoke printed it)`);
+  const events = await store.audit.list({ type: 'incident.revoke.start', limit: 1000 });
+  const start = events.find((e) => (e.detail as { incident?: unknown } | undefined)?.incident === id);
+  if (start === undefined) throw new SignetError('ERR_INCIDENT_NOT_FOUND', `no incident ${id} in the audit log`, { hint: 'signet audit list --type incident.revoke.start shows the incidents' });
+  const d = start.detail as { where?: unknown; reason?: unknown };
+  if (!Array.isArray(d.where) || !d.where.every((w) => typeof w === 'string')) throw new SignetError('ERR_INTERNAL', `incident ${id} has no query in its audit event`);
+  return { where: d.where, ...(typeof d.reason === 'string' && { reason: d.reason }) };
+}
+
+/** Registers `signet revoke`. */
+export function registerRevokeCommand(program: Command): void {
+  program
+    .command('revoke')
+    .description('incident response: revoke every certificate a query selects, in batches, as one audited incident (on the CA host)')
+    .option('--where <KEY=VALUE>', `select certificates (repeatable; all must hold): ${WHERE_KEYS.join(', ')}`, collect)
+    .option('--reason <reason>', 'RFC 5280 reason: keyCompromise, cACompromise, affiliationChanged, superseded, cessationOfOperation, … (default unspecified)')
+    .option('--dry-run', 'only say what the selection holds: matched, already revoked, expired, replaced, live with no replacement')
+    .option('--yes', 'revoke without asking (required: the command never prompts)')
+    .option('--incident <id>', 'resume an interrupted incident: its query and reason come from its audit event')
+    .option('--batch-size <n>', `certificates per transaction (1–${MAX_BATCH}, default ${MAX_BATCH})`)
+    .option('--config <file>', CONFIG_OPTION_HELP)
+    .option('--json', 'print the survey and the outcome as JSON')
+    .addHelpText(
+      'after',
+      `
+Runs against the CA's database (as the inventory commands do) while the CA serves: each batch is
+one short transaction, and every replica publishes the revocations in its CRL and OCSP answers
+within revocation.propagation. Certificates already revoked or expired are left alone; replaced
+ones that are still valid are revoked too (whoever holds their key could still use them).
+
+Selectors (--where, repeatable, all must hold): provisioner=NAME, issuer=SERIAL (of the issuing
+CA certificate), issued-after=TIME, issued-before=TIME (RFC 3339 or relative, -24h), name=NAME or
+name=*.example.com, key-fingerprint=SHA256, serial=HEX (repeatable), serials-file=FILE (one serial
+a line, # comments), or all.
+
+The incident is recorded in the audit log (incident.revoke.start with its id, query, reason and
+survey; incident.revoke.done with the count). If the run is interrupted, run
+"signet revoke --incident ID --yes": revoking is idempotent, only what is left is revoked.
+
+Exit codes: 0 done (or the dry run printed); 1 the store refused; 2 bad flags or --yes missing;
+5 the database cannot be reached.
+
+Examples:
+  $ signet revoke --where provisioner=acme --where issued-after=2026-11-20T00:00:00Z --dry-run
+  $ signet revoke --where key-fingerprint=3f5a…c2 --reason keyCompromise --yes
+  $ signet revoke --where serials-file=affected.txt --reason superseded --yes --json
+  $ signet revoke --incident 4f2a9c1be07d --yes`,
+    )
+    .action(async (opts: RevokeFlags) => {
+      const now = systemClock.now();
+      if (opts.incident !== undefined && opts.where !== undefined) throw new SignetError('ERR_USAGE', '--incident resumes an incident with its own query; leave out --where');
+      if (opts.incident !== undefined && opts.reason !== undefined) throw new SignetError('ERR_USAGE', '--incident resumes an incident with its own reason; leave out --reason');
+      let batchSize = MAX_BATCH;
+      if (opts.batchSize !== undefined) {
+        batchSize = /^\d{1,4}$/.test(opts.batchSize) ? Number(opts.batchSize) : NaN;
+        if (!(batchSize >= 1 && batchSize <= MAX_BATCH)) throw new SignetError('ERR_BAD_OPTION', `--batch-size must be a whole number from 1 to ${MAX_BATCH}, got "${escapeControl(opts.batchSize.slice(0, 20))}"`);
+      }
+      const reasonGiven = opts.reason === undefined ? undefined : parseRevocationReason(opts.reason);
+      await withStore(opts.config, async (store) => {
+        const resumed = opts.incident === undefined ? undefined : await findIncident(store, opts.incident);
+        const where = resumed?.where ?? opts.where ?? [];
+        const reason = resumed?.reason ?? (reasonGiven === 'unspecified' ? undefined : reasonGiven);
+        const filters = selectionOf(where, now);
+        const counts = await surveyAll(store, filters, now);
+        const toRevoke = counts.replaced + counts.liveUnreplaced;
+        if (opts.dryRun === true) {
+          if (opts.json === true) printJson({ dryRun: true, where, ...(reason !== undefined && { reason }), survey: counts, toRevoke });
+          else process.stdout.write([`dry run: ${where.map((w) => `--where ${escapeControl(w)}`).join(' ')}`, ...surveyLines(counts)].join('\n') + '\n');
+          return;
+        }
+        if (opts.yes !== true) {
+          throw new SignetError('ERR_USAGE', `this would revoke ${toRevoke.toLocaleString('en-US')} certificate${toRevoke === 1 ? '' : 's'}; nothing was changed`, { hint: 'look first with --dry-run, then run again with --yes' });
+        }
+        const incident = opts.incident ?? newIncidentId();
+        const actor = 'operator (signet revoke)';
+        await store.audit.append({
+          time: now,
+          type: resumed === undefined ? 'incident.revoke.start' : 'incident.revoke.resume',
+          outcome: 'success',
+          actor,
+          detail: { incident, where, ...(reason !== undefined && { reason }), survey: { ...counts } },
+        });
+        if (opts.json !== true) process.stderr.write(`incident ${incident}: revoking ${toRevoke.toLocaleString('en-US')} certificates${reason !== undefined ? ` (${reason})` : ''}\n`);
+        let revoked = 0;
+        let batches = 0;
+        for (const f of filters) {
+          const base = revoked;
+          const done = await revokeSelection(store, f, {
+            at: now,
+            batchSize,
+            ...(reason !== undefined && { reason }),
+            onProgress: (p) => {
+              if (opts.json !== true) process.stderr.write(`  revoked ${(base + p.revoked).toLocaleString('en-US')} of ${toRevoke.toLocaleString('en-US')}\n`);
+            },
+          });
+          revoked += done.revoked;
+          batches += done.batches;
+        }
+        await store.audit.append({ time: systemClock.now(), type: 'incident.revoke.done', outcome: 'success', actor, detail: { incident, revoked, batches } });
+        if (opts.json === true) printJson({ incident, where, ...(reason !== undefined && { reason }), survey: counts, revoked, batches });
+        else process.stdout.write(`incident ${incident}: revoked ${revoked.toLocaleString('en-US')} certificate${revoked === 1 ? '' : 's'} in ${batches} batch${batches === 1 ? '' : 'es'}\n`);
+      });
+    });
+}

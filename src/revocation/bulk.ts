@@ -1,0 +1,111 @@
+/**
+ * Incident response: revoking every certificate a query selects, in bulk.
+ *
+ * `survey` counts what a query selects, the way an incident needs it told: how many certificates
+ * match, how many are already revoked, already expired, already replaced (renewed or rekeyed,
+ * still valid), and how many are live with no replacement. `revokeSelection` revokes the ones
+ * that are still valid and unexpired, a page at a time: each page (at most 1,000) is one short
+ * transaction, so no lock is held for long and every page's revocations take their own
+ * revocation sequence numbers (the CRL and OCSP watchers pick them up at their next tick). Pages
+ * follow the inventory's stable order (issuedAt, serial) by keyset, so the walk is linear however
+ * large the selection, and revoking is idempotent: an interrupted run started again (`signet
+ * revoke --incident ID`) only revokes what is left.
+ *
+ * The incident is one pair of audit events, `incident.revoke.start` (its id, query, reason and
+ * survey) and `incident.revoke.done` (how many were revoked), not an event per certificate.
+ */
+import { randomBytes } from 'node:crypto';
+import { SignetError } from '../core/errors.js';
+import type { CertificateFilter, CertificateRecord, Store } from '../store/store.js';
+
+/** Largest page the store returns: one revocation transaction. */
+export const MAX_BATCH = 1000;
+
+/** What a query selects, counted at one moment. Every matching certificate is in exactly one of the last four counts. */
+export interface Survey {
+  readonly matched: number;
+  readonly alreadyRevoked: number;
+  /** Not revoked, past notAfter: nothing to revoke, nothing relies on them. */
+  readonly expired: number;
+  /** Not revoked, unexpired, renewed or rekeyed: the owner has a replacement (the old one is still valid and is revoked). */
+  readonly replaced: number;
+  /** Not revoked, unexpired, no replacement: revoking these breaks whoever uses them until they get a new one. */
+  readonly liveUnreplaced: number;
+}
+
+async function* pages(store: Store, filter: CertificateFilter, limit: number): AsyncGenerator<readonly CertificateRecord[]> {
+  let cursor: string | undefined;
+  for (;;) {
+    const page = await store.certificates.list(filter, { limit, ...(cursor !== undefined && { cursor }) });
+    if (page.items.length > 0) yield page.items;
+    if (page.nextCursor === undefined) return;
+    cursor = page.nextCursor;
+  }
+}
+
+/** Counts what `filter` selects at `now`. */
+export async function survey(store: Store, filter: CertificateFilter, now: Date): Promise<Survey> {
+  let matched = 0;
+  let alreadyRevoked = 0;
+  let expired = 0;
+  let replaced = 0;
+  let liveUnreplaced = 0;
+  for await (const page of pages(store, filter, MAX_BATCH)) {
+    for (const c of page) {
+      matched++;
+      if (c.status === 'revoked') alreadyRevoked++;
+      else if (c.notAfter.getTime() <= now.getTime()) expired++;
+      else if (c.replacedBy !== undefined) replaced++;
+      else liveUnreplaced++;
+    }
+  }
+  return { matched, alreadyRevoked, expired, replaced, liveUnreplaced };
+}
+
+/** Progress of a bulk revocation, after each page. */
+export interface BulkProgress {
+  /** Certificates revoked so far by this run. */
+  readonly revoked: number;
+  /** Pages (transactions) done. */
+  readonly batches: number;
+}
+
+/** How to revoke. */
+export interface BulkRevocation {
+  readonly reason?: string;
+  readonly at: Date;
+  /** Certificates per transaction, 1…{@link MAX_BATCH}. */
+  readonly batchSize: number;
+  readonly onProgress?: (p: BulkProgress) => void;
+}
+
+/**
+ * Revokes the certificates `filter` selects that are not revoked and not expired at `how.at`;
+ * returns how many this run revoked. A certificate revoked meanwhile by someone else is skipped.
+ */
+export async function revokeSelection(store: Store, filter: CertificateFilter, how: BulkRevocation): Promise<BulkProgress> {
+  if (!Number.isSafeInteger(how.batchSize) || how.batchSize < 1 || how.batchSize > MAX_BATCH) {
+    throw new SignetError('ERR_BAD_OPTION', `the batch size must be a whole number from 1 to ${MAX_BATCH}`);
+  }
+  // Only what is still worth revoking: valid and unexpired (revoked ones drop out as the walk goes on).
+  const live: CertificateFilter = { ...filter, status: 'valid', expiresAfter: new Date(Math.max(how.at.getTime() + 1, filter.expiresAfter?.getTime() ?? 0)) };
+  let revoked = 0;
+  let batches = 0;
+  for await (const page of pages(store, live, how.batchSize)) {
+    revoked += await store.transaction(async (tx) => {
+      let n = 0;
+      for (const c of page) {
+        if ((await tx.certificates.revoke(c.serial, { at: how.at, ...(how.reason !== undefined && { reason: how.reason }) })) === 'revoked') n++;
+      }
+      return n;
+    });
+    batches++;
+    how.onProgress?.({ revoked, batches });
+  }
+  return { revoked, batches };
+}
+
+/** A new incident id: 12 hex digits from the CSPRNG, printed and audited so a run can be resumed. */
+export function newIncidentId(): string {
+  return randomBytes(6).toString('hex');
+}
