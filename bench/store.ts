@@ -81,6 +81,7 @@ function memoryStore(): Store {
       list: unused,
       markReplaced: unused,
       revoke: unused,
+      revokeMany: unused,
     },
     tokens: {
       consume: (t: TokenUse) => {

@@ -40,6 +40,7 @@ import type {
   Page,
   PageRequest,
   ReplaceResult,
+  Revocation,
   RevokeResult,
   Store,
   StoreTx,
@@ -419,20 +420,11 @@ function certificates(db: Db, run: Runner, hot: HotWrites): CertificateRepositor
     revoke: (serial, revocation) =>
       run(() => {
         checkSerial(serial);
-        if (typeof revocation !== 'object' || revocation === null) {
-          throw new SignetError('ERR_STORE_INVALID_RECORD', 'revocation must be an object', { detail: { field: 'revocation' } });
-        }
-        const at = epochMs(revocation.at, 'at');
-        const reason = revocation.reason;
-        if (reason !== undefined && (typeof reason !== 'string' || reason.length === 0)) {
-          throw new SignetError('ERR_STORE_INVALID_RECORD', 'reason must be a non-empty string', { detail: { field: 'reason' } });
-        }
-        const invalidAt = revocation.invalidAt === undefined ? null : epochMs(revocation.invalidAt, 'invalidAt');
-        if (invalidAt !== null && invalidAt > at) throw new SignetError('ERR_STORE_INVALID_RECORD', 'invalidAt must not be after the revocation', { detail: { field: 'invalidAt' } });
+        const r = checkRevocation(revocation);
         return atomic(db, async (trx): Promise<RevokeResult> => {
           const updated = await trx
             .updateTable('certificates')
-            .set({ status: 'revoked', revoked_at: at, revocation_reason: reason ?? null, invalid_at: invalidAt })
+            .set({ status: 'revoked', revoked_at: r.at, revocation_reason: r.reason, invalid_at: r.invalidAt })
             .where('serial', '=', serial)
             .where('status', '=', 'valid')
             .executeTakeFirst();
@@ -448,7 +440,46 @@ function certificates(db: Db, run: Runner, hot: HotWrites): CertificateRepositor
           return current === undefined ? 'not-found' : 'already-revoked';
         });
       }),
+
+    revokeMany: (serials, revocation) =>
+      run(async () => {
+        if (!Array.isArray(serials)) throw new SignetError('ERR_STORE_INVALID_RECORD', 'serials must be a list', { detail: { field: 'serials' } });
+        if (serials.length > MAX_SERIALS) throw new SignetError('ERR_STORE_INVALID_RECORD', `at most ${MAX_SERIALS} serials at once`, { detail: { field: 'serials' } });
+        for (const s of serials) checkSerial(s);
+        const r = checkRevocation(revocation);
+        if (serials.length === 0) return [];
+        return atomic(db, async (trx): Promise<string[]> => {
+          const changed = await trx
+            .updateTable('certificates')
+            .set({ status: 'revoked', revoked_at: r.at, revocation_reason: r.reason, invalid_at: r.invalidAt })
+            .where('serial', 'in', serials)
+            .where('status', '=', 'valid')
+            .returning('serial')
+            .execute();
+          if (changed.length === 0) return [];
+          // The rows first, then the counter (the lock order of every revocation); one number for the batch.
+          const seq = await nextRevocationSeq(trx);
+          const revoked = changed.map((c) => c.serial);
+          await trx.updateTable('certificates').set({ revoked_seq: Number(seq) }).where('serial', 'in', revoked).execute();
+          return revoked;
+        });
+      }),
   };
+}
+
+/** Validates a revocation; returns its columns. */
+function checkRevocation(revocation: Revocation): { at: number; reason: string | null; invalidAt: number | null } {
+  if (typeof revocation !== 'object' || revocation === null) {
+    throw new SignetError('ERR_STORE_INVALID_RECORD', 'revocation must be an object', { detail: { field: 'revocation' } });
+  }
+  const at = epochMs(revocation.at, 'at');
+  const reason = revocation.reason;
+  if (reason !== undefined && (typeof reason !== 'string' || reason.length === 0)) {
+    throw new SignetError('ERR_STORE_INVALID_RECORD', 'reason must be a non-empty string', { detail: { field: 'reason' } });
+  }
+  const invalidAt = revocation.invalidAt === undefined ? null : epochMs(revocation.invalidAt, 'invalidAt');
+  if (invalidAt !== null && invalidAt > at) throw new SignetError('ERR_STORE_INVALID_RECORD', 'invalidAt must not be after the revocation', { detail: { field: 'invalidAt' } });
+  return { at, reason: reason ?? null, invalidAt };
 }
 
 /** Validates a used token; returns its expiry in epoch milliseconds. */
@@ -759,6 +790,7 @@ export function createKyselyStore(db: Db, options: KyselyStoreOptions): Store {
             insert: viaGroup((tx, record: CertificateRecord) => tx.certificates.insert(record)),
             markReplaced: viaGroup((tx, serial: string, bySerial: string) => tx.certificates.markReplaced(serial, bySerial)),
             revoke: viaGroup((tx, serial: string, revocation: Parameters<CertificateRepository['revoke']>[1]) => tx.certificates.revoke(serial, revocation)),
+            revokeMany: viaGroup((tx, serials: readonly string[], revocation: Parameters<CertificateRepository['revokeMany']>[1]) => tx.certificates.revokeMany(serials, revocation)),
           },
           tokens: {
             consume: viaGroup((tx, token: TokenUse) => tx.tokens.consume(token)),

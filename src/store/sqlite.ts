@@ -214,6 +214,9 @@ export function openSqliteConnection(path: string, options: { busyTimeoutMs?: nu
     raw.pragma('foreign_keys = ON');
     raw.pragma('synchronous = FULL');
     raw.pragma('temp_store = MEMORY');
+    // 64 MiB of page cache (SQLite's default is 2 MiB): at a million certificates the indexes a
+    // revocation touches no longer fit in 2 MiB, and every bulk-revocation batch paid for it.
+    raw.pragma('cache_size = -65536');
     if (!memory) {
       const mode: unknown = raw.pragma('journal_mode = WAL', { simple: true });
       if (mode !== 'wal') throw new SignetError('ERR_STORE_IO', `cannot switch the database ${where} to WAL mode (it stays in ${String(mode)})`);

@@ -142,6 +142,12 @@ export interface CertificateRepository {
    * takes the next revocation sequence number in its transaction (see {@link RevocationRepository}).
    */
   revoke(serial: string, revocation: Revocation): Promise<RevokeResult>;
+  /**
+   * Revokes those of `serials` (at most 1000) that are not revoked yet, in one transaction and
+   * with one revocation sequence number for all of them (bulk revocation: one number per batch);
+   * returns the serials it revoked. Same lock order as {@link revoke}: the rows, then the counter.
+   */
+  revokeMany(serials: readonly string[], revocation: Revocation): Promise<string[]>;
 }
 
 /** When and why a certificate was revoked. */

@@ -887,6 +887,32 @@ export function storeConformance(name: string, open: () => Promise<Store>): void
         assert.equal(await store.revocations.latestCrl('0b', true), undefined, 'per issuer');
       });
 
+      test('revokeMany: the valid ones of a list, in one go with one sequence number; already revoked and unknown ones left out; bad input refused', async () => {
+        const certs = Array.from({ length: 5 }, () => certificate({ issuerSerial: issuer }));
+        for (const c of certs) await store.certificates.insert(c);
+        await store.certificates.revoke(certs[0]!.serial, { at: at(1_000) });
+        const before = await store.revocations.sequence();
+        const done = await store.certificates.revokeMany([certs[0]!.serial, certs[1]!.serial, certs[2]!.serial, '0f0e0d'], { at: at(2_000), reason: 'keyCompromise', invalidAt: at(1_500) });
+        assert.deepEqual([...done].sort(), [certs[1]!.serial, certs[2]!.serial].sort());
+        assert.equal(await store.revocations.sequence(), before + 1n, 'one number for the batch');
+        const since = await store.revocations.revokedSince(before, 10);
+        assert.deepEqual(since.map((x) => x.serial).sort(), [...done].sort());
+        assert.ok(since.every((x) => x.seq === before + 1n));
+        const got = await store.certificates.get(certs[1]!.serial);
+        assert.equal(got?.status, 'revoked');
+        assert.equal(got?.revocationReason, 'keyCompromise');
+        assert.equal(got?.invalidAt?.getTime(), at(1_500).getTime());
+        assert.equal((await store.certificates.get(certs[0]!.serial))?.revokedAt?.getTime(), at(1_000).getTime(), 'the earlier revocation stands');
+        assert.equal((await store.certificates.get(certs[3]!.serial))?.status, 'valid');
+        assert.deepEqual(await store.certificates.revokeMany([certs[1]!.serial], { at: at(3_000) }), [], 'nothing left to revoke: no number taken');
+        assert.equal(await store.revocations.sequence(), before + 1n);
+        assert.deepEqual(await store.certificates.revokeMany([], { at: at(3_000) }), []);
+        await rejectsWith(store.certificates.revokeMany(['XY'], { at: at(3_000) }), 'ERR_STORE_INVALID_RECORD');
+        await rejectsWith(store.certificates.revokeMany(Array.from({ length: 1001 }, () => newSerial()), { at: at(3_000) }), 'ERR_STORE_INVALID_RECORD');
+        await rejectsWith(store.certificates.revokeMany([certs[4]!.serial], { at: at(3_000), invalidAt: at(4_000) }), 'ERR_STORE_INVALID_RECORD');
+        assert.equal((await store.certificates.get(certs[4]!.serial))?.status, 'valid');
+      });
+
       test('status: valid, revoked with reason and invalidity date, issuer; unknown serial undefined; bad serial refused', async () => {
         const good = certificate({ issuerSerial: issuer, notAfter: at(90_000) });
         const bad = certificate({ issuerSerial: issuer });
