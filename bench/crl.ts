@@ -8,18 +8,16 @@
  * Env: SIGNET_BENCH_CRL_SIZES (comma-separated entry counts, default 10000,100000,1000000).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { systemClock } from '../src/core/clock.js';
 import { createSoftwareSigner } from '../src/crypto/signer.js';
-import { migrate } from '../src/store/migrations.js';
-import { openSqliteKysely, openSqliteStore } from '../src/store/sqlite.js';
+import { openSqliteStore } from '../src/store/sqlite.js';
 import { CrlPublisher } from '../src/revocation/crl.js';
 import { signCrl, type CrlEntryInput } from '../src/x509/crl-builder.js';
 import { issuerFromCertificate } from '../src/x509/certificate-builder.js';
 import { parseCertificate } from '../src/x509/certificate.js';
-import { createBenchCa } from './ca.js';
+import { createBenchCa, seedInventory } from './ca.js';
 
 const SIZES = (process.env.SIGNET_BENCH_CRL_SIZES ?? '10000,100000,1000000').split(',').map((s) => Number(s.trim()));
 const REASONS = [null, 'keyCompromise', 'superseded', 'cessationOfOperation', 'affiliationChanged'];
@@ -43,27 +41,16 @@ export async function benchCrl(): Promise<{ readonly description: string; readon
     const issuerSerial = parseCertificate(ca.intermediate).serialHex;
     for (const size of SIZES) {
       const path = join(dir, `crl-${size}.db`);
-      const { db, raw } = openSqliteKysely(path);
-      await migrate(db, systemClock);
       const now = Date.now();
-      const insert = raw.prepare(
-        `insert into certificates (serial, issuer_serial, subject, not_before, not_after, key_fingerprint, key_type, provisioner, requester, profile, status, revoked_at, revocation_reason, revoked_seq, issued_at, der)
-         values (?, ?, 'CN=bench', ?, ?, ?, 'EC P-256', 'bench', 'bench', 'leaf', 'revoked', ?, ?, 1, ?, x'30')`,
-      );
-      const entries: CrlEntryInput[] = [];
-      raw.transaction(() => {
-        for (let i = 0; i < size; i++) {
-          const b = randomBytes(16);
-          b[0] = ((b[0] as number) & 0x7f) | 0x40;
-          const serial = b.toString('hex');
-          const reason = REASONS[i % REASONS.length] ?? null;
-          const revokedAt = now - (i % 86_400) * 1000;
-          insert.run(serial, issuerSerial, now - 3_600_000, now + 24 * 3_600_000 + (i % 1000) * 1000, serial.padEnd(64, '0'), revokedAt, reason, now);
-          entries.push({ serial, revokedAt: new Date(revokedAt), ...(reason !== null && { reason }) });
-        }
-      })();
-      raw.prepare(`insert into counters (name, value) values ('revocations', 1)`).run();
-      await db.destroy();
+      const columns = (i: number): { revokedAt: number; reason?: string; notAfter: number } => {
+        const reason = REASONS[i % REASONS.length] ?? null;
+        return { revokedAt: now - (i % 86_400) * 1000, ...(reason !== null && { reason }), notAfter: now + 24 * 3_600_000 + (i % 1000) * 1000 };
+      };
+      const serials = await seedInventory(path, issuerSerial, size, columns);
+      const entries: CrlEntryInput[] = serials.map((serial, i) => {
+        const r = columns(i);
+        return { serial, revokedAt: new Date(r.revokedAt), ...(r.reason !== undefined && { reason: r.reason }) };
+      });
 
       const store = await openSqliteStore(path, { clock: systemClock });
       try {

@@ -24,12 +24,11 @@ import { createSoftwareSigner } from '../src/crypto/signer.js';
 import { OcspResponder } from '../src/revocation/ocsp.js';
 import { ocspRoutes } from '../src/revocation/routes.js';
 import { createPlainServer } from '../src/server/http.js';
-import { migrate } from '../src/store/migrations.js';
-import { openSqliteKysely, openSqliteStore } from '../src/store/sqlite.js';
+import { openSqliteStore } from '../src/store/sqlite.js';
 import { issuerFromCertificate } from '../src/x509/certificate-builder.js';
 import { parseCertificate } from '../src/x509/certificate.js';
 import { buildOcspRequest, encodeCertId, issuerHashes, subjectPublicKeyBits } from '../src/x509/ocsp.js';
-import { createBenchCa } from './ca.js';
+import { createBenchCa, seedInventory } from './ca.js';
 
 const MEASURE_MS = Number(process.env.SIGNET_BENCH_OCSP_MS ?? 3000);
 const CERTIFICATES = 10_000;
@@ -201,24 +200,7 @@ export async function benchOcsp(): Promise<{
     const ca = await createBenchCa(dir);
     const issuer = parseCertificate(ca.intermediate);
     const path = join(dir, 'ocsp.db');
-    const { db, raw } = openSqliteKysely(path);
-    await migrate(db, systemClock);
-    const now = Date.now();
-    const insert = raw.prepare(
-      `insert into certificates (serial, issuer_serial, subject, not_before, not_after, key_fingerprint, key_type, provisioner, requester, profile, status, issued_at, der)
-       values (?, ?, 'CN=bench', ?, ?, ?, 'EC P-256', 'bench', 'bench', 'leaf', 'valid', ?, x'30')`,
-    );
-    const serials: string[] = [];
-    raw.transaction(() => {
-      for (let i = 0; i < CERTIFICATES; i++) {
-        const b = randomBytes(16);
-        b[0] = ((b[0] as number) & 0x7f) | 0x40;
-        const serial = b.toString('hex');
-        serials.push(serial);
-        insert.run(serial, issuer.serialHex, now - 60_000, now + 24 * 3_600_000, serial.padEnd(64, '0'), now);
-      }
-    })();
-    await db.destroy();
+    const serials = await seedInventory(path, issuer.serialHex, CERTIFICATES);
     const sha1 = issuerHashes(issuerFromCertificate(ca.intermediate).name, subjectPublicKeyBits(issuer.spki)).find((h) => h.hash === 'sha1');
     if (sha1 === undefined) throw new Error('no SHA-1 issuer hashes');
     const paths = serials.map((s) => `/ocsp/${encodeURIComponent(Buffer.from(buildOcspRequest([encodeCertId(sha1, s)])).toString('base64'))}`);
@@ -242,7 +224,7 @@ export async function benchOcsp(): Promise<{
         sample = (await responder.respond(ders[0] as Buffer)).der;
         // Pre-signed: every certificate asked for once first, as hot certificates are.
         if (mode === 'pre-signed') for (const der of ders) await responder.respond(der);
-        const server = createPlainServer({ routes: ocspRoutes({ responder: () => responder, clock: systemClock, maxAgeMs: () => 5_000 }) });
+        const server = createPlainServer({ routes: ocspRoutes({ responder, clock: systemClock, maxAgeMs: () => 5_000 }) });
         servers.push(server);
         targets.push({ mode, port: await listen(server), tally: new Tally() });
       }

@@ -273,7 +273,7 @@ export async function startCa(config: CaConfig, options: StartCaOptions): Promis
     const maxAgeMs = (): number => settings.propagationMs;
     const revocationRoutes: Route[] = [
       ...(crl === undefined ? [] : crlRoutes({ crl: () => crl.served(), clock: options.clock, maxAgeMs })),
-      ...(ocsp === undefined ? [] : ocspRoutes({ responder: () => ocsp, clock: options.clock, maxAgeMs })),
+      ...(ocsp === undefined ? [] : ocspRoutes({ responder: ocsp, clock: options.clock, maxAgeMs })),
     ];
     const reporting = {
       onRequest: (r: RequestRecord) => {

@@ -16,10 +16,12 @@
  */
 import { randomBytes } from 'node:crypto';
 import { SignetError } from '../core/errors.js';
-import type { CertificateFilter, CertificateRecord, Store } from '../store/store.js';
+import type { CertificateFilter, Store } from '../store/store.js';
+import { certificatePages } from '../store/pages.js';
+import { MAX_SERIALS } from '../store/validation.js';
 
-/** Largest page the store returns: one revocation transaction. */
-export const MAX_BATCH = 1000;
+/** Largest batch: what one store page and one revokeMany take. */
+export const MAX_BATCH = MAX_SERIALS;
 
 /** What a query selects, counted at one moment. Every matching certificate is in exactly one of the last four counts. */
 export interface Survey {
@@ -33,16 +35,6 @@ export interface Survey {
   readonly liveUnreplaced: number;
 }
 
-async function* pages(store: Store, filter: CertificateFilter, limit: number): AsyncGenerator<readonly CertificateRecord[]> {
-  let cursor: string | undefined;
-  for (;;) {
-    const page = await store.certificates.list(filter, { limit, ...(cursor !== undefined && { cursor }) });
-    if (page.items.length > 0) yield page.items;
-    if (page.nextCursor === undefined) return;
-    cursor = page.nextCursor;
-  }
-}
-
 /** Counts what `filter` selects at `now`. */
 export async function survey(store: Store, filter: CertificateFilter, now: Date): Promise<Survey> {
   let matched = 0;
@@ -50,7 +42,7 @@ export async function survey(store: Store, filter: CertificateFilter, now: Date)
   let expired = 0;
   let replaced = 0;
   let liveUnreplaced = 0;
-  for await (const page of pages(store, filter, MAX_BATCH)) {
+  for await (const page of certificatePages(store.certificates, filter, MAX_BATCH)) {
     for (const c of page) {
       matched++;
       if (c.status === 'revoked') alreadyRevoked++;
@@ -92,7 +84,7 @@ export async function revokeSelection(store: Store, filter: CertificateFilter, h
   // The walk follows the query as given (the survey's walk): adding status and expiry to it
   // would let the database pick an index that sorts the whole selection again for every page.
   // What is still worth revoking — valid, unexpired — is picked from each page here.
-  for await (const page of pages(store, filter, how.batchSize)) {
+  for await (const page of certificatePages(store.certificates, filter, how.batchSize)) {
     const live = page.filter((c) => c.status === 'valid' && c.notAfter.getTime() > how.at.getTime()).map((c) => c.serial);
     // One statement and one revocation sequence number per page.
     if (live.length > 0) revoked += (await store.certificates.revokeMany(live, { at: how.at, ...(how.reason !== undefined && { reason: how.reason }) })).length;

@@ -4,7 +4,7 @@
  * replica serves the newest stored CRL. The CRL number comes from a counter in the database, so
  * numbers grow across replicas and restarts and are never repeated.
  *
- * "Within seconds of a revocation": every revocation commits with the next value of the
+ * "Within seconds of a revocation": every revocation (every bulk batch) commits with the next value of the
  * revocation sequence (store.ts `RevocationRepository`); a CRL records the sequence it was built
  * at, read *before* its entries (a revocation holding a lower number has committed by then), so
  * "sequence now > sequence of the latest CRL" is exactly "something is missing from it".

@@ -34,7 +34,9 @@ import { specFromProfile } from '../x509/profiles.js';
 export const RESPONDER_PROVISIONER = 'signet';
 export const RESPONDER_PROFILE = 'ocsp-responder';
 /** Most kept responses signed again per watcher tick (the rest are signed on their next request). */
-export const MAX_REFRESH_PER_TICK = 2_000;
+const MAX_REFRESH_PER_TICK = 2_000;
+/** Revoked serials read per query by the watcher (more than a bulk-revocation batch, which shares one number). */
+const REVOKED_PAGE = 10_000;
 
 /** What {@link OcspResponder} needs. */
 export interface OcspResponderOptions {
@@ -92,7 +94,7 @@ const MAX_ALIASES = 2;
 const MAX_ALIAS_LENGTH = 512;
 
 /** How a response came about (for logs and metrics). */
-export type OcspOutcome = 'cached' | 'signed' | 'stale' | 'malformedRequest' | 'unauthorized' | 'tryLater' | 'internalError';
+export type OcspOutcome = 'cached' | 'signed' | 'stale' | 'malformedRequest' | 'unauthorized' | 'tryLater';
 
 /** A response and what HTTP caching may say about it. */
 export interface OcspAnswer {
@@ -100,7 +102,7 @@ export interface OcspAnswer {
   readonly outcome: OcspOutcome;
   /** Present for a successful response a shared cache may keep (no nonce): its validity and an ETag. */
   readonly caching?: { readonly thisUpdate: Date; readonly nextUpdate: Date; readonly etag: string };
-  /** Why the request was refused, for the access log (malformed requests). */
+  /** Why the request was refused or answered from an old response, for the access log: a catalogue code. */
   readonly code?: string;
 }
 
@@ -363,10 +365,10 @@ export class OcspResponder {
     const store = this.#o.store;
     let evicted = 0;
     for (;;) {
-      const page = await store.revocations.revokedSince(this.#seq, 10_000);
+      const page = await store.revocations.revokedSince(this.#seq, REVOKED_PAGE);
       if (page.length === 0) break;
       this.#epoch++;
-      for (const { serial, seq } of page) {
+      for (const { serial } of page) {
         for (const key of this.#bySerial.get(serial) ?? []) {
           const entry = this.#kept.get(key);
           if (entry === undefined) continue;
@@ -375,9 +377,14 @@ export class OcspResponder {
           evicted++;
         }
         this.#bySerial.delete(serial);
-        if (seq > this.#seq) this.#seq = seq;
       }
-      if (page.length < 10_000) break;
+      // A bulk revocation gives a whole batch one number, so a full page may end inside a batch:
+      // the last number is then read again with the next page (dropping twice is harmless).
+      const full = page.length === REVOKED_PAGE;
+      const first = (page[0] as { seq: bigint }).seq;
+      const last = (page[page.length - 1] as { seq: bigint }).seq;
+      this.#seq = full && first !== last ? last - 1n : last;
+      if (!full) break;
     }
     let rotated: ResponderIdentity | undefined;
     if (this.#o.clock.now().getTime() >= this.#identity.renewAt.getTime()) {
@@ -400,13 +407,6 @@ export class OcspResponder {
       }
     }
     return { evicted, refreshed, ...(rotated !== undefined && { rotated }) };
-  }
-
-  /** Drops every kept response (tests, and a reload that changes what responses say). */
-  clear(): void {
-    this.#kept.clear();
-    this.#bySerial.clear();
-    this.#aliases.clear();
   }
 }
 

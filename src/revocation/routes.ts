@@ -81,7 +81,7 @@ export function crlRoutes(options: CrlRouteOptions): Route[] {
 
 /** What the OCSP routes read. */
 export interface OcspRouteOptions {
-  readonly responder: () => OcspResponder;
+  readonly responder: OcspResponder;
   readonly clock: Clock;
   /** How long a cache may keep a response (the revocation propagation period). */
   readonly maxAgeMs: () => number;
@@ -129,20 +129,23 @@ function getRequestBytes(rest: string): Uint8Array | undefined {
 
 /** `POST /ocsp` (body: DER, `application/ocsp-request`) and `GET /ocsp/{base64}`. */
 export function ocspRoutes(options: OcspRouteOptions): Route[] {
-  const answer = async (req: RouteRequest, der: Uint8Array | undefined): Promise<RouteResponse> =>
-    ocspResponse(req, options, der === undefined ? await options.responder().respond(new Uint8Array(0)) : await options.responder().respond(der));
+  const { responder } = options;
   return [
-    { method: 'POST', path: '/ocsp', handler: async (req) => answer(req, await req.bytes(OCSP_REQUEST_LIMIT, 'application/ocsp-request')) },
+    {
+      method: 'POST',
+      path: '/ocsp',
+      handler: async (req) => ocspResponse(req, options, await responder.respond(await req.bytes(OCSP_REQUEST_LIMIT, 'application/ocsp-request'))),
+    },
     {
       method: 'GET',
       path: '/ocsp/*',
       handler: (req) => {
         const rest = req.params['*'] ?? '';
         // A GET seen before for a response still kept: answered at once.
-        const known = options.responder().respondKnown(rest);
+        const known = responder.respondKnown(rest);
         if (known !== undefined) return ocspResponse(req, options, known);
-        const der = getRequestBytes(rest);
-        return der === undefined ? answer(req, undefined) : options.responder().respond(der, rest).then((a) => ocspResponse(req, options, a));
+        // A path that is not base64 is read as an empty request: malformedRequest.
+        return responder.respond(getRequestBytes(rest) ?? new Uint8Array(0), rest).then((a) => ocspResponse(req, options, a));
       },
     },
   ];

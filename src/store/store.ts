@@ -182,8 +182,9 @@ export interface CrlRecord {
 }
 
 /**
- * Revocation as the CRL and OCSP edges need it. Every revocation commits with the next value of
- * one counter (its *sequence*); the counter is read after the revocations below it committed
+ * Revocation as the CRL and OCSP edges need it. Every revocation — every batch of a bulk
+ * revocation ({@link CertificateRepository.revokeMany}) — commits with the next value of one
+ * counter (its *sequence*); the counter is read after the revocations below it committed
  * (they hold its row until they commit), so "everything up to sequence N" is a snapshot a
  * replica can build a CRL from and then ask for what came after.
  */
@@ -196,7 +197,11 @@ export interface RevocationRepository {
    * (1…10,000).
    */
   listRevoked(issuerSerial: string, at: Date, after: { readonly notAfter: Date; readonly serial: string } | undefined, limit: number): Promise<RevokedEntry[]>;
-  /** Serials revoked with a sequence number above `since`, at most `limit`, in sequence order, with their sequence numbers. */
+  /**
+   * Serials revoked with a sequence number above `since`, at most `limit`, in sequence order, with
+   * their sequence numbers. A batch shares one number, so a full page can end inside it: read on
+   * from the page's last number minus one.
+   */
   revokedSince(since: bigint, limit: number): Promise<{ readonly serial: string; readonly seq: bigint }[]>;
   /** Stores a signed CRL and deletes all but the `keep` latest of its issuer. A number already stored is ERR_STORE_INVALID_RECORD (numbers come from a counter). */
   saveCrl(crl: CrlRecord, keep: number): Promise<void>;

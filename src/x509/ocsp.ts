@@ -12,10 +12,9 @@
 import { createHash } from 'node:crypto';
 import { SignetError } from '../core/errors.js';
 import type { Signer } from '../crypto/signer.js';
-import { assembleCertificate } from './certificate-builder.js';
 import { reasonCodeOf } from './crl-builder.js';
 import { childrenLazy, readSingleLazy, type LazyTlv } from './der-lazy.js';
-import { cat, explicit, generalizedTime, octetString, oid, sequence, Tag, tlv } from './der.js';
+import { bitString, cat, explicit, generalizedTime, NULL, octetString, oid, sequence, Tag, tlv, unsignedInteger } from './der.js';
 import { OID } from './oids.js';
 
 /** OCSPResponseStatus (RFC 6960 §4.2.1). */
@@ -264,11 +263,9 @@ export function buildResponseData(input: OcspResponseInput): Uint8Array {
 export function signOcspResponse(input: OcspResponseInput, signer: Signer): Uint8Array {
   const tbs = buildResponseData(input);
   // BasicOCSPResponse ::= SEQUENCE { tbsResponseData, signatureAlgorithm, signature, certs [0] EXPLICIT SEQUENCE OF Certificate OPTIONAL }
-  // — the Certificate shape plus certs: assemble the first three, then append certs inside the outer SEQUENCE.
-  const signed = assembleCertificate(tbs, signer.algorithm.identifier, signer.sign(tbs));
-  const body = readSingleLazy(signed).content;
-  const basic = input.certs.length > 0 ? sequence([body, explicit(0, sequence(input.certs))]) : signed;
-  return sequence([Uint8Array.of(Tag.ENUMERATED, 1, 0), explicit(0, sequence([BASIC_OID, octetString(basic)]))]);
+  const parts = [tbs, signer.algorithm.identifier, bitString(signer.sign(tbs))];
+  if (input.certs.length > 0) parts.push(explicit(0, sequence(input.certs)));
+  return sequence([Uint8Array.of(Tag.ENUMERATED, 1, 0), explicit(0, sequence([BASIC_OID, octetString(sequence(parts))]))]);
 }
 
 /** The CertID hashes of an issuer: its subject Name DER and its subjectPublicKey bits, under each supported hash. */
@@ -296,9 +293,7 @@ export function subjectPublicKeyBits(spki: Uint8Array): Uint8Array {
 
 /** The CertID (DER) of `serial` (store form) issued by the CA with these hashes: hashAlgorithm with NULL parameters, as OpenSSL writes it. */
 export function encodeCertId(issuer: IssuerHashes, serial: string): Uint8Array {
-  const mag = Buffer.from(serial, 'hex');
-  const int = ((mag[0] as number) & 0x80) !== 0 ? Buffer.concat([Buffer.of(0), mag]) : mag;
-  return sequence([sequence([oid(OID[issuer.hash]), Uint8Array.of(Tag.NULL, 0)]), octetString(issuer.nameHash), octetString(issuer.keyHash), tlv(Tag.INTEGER, int)]);
+  return sequence([sequence([oid(OID[issuer.hash]), NULL]), octetString(issuer.nameHash), octetString(issuer.keyHash), unsignedInteger(Buffer.from(serial, 'hex'))]);
 }
 
 /** An unsigned OCSPRequest for `certIds` (DER each), with a nonce extension of `nonce`'s octets when given. */

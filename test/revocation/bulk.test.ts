@@ -208,4 +208,10 @@ test('refused: no selector, an unknown selector, a bad value, all with others, -
   const s = JSON.parse(ok(signet(['revoke', '--where', `serials-file=${tmp.path('serials.txt')}`, '--dry-run', '--json', ...c])).stdout) as { survey: { matched: number } };
   assert.equal(s.survey.matched, 1);
   fails(signet(['revoke', '--where', `serials-file=${tmp.path('missing.txt')}`, '--dry-run', ...c]), 5, 'ERR_FILE_NOT_FOUND');
+  // Relative times are recorded resolved, so that a resumed incident selects what the first run did.
+  const rel = JSON.parse(ok(signet(['revoke', '--where', 'issued-before=-1h', '--where', 'Provisioner=mesh', '--dry-run', '--json', ...c])).stdout) as { where: string[] };
+  assert.match(rel.where[0] ?? '', /^issued-before=\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+  assert.equal(rel.where[1], 'provisioner=mesh');
+  const bad = signet(['revoke', '--where', 'name=www.*.com', '--dry-run', ...c]);
+  assert.match(bad.stderr, /--where name:/, 'the error names the selector as typed');
 });

@@ -9,7 +9,7 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash, generateKeyPairSync, randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import type { Clock } from '../../src/core/clock.js';
 import { SignetError } from '../../src/core/errors.js';
@@ -20,6 +20,8 @@ import { OcspResponder, type OcspResponderOptions } from '../../src/revocation/o
 import { openSqliteStore } from '../../src/store/sqlite.js';
 import type { CertificateRecord, Store } from '../../src/store/store.js';
 import { parseCertificate } from '../../src/x509/certificate.js';
+import { issuerFromCertificate } from '../../src/x509/certificate-builder.js';
+import { buildOcspRequest, encodeCertId, issuerHashes, subjectPublicKeyBits } from '../../src/x509/ocsp.js';
 import { createTestCa, type TestCa } from '../helpers/ca.js';
 import { openssl, opensslOk, tempDir } from '../helpers/openssl.js';
 
@@ -49,17 +51,15 @@ after(async () => {
 });
 
 /** A certificate of the issuing CA, as the inventory records it (the responder reads only the status columns). */
-async function recorded(): Promise<string> {
-  const serial = `41${randomBytes(15).toString('hex')}`;
-  const { publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  const record: CertificateRecord = {
+function record(serial = `41${randomBytes(15).toString('hex')}`): CertificateRecord {
+  return {
     serial,
     issuerSerial,
     subject: 'CN=ocsp.example.com',
     names: [{ type: 'dns', value: 'ocsp.example.com' }],
     notBefore: new Date(t - 60_000),
     notAfter: new Date(t + 30 * 24 * HOUR),
-    keyFingerprint: createHash('sha256').update(publicKey.export({ type: 'spki', format: 'der' })).digest('hex'),
+    keyFingerprint: createHash('sha256').update(serial).digest('hex'),
     keyType: 'EC P-256',
     provisioner: 'admin',
     requester: 'test',
@@ -68,8 +68,12 @@ async function recorded(): Promise<string> {
     issuedAt: new Date(t),
     der: Uint8Array.of(0x30, 0x00),
   };
-  await store.certificates.insert(record);
-  return serial;
+}
+
+async function recorded(): Promise<string> {
+  const r = record();
+  await store.certificates.insert(r);
+  return r.serial;
 }
 
 function request(serial: string, nonce = false): Uint8Array {
@@ -250,4 +254,28 @@ test('OpenSSL reads every response status we send', () => {
     const r = openssl(['ocsp', '-respin', file, '-resp_text', '-noverify']);
     assert.match((r.stdout + r.stderr).toLowerCase().replace(/ /g, ''), new RegExp(name));
   }
+});
+
+test('a bulk revocation whose batch straddles a page of the watcher\'s read is dropped whole (one number per batch)', async () => {
+  const responder = await OcspResponder.create({ ...base, store, cacheSize: 20_000 });
+  // 1 single revocation, then ten batches of 1,000: 10,001 rows, the read of 10,000 ends inside the last batch.
+  const serials: string[] = [];
+  await store.transaction(async (tx) => {
+    for (let i = 0; i < 10_001; i++) {
+      const r = record();
+      serials.push(r.serial);
+      await tx.certificates.insert(r);
+    }
+  });
+  const last = serials.slice(9_001);
+  const sha1 = issuerHashes(issuerFromCertificate(base.issuer).name, subjectPublicKeyBits(parseCertificate(base.issuer).spki)).find((h) => h.hash === 'sha1');
+  assert.ok(sha1);
+  for (const s of last) await responder.respond(buildOcspRequest([encodeCertId(sha1, s)]));
+  const keptBefore = responder.kept;
+  await store.certificates.revoke(serials[0] as string, { at: new Date(t) });
+  for (let b = 0; b < 10; b++) await store.certificates.revokeMany(serials.slice(1 + b * 1000, 1 + (b + 1) * 1000), { at: new Date(t) });
+  const tick = await responder.maintain();
+  assert.equal(tick.evicted, last.length, 'every kept response of the last batch is dropped');
+  assert.equal(responder.kept, keptBefore - last.length);
+  for (const s of last.slice(-5)) assert.equal((await responder.respond(buildOcspRequest([encodeCertId(sha1, s)]))).outcome, 'signed');
 });

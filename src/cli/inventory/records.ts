@@ -3,6 +3,7 @@
  * one page (at most 1000 records) is held at a time, whatever the number of matches.
  */
 import type { CertificateFilter, CertificateRecord, CertificateRepository } from '../../store/store.js';
+import { certificatePages } from '../../store/pages.js';
 import { certificateJson, csvColumns, tableColumns } from './view.js';
 import { csvWriter, jsonArrayWriter, jsonLinesWriter, tableWriter, type ItemWriter, type TextSink } from './output.js';
 
@@ -15,15 +16,7 @@ const PAGE = 1000;
  * of 101; `pageSize` (1…1000) caps them.
  */
 export async function* certificatesMatching(repo: CertificateRepository, filter: CertificateFilter, max?: number, pageSize = PAGE): AsyncGenerator<CertificateRecord> {
-  let cursor: string | undefined;
-  let left = max ?? Number.POSITIVE_INFINITY;
-  while (left > 0) {
-    const page = await repo.list(filter, { limit: Math.min(pageSize, left), ...(cursor !== undefined && { cursor }) });
-    for (const r of page.items) yield r;
-    left -= page.items.length;
-    if (page.nextCursor === undefined || page.items.length === 0) return;
-    cursor = page.nextCursor;
-  }
+  for await (const page of certificatePages(repo, filter, pageSize, max)) yield* page;
 }
 
 function before(a: CertificateRecord, b: CertificateRecord): boolean {

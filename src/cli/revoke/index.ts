@@ -10,18 +10,27 @@ import type { Command } from 'commander';
 import { systemClock } from '../../core/clock.js';
 import { SignetError } from '../../core/errors.js';
 import { escapeControl } from '../../core/escape.js';
+import { parseTime } from '../../core/duration.js';
 import { MAX_BATCH, newIncidentId, revokeSelection, survey, type Survey } from '../../revocation/bulk.js';
 import type { CertificateFilter, Store } from '../../store/store.js';
 import { parseRevocationReason } from '../ca/revoke.js';
 import { printJson } from '../io.js';
-import { buildFilter, parseSerialText, type FilterFlags } from '../inventory/flags.js';
+import { isNameQuery, parseFingerprintText, parseSerialText } from '../inventory/flags.js';
 import { CONFIG_OPTION_HELP, withStore } from '../inventory/store-access.js';
+
+/** A `--where issued-…` time; its error names the selector. */
+function timeOf(value: string, key: string, now: Date): Date {
+  try {
+    return parseTime(value, now);
+  } catch (e) {
+    if (e instanceof SignetError) throw new SignetError(e.code, `--where ${key}: ${e.message}`, e.hint !== undefined ? { hint: e.hint } : {});
+    throw e;
+  }
+}
 
 /** The selectors `--where` takes. */
 export const WHERE_KEYS = ['provisioner', 'issuer', 'issued-after', 'issued-before', 'name', 'key-fingerprint', 'serial', 'serials-file', 'all'] as const;
 
-/** The store takes at most this many serials per query; longer lists are walked in chunks. */
-const SERIALS_PER_QUERY = 1000;
 
 interface RevokeFlags {
   readonly where?: string[];
@@ -38,14 +47,18 @@ function collect(value: string, previous: readonly string[] | undefined): string
   return [...(previous ?? []), value];
 }
 
-/** The filters `where` selects (several when a serial list is longer than one query takes). */
-export function selectionOf(where: readonly string[], now: Date): CertificateFilter[] {
+/**
+ * The filters `where` selects (several when a serial list is longer than one query takes), and
+ * `where` as the incident records it: relative times resolved at `now`, so that a resumed
+ * incident selects what the first run did.
+ */
+export function selectionOf(where: readonly string[], now: Date): { readonly filters: CertificateFilter[]; readonly where: string[] } {
   if (where.length === 0) throw new SignetError('ERR_USAGE', 'say which certificates to revoke with --where KEY=VALUE', { hint: `keys: ${WHERE_KEYS.join(', ')}; --where all selects every certificate` });
-  const flags: { -readonly [K in keyof FilterFlags]: FilterFlags[K] } = {};
-  let issuer: string | undefined;
+  const filter: { -readonly [K in keyof CertificateFilter]: CertificateFilter[K] } = {};
   let all = false;
   const serials: string[] = [];
   const seen = new Set<string>();
+  const recorded: string[] = [];
   for (const w of where) {
     const eq = w.indexOf('=');
     const key = (eq < 0 ? w : w.slice(0, eq)).trim().toLowerCase();
@@ -56,6 +69,7 @@ export function selectionOf(where: readonly string[], now: Date): CertificateFil
     if (key === 'all') {
       if (eq >= 0) throw new SignetError('ERR_BAD_OPTION', '--where all takes no value');
       all = true;
+      recorded.push(key);
       continue;
     }
     if (value === '') throw new SignetError('ERR_BAD_OPTION', `--where ${key}= needs a value`);
@@ -63,22 +77,29 @@ export function selectionOf(where: readonly string[], now: Date): CertificateFil
     seen.add(key);
     switch (key) {
       case 'provisioner':
-        flags.provisioner = value;
+        filter.provisioner = value;
         break;
       case 'issuer':
-        issuer = parseSerialText(value, '--where issuer');
+        filter.issuerSerial = parseSerialText(value, '--where issuer');
         break;
       case 'issued-after':
-        flags.issuedAfter = value;
-        break;
+        filter.issuedAfter = timeOf(value, key, now);
+        recorded.push(`${key}=${filter.issuedAfter.toISOString()}`);
+        continue;
       case 'issued-before':
-        flags.issuedBefore = value;
-        break;
+        filter.issuedBefore = timeOf(value, key, now);
+        recorded.push(`${key}=${filter.issuedBefore.toISOString()}`);
+        continue;
       case 'name':
-        flags.name = value;
+        if (!isNameQuery(value)) {
+          throw new SignetError('ERR_BAD_OPTION', `--where name: "${escapeControl(value.slice(0, 80))}" is neither a name nor a pattern like *.example.com`, {
+            hint: '"*" can only be the whole first label: *.example.com matches every name under example.com',
+          });
+        }
+        filter.name = value;
         break;
       case 'key-fingerprint':
-        flags.keyFingerprint = value;
+        filter.keyFingerprint = parseFingerprintText(value, '--where key-fingerprint');
         break;
       case 'serial':
         serials.push(parseSerialText(value, '--where serial'));
@@ -97,14 +118,14 @@ export function selectionOf(where: readonly string[], now: Date): CertificateFil
         break;
       }
     }
+    recorded.push(`${key}=${value}`);
   }
   if (all && seen.size > 0) throw new SignetError('ERR_USAGE', '--where all cannot be combined with other selectors');
-  const base: CertificateFilter = { ...buildFilter(flags, now), ...(issuer !== undefined && { issuerSerial: issuer }) };
-  if (!seen.has('serial') && !seen.has('serials-file')) return [base];
+  if (!seen.has('serial') && !seen.has('serials-file')) return { filters: [filter], where: recorded };
   const unique = [...new Set(serials)];
   const chunks: CertificateFilter[] = [];
-  for (let i = 0; i < unique.length; i += SERIALS_PER_QUERY) chunks.push({ ...base, serials: unique.slice(i, i + SERIALS_PER_QUERY) });
-  return chunks.length > 0 ? chunks : [{ ...base, serials: [] }];
+  for (let i = 0; i < unique.length; i += MAX_BATCH) chunks.push({ ...filter, serials: unique.slice(i, i + MAX_BATCH) });
+  return { filters: chunks.length > 0 ? chunks : [{ ...filter, serials: [] }], where: recorded };
 }
 
 async function surveyAll(store: Store, filters: readonly CertificateFilter[], now: Date): Promise<Survey> {
@@ -195,9 +216,9 @@ Examples:
       const reasonGiven = opts.reason === undefined ? undefined : parseRevocationReason(opts.reason);
       await withStore(opts.config, async (store) => {
         const resumed = opts.incident === undefined ? undefined : await findIncident(store, opts.incident);
-        const where = resumed?.where ?? opts.where ?? [];
+        const selection = selectionOf(resumed?.where ?? opts.where ?? [], now);
+        const { filters, where } = selection;
         const reason = resumed?.reason ?? (reasonGiven === 'unspecified' ? undefined : reasonGiven);
-        const filters = selectionOf(where, now);
         const counts = await surveyAll(store, filters, now);
         const toRevoke = counts.replaced + counts.liveUnreplaced;
         if (opts.dryRun === true) {
