@@ -5,6 +5,11 @@
  * batches of 1,000, the CRL the watcher then signs, and the OCSP responder dropping the kept
  * responses of everything revoked. Goal: all of it in under two minutes.
  *
+ * The certificates are issued one per millisecond and each is valid for a day, as in a real
+ * inventory: the CRL entry index (issuer, notAfter, serial) then grows in order as the incident
+ * walks them in issue order. With one notAfter for all (no real inventory looks like that) the
+ * index takes its entries at random places and the revocation step measured about 4× slower.
+ *
  * Env: SIGNET_BENCH_BULK_ROWS (default 1000000).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -24,6 +29,8 @@ import { createBenchCa, seedInventory } from './ca.js';
 const ROWS = Number(process.env.SIGNET_BENCH_BULK_ROWS ?? 1_000_000);
 /** Kept OCSP responses (hot certificates) the responder drops as the revocations come in. */
 const KEPT = 10_000;
+/** Every certificate is valid for a day from when it was issued (one per millisecond). */
+const DAY = 86_400_000;
 
 export interface BulkBench {
   readonly description: string;
@@ -45,7 +52,7 @@ export async function benchBulk(): Promise<BulkBench> {
     const issuer = parseCertificate(ca.intermediate);
     const path = join(dir, 'bulk.db');
     const now = Date.now();
-    const serials = (await seedInventory(path, issuer.serialHex, ROWS, (i) => ({ provisioner: 'compromised', issuedAt: now - ROWS + i }))).slice(0, KEPT);
+    const serials = (await seedInventory(path, issuer.serialHex, ROWS, (i) => ({ provisioner: 'compromised', issuedAt: now - ROWS + i, notAfter: now - ROWS + i + DAY }))).slice(0, KEPT);
 
     const store = await openSqliteStore(path, { clock: systemClock });
     try {
@@ -70,7 +77,7 @@ export async function benchBulk(): Promise<BulkBench> {
       if (tick.evicted !== serials.length) throw new Error(`expected ${serials.length} kept OCSP responses dropped, got ${tick.evicted}`);
       const totalMs = Math.round(t4 - t0);
       return {
-        description: `one incident over ${ROWS.toLocaleString('en-US')} live certificates (SQLite): survey, revocation in batches of 1,000, the CRL, ${KEPT.toLocaleString('en-US')} kept OCSP responses dropped`,
+        description: `one incident over ${ROWS.toLocaleString('en-US')} live certificates (SQLite; issued one per millisecond, each valid 24 h): survey, revocation in batches of 1,000, the CRL, ${KEPT.toLocaleString('en-US')} kept OCSP responses dropped`,
         certificates: ROWS,
         surveyMs: Math.round(t1 - t0),
         revokeMs: Math.round(t2 - t1),

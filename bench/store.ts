@@ -79,6 +79,7 @@ function memoryStore(): Store {
       },
       get: (serial: string) => Promise.resolve(certificates.get(serial)),
       list: unused,
+      listStates: unused,
       markReplaced: unused,
       revoke: unused,
       revokeMany: unused,

@@ -17,7 +17,7 @@
 import { randomBytes } from 'node:crypto';
 import { SignetError } from '../core/errors.js';
 import type { CertificateFilter, Store } from '../store/store.js';
-import { certificatePages } from '../store/pages.js';
+import { pagesOf } from '../store/pages.js';
 import { MAX_SERIALS } from '../store/validation.js';
 
 /** Largest batch: what one store page and one revokeMany take. */
@@ -42,12 +42,12 @@ export async function survey(store: Store, filter: CertificateFilter, now: Date)
   let expired = 0;
   let replaced = 0;
   let liveUnreplaced = 0;
-  for await (const page of certificatePages(store.certificates, filter, MAX_BATCH)) {
+  for await (const page of pagesOf((p) => store.certificates.listStates(filter, p), MAX_BATCH)) {
     for (const c of page) {
       matched++;
       if (c.status === 'revoked') alreadyRevoked++;
       else if (c.notAfter.getTime() <= now.getTime()) expired++;
-      else if (c.replacedBy !== undefined) replaced++;
+      else if (c.replaced) replaced++;
       else liveUnreplaced++;
     }
   }
@@ -84,7 +84,7 @@ export async function revokeSelection(store: Store, filter: CertificateFilter, h
   // The walk follows the query as given (the survey's walk): adding status and expiry to it
   // would let the database pick an index that sorts the whole selection again for every page.
   // What is still worth revoking — valid, unexpired — is picked from each page here.
-  for await (const page of certificatePages(store.certificates, filter, how.batchSize)) {
+  for await (const page of pagesOf((p) => store.certificates.listStates(filter, p), how.batchSize)) {
     const live = page.filter((c) => c.status === 'valid' && c.notAfter.getTime() > how.at.getTime()).map((c) => c.serial);
     // One statement and one revocation sequence number per page.
     if (live.length > 0) revoked += (await store.certificates.revokeMany(live, { at: how.at, ...(how.reason !== undefined && { reason: how.reason }) })).length;

@@ -111,8 +111,8 @@ export async function copyStore(from: Kysely<StoreDatabase>, to: Kysely<StoreDat
       });
     }
   }
-  const postgresTarget = dialectOf(to as unknown as Kysely<unknown>) === 'postgres';
-  const snapshot = dialectOf(from as unknown as Kysely<unknown>) === 'postgres' ? from.transaction().setIsolationLevel('repeatable read') : from.transaction();
+  const postgresTarget = dialectOf(to) === 'postgres';
+  const snapshot = dialectOf(from) === 'postgres' ? from.transaction().setIsolationLevel('repeatable read') : from.transaction();
   return snapshot.execute(async (src) => {
     const copied = Object.fromEntries(TABLES.map((t) => [t.name, 0])) as Record<TableName, number>;
     const expected: Record<string, number> = {};

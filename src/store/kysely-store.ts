@@ -23,6 +23,7 @@ import { SignetError } from '../core/errors.js';
 import type { CertificateNamesTable, CertificatesTable, StoreDatabase } from './schema.js';
 import { acmeRepository } from './acme.js';
 import { nextRevocationSeq, revocationRepository } from './revocations.js';
+import { dialectOf } from './migrations.js';
 import type {
   AcmeRepository,
   AuditEvent,
@@ -34,6 +35,7 @@ import type {
   CertificateNameType,
   CertificateRecord,
   CertificateRepository,
+  CertificateState,
   CoordinationRepository,
   CrlRecord,
   Issuance,
@@ -230,6 +232,56 @@ function atomic<T>(db: Db, fn: (db: Db) => Promise<T>): Promise<T> {
   return db.isTransaction ? fn(db) : db.transaction().execute(fn);
 }
 
+/**
+ * The certificates `filter` selects after `page`'s cursor, in list order (issued at, serial), as
+ * a query to pick columns from; `undefined` when it selects nothing (an empty serial list).
+ * `ERR_STORE_BAD_QUERY` for a bad filter or cursor.
+ */
+function selectionOf(db: Db, filter: CertificateFilter, page: PageRequest) {
+  let q = db.selectFrom('certificates');
+  if (filter.status !== undefined) {
+    if (filter.status !== 'valid' && filter.status !== 'revoked') throw badQuery("status must be 'valid' or 'revoked'", 'status');
+    q = q.where('status', '=', filter.status);
+  }
+  if (filter.expiresBefore !== undefined) q = q.where('not_after', '<', queryTime(filter.expiresBefore, 'expiresBefore'));
+  if (filter.expiresAfter !== undefined) q = q.where('not_after', '>=', queryTime(filter.expiresAfter, 'expiresAfter'));
+  if (filter.issuedBefore !== undefined) q = q.where('issued_at', '<', queryTime(filter.issuedBefore, 'issuedBefore'));
+  if (filter.issuedAfter !== undefined) q = q.where('issued_at', '>=', queryTime(filter.issuedAfter, 'issuedAfter'));
+  if (filter.provisioner !== undefined) q = q.where('provisioner', '=', queryText(filter.provisioner, 'provisioner'));
+  if (filter.issuerSerial !== undefined) q = q.where('issuer_serial', '=', querySerial(filter.issuerSerial, 'issuerSerial'));
+  if (filter.keyFingerprint !== undefined) q = q.where('key_fingerprint', '=', queryText(filter.keyFingerprint, 'keyFingerprint'));
+  if (filter.replaced !== undefined) {
+    if (typeof filter.replaced !== 'boolean') throw badQuery('replaced must be true or false', 'replaced');
+    q = q.where('replaced_by', filter.replaced ? 'is not' : 'is', null);
+  }
+  if (filter.name !== undefined) {
+    const n = parseNameQuery(filter.name);
+    const sub = db.selectFrom('certificate_names').select('serial');
+    q = q.where(
+      'serial',
+      'in',
+      n.kind === 'exact'
+        ? sub.where((eb) => eb.or([eb('value', '=', n.value), eb('reversed_name', '=', n.reversed)]))
+        : sub.where('reversed_name', '>=', n.from).where('reversed_name', '<', n.to),
+    );
+  }
+  let cursor: { issuedAt: number; serial: string } | undefined;
+  if (page.cursor !== undefined) cursor = decodeCursor(page.cursor);
+  if (filter.serials !== undefined) {
+    if (!Array.isArray(filter.serials) || filter.serials.length > MAX_SERIALS) {
+      throw badQuery(`serials must be a list of at most ${MAX_SERIALS} serials`, 'serials');
+    }
+    filter.serials.forEach((s, i) => querySerial(s, `serials[${i}]`));
+    if (filter.serials.length === 0) return undefined;
+    q = q.where('serial', 'in', filter.serials);
+  }
+  if (cursor !== undefined) {
+    const after = cursor;
+    q = q.where((eb) => eb(eb.refTuple('issued_at', 'serial'), '>', eb.tuple(after.issuedAt, after.serial)));
+  }
+  return q.orderBy('issued_at').orderBy('serial');
+}
+
 function toCertificate(row: Selectable<CertificatesTable>, names: readonly CertificateName[]): CertificateRecord {
   return {
     serial: row.serial,
@@ -335,48 +387,9 @@ function certificates(db: Db, run: Runner, hot: HotWrites): CertificateRepositor
         // Two steps: which rows, in which order (from an index alone where one covers the filter),
         // then those rows. Sorting a window of keys costs far less than sorting whole rows with
         // their DER, which is what a one-step query made SQLite do for wide windows.
-        let q = db.selectFrom('certificates').select(['serial', 'issued_at']);
-        if (filter.status !== undefined) {
-          if (filter.status !== 'valid' && filter.status !== 'revoked') throw badQuery("status must be 'valid' or 'revoked'", 'status');
-          q = q.where('status', '=', filter.status);
-        }
-        if (filter.expiresBefore !== undefined) q = q.where('not_after', '<', queryTime(filter.expiresBefore, 'expiresBefore'));
-        if (filter.expiresAfter !== undefined) q = q.where('not_after', '>=', queryTime(filter.expiresAfter, 'expiresAfter'));
-        if (filter.issuedBefore !== undefined) q = q.where('issued_at', '<', queryTime(filter.issuedBefore, 'issuedBefore'));
-        if (filter.issuedAfter !== undefined) q = q.where('issued_at', '>=', queryTime(filter.issuedAfter, 'issuedAfter'));
-        if (filter.provisioner !== undefined) q = q.where('provisioner', '=', queryText(filter.provisioner, 'provisioner'));
-        if (filter.issuerSerial !== undefined) q = q.where('issuer_serial', '=', querySerial(filter.issuerSerial, 'issuerSerial'));
-        if (filter.keyFingerprint !== undefined) q = q.where('key_fingerprint', '=', queryText(filter.keyFingerprint, 'keyFingerprint'));
-        if (filter.replaced !== undefined) {
-          if (typeof filter.replaced !== 'boolean') throw badQuery('replaced must be true or false', 'replaced');
-          q = q.where('replaced_by', filter.replaced ? 'is not' : 'is', null);
-        }
-        if (filter.name !== undefined) {
-          const n = parseNameQuery(filter.name);
-          const sub = db.selectFrom('certificate_names').select('serial');
-          q = q.where(
-            'serial',
-            'in',
-            n.kind === 'exact'
-              ? sub.where((eb) => eb.or([eb('value', '=', n.value), eb('reversed_name', '=', n.reversed)]))
-              : sub.where('reversed_name', '>=', n.from).where('reversed_name', '<', n.to),
-          );
-        }
-        let cursor: { issuedAt: number; serial: string } | undefined;
-        if (page.cursor !== undefined) cursor = decodeCursor(page.cursor);
-        if (filter.serials !== undefined) {
-          if (!Array.isArray(filter.serials) || filter.serials.length > MAX_SERIALS) {
-            throw badQuery(`serials must be a list of at most ${MAX_SERIALS} serials`, 'serials');
-          }
-          filter.serials.forEach((s, i) => querySerial(s, `serials[${i}]`));
-          if (filter.serials.length === 0) return { items: [] };
-          q = q.where('serial', 'in', filter.serials);
-        }
-        if (cursor !== undefined) {
-          const after = cursor;
-          q = q.where((eb) => eb(eb.refTuple('issued_at', 'serial'), '>', eb.tuple(after.issuedAt, after.serial)));
-        }
-        const keys = await q.orderBy('issued_at').orderBy('serial').limit(limit + 1).execute();
+        const selection = selectionOf(db, filter, page);
+        if (selection === undefined) return { items: [] };
+        const keys = await selection.select(['serial', 'issued_at']).limit(limit + 1).execute();
         const pageKeys = keys.slice(0, limit).map((k) => k.serial);
         const [rows, names] = await Promise.all([
           pageKeys.length === 0 ? [] : db.selectFrom('certificates').selectAll().where('serial', 'in', pageKeys).execute(),
@@ -389,8 +402,21 @@ function certificates(db: Db, run: Runner, hot: HotWrites): CertificateRepositor
         });
         const items = pageRows.map((r) => toCertificate(r, names.get(r.serial) ?? []));
         const last = pageRows.at(-1);
-        const rowsLength = keys.length;
-        return rowsLength > limit && last !== undefined ? { items, nextCursor: encodeCursor(toNumber(last.issued_at), last.serial) } : { items };
+        return keys.length > limit && last !== undefined ? { items, nextCursor: encodeCursor(toNumber(last.issued_at), last.serial) } : { items };
+      }),
+
+    listStates: (filter: CertificateFilter = {}, page: PageRequest = {}) =>
+      run(async (): Promise<Page<CertificateState>> => {
+        const limit = pageLimit(page.limit);
+        const selection = selectionOf(db, filter, page);
+        if (selection === undefined) return { items: [] };
+        // Narrow columns: one step, sorted (where the index does not deliver the order) as keys.
+        const rows = await selection.select(['serial', 'issued_at', 'status', 'not_after', 'replaced_by']).limit(limit + 1).execute();
+        const items = rows.slice(0, limit).map(
+          (r): CertificateState => ({ serial: r.serial, status: r.status === 'revoked' ? 'revoked' : 'valid', notAfter: new Date(toNumber(r.not_after)), replaced: r.replaced_by !== null }),
+        );
+        const last = rows[limit - 1];
+        return rows.length > limit && last !== undefined ? { items, nextCursor: encodeCursor(toNumber(last.issued_at), last.serial) } : { items };
       }),
 
     markReplaced: (serial, bySerial) =>
@@ -449,18 +475,21 @@ function certificates(db: Db, run: Runner, hot: HotWrites): CertificateRepositor
         const r = checkRevocation(revocation);
         if (serials.length === 0) return [];
         return atomic(db, async (trx): Promise<string[]> => {
-          const changed = await trx
-            .updateTable('certificates')
-            .set({ status: 'revoked', revoked_at: r.at, revocation_reason: r.reason, invalid_at: r.invalidAt })
-            .where('serial', 'in', serials)
-            .where('status', '=', 'valid')
-            .returning('serial')
-            .execute();
-          if (changed.length === 0) return [];
-          // The rows first, then the counter (the lock order of every revocation); one number for the batch.
+          // Which of them are still valid, by the primary key alone: with `status` in the same
+          // WHERE, SQLite walks the status index over every valid certificate instead — a full
+          // scan per batch, quadratic over an incident. On PostgreSQL the read locks the rows
+          // (rows first, then the counter: the lock order of every revocation).
+          const read = trx.selectFrom('certificates').select(['serial', 'status']).where('serial', 'in', serials);
+          const rows = await (dialectOf(trx) === 'postgres' ? read.forUpdate() : read).execute();
+          const revoked = rows.filter((c) => c.status === 'valid').map((c) => c.serial);
+          if (revoked.length === 0) return [];
+          // One number for the batch, and one write per certificate.
           const seq = await nextRevocationSeq(trx);
-          const revoked = changed.map((c) => c.serial);
-          await trx.updateTable('certificates').set({ revoked_seq: Number(seq) }).where('serial', 'in', revoked).execute();
+          await trx
+            .updateTable('certificates')
+            .set({ status: 'revoked', revoked_at: r.at, revocation_reason: r.reason, invalid_at: r.invalidAt, revoked_seq: Number(seq) })
+            .where('serial', 'in', revoked)
+            .execute();
           return revoked;
         });
       }),

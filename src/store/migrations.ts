@@ -43,7 +43,7 @@ export interface SchemaStatus {
 export type StoreDialect = 'sqlite' | 'postgres';
 
 /** Which dialect `db` speaks (from its Kysely adapter). */
-export function dialectOf(db: Kysely<unknown>): StoreDialect {
+export function dialectOf<D>(db: Kysely<D>): StoreDialect {
   const adapter = db.getExecutor().adapter;
   if (adapter instanceof SqliteAdapter) return 'sqlite';
   if (adapter instanceof PostgresAdapter) return 'postgres';

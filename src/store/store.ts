@@ -113,6 +113,15 @@ export interface Page<T> {
   readonly nextCursor?: string;
 }
 
+/** What decides a certificate's state in an incident: revoked, expired, replaced or live. */
+export interface CertificateState {
+  readonly serial: string;
+  readonly status: CertificateStatus;
+  readonly notAfter: Date;
+  /** Renewed or rekeyed: it names a successor. */
+  readonly replaced: boolean;
+}
+
 /** Outcome of {@link CertificateRepository.revoke}. */
 export type RevokeResult = 'revoked' | 'already-revoked' | 'not-found';
 
@@ -131,6 +140,11 @@ export interface CertificateRepository {
   get(serial: string): Promise<CertificateRecord | undefined>;
   /** Certificates matching `filter`, one page at a time (`ERR_STORE_BAD_QUERY` for a bad limit, cursor or filter). */
   list(filter?: CertificateFilter, page?: PageRequest): Promise<Page<CertificateRecord>>;
+  /**
+   * The same selection and order as {@link list}, but only what decides a certificate's state
+   * (no DER, no names): what an incident's survey and bulk revocation walk, a page at a time.
+   */
+  listStates(filter?: CertificateFilter, page?: PageRequest): Promise<Page<CertificateState>>;
   /**
    * Records that `bySerial` (already inserted) replaced `serial`. The first replacement wins:
    * a second one returns `already-replaced` and changes nothing, so a renewal that forks the

@@ -23,17 +23,25 @@ export function storeConformance(name: string, open: () => Promise<Store>): void
       await store.close();
     });
 
-    /** Serials of every certificate matching `filter`, walking all pages of `limit`. */
+    /**
+     * Serials of every certificate matching `filter`, walking all pages of `limit` — with `list`,
+     * and with `listStates`, which must select the same ones in the same order.
+     */
     async function serialsOf(filter: CertificateFilter = {}, limit = 1000): Promise<string[]> {
-      const out: string[] = [];
-      let cursor: string | undefined;
-      for (let pages = 0; pages < 10_000; pages++) {
-        const page = await store.certificates.list(filter, cursor === undefined ? { limit } : { limit, cursor });
-        out.push(...page.items.map((c) => c.serial));
-        if (page.nextCursor === undefined) return out;
-        cursor = page.nextCursor;
-      }
-      throw new Error('pagination does not end');
+      const walk = async (list: (page: { limit: number; cursor?: string }) => Promise<{ items: readonly { serial: string }[]; nextCursor?: string }>): Promise<string[]> => {
+        const out: string[] = [];
+        let cursor: string | undefined;
+        for (let pages = 0; pages < 10_000; pages++) {
+          const page = await list(cursor === undefined ? { limit } : { limit, cursor });
+          out.push(...page.items.map((c) => c.serial));
+          if (page.nextCursor === undefined) return out;
+          cursor = page.nextCursor;
+        }
+        throw new Error('pagination does not end');
+      };
+      const listed = await walk((p) => store.certificates.list(filter, p));
+      assert.deepEqual(await walk((p) => store.certificates.listStates(filter, p)), listed, 'listStates selects what list selects');
+      return listed;
     }
 
     describe('certificates', () => {
@@ -143,6 +151,23 @@ export function storeConformance(name: string, open: () => Promise<Store>): void
         const first = await store.certificates.list({}, { limit: 23 });
         assert.equal(first.nextCursor, undefined, 'no cursor when the page holds the rest');
         assert.equal((await store.certificates.list()).items.length, 23, 'default limit (100) covers them');
+      });
+
+      test('listStates returns what decides each one\'s state: status, notAfter, replaced', async () => {
+        const live = certificate({ issuedAt: at(1), notAfter: at(500) });
+        const old = certificate({ issuedAt: at(2) });
+        const renewed = certificate({ issuedAt: at(3) });
+        const gone = certificate({ issuedAt: at(4), notAfter: at(600) });
+        for (const c of [live, old, renewed, gone]) await store.certificates.insert(c);
+        await store.certificates.markReplaced(old.serial, renewed.serial);
+        await store.certificates.revoke(gone.serial, { at: at(5) });
+        assert.deepEqual((await store.certificates.listStates()).items, [
+          { serial: live.serial, status: 'valid', notAfter: at(500), replaced: false },
+          { serial: old.serial, status: 'valid', notAfter: old.notAfter, replaced: true },
+          { serial: renewed.serial, status: 'valid', notAfter: renewed.notAfter, replaced: false },
+          { serial: gone.serial, status: 'revoked', notAfter: at(600), replaced: false },
+        ]);
+        assert.deepEqual((await store.certificates.listStates({ serials: [] })).items, []);
       });
 
       test('list returns full records, names included, for every item of a page', async () => {
@@ -280,7 +305,10 @@ export function storeConformance(name: string, open: () => Promise<Store>): void
           ['empty provisioner', { provisioner: '' }, {}],
           ['issuer serial with a leading 00', { issuerSerial: '0080' }, {}],
         ];
-        for (const [what, filter, page] of bad) await rejectsWith(store.certificates.list(filter, page), 'ERR_STORE_BAD_QUERY', what);
+        for (const [what, filter, page] of bad) {
+          await rejectsWith(store.certificates.list(filter, page), 'ERR_STORE_BAD_QUERY', what);
+          await rejectsWith(store.certificates.listStates(filter, page), 'ERR_STORE_BAD_QUERY', `listStates: ${what}`);
+        }
         await rejectsWith(store.certificates.get('4A'), 'ERR_STORE_BAD_QUERY');
       });
 
@@ -911,6 +939,26 @@ export function storeConformance(name: string, open: () => Promise<Store>): void
         await rejectsWith(store.certificates.revokeMany(Array.from({ length: 1001 }, () => newSerial()), { at: at(3_000) }), 'ERR_STORE_INVALID_RECORD');
         await rejectsWith(store.certificates.revokeMany([certs[4]!.serial], { at: at(3_000), invalidAt: at(4_000) }), 'ERR_STORE_INVALID_RECORD');
         assert.equal((await store.certificates.get(certs[4]!.serial))?.status, 'valid');
+      });
+
+      test('revokeMany and revoke racing over the same certificates: each revoked once, one sequence number per revocation that happened, no deadlock', async () => {
+        const certs = Array.from({ length: 60 }, () => certificate({ issuerSerial: issuer }));
+        for (const c of certs) await store.certificates.insert(c);
+        const serials = certs.map((c) => c.serial);
+        const before = await store.revocations.sequence();
+        const reversed = [...serials].reverse();
+        const results = await Promise.all([
+          store.certificates.revokeMany(serials.slice(0, 40), { at: at(1_000), reason: 'keyCompromise' }),
+          store.certificates.revokeMany(reversed.slice(0, 40), { at: at(1_000), reason: 'superseded' }),
+          ...serials.filter((_, i) => i % 7 === 0).map((s) => store.certificates.revoke(s, { at: at(1_000) })),
+        ]);
+        const bulk = [...(results[0]), ...(results[1])];
+        const single = serials.filter((_, i) => i % 7 === 0).filter((_, i) => results[2 + i] === 'revoked');
+        assert.deepEqual([...bulk, ...single].sort(), [...serials].sort(), 'every certificate revoked by exactly one of them');
+        const batches = results.slice(0, 2).filter((r) => (r as string[]).length > 0).length;
+        assert.equal(await store.revocations.sequence(), before + BigInt(batches + single.length));
+        const since = await store.revocations.revokedSince(before, 100);
+        assert.equal(since.length, 60);
       });
 
       test('status: valid, revoked with reason and invalidity date, issuer; unknown serial undefined; bad serial refused', async () => {

@@ -3,7 +3,7 @@
  * one page (at most 1000 records) is held at a time, whatever the number of matches.
  */
 import type { CertificateFilter, CertificateRecord, CertificateRepository } from '../../store/store.js';
-import { certificatePages } from '../../store/pages.js';
+import { pagesOf } from '../../store/pages.js';
 import { certificateJson, csvColumns, tableColumns } from './view.js';
 import { csvWriter, jsonArrayWriter, jsonLinesWriter, tableWriter, type ItemWriter, type TextSink } from './output.js';
 
@@ -16,7 +16,7 @@ const PAGE = 1000;
  * of 101; `pageSize` (1…1000) caps them.
  */
 export async function* certificatesMatching(repo: CertificateRepository, filter: CertificateFilter, max?: number, pageSize = PAGE): AsyncGenerator<CertificateRecord> {
-  for await (const page of certificatePages(repo, filter, pageSize, max)) yield* page;
+  for await (const page of pagesOf((p) => repo.list(filter, p), pageSize, max)) yield* page;
 }
 
 function before(a: CertificateRecord, b: CertificateRecord): boolean {
