@@ -22,8 +22,11 @@ import { SignetError } from '../core/errors.js';
 import { escapeJsonText } from '../core/escape.js';
 import { MAX_PASSWORD_FILE_BYTES, passwordFromFile } from '../core/password-file.js';
 
-/** Largest input file a command reads (certificates, keys, CSRs, CRLs, bundles, templates). */
+/** Largest input file a command reads (certificates, keys, CSRs, bundles, templates). */
 export const MAX_INPUT_BYTES = 16 * 1024 * 1024;
+
+/** Largest CRL a command reads, from a file or a URL: a million entries is about 49 MB. */
+export const MAX_CRL_BYTES = 256 * 1024 * 1024;
 
 /** Largest password file (only its first line is used). */
 

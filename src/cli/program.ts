@@ -15,6 +15,7 @@ import { registerAuditCommands } from './audit/index.js';
 import { registerDbCommands } from './db/index.js';
 import { registerAcmeCommands } from './acme/index.js';
 import { registerRevokeCommand } from './revoke/index.js';
+import { registerCrlCommands } from './crl/index.js';
 import { VERSION } from '../version.js';
 
 /** Exit codes, documented in README "Exit codes". */
@@ -92,6 +93,7 @@ export function buildProgram(): Command {
   registerDbCommands(program);
   registerAcmeCommands(program);
   registerRevokeCommand(program);
+  registerCrlCommands(program);
   program.addHelpText(
     'after',
     `

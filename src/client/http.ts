@@ -107,7 +107,7 @@ export interface RevocationResult {
 }
 
 /** TLS verification failures as Node reports them (OpenSSL verify codes and the host name check). */
-const TLS_TRUST_CODES = new Set([
+export const TLS_TRUST_CODES: ReadonlySet<string> = new Set([
   'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
   'UNABLE_TO_GET_ISSUER_CERT',
   'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
@@ -125,7 +125,7 @@ const TLS_TRUST_CODES = new Set([
   'ERR_TLS_CERT_ALTNAME_INVALID',
 ]);
 
-const NETWORK_REASONS: Readonly<Record<string, string>> = {
+export const NETWORK_REASONS: Readonly<Record<string, string>> = {
   ECONNREFUSED: 'connection refused',
   ENOTFOUND: 'host name does not resolve',
   EAI_AGAIN: 'host name does not resolve',
@@ -199,6 +199,22 @@ export interface HttpsRequestOptions extends CaRequest {
 }
 
 /**
+ * The one-shot completion of a request promise: the first call settles it (after `cleanup`, told
+ * whether it failed, which stops the deadline and drops the connection); later calls — the
+ * deadline firing after the answer, an error after a refusal — do nothing.
+ */
+export function settleOnce<T>(resolve: (value: T) => void, reject: (e: SignetError) => void, cleanup: (failed: boolean) => void): (err: SignetError | undefined, value?: T) => void {
+  let settled = false;
+  return (err, value) => {
+    if (settled) return;
+    settled = true;
+    cleanup(err !== undefined);
+    if (err) reject(err);
+    else resolve(value as T);
+  };
+}
+
+/**
  * One HTTPS request to `baseUrl + path`. Resolves with 2xx answers; rejects with the SignetErrors
  * described in the module comment.
  */
@@ -211,18 +227,10 @@ export function httpsRequest(baseUrl: string, options: HttpsRequestOptions): Pro
   if (!options.insecure && options.roots === undefined) throw new SignetError('ERR_INTERNAL', 'a CA request without trusted roots');
   const key = options.identity === undefined ? undefined : typeof options.identity.key === 'string' ? options.identity.key : (options.identity.key.export({ type: 'pkcs8', format: 'pem' }) as string);
   return new Promise<CaResponse>((resolve, reject) => {
-    let settled = false;
-    const finish = (err: SignetError | undefined, value?: CaResponse): void => {
-      if (settled) return;
-      settled = true;
+    const finish = settleOnce(resolve, reject, (failed) => {
       clearTimeout(timer);
-      if (err) {
-        req.destroy();
-        reject(err);
-      } else {
-        resolve(value as CaResponse);
-      }
-    };
+      if (failed) req.destroy();
+    });
     const req = request(target, {
       method: options.method ?? (body === undefined ? 'GET' : 'POST'),
       headers: {

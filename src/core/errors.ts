@@ -40,6 +40,7 @@ export const ERROR_CATALOGUE = {
   ERR_CRL_NOT_READY: 'io',
   ERR_OCSP_MALFORMED_REQUEST: 'input',
   ERR_OCSP_UNAUTHORIZED: 'invalid',
+  ERR_OCSP_MALFORMED_RESPONSE: 'input',
   ERR_TEMPLATE_INVALID: 'input',
   ERR_TEMPLATE_UNKNOWN_FIELD: 'input',
   ERR_TEMPLATE_RENDER: 'input',
@@ -61,6 +62,7 @@ export const ERROR_CATALOGUE = {
   ERR_FILE_IO: 'io',
   // network
   ERR_TLS_CONNECT: 'network',
+  ERR_FETCH_FAILED: 'network',
   // checks that found a problem
   ERR_LINT_FAILED: 'invalid',
   // path validation (src/x509/verify): one code per RFC 5280 §6 / RFC 6125 rule
@@ -84,6 +86,9 @@ export const ERROR_CATALOGUE = {
   ERR_VERIFY_REVOKED: 'invalid',
   ERR_VERIFY_CRL_MISSING: 'invalid',
   ERR_VERIFY_CRL_EXPIRED: 'invalid',
+  ERR_VERIFY_OCSP_INVALID: 'invalid',
+  ERR_VERIFY_OCSP_UNKNOWN: 'invalid',
+  ERR_VERIFY_OCSP_UNAVAILABLE: 'network',
   // `certificate create --ca`: the given CA certificate cannot issue (not a CA, no keyCertSign)
   ERR_NOT_A_CA: 'invalid',
   // issuance: the issuing CA certificate is expired or not yet valid at issuance time

@@ -16,6 +16,11 @@ import { reasonCodeOf } from './crl-builder.js';
 import { childrenLazy, readSingleLazy, type LazyTlv } from './der-lazy.js';
 import { bitString, cat, explicit, generalizedTime, NULL, octetString, oid, sequence, Tag, tlv, unsignedInteger } from './der.js';
 import { OID } from './oids.js';
+import { decodeAsn1Time } from './asn1-time.js';
+import { CRL_REASONS } from './crl.js';
+import { decodeOid } from './decode-names.js';
+import { equalBytes } from '../core/bytes.js';
+import type { AlgorithmReference } from '../crypto/signature.js';
 
 /** OCSPResponseStatus (RFC 6960 §4.2.1). */
 export const OcspResponseStatus = {
@@ -69,21 +74,28 @@ function malformed(message: string): SignetError {
   return new SignetError('ERR_OCSP_MALFORMED_REQUEST', `malformed OCSP request: ${message}`);
 }
 
-function expect(t: LazyTlv | undefined, tag: number, what: string): LazyTlv {
-  if (t === undefined) throw malformed(`${what} is missing`);
-  if (t.tag !== tag) throw malformed(`${what}: expected tag 0x${tag.toString(16)}, got 0x${t.tag.toString(16)}`);
+/** How a reader reports a structural problem: the request's or the response's error. */
+type Fail = (message: string) => SignetError;
+
+function expect(t: LazyTlv | undefined, tag: number, what: string, fail: Fail = malformed): LazyTlv {
+  if (t === undefined) throw fail(`${what} is missing`);
+  if (t.tag !== tag) throw fail(`${what}: expected tag 0x${tag.toString(16)}, got 0x${t.tag.toString(16)}`);
   return t;
 }
 
-function kids(t: LazyTlv): LazyTlv[] {
-  return childrenLazy(t, 'ERR_OCSP_MALFORMED_REQUEST');
+function kids(t: LazyTlv, fail: Fail = malformed): LazyTlv[] {
+  try {
+    return childrenLazy(t, 'ERR_OCSP_MALFORMED_REQUEST');
+  } catch (e) {
+    throw fail === malformed ? e : fail(e instanceof SignetError ? e.message.replace(/^malformed DER: /, '') : 'not DER');
+  }
 }
 
 /** The store form of a serial INTEGER's content; undefined when it cannot be one of ours. */
-function serialOf(content: Uint8Array): string | undefined {
-  if (content.length === 0) throw malformed('empty serialNumber');
+function serialOf(content: Uint8Array, fail: Fail = malformed): string | undefined {
+  if (content.length === 0) throw fail('empty serialNumber');
   if (content.length > 1 && ((content[0] === 0 && ((content[1] as number) & 0x80) === 0) || (content[0] === 0xff && ((content[1] as number) & 0x80) !== 0))) {
-    throw malformed('serialNumber is not minimally encoded');
+    throw fail('serialNumber is not minimally encoded');
   }
   if (((content[0] as number) & 0x80) !== 0) return undefined;
   const mag = content[0] === 0 ? content.subarray(1) : content;
@@ -91,23 +103,23 @@ function serialOf(content: Uint8Array): string | undefined {
   return Buffer.from(mag.buffer, mag.byteOffset, mag.byteLength).toString('hex');
 }
 
-function readCertId(t: LazyTlv): OcspCertId {
-  const [alg, nameHash, keyHash, serial, extra] = kids(expect(t, Tag.SEQUENCE, 'CertID'));
-  if (extra !== undefined) throw malformed('CertID has extra fields');
-  const algParts = kids(expect(alg, Tag.SEQUENCE, 'CertID hashAlgorithm'));
-  const algOid = expect(algParts[0], Tag.OID, 'hashAlgorithm algorithm');
+function readCertId(t: LazyTlv, fail: Fail = malformed): OcspCertId {
+  const [alg, nameHash, keyHash, serial, extra] = kids(expect(t, Tag.SEQUENCE, 'CertID', fail), fail);
+  if (extra !== undefined) throw fail('CertID has extra fields');
+  const algParts = kids(expect(alg, Tag.SEQUENCE, 'CertID hashAlgorithm', fail), fail);
+  const algOid = expect(algParts[0], Tag.OID, 'hashAlgorithm algorithm', fail);
   // Parameters: absent or NULL (RFC 5754 §2: both are seen for the SHA-2 family; SHA-1 usually NULL).
   if (algParts.length > 2 || (algParts[1] !== undefined && (algParts[1].tag !== Tag.NULL || algParts[1].end !== algParts[1].contentStart))) {
-    throw malformed('hashAlgorithm parameters must be absent or NULL');
+    throw fail('hashAlgorithm parameters must be absent or NULL');
   }
   const b = algOid.bytes;
   const hash = HASH_OIDS.get(Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1'));
   return {
     der: t.bytes,
     hash,
-    issuerNameHash: expect(nameHash, Tag.OCTET_STRING, 'issuerNameHash').content,
-    issuerKeyHash: expect(keyHash, Tag.OCTET_STRING, 'issuerKeyHash').content,
-    serial: serialOf(expect(serial, Tag.INTEGER, 'serialNumber').content),
+    issuerNameHash: expect(nameHash, Tag.OCTET_STRING, 'issuerNameHash', fail).content,
+    issuerKeyHash: expect(keyHash, Tag.OCTET_STRING, 'issuerKeyHash', fail).content,
+    serial: serialOf(expect(serial, Tag.INTEGER, 'serialNumber', fail).content, fail),
   };
 }
 
@@ -302,4 +314,180 @@ export function buildOcspRequest(certIds: readonly Uint8Array[], nonce?: Uint8Ar
   const parts = [list];
   if (nonce !== undefined) parts.push(explicit(2, sequence([sequence([oid(OCSP_NONCE_OID), octetString(octetString(nonce))])])));
   return sequence([sequence(parts)]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading responses (the client side: `signet certificate verify --ocsp`)
+
+/** One SingleResponse as read. */
+export interface OcspSingleResponse {
+  readonly certId: OcspCertId;
+  readonly cert: CertStatus;
+  readonly thisUpdate: Date;
+  readonly nextUpdate?: Date;
+}
+
+/** A BasicOCSPResponse as read: what was signed, by whom, and what it says. */
+export interface BasicOcspResponse {
+  /** ResponseData DER exactly as signed. */
+  readonly tbs: Uint8Array;
+  /** ResponderID: the responder's subject Name DER, or the SHA-1 of its subjectPublicKey. */
+  readonly responderId: { readonly byName: Uint8Array } | { readonly byKey: Uint8Array };
+  readonly producedAt: Date;
+  readonly responses: readonly OcspSingleResponse[];
+  /** The nonce's octets, when the response carries one. */
+  readonly nonce?: Uint8Array;
+  readonly signatureAlgorithm: AlgorithmReference;
+  readonly signature: Uint8Array;
+  /** Certificates (DER) sent to help verify the signature. */
+  readonly certs: readonly Uint8Array[];
+}
+
+/** An OCSPResponse: its status, and the basic response when successful. */
+export interface OcspResponse {
+  readonly status: OcspResponseStatusName;
+  readonly basic?: BasicOcspResponse;
+}
+
+const responseMalformed: Fail = (message) => new SignetError('ERR_OCSP_MALFORMED_RESPONSE', `malformed OCSP response: ${message}`);
+const STATUS_NAMES: ReadonlyMap<number, OcspResponseStatusName> = new Map(Object.entries(OcspResponseStatus).map(([k, v]) => [v, k as OcspResponseStatusName]));
+
+function readTime(t: LazyTlv | undefined, what: string): Date {
+  const g = expect(t, Tag.GENERALIZED_TIME, what, responseMalformed);
+  const d = decodeAsn1Time(g.tag, Buffer.from(g.content).toString('latin1'));
+  if (typeof d === 'string') throw responseMalformed(`${what}: ${d}`);
+  return d;
+}
+
+function readCertStatus(t: LazyTlv | undefined): { cert: CertStatus; revokedInfo?: true } {
+  if (t === undefined) throw responseMalformed('certStatus is missing');
+  if (t.tag === 0x80 && t.end === t.contentStart) return { cert: { status: 'good' } };
+  if (t.tag === 0x82 && t.end === t.contentStart) return { cert: { status: 'unknown' } };
+  if (t.tag !== 0xa1) throw responseMalformed(`certStatus: unexpected tag 0x${t.tag.toString(16)}`);
+  const [time, reason, extra] = kids(t, responseMalformed);
+  if (extra !== undefined) throw responseMalformed('RevokedInfo has extra fields');
+  const revokedAt = readTime(time, 'revocationTime');
+  if (reason === undefined) return { cert: { status: 'revoked', revokedAt } };
+  const inner = kids(expect(reason, 0xa0, 'revocationReason', responseMalformed), responseMalformed);
+  const e = expect(inner[0], Tag.ENUMERATED, 'revocationReason', responseMalformed);
+  if (inner.length !== 1 || e.end - e.contentStart !== 1) throw responseMalformed('revocationReason must be one ENUMERATED octet');
+  const name = CRL_REASONS[e.content[0] as number] ?? `unknown(${e.content[0] as number})`;
+  return { cert: { status: 'revoked', revokedAt, reason: name } };
+}
+
+function readSingleResponse(t: LazyTlv): OcspSingleResponse {
+  const parts = kids(expect(t, Tag.SEQUENCE, 'SingleResponse', responseMalformed), responseMalformed);
+  const certId = readCertId(parts[0] as LazyTlv, responseMalformed);
+  const { cert } = readCertStatus(parts[1]);
+  const thisUpdate = readTime(parts[2], 'thisUpdate');
+  let i = 3;
+  let nextUpdate: Date | undefined;
+  if (parts[i]?.tag === 0xa0) {
+    const inner = kids(parts[i] as LazyTlv, responseMalformed);
+    if (inner.length !== 1) throw responseMalformed('nextUpdate must hold one time');
+    nextUpdate = readTime(inner[0], 'nextUpdate');
+    i++;
+  }
+  if (parts[i]?.tag === 0xa1) i++; // singleExtensions: informational (e.g. the invalidity date).
+  if (i !== parts.length) throw responseMalformed('SingleResponse has unexpected fields');
+  return { certId, cert, thisUpdate, ...(nextUpdate !== undefined && { nextUpdate }) };
+}
+
+function readResponseNonce(wrapper: LazyTlv): Uint8Array | undefined {
+  const [list, extra] = kids(wrapper, responseMalformed);
+  if (extra !== undefined) throw responseMalformed('responseExtensions must hold one Extensions sequence');
+  for (const ext of kids(expect(list, Tag.SEQUENCE, 'responseExtensions', responseMalformed), responseMalformed)) {
+    const parts = kids(expect(ext, Tag.SEQUENCE, 'Extension', responseMalformed), responseMalformed);
+    const id = expect(parts[0], Tag.OID, 'extnID', responseMalformed);
+    if (Buffer.from(id.bytes).toString('latin1') !== NONCE_OID_BYTES) continue;
+    const value = expect(parts.at(-1), Tag.OCTET_STRING, 'extnValue', responseMalformed);
+    let inner: LazyTlv;
+    try {
+      inner = readSingleLazy(value.content, 'ERR_OCSP_MALFORMED_RESPONSE');
+    } catch {
+      throw responseMalformed('the nonce extension must hold an OCTET STRING (RFC 8954)');
+    }
+    return expect(inner, Tag.OCTET_STRING, 'nonce', responseMalformed).content;
+  }
+  return undefined;
+}
+
+function readAlgorithm(t: LazyTlv | undefined): AlgorithmReference {
+  const [o, params, extra] = kids(expect(t, Tag.SEQUENCE, 'signatureAlgorithm', responseMalformed), responseMalformed);
+  if (extra !== undefined) throw responseMalformed('malformed signatureAlgorithm');
+  return { oid: decodeOid(expect(o, Tag.OID, 'signatureAlgorithm', responseMalformed).content, 'ERR_OCSP_MALFORMED_RESPONSE'), parameters: params?.bytes };
+}
+
+/**
+ * Reads an OCSPResponse (RFC 6960 §4.2.1): DER only, ERR_OCSP_MALFORMED_RESPONSE for anything
+ * else. Only the basic response type is read (the one every responder sends); the signature is
+ * not checked here (see verify/ocsp.ts).
+ */
+export function parseOcspResponse(der: Uint8Array): OcspResponse {
+  let top: LazyTlv;
+  try {
+    top = readSingleLazy(der, 'ERR_OCSP_MALFORMED_RESPONSE');
+  } catch (e) {
+    throw responseMalformed(e instanceof SignetError ? e.message.replace(/^malformed DER: /, '') : 'not DER');
+  }
+  const [statusTlv, bytes, extra] = kids(expect(top, Tag.SEQUENCE, 'OCSPResponse', responseMalformed), responseMalformed);
+  const st = expect(statusTlv, Tag.ENUMERATED, 'responseStatus', responseMalformed);
+  const status = st.end - st.contentStart === 1 ? STATUS_NAMES.get(st.content[0] as number) : undefined;
+  if (status === undefined) throw responseMalformed('unknown responseStatus');
+  if (extra !== undefined) throw responseMalformed('unexpected fields after responseBytes');
+  if (status !== 'successful') {
+    if (bytes !== undefined) throw responseMalformed(`a ${status} response carries responseBytes`);
+    return { status };
+  }
+  const [rb, rbExtra] = kids(expect(bytes, 0xa0, 'responseBytes', responseMalformed), responseMalformed);
+  if (rbExtra !== undefined) throw responseMalformed('responseBytes must hold one ResponseBytes');
+  const [type, octets] = kids(expect(rb, Tag.SEQUENCE, 'ResponseBytes', responseMalformed), responseMalformed);
+  if (!equalBytes(expect(type, Tag.OID, 'responseType', responseMalformed).bytes, BASIC_OID)) throw responseMalformed('only id-pkix-ocsp-basic responses are understood');
+  let basicTlv: LazyTlv;
+  try {
+    basicTlv = readSingleLazy(expect(octets, Tag.OCTET_STRING, 'response', responseMalformed).content, 'ERR_OCSP_MALFORMED_RESPONSE');
+  } catch (e) {
+    throw e instanceof SignetError && e.code === 'ERR_OCSP_MALFORMED_RESPONSE' && e.message.startsWith('malformed OCSP response') ? e : responseMalformed('the BasicOCSPResponse is not DER');
+  }
+  const [tbs, alg, sig, certsTlv, more] = kids(expect(basicTlv, Tag.SEQUENCE, 'BasicOCSPResponse', responseMalformed), responseMalformed);
+  if (more !== undefined) throw responseMalformed('BasicOCSPResponse has extra fields');
+  const fields = kids(expect(tbs, Tag.SEQUENCE, 'tbsResponseData', responseMalformed), responseMalformed);
+  let i = 0;
+  if (fields[i]?.tag === 0xa0) {
+    const v = kids(fields[i] as LazyTlv, responseMalformed);
+    const ver = v[0];
+    if (v.length !== 1 || ver === undefined || ver.tag !== Tag.INTEGER || ver.end - ver.contentStart !== 1 || ver.content[0] !== 0) throw responseMalformed('only version v1 (0) is defined');
+    i++;
+  }
+  const rid = fields[i];
+  let responderId: BasicOcspResponse['responderId'];
+  if (rid?.tag === 0xa1) {
+    const [name] = kids(rid, responseMalformed);
+    responderId = { byName: expect(name, Tag.SEQUENCE, 'responderID byName', responseMalformed).bytes };
+  } else if (rid?.tag === 0xa2) {
+    const [key] = kids(rid, responseMalformed);
+    responderId = { byKey: expect(key, Tag.OCTET_STRING, 'responderID byKey', responseMalformed).content };
+  } else throw responseMalformed('responderID is missing');
+  i++;
+  const producedAt = readTime(fields[i], 'producedAt');
+  i++;
+  const responses = kids(expect(fields[i], Tag.SEQUENCE, 'responses', responseMalformed), responseMalformed).map(readSingleResponse);
+  i++;
+  let nonce: Uint8Array | undefined;
+  if (fields[i]?.tag === 0xa1) {
+    nonce = readResponseNonce(fields[i] as LazyTlv);
+    i++;
+  }
+  if (i !== fields.length) throw responseMalformed('unexpected fields in tbsResponseData');
+  const bits = expect(sig, Tag.BIT_STRING, 'signature', responseMalformed).content;
+  if (bits.length < 1 || bits[0] !== 0) throw responseMalformed('the signature BIT STRING has unused bits');
+  let certs: Uint8Array[] = [];
+  if (certsTlv !== undefined) {
+    const [list] = kids(expect(certsTlv, 0xa0, 'certs', responseMalformed), responseMalformed);
+    certs = kids(expect(list, Tag.SEQUENCE, 'certs', responseMalformed), responseMalformed).map((c) => c.bytes);
+  }
+  return {
+    status,
+    basic: { tbs: (tbs as LazyTlv).bytes, responderId, producedAt, responses, ...(nonce !== undefined && { nonce }), signatureAlgorithm: readAlgorithm(alg), signature: bits.subarray(1), certs },
+  };
 }

@@ -15,7 +15,8 @@ import { createSoftwareSigner } from '../../src/crypto/signer.js';
 import { parseCertificate } from '../../src/x509/certificate.js';
 import { issuerFromCertificate } from '../../src/x509/certificate-builder.js';
 import { childrenLazy, readSingleLazy } from '../../src/x509/der-lazy.js';
-import { buildOcspRequest, buildResponseData, encodeCertId, issuerHashes, parseOcspRequest, signOcspResponse, subjectPublicKeyBits, type CertStatus } from '../../src/x509/ocsp.js';
+import { buildOcspRequest, buildResponseData, encodeCertId, issuerHashes, ocspStatusResponse, parseOcspRequest, parseOcspResponse, signOcspResponse, subjectPublicKeyBits, type CertStatus } from '../../src/x509/ocsp.js';
+import { verifySignature } from '../../src/crypto/signature.js';
 import { opensslOk, tempDir } from '../helpers/openssl.js';
 
 const tmp = tempDir('signet-ocsp-codec-');
@@ -153,6 +154,22 @@ test('ResponseData byte for byte as OpenSSL\'s responder writes it: good, revoke
     certs: [],
   });
   assert.equal(Buffer.from(ours).toString('hex'), Buffer.from(tbs!.bytes).toString('hex'));
+
+  // The reader (the client side of verify --ocsp) on OpenSSL's response: what OpenSSL printed.
+  const read = parseOcspResponse(theirs);
+  assert.equal(read.status, 'successful');
+  const basic = read.basic!;
+  assert.deepEqual(basic.tbs, tbs!.bytes);
+  assert.deepEqual(basic.responderId, { byKey: new Uint8Array(createHash('sha1').update(subjectPublicKeyBits(ca.spki)).digest()) });
+  assert.equal(basic.producedAt.getTime(), produced.getTime());
+  assert.deepEqual(basic.nonce, parsed.nonce === undefined ? undefined : readSingleLazy(childrenLazy(readSingleLazy(parsed.nonce))[1]!.content).content);
+  assert.deepEqual(basic.responses.map((r) => r.cert), statuses);
+  assert.deepEqual(basic.responses.map((r) => [r.certId.serial, r.thisUpdate.getTime(), r.nextUpdate?.getTime()]), parsed.certIds.map((id) => [id.serial, thisUpdate.getTime(), nextUpdate.getTime()]));
+  assert.ok(verifySignature(ca.publicKey!, basic.signatureAlgorithm, basic.tbs, basic.signature), 'the signature verifies over the tbs read');
+  for (const status of ['malformedRequest', 'internalError', 'tryLater', 'sigRequired', 'unauthorized'] as const) assert.deepEqual(parseOcspResponse(ocspStatusResponse(status)), { status });
+  for (const bad of [new Uint8Array(0), Uint8Array.of(0x30, 0x03, 0x0a, 0x01, 0x04), Uint8Array.of(0x30, 0x03, 0x0a, 0x01, 0x00), theirs.subarray(0, theirs.length - 1), Uint8Array.from([...theirs, 0])]) {
+    assert.throws(() => parseOcspResponse(bad), (e: unknown) => e instanceof SignetError && e.code === 'ERR_OCSP_MALFORMED_RESPONSE');
+  }
 });
 
 test('a signed response verifies with OpenSSL against its responder certificate', () => {

@@ -13,7 +13,9 @@ import { parseCertificates, type Certificate } from '../../x509/certificate.js';
 import { verifyChain, DEFAULT_MAX_DEPTH, type VerifyPurpose } from '../../x509/verify/index.js';
 import { parseCrls, type Crl } from '../../x509/crl.js';
 import { checkCrls, type CrlCheck } from '../../x509/verify/revocation.js';
-import { checkInputs, printJson, readInput, withSource } from '../io.js';
+import { checkOcspResponse, ocspQuery, type OcspGood } from '../../x509/verify/ocsp.js';
+import { fetchableUrl, fetchBytes } from '../../client/fetch.js';
+import { checkInputs, MAX_CRL_BYTES, printJson, readInput, withSource } from '../io.js';
 
 interface VerifyCliOptions {
   roots?: string[];
@@ -24,6 +26,8 @@ interface VerifyCliOptions {
   purpose: string;
   maxDepth?: string;
   crl?: string[];
+  ocsp?: boolean;
+  ocspUrl?: string;
   json?: boolean;
 }
 
@@ -65,6 +69,61 @@ function chainEntry(cert: Certificate, depth: number, trusted: boolean): Record<
   };
 }
 
+/** A good OCSP answer about one certificate of the path, and where it came from. */
+interface OcspCheck extends OcspGood {
+  readonly url: string;
+}
+
+/** Deadline and size limit of one OCSP exchange. */
+const OCSP_TIMEOUT_MS = 10_000;
+const OCSP_MAX_RESPONSE_BYTES = 1024 * 1024;
+
+/**
+ * Asks the OCSP responder of each certificate of `chain` but the root (the leaf's may be given);
+ * undefined for a CA certificate that names none. Throws the first failure.
+ */
+async function checkOcsp(chain: readonly Certificate[], leafUrl: string | undefined): Promise<(OcspCheck | undefined)[]> {
+  const out: (OcspCheck | undefined)[] = [];
+  for (let i = 0; i + 1 < chain.length; i++) {
+    const cert = chain[i] as Certificate;
+    const issuer = chain[i + 1] as Certificate;
+    const named = cert.ext.authorityInfoAccess?.ocsp.find((u) => /^https?:\/\//i.test(u));
+    const where = i === 0 && leafUrl !== undefined ? leafUrl : named;
+    if (where === undefined) {
+      if (i > 0) {
+        out.push(undefined);
+        continue;
+      }
+      throw new SignetError('ERR_VERIFY_OCSP_UNAVAILABLE', `the leaf ("${escapeControl(cert.subject.text)}") names no OCSP responder`, { hint: 'pass the responder with --ocsp-url URL, or check revocation with --crl FILE' });
+    }
+    const url = fetchableUrl(where);
+    const query = ocspQuery(cert, issuer);
+    let body: Uint8Array;
+    try {
+      body = (await fetchBytes(url, { method: 'POST', body: query.der, contentType: 'application/ocsp-request', accept: 'application/ocsp-response', timeoutMs: OCSP_TIMEOUT_MS, maxBytes: OCSP_MAX_RESPONSE_BYTES })).body;
+    } catch (e) {
+      if (e instanceof SignetError && (e.code === 'ERR_FETCH_FAILED' || e.code === 'ERR_INPUT_TOO_LARGE')) {
+        throw new SignetError('ERR_VERIFY_OCSP_UNAVAILABLE', `no OCSP answer about "${escapeControl(cert.subject.text)}": ${e.message}`, { detail: { url: url.href, ...e.detail }, cause: e });
+      }
+      throw e;
+    }
+    out.push({ url: url.href, ...checkOcspResponse(body, query, cert, issuer, systemClock.now()) });
+  }
+  return out;
+}
+
+function ocspJson(o: OcspCheck): Record<string, unknown> {
+  return {
+    status: 'good',
+    url: o.url,
+    producedAt: formatTime(o.producedAt),
+    thisUpdate: formatTime(o.thisUpdate),
+    ...(o.nextUpdate !== undefined && { nextUpdate: formatTime(o.nextUpdate) }),
+    responder: o.responder,
+    nonceEchoed: o.nonceEchoed,
+  };
+}
+
 /** Registers `signet certificate verify`. */
 export function registerCertificateVerify(group: Command): void {
   group
@@ -79,6 +138,8 @@ export function registerCertificateVerify(group: Command): void {
     .option('--purpose <purpose>', 'required extended key usage: server, client or any', 'any')
     .option('--max-depth <n>', `most intermediate certificates between leaf and root (default ${DEFAULT_MAX_DEPTH})`)
     .option('--crl <file>', 'check revocation with these CRLs (PEM or DER; repeatable): the leaf must be covered by a current CRL of its issuer, CAs are checked when their issuer\'s CRL is given', collect)
+    .option('--ocsp', 'check revocation with OCSP: ask the responder each certificate names (AIA); the leaf must get a good answer')
+    .option('--ocsp-url <url>', 'ask this OCSP responder about the leaf instead of the one it names (implies --ocsp)')
     .option('--json', 'print {valid, chain} (or {valid: false, error}) as JSON')
     .addHelpText(
       'after',
@@ -96,18 +157,27 @@ signed (signature, issuer name, scope and thisUpdate/nextUpdate at --time checke
 serial is ERR_VERIFY_REVOKED; a leaf without a current CRL of its issuer is ERR_VERIFY_CRL_MISSING
 (ERR_VERIFY_CRL_EXPIRED when only stale ones were given).
 
+With --ocsp, each certificate of the path that names an OCSP responder (and the leaf always) is
+asked about over HTTP POST (SHA-1 CertID, a fresh nonce; 10 s deadline). The answer must be
+signed by the issuer or by a responder certificate it issued for OCSP signing, answer for that
+certificate, and be current now (5 minutes of clock skew; a nonce, when echoed, must match).
+revoked is ERR_VERIFY_REVOKED, unknown ERR_VERIFY_OCSP_UNKNOWN, a bad answer
+ERR_VERIFY_OCSP_INVALID, no answer (no URL, connection, tryLater) ERR_VERIFY_OCSP_UNAVAILABLE.
+OCSP is judged at the current time, whatever --time says.
+
 Exit codes: 0 valid; 1 invalid (the reason code is printed: ERR_VERIFY_EXPIRED,
 ERR_VERIFY_NO_ISSUER, ERR_VERIFY_HOSTNAME, ERR_VERIFY_REVOKED, ...); 2 bad flags; 3 unreadable
-certificate or CRL; 5 file error.
+certificate or CRL; 5 file error; 6 OCSP responder unreachable.
 
 Examples:
   $ signet certificate verify leaf.crt --roots root.crt --intermediates intermediate.crt
   $ signet certificate verify fullchain.pem --roots root.crt --host www.example.com --purpose server
   $ signet certificate verify client.crt --roots ca.crt --purpose client --time 2026-01-02T03:04:05Z
   $ signet certificate verify svc.crt --roots ca.crt --ip 10.0.0.7 --json
-  $ signet certificate verify leaf.crt --roots root.crt --intermediates intermediate.crt --crl ca.crl`,
+  $ signet certificate verify leaf.crt --roots root.crt --intermediates intermediate.crt --crl ca.crl
+  $ signet certificate verify fullchain.pem --roots root.crt --ocsp`,
     )
-    .action((file: string, opts: VerifyCliOptions) => {
+    .action(async (file: string, opts: VerifyCliOptions) => {
       const rootFiles = opts.roots ?? [];
       if (rootFiles.length === 0) {
         throw new SignetError('ERR_BAD_OPTION', 'no trusted roots given', { hint: 'pass --roots FILE (repeatable)' });
@@ -136,7 +206,7 @@ Examples:
         ],
       );
       const crls: Crl[] = (opts.crl ?? []).flatMap((f) => {
-        const data = readInput(f, 'CRL file');
+        const data = readInput(f, 'CRL file', MAX_CRL_BYTES);
         return withSource(`CRL file ${f === '-' ? '(stdin)' : f}`, () => parseCrls(data));
       });
 
@@ -147,6 +217,7 @@ Examples:
 
       let chain: readonly Certificate[];
       let revocation: CrlCheck[] | undefined;
+      let ocsp: (OcspCheck | undefined)[] | undefined;
       try {
         chain = verifyChain(leaf, {
           roots,
@@ -158,8 +229,9 @@ Examples:
           ...(maxDepth === undefined ? {} : { maxDepth }),
         }).chain;
         if (opts.crl !== undefined) revocation = checkCrls(chain, crls, time);
+        if (opts.ocsp === true || opts.ocspUrl !== undefined) ocsp = await checkOcsp(chain, opts.ocspUrl);
       } catch (e) {
-        if (opts.json && e instanceof SignetError && e.category === 'invalid') {
+        if (opts.json && e instanceof SignetError && (e.category === 'invalid' || e.code === 'ERR_VERIFY_OCSP_UNAVAILABLE')) {
           printJson({ valid: false, time: formatTime(time), error: { code: e.code, message: e.message, hint: e.hint, detail: e.detail } });
         }
         throw e;
@@ -167,7 +239,12 @@ Examples:
 
       const entries = chain.map((c, i) => {
         const r = revocation?.[i];
-        return { ...chainEntry(c, i, i === chain.length - 1), ...(r !== undefined && { revocation: r.checked ? { status: 'good', ...(r.crlNumber !== undefined && { crlNumber: r.crlNumber.toString() }) } : { status: 'not checked' } }) };
+        const o = ocsp?.[i];
+        return {
+          ...chainEntry(c, i, i === chain.length - 1),
+          ...(r !== undefined && { revocation: r.checked ? { status: 'good', ...(r.crlNumber !== undefined && { crlNumber: r.crlNumber.toString() }) } : { status: 'not checked' } }),
+          ...(ocsp !== undefined && i < chain.length - 1 && { ocsp: o === undefined ? { status: 'not checked' } : ocspJson(o) }),
+        };
       });
       if (opts.json) {
         printJson({ valid: true, time: formatTime(time), chain: entries });
@@ -175,11 +252,13 @@ Examples:
       }
       // Subjects come from the certificates (and --host from the user): printed inert, aligned as shown.
       const crlChecked = revocation?.filter((r) => r.checked).length ?? 0;
+      const ocspChecked = ocsp?.filter((o) => o !== undefined).length ?? 0;
       const checked = [
         opts.host && `host ${escapeControl(opts.host)}`,
         ip && `IP ${ip}`,
         opts.purpose !== 'any' && `purpose ${opts.purpose}`,
         revocation !== undefined && `not revoked: ${crlChecked} certificate${crlChecked === 1 ? '' : 's'} checked against CRLs`,
+        ocsp !== undefined && `OCSP good: ${ocspChecked} certificate${ocspChecked === 1 ? '' : 's'}`,
       ]
         .filter(Boolean)
         .join(', ');
