@@ -19,7 +19,7 @@ import { issuerFromCertificate } from '../../src/x509/certificate-builder.js';
 import { parseCrl } from '../../src/x509/crl.js';
 import { buildOcspRequest, encodeCertId, issuerHashes, subjectPublicKeyBits } from '../../src/x509/ocsp.js';
 import { createTestCa, startTestCa, type TestCa } from '../helpers/ca.js';
-import { CLI_PATH, fails, ok, signet } from '../helpers/cli.js';
+import { CLI_PATH, fails, ok, signet, signetAsync } from '../helpers/cli.js';
 import { opensslOk, tempDir } from '../helpers/openssl.js';
 
 const tmp = tempDir('signet-bulk-');
@@ -214,4 +214,92 @@ test('refused: no selector, an unknown selector, a bad value, all with others, -
   assert.equal(rel.where[1], 'provisioner=mesh');
   const bad = signet(['revoke', '--where', 'name=www.*.com', '--dry-run', ...c]);
   assert.match(bad.stderr, /--where name:/, 'the error names the selector as typed');
+});
+
+/** Writes certificates of `provisioner` straight into the CA's database: live, replaced, expired, revoked. */
+function shop(provisioner: string): { live: string[]; replaced: string; expired: string; revoked: string } {
+  const now = Date.now();
+  const serial = (): string => {
+    const b = randomBytes(16);
+    b[0] = ((b[0] as number) & 0x7f) | 0x40;
+    return b.toString('hex');
+  };
+  const s = { live: [serial(), serial()], replaced: serial(), expired: serial(), revoked: serial() };
+  const db = new Database(dbPath);
+  const insert = db.prepare(
+    `insert into certificates (serial, issuer_serial, subject, not_before, not_after, key_fingerprint, key_type, provisioner, requester, profile, status, revoked_at, revocation_reason, revoked_seq, replaced_by, issued_at, der)
+     values (?, ?, 'CN=shop', ?, ?, ?, 'EC P-256', ?, 'acme-account', 'leaf', ?, ?, ?, ?, ?, ?, x'3000')`,
+  );
+  const row = (sn: string, o: { notAfter?: number; revoked?: boolean; replacedBy?: string }): void => {
+    insert.run(sn, issuerSerial, now - HOUR, o.notAfter ?? now + 24 * HOUR, createHash('sha256').update(sn).digest('hex'), provisioner, o.revoked ? 'revoked' : 'valid', o.revoked ? now - HOUR : null, null, o.revoked ? 0 : null, o.replacedBy ?? null, now - HOUR);
+  };
+  for (const sn of s.live) row(sn, {});
+  row(s.replaced, { replacedBy: s.live[0] });
+  row(s.expired, { notAfter: now - HOUR });
+  row(s.revoked, { revoked: true });
+  db.close();
+  return s;
+}
+
+function windows(serials: readonly string[]): Map<string, { start: number; end: number }> {
+  const db = new Database(dbPath, { readonly: true });
+  const out = new Map<string, { start: number; end: number }>();
+  for (const sn of serials) {
+    const r = db.prepare('select window_start as start, window_end as end from renewal_windows where serial = ?').get(sn) as { start: number; end: number } | undefined;
+    if (r !== undefined) out.set(sn, r);
+  }
+  db.close();
+  return out;
+}
+
+function revokedAt(serials: readonly string[]): (number | null)[] {
+  const db = new Database(dbPath, { readonly: true });
+  const out = serials.map((sn) => (db.prepare('select revoked_at as t from certificates where serial = ?').get(sn) as { t: number | null }).t);
+  db.close();
+  return out;
+}
+
+test('--renew-first: the live, unreplaced ones are told to renew now (ARI window), the revocation waits out the grace period, then revokes the selection', async () => {
+  const s = shop('shop');
+  const all = [...s.live, s.replaced, s.expired, s.revoked];
+  const r = JSON.parse(ok(await signetAsync(['revoke', '--where', 'provisioner=shop', '--renew-first', '--grace', '2s', '--reason', 'keyCompromise', '--yes', '--json', '--config', ca.dir])).stdout) as { incident: string; revoked: number };
+  assert.equal(r.revoked, 3, 'the two live ones and the replaced one');
+  const w = windows(all);
+  assert.deepEqual([...w.keys()].sort(), [...s.live].sort(), 'only the live certificates without a replacement are told to renew');
+  const window = w.get(s.live[0] as string);
+  assert.ok(window);
+  assert.ok(window.end - window.start >= 2000 && window.end - window.start < 3000 && window.end % 1000 === 0, 'the grace period, to the next whole second');
+  for (const t of revokedAt([...s.live, s.replaced])) assert.ok(t !== null && t >= window.end, 'revoked once the window closed');
+  assert.deepEqual(revokedAt([s.expired]), [null], 'expired: left alone');
+  const audit = JSON.parse(ok(signet(['audit', 'list', '--config', ca.dir, '--json', '--limit', '5'])).stdout) as { type: string; detail?: { incident?: string; certificates?: number; renewFirst?: { until: string } } }[];
+  const told = audit.find((e) => e.type === 'acme.renewal-window');
+  assert.equal(told?.detail?.incident, r.incident);
+  assert.equal(told?.detail?.certificates, 2);
+  assert.equal(new Date(audit.find((e) => e.type === 'incident.revoke.start')?.detail?.renewFirst?.until ?? 0).getTime(), window.end);
+});
+
+test('--renew-first interrupted while it waits: --incident ID waits for the rest of the grace period, then revokes', async () => {
+  const s = shop('shop2');
+  const child = spawn(process.execPath, [CLI_PATH, 'revoke', '--where', 'provisioner=shop2', '--renew-first', '--grace', '3s', '--yes', '--config', ca.dir]);
+  let stderr = '';
+  const id = await new Promise<string>((resolve, reject) => {
+    child.stderr.on('data', (c: Buffer) => {
+      stderr += c.toString();
+      const m = /incident ([0-9a-f]{12}): revoking at/.exec(stderr);
+      if (m?.[1] !== undefined) {
+        child.kill('SIGKILL');
+        resolve(m[1]);
+      }
+    });
+    child.on('exit', () => reject(new Error(`exited before waiting: ${stderr}`)));
+  });
+  await new Promise((resolve) => child.once('close', resolve));
+  assert.deepEqual(revokedAt(s.live), [null, null], 'nothing revoked during the grace period');
+  const w = windows(s.live).get(s.live[0] as string);
+  assert.ok(w);
+  const resumed = JSON.parse(ok(await signetAsync(['revoke', '--incident', id, '--yes', '--json', '--config', ca.dir])).stdout) as { revoked: number };
+  assert.equal(resumed.revoked, 3);
+  for (const t of revokedAt([...s.live, s.replaced])) assert.ok(t !== null && t >= w.end);
+  fails(signet(['revoke', '--incident', id, '--renew-first', '--yes', '--config', ca.dir]), 2, 'ERR_USAGE');
+  fails(signet(['revoke', '--where', 'provisioner=shop2', '--renew-first', '--grace', '8d', '--yes', '--config', ca.dir]), 2, 'ERR_BAD_DURATION');
 });

@@ -175,7 +175,7 @@ Examples:
         const serials: string[] = [];
         let cursor: string | undefined;
         do {
-          const page = await store.certificates.list(filter, { limit: 1000, ...(cursor !== undefined && { cursor }) });
+          const page = await store.certificates.listStates(filter, { limit: 1000, ...(cursor !== undefined && { cursor }) });
           for (const c of page.items) if (c.status === 'valid' && c.notAfter > now) serials.push(c.serial);
           cursor = page.nextCursor;
         } while (cursor !== undefined);

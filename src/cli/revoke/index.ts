@@ -10,7 +10,8 @@ import type { Command } from 'commander';
 import { systemClock } from '../../core/clock.js';
 import { SignetError } from '../../core/errors.js';
 import { escapeControl } from '../../core/escape.js';
-import { parseTime } from '../../core/duration.js';
+import { formatTime, parseDuration, parseTime } from '../../core/duration.js';
+import { pagesOf } from '../../store/pages.js';
 import { MAX_BATCH, newIncidentId, revokeSelection, survey, type Survey } from '../../revocation/bulk.js';
 import type { CertificateFilter, Store } from '../../store/store.js';
 import { parseRevocationReason } from '../ca/revoke.js';
@@ -38,6 +39,8 @@ interface RevokeFlags {
   readonly dryRun?: boolean;
   readonly yes?: boolean;
   readonly incident?: string;
+  readonly renewFirst?: boolean;
+  readonly grace?: string;
   readonly batchSize?: string;
   readonly config?: string;
   readonly json?: boolean;
@@ -153,6 +156,8 @@ function surveyLines(s: Survey): string[] {
 interface StartEvent {
   readonly where: string[];
   readonly reason?: string;
+  /** With --renew-first: when the grace period ends (the revocation waits for it). */
+  readonly renewUntil?: Date;
 }
 
 async function findIncident(store: Store, id: string): Promise<StartEvent> {
@@ -160,9 +165,30 @@ async function findIncident(store: Store, id: string): Promise<StartEvent> {
   const events = await store.audit.list({ type: 'incident.revoke.start', limit: 1000 });
   const start = events.find((e) => (e.detail as { incident?: unknown } | undefined)?.incident === id);
   if (start === undefined) throw new SignetError('ERR_INCIDENT_NOT_FOUND', `no incident ${id} in the audit log`, { hint: 'signet audit list --type incident.revoke.start shows the incidents' });
-  const d = start.detail as { where?: unknown; reason?: unknown };
+  const d = start.detail as { where?: unknown; reason?: unknown; renewFirst?: { until?: unknown } };
   if (!Array.isArray(d.where) || !d.where.every((w) => typeof w === 'string')) throw new SignetError('ERR_INTERNAL', `incident ${id} has no query in its audit event`);
-  return { where: d.where, ...(typeof d.reason === 'string' && { reason: d.reason }) };
+  const until = typeof d.renewFirst?.until === 'string' ? new Date(d.renewFirst.until) : undefined;
+  return { where: d.where, ...(typeof d.reason === 'string' && { reason: d.reason }), ...(until !== undefined && !Number.isNaN(until.getTime()) && { renewUntil: until }) };
+}
+
+/**
+ * `--renew-first`: sets the ARI window of the selection's live, unreplaced certificates to
+ * [now, until] in one transaction with its audit event; returns how many were told.
+ */
+async function renewFirst(store: Store, filters: readonly CertificateFilter[], now: Date, until: Date, incident: string, actor: string): Promise<number> {
+  const serials: string[] = [];
+  for (const f of filters) {
+    for await (const page of pagesOf((p) => store.certificates.listStates(f, p), MAX_BATCH)) {
+      for (const c of page) if (c.status === 'valid' && !c.replaced && c.notAfter.getTime() > now.getTime()) serials.push(c.serial);
+    }
+  }
+  const window = { start: now, end: until, setAt: now };
+  return store.transaction(async (tx) => {
+    let n = 0;
+    for (let i = 0; i < serials.length; i += MAX_BATCH) n += await tx.acme.setRenewalWindows(serials.slice(i, i + MAX_BATCH), window);
+    await tx.audit.append({ time: now, type: 'acme.renewal-window', outcome: 'success', actor, detail: { incident, certificates: n, start: formatTime(now), end: formatTime(until) } });
+    return n;
+  });
 }
 
 /** Registers `signet revoke`. */
@@ -175,6 +201,8 @@ export function registerRevokeCommand(program: Command): void {
     .option('--dry-run', 'only say what the selection holds: matched, already revoked, expired, replaced, live with no replacement')
     .option('--yes', 'revoke without asking (required: the command never prompts)')
     .option('--incident <id>', 'resume an interrupted incident: its query and reason come from its audit event')
+    .option('--renew-first', 'first tell the live, unreplaced certificates of the selection to renew now (ACME Renewal Information), wait --grace, then revoke')
+    .option('--grace <duration>', 'with --renew-first: how long owners get to renew before the revocation (1s–7d)', '1h')
     .option('--batch-size <n>', `certificates per transaction (1–${MAX_BATCH}, default ${MAX_BATCH})`)
     .option('--config <file>', CONFIG_OPTION_HELP)
     .option('--json', 'print the survey and the outcome as JSON')
@@ -191,9 +219,17 @@ CA certificate), issued-after=TIME, issued-before=TIME (RFC 3339 or relative, -2
 name=*.example.com, key-fingerprint=SHA256, serial=HEX (repeatable), serials-file=FILE (one serial
 a line, # comments), or all.
 
-The incident is recorded in the audit log (incident.revoke.start with its id, query, reason and
-survey; incident.revoke.done with the count). If the run is interrupted, run
-"signet revoke --incident ID --yes": revoking is idempotent, only what is left is revoked.
+With --renew-first, the live certificates that have no replacement yet get their ARI renewal
+window (RFC 9773) set to [now, now + --grace] first, in one transaction with an
+acme.renewal-window audit event: ACME clients that read renewal information renew at once. The
+command then waits until the window closes and revokes the selection — the certificates that
+were renewed meanwhile included (their successors are not in the selection unless the query
+selects them too).
+
+The incident is recorded in the audit log (incident.revoke.start with its id, query, reason,
+survey and renewal deadline; incident.revoke.done with the count). If the run is interrupted (also
+while it waits), run "signet revoke --incident ID --yes": it waits for what is left of the grace
+period, and revoking is idempotent: only what is left is revoked.
 
 Exit codes: 0 done (or the dry run printed); 1 the store refused; 2 bad flags or --yes missing;
 5 the database cannot be reached.
@@ -202,6 +238,7 @@ Examples:
   $ signet revoke --where provisioner=acme --where issued-after=2026-11-20T00:00:00Z --dry-run
   $ signet revoke --where key-fingerprint=3f5a…c2 --reason keyCompromise --yes
   $ signet revoke --where serials-file=affected.txt --reason superseded --yes --json
+  $ signet revoke --where provisioner=acme --where name=*.shop.example.com --renew-first --grace 6h --reason keyCompromise --yes
   $ signet revoke --incident 4f2a9c1be07d --yes`,
     )
     .action(async (opts: RevokeFlags) => {
@@ -213,6 +250,9 @@ Examples:
         batchSize = /^\d{1,4}$/.test(opts.batchSize) ? Number(opts.batchSize) : NaN;
         if (!(batchSize >= 1 && batchSize <= MAX_BATCH)) throw new SignetError('ERR_BAD_OPTION', `--batch-size must be a whole number from 1 to ${MAX_BATCH}, got "${escapeControl(opts.batchSize.slice(0, 20))}"`);
       }
+      if (opts.incident !== undefined && opts.renewFirst === true) throw new SignetError('ERR_USAGE', '--incident resumes an incident as it started; leave out --renew-first');
+      const graceMs = parseDuration(opts.grace ?? '1h');
+      if (graceMs < 1000 || graceMs > 7 * 24 * 3_600_000) throw new SignetError('ERR_BAD_DURATION', `--grace must be from 1s to 7d, got "${escapeControl((opts.grace ?? '').slice(0, 20))}"`);
       const reasonGiven = opts.reason === undefined ? undefined : parseRevocationReason(opts.reason);
       await withStore(opts.config, async (store) => {
         const resumed = opts.incident === undefined ? undefined : await findIncident(store, opts.incident);
@@ -231,20 +271,31 @@ Examples:
         }
         const incident = opts.incident ?? newIncidentId();
         const actor = 'operator (signet revoke)';
+        // A whole second: the audit event records it in RFC 3339 seconds, and a resumed run waits for exactly that.
+        const renewUntil = resumed?.renewUntil ?? (opts.renewFirst === true ? new Date(Math.ceil((now.getTime() + graceMs) / 1000) * 1000) : undefined);
         await store.audit.append({
           time: now,
           type: resumed === undefined ? 'incident.revoke.start' : 'incident.revoke.resume',
           outcome: 'success',
           actor,
-          detail: { incident, where, ...(reason !== undefined && { reason }), survey: { ...counts } },
+          detail: { incident, where, ...(reason !== undefined && { reason }), survey: { ...counts }, ...(renewUntil !== undefined && { renewFirst: { until: formatTime(renewUntil) } }) },
         });
+        if (resumed === undefined && renewUntil !== undefined) {
+          const told = await renewFirst(store, filters, now, renewUntil, incident, actor);
+          if (opts.json !== true) process.stderr.write(`incident ${incident}: ${told.toLocaleString('en-US')} certificate${told === 1 ? '' : 's'} told to renew by ${formatTime(renewUntil)} (ARI)\n`);
+        }
+        if (renewUntil !== undefined && renewUntil.getTime() > systemClock.now().getTime()) {
+          if (opts.json !== true) process.stderr.write(`incident ${incident}: revoking at ${formatTime(renewUntil)}; interrupting is safe: signet revoke --incident ${incident} --yes resumes\n`);
+          await new Promise((resolve) => setTimeout(resolve, renewUntil.getTime() - systemClock.now().getTime()));
+        }
+        const at = renewUntil === undefined ? now : systemClock.now();
         if (opts.json !== true) process.stderr.write(`incident ${incident}: revoking ${toRevoke.toLocaleString('en-US')} certificates${reason !== undefined ? ` (${reason})` : ''}\n`);
         let revoked = 0;
         let batches = 0;
         for (const f of filters) {
           const base = revoked;
           const done = await revokeSelection(store, f, {
-            at: now,
+            at,
             batchSize,
             ...(reason !== undefined && { reason }),
             onProgress: (p) => {
