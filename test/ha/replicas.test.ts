@@ -4,7 +4,8 @@
  * distinct serials and inventory rows; one token sent to both at once succeeds once; a
  * certificate issued on one renews and revokes on the other; and when PostgreSQL stops under
  * load, requests fail fast with 503 ERR_STORE_UNAVAILABLE and succeed again once it is back,
- * without restarting either replica and without half-written rows.
+ * without restarting either replica and without half-written rows. A revocation through one
+ * replica reaches both replicas' OCSP responders and CRLs (one CRL number) within seconds.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -13,8 +14,8 @@ import { Agent, request } from 'node:https';
 import { join } from 'node:path';
 import { CaProcess, killCaProcesses } from '../helpers/ca-process.js';
 import { createTestCa, httpsRequest, testCsr, testToken, type HttpsReply, type TestCa } from '../helpers/ca.js';
-import { signet, ok } from '../helpers/cli.js';
-import { tempDir } from '../helpers/openssl.js';
+import { fails, signet, signetAsync, ok } from '../helpers/cli.js';
+import { runAsync, tempDir } from '../helpers/openssl.js';
 import { startPostgres, type PostgresServer } from '../helpers/postgres.js';
 import { freePort } from '../helpers/net.js';
 
@@ -26,26 +27,36 @@ let pg: PostgresServer;
 let database = '';
 let ca: TestCa;
 let replicas: { process: CaProcess; url: string; configPath: string }[] = [];
+/** The plain-HTTP revocation ports (CRL, OCSP) of replicas A and B. */
+let revocationPorts: number[] = [];
 
 
 before(async () => {
   pg = await startPostgres();
   database = await pg.createDatabase('ha');
   const [portA, portB] = [await freePort(), await freePort()];
+  revocationPorts = [await freePort(), await freePort()];
   ca = await createTestCa({
     parent: tmp.dir,
     db: { url: pg.url(database), passwordFile: pg.passwordFile },
     edit: (doc) => {
       doc.address = `127.0.0.1:${portA}`;
       doc.urls = [PUBLIC_URL];
+      // Each replica serves CRL and OCSP on its own plain-HTTP port; certificates name A's.
+      doc.crlUrl = `http://127.0.0.1:${revocationPorts[0]}/crl`;
+      doc.ocspUrl = `http://127.0.0.1:${revocationPorts[0]}/ocsp`;
+      doc.revocation = { httpAddress: `127.0.0.1:${revocationPorts[0]}`, propagation: '1s' };
     },
   });
+  writeFileSync(tmp.path('root.pem'), ca.rootPem);
+  writeFileSync(tmp.path('int.pem'), readFileSync(ca.intermediateFile, 'latin1'));
   // Replica B: a copy of the CA directory (as a second host would get it) with its own address.
   const dirB = tmp.path('replica-b');
   cpSync(ca.dir, dirB, { recursive: true });
   const configB = join(dirB, 'signet.json');
   const doc = JSON.parse(readFileSync(configB, 'utf8')) as Record<string, unknown>;
   doc.address = `127.0.0.1:${portB}`;
+  doc.revocation = { httpAddress: `127.0.0.1:${revocationPorts[1]}`, propagation: '1s' };
   writeFileSync(configB, JSON.stringify(doc, null, 2));
   replicas = [
     { process: new CaProcess(ca.configPath), url: `https://localhost:${portA}`, configPath: ca.configPath },
@@ -175,6 +186,49 @@ test('a certificate issued on replica A renews on B; B revokes the renewal; A th
   const last = JSON.parse(ok(signet(['inventory', 'show', second.serial, '--config', replica(0).configPath, '--json'])).stdout) as Record<string, unknown>;
   assert.equal(last.status, 'revoked');
   assert.equal(last.replaces, first.serial);
+});
+
+/** Polls `check` every 200 ms until it holds (the watchers tick every second); fails after 30 s. */
+async function eventually(what: string, check: () => Promise<boolean>): Promise<void> {
+  for (let i = 0; i < 150; i++) {
+    if (await check()) return;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  assert.fail(`${what}: not within 30 s`);
+}
+
+test('revoked through replica B: both replicas\' OCSP responders say revoked (openssl ocsp, verify --ocsp) and both CRLs list it, with one CRL number', async () => {
+  const name = 'ocsp.ha.example.com';
+  const csr = testCsr(name, [name]);
+  const issued = await httpsRequest(ca, `${replica(0).url}/sign`, { body: { csr: csr.pem, ott: await token(name) } });
+  assert.equal(issued.status, 201, issued.text);
+  const leaf = { crt: issued.json?.crt as string, serial: issued.json?.serial as string };
+  writeFileSync(tmp.path('ocsp-leaf.pem'), leaf.crt);
+  const ask = (port: number) => runAsync('openssl', ['ocsp', '-issuer', tmp.path('int.pem'), '-CAfile', tmp.path('root.pem'), '-cert', tmp.path('ocsp-leaf.pem'), '-url', `http://127.0.0.1:${port}/ocsp`]);
+  for (const port of revocationPorts) assert.match((await ask(port)).stdout, /: good/);
+  ok(await signetAsync(['certificate', 'verify', tmp.path('ocsp-leaf.pem'), '--roots', tmp.path('root.pem'), '--intermediates', tmp.path('int.pem'), '--ocsp']));
+
+  const revoked = await httpsRequest(ca, `${replica(1).url}/revoke`, { method: 'POST', cert: leaf.crt, key: csr.key.export({ format: 'pem', type: 'pkcs8' }) as string, body: { serial: leaf.serial, reason: 'keyCompromise' } });
+  assert.equal(revoked.status, 200, revoked.text);
+  for (const port of revocationPorts) {
+    await eventually(`replica on ${port} says revoked`, async () => /: revoked/.test((await ask(port)).stdout));
+    const r = await ask(port);
+    assert.match(r.stdout + r.stderr, /Response verify OK/);
+    assert.match(r.stdout, /Reason: keyCompromise/);
+  }
+  fails(await signetAsync(['certificate', 'verify', tmp.path('ocsp-leaf.pem'), '--roots', tmp.path('root.pem'), '--intermediates', tmp.path('int.pem'), '--ocsp']), 1, 'ERR_VERIFY_REVOKED');
+  fails(await signetAsync(['certificate', 'verify', tmp.path('ocsp-leaf.pem'), '--roots', tmp.path('root.pem'), '--intermediates', tmp.path('int.pem'), '--ocsp-url', `http://127.0.0.1:${revocationPorts[1]}/ocsp`]), 1, 'ERR_VERIFY_REVOKED');
+  const numbers: string[] = [];
+  for (const port of revocationPorts) {
+    await eventually(`replica on ${port} lists it in its CRL`, async () => {
+      const r = await signetAsync(['crl', 'inspect', `http://127.0.0.1:${port}/crl`, '--issuer', tmp.path('int.pem'), '--serial', leaf.serial, '--json']);
+      const item = (JSON.parse(r.stdout) as { items: { crlNumber: string; lookups: { listed: boolean }[] }[] }).items[0];
+      if (r.status !== 0 || item?.lookups[0]?.listed !== true) return false;
+      numbers.push(item.crlNumber);
+      return true;
+    });
+  }
+  assert.equal(numbers[0], numbers[1], 'one CRL, signed once, served by both');
 });
 
 test('PostgreSQL stops under load: requests end at once with 503 ERR_STORE_UNAVAILABLE (Retry-After), nothing half-written; once it is back both replicas issue again without a restart', async () => {
