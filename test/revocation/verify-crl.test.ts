@@ -10,6 +10,10 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { encodePem } from '../../src/core/pem.js';
+import { createSoftwareSigner } from '../../src/crypto/signer.js';
+import { loadPrivateKeyFile } from '../../src/cli/key/load.js';
+import { parseCertificates } from '../../src/x509/certificate.js';
+import { signCrl } from '../../src/x509/crl-builder.js';
 import type { RunningCa } from '../../src/ca/runtime.js';
 import { createTestCa, httpsRequest, issueLeaf, startTestCa, type IssuedLeaf, type TestCa } from '../helpers/ca.js';
 import { fails, ok, signet } from '../helpers/cli.js';
@@ -103,4 +107,29 @@ test('no usable CRL: none of the issuer, another CA\'s, a forged one → ERR_VER
 
   writeFileSync(tmp.path('junk.crl'), 'not a crl');
   fails(verify(leaf.file, '--crl', tmp.path('junk.crl')), 3, 'ERR_CRL_MALFORMED');
+});
+
+test('a CRL scoped to another distribution point (a sibling partition) does not cover the leaf: ERR_VERIFY_CRL_MISSING, as OpenSSL says; the one naming its point does', async () => {
+  const leaf = await issue('scope.verify-crl.example.com');
+  const issuer = parseCertificates(readFileSync(tmp.path('int.pem')))[0]!;
+  const key = await loadPrivateKeyFile(ca.config.intermediate.key, { passwordFile: ca.passwordFile });
+  const now = new Date();
+  // The CA's intermediate key signs a CRL listing the leaf, scoped to another URL than the leaf's CDP.
+  const sibling = signCrl(
+    { issuerName: issuer.subject.der, issuerKeyIdentifier: issuer.ext.subjectKeyIdentifier!, number: 1000n, thisUpdate: new Date(now.getTime() - 60_000), nextUpdate: new Date(now.getTime() + 600_000), url: 'http://127.0.0.1:1/crl/2' },
+    [{ serial: leaf.serial, revokedAt: new Date(now.getTime() - 30_000), reason: 'keyCompromise' }],
+    createSoftwareSigner(key),
+  );
+  writeFileSync(tmp.path('sibling.crl'), encodePem('X509 CRL', sibling));
+  fails(verify(leaf.file, '--crl', tmp.path('sibling.crl')), 1, 'ERR_VERIFY_CRL_MISSING');
+  const o = await runAsync('openssl', ['verify', '-crl_check', '-CAfile', tmp.path('root.pem'), '-untrusted', tmp.path('int.pem'), '-CRLfile', tmp.path('sibling.crl'), leaf.file]);
+  assert.match(o.stdout + o.stderr, /different CRL scope/, 'OpenSSL refuses it for the same reason');
+  // The same entry in a CRL naming the leaf's own distribution point counts.
+  const own = signCrl(
+    { issuerName: issuer.subject.der, issuerKeyIdentifier: issuer.ext.subjectKeyIdentifier!, number: 1001n, thisUpdate: new Date(now.getTime() - 60_000), nextUpdate: new Date(now.getTime() + 600_000), url: 'http://127.0.0.1:1/crl' },
+    [{ serial: leaf.serial, revokedAt: new Date(now.getTime() - 30_000), reason: 'keyCompromise' }],
+    createSoftwareSigner(key),
+  );
+  writeFileSync(tmp.path('own.crl'), encodePem('X509 CRL', own));
+  fails(verify(leaf.file, '--crl', tmp.path('sibling.crl'), '--crl', tmp.path('own.crl')), 1, 'ERR_VERIFY_REVOKED');
 });

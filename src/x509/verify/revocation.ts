@@ -4,7 +4,8 @@
  * up in the CRLs its issuer signed. A CRL counts when its issuer name is the certificate's issuer
  * name, its signature verifies with the issuer's key, it is current at the verification time
  * (thisUpdate ≤ time < nextUpdate), and its issuing distribution point does not leave the
- * certificate out of its scope (onlyContainsUserCerts / onlyContainsCACerts). Delta CRLs and
+ * certificate out of its scope (onlyContainsUserCerts / onlyContainsCACerts; a distribution
+ * point name none of the certificate's CRL distribution points matches). Delta CRLs and
  * indirect CRLs are not used.
  *
  * The leaf must be covered (as `openssl verify -crl_check` requires): no current CRL from its
@@ -26,6 +27,11 @@ function inScope(crl: Crl, cert: Certificate): boolean {
   const ca = cert.ext.basicConstraints?.ca === true;
   if (idp.onlyContainsUserCerts && ca) return false;
   if (idp.onlyContainsCACerts && !ca) return false;
+  // RFC 5280 §6.3.3 (b)(2)(i): a CRL scoped to a distribution point covers the certificates that
+  // name that point (a partitioned CRL covers its partition only, not its siblings').
+  const idpUris = (idp.fullName ?? []).filter((g) => g.type === 'uri').map((g) => g.value);
+  const cdp = cert.ext.crlDistributionPoints ?? [];
+  if (idpUris.length > 0 && cdp.length > 0 && !idpUris.some((u) => cdp.includes(u))) return false;
   return !idp.indirectCRL && !idp.onlyContainsAttributeCerts && idp.onlySomeReasons === undefined;
 }
 
