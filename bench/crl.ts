@@ -5,9 +5,16 @@
  * the store, write and sign the DER, store it), and the writer and signature alone on the same
  * entries held in memory, so the store's share is visible. SQLite with the CA's settings.
  *
- * Env: SIGNET_BENCH_CRL_SIZES (comma-separated entry counts, default 10000,100000,1000000).
+ * The largest size is then measured partitioned (`revocation.crl.shards`): the same revoked
+ * certificates spread over N partitions, every partition's CRL signed in turn — what a
+ * partitioned CA's CRL job does after an incident that touched all of them — with the largest
+ * partition's size (what a relying party downloads).
+ *
+ * Env: SIGNET_BENCH_CRL_SIZES (comma-separated entry counts, default 10000,100000,1000000),
+ * SIGNET_BENCH_CRL_SHARDS (partitions, default 16).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
+import Database from 'better-sqlite3';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { systemClock } from '../src/core/clock.js';
@@ -20,6 +27,7 @@ import { parseCertificate } from '../src/x509/certificate.js';
 import { createBenchCa, seedInventory } from './ca.js';
 
 const SIZES = (process.env.SIGNET_BENCH_CRL_SIZES ?? '10000,100000,1000000').split(',').map((s) => Number(s.trim()));
+const SHARDS = Number(process.env.SIGNET_BENCH_CRL_SHARDS ?? 16);
 const REASONS = [null, 'keyCompromise', 'superseded', 'cessationOfOperation', 'affiliationChanged'];
 
 /** One CRL size's figures. */
@@ -32,9 +40,22 @@ export interface CrlBenchRow {
   readonly bytes: number;
 }
 
-export async function benchCrl(): Promise<{ readonly description: string; readonly rows: CrlBenchRow[] }> {
+/** The largest size, partitioned. */
+export interface PartitionedCrlBench {
+  readonly entries: number;
+  readonly shards: number;
+  /** Every partition's CRL signed in turn. */
+  readonly allPartitionsMs: number;
+  /** The slowest partition's CRL job. */
+  readonly largestPartitionMs: number;
+  /** The largest partition's CRL. */
+  readonly largestPartitionBytes: number;
+}
+
+export async function benchCrl(): Promise<{ readonly description: string; readonly rows: CrlBenchRow[]; readonly partitioned?: PartitionedCrlBench }> {
   const dir = mkdtempSync(join(tmpdir(), 'signet-bench-crl-'));
   const rows: CrlBenchRow[] = [];
+  let partitioned: PartitionedCrlBench | undefined;
   try {
     const ca = await createBenchCa(dir);
     const signer = createSoftwareSigner(ca.intermediateKey);
@@ -67,9 +88,36 @@ export async function benchCrl(): Promise<{ readonly description: string; readon
       } finally {
         await store.close();
       }
+      if (size === Math.max(...SIZES) && SHARDS > 1) {
+        // The same certificates, each in partition 1…N (as the authority assigns them).
+        const raw = new Database(path);
+        raw.prepare(`update certificates set crl_shard = 1 + (rowid % ${SHARDS})`).run();
+        raw.close();
+        const again = await openSqliteStore(path, { clock: systemClock });
+        try {
+          let total = 0;
+          let largestMs = 0;
+          let largestBytes = 0;
+          let entriesSeen = 0;
+          for (let shard = 1; shard <= SHARDS; shard++) {
+            const publisher = new CrlPublisher({ store: again, issuer: ca.intermediate, signer, clock: systemClock, validityMs: 24 * 3_600_000, refreshMs: 8 * 3_600_000, shard, url: () => `http://bench.invalid/crl/${shard}` });
+            const started = performance.now();
+            const crl = await publisher.generate();
+            const ms = performance.now() - started;
+            total += ms;
+            largestMs = Math.max(largestMs, ms);
+            largestBytes = Math.max(largestBytes, crl.der.length);
+            entriesSeen += crl.entries;
+          }
+          if (entriesSeen !== size) throw new Error(`the partitions hold ${entriesSeen} entries, expected ${size}`);
+          partitioned = { entries: size, shards: SHARDS, allPartitionsMs: Math.round(total), largestPartitionMs: Math.round(largestMs), largestPartitionBytes: largestBytes };
+        } finally {
+          await again.close();
+        }
+      }
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-  return { description: 'CRL generation (store read + DER write + sign + store) and size by revoked entries, SQLite', rows };
+  return { description: 'CRL generation (store read + DER write + sign + store) and size by revoked entries, SQLite; the largest also partitioned', rows, ...(partitioned !== undefined && { partitioned }) };
 }

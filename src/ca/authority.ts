@@ -5,7 +5,7 @@
  * template, lint, sign, and record the certificate, the token's use and the audit event in one
  * transaction. A refusal at any step writes nothing but its audit event.
  */
-import { createHash, type KeyObject } from 'node:crypto';
+import { createHash, randomInt, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Clock } from '../core/clock.js';
 import { formatDuration, parseTime } from '../core/duration.js';
@@ -13,7 +13,7 @@ import { SignetError, isSignetError } from '../core/errors.js';
 import { hasTerminalControls } from '../core/escape.js';
 import type { Signer } from '../crypto/signer.js';
 import { issuerFromCertificate, type IssuerInfo } from '../x509/certificate-builder.js';
-import { parseCertificate } from '../x509/certificate.js';
+import { parseCertificate, type Certificate } from '../x509/certificate.js';
 import { parseCsr, verifyCsrSignature, type ParsedCsr } from '../x509/csr.js';
 import { children, readSingle } from '../x509/der-reader.js';
 import { decodeOid } from '../x509/decode-names.js';
@@ -43,6 +43,11 @@ export interface AuthorityOptions {
   readonly clock: Clock;
   /** Called after every decision, for metrics. */
   readonly observe?: (o: AuthorityOutcome) => void;
+  /**
+   * CRL partitions the CA publishes (`revocation.crl.shards` as the CA started; default 1): with
+   * N > 1, each certificate names one of `crlUrl/1` … `crlUrl/N`, picked at random.
+   */
+  readonly crlShards?: number;
 }
 
 /** A certificate request authenticated by a one-time token (`POST /sign`). */
@@ -139,7 +144,8 @@ interface ProvisionerRuntime {
   readonly template: CertificateTemplate;
   readonly templateName: string;
   /** The default leaf template without the template engine (same request), when the provisioner uses it. */
-  readonly leaf?: LeafRenderer;
+  /** The default leaf template, pre-compiled: one renderer per CRL partition (index = partition). */
+  readonly leaf?: readonly LeafRenderer[];
 }
 
 function sanKey(n: GeneralName): string {
@@ -165,6 +171,9 @@ export class Authority {
   readonly #provisioners: ReadonlyMap<string, ProvisionerRuntime>;
   readonly #chain: readonly Uint8Array[];
   readonly #issuerSerial: string;
+  readonly #crlShards: number;
+  /** CRL partition by the URL a certificate names (partitions 1…N, or 0 when there are none). */
+  readonly #shardByUrl: ReadonlyMap<string, number>;
   readonly #rootFingerprint: string;
 
   /** Compiles policies and loads templates once; a bad template or policy throws here, at start. */
@@ -176,7 +185,12 @@ export class Authority {
     this.#rootFingerprint = createHash('sha256').update(options.root).digest('hex');
     this.#authorityPolicy = compilePolicy(options.config.policy, { name: 'authority' });
     const map = new Map<string, ProvisionerRuntime>();
-    const leaf = defaultLeafRenderer(this.#templateData());
+    this.#crlShards = options.crlShards ?? 1;
+    const shards = this.#crlShards > 1 ? Array.from({ length: this.#crlShards }, (_, i) => i + 1) : [0];
+    this.#shardByUrl = new Map(shards.flatMap((k) => (this.#crlUrl(k) === undefined ? [] : [[this.#crlUrl(k) as string, k] as const])));
+    const renderers: (LeafRenderer | undefined)[] = [];
+    for (const k of shards) renderers[k] = defaultLeafRenderer(this.#templateData(k));
+    const leaf = shards.every((k) => renderers[k] !== undefined) ? (renderers as LeafRenderer[]) : undefined;
     for (const p of options.config.provisioners) {
       const template = p.template !== undefined ? parseTemplate(readFileSync(p.template), { name: p.template }) : getDefaultTemplate('leaf');
       map.set(p.name, {
@@ -403,6 +417,7 @@ export class Authority {
       profile: rt.templateName,
       status: 'valid',
       ...(replaces !== undefined ? { replaces } : {}),
+      ...this.#crlShardOf(cert),
       issuedAt: now,
       der: issued.der,
     };
@@ -698,14 +713,15 @@ export class Authority {
     const { publicKey } = input;
     const notBefore = request.notBefore ?? new Date(now.getTime() - c.backdateMs);
     const notAfter = request.notAfter ?? new Date((request.notBefore ?? now).getTime() + c.defaultLifetimeMs);
+    const shard = this.#pickShard();
     const rendered =
-      rt.leaf?.render({ commonName: input.subject, sans: input.sans, publicKey, token: input.token }) ??
+      rt.leaf?.[shard]?.render({ commonName: input.subject, sans: input.sans, publicKey, token: input.token }) ??
       renderTemplate(rt.template, {
         subject: [[{ type: 'CN', value: input.subject }]],
         sans: input.sans,
         publicKey,
         token: input.token,
-        data: this.#templateData(),
+        data: this.#templateData(shard),
       });
     const requestedValidity = request.notBefore !== undefined || request.notAfter !== undefined;
     const { validity: _templateValidity, ...withoutValidity } = rendered;
@@ -725,10 +741,31 @@ export class Authority {
     return spec;
   }
 
-  /** `.Data` of every provisioner's template: the configured CRL and OCSP URLs. */
-  #templateData(): Record<string, unknown> {
+  /** The URL of CRL partition `shard`: `crlUrl` itself for 0, `crlUrl/k` for k. */
+  #crlUrl(shard: number): string | undefined {
+    const base = this.#options.config.crlUrl;
+    return base === undefined ? undefined : shard === 0 ? base : `${base.replace(/\/+$/, '')}/${shard}`;
+  }
+
+  /** The inventory's `crlShard` of an issued certificate: the partition its CRL distribution point names (none: 0, left out). */
+  #crlShardOf(cert: Certificate): { crlShard?: number } {
+    for (const url of cert.ext.crlDistributionPoints ?? []) {
+      const k = this.#shardByUrl.get(url);
+      if (k !== undefined && k > 0) return { crlShard: k };
+    }
+    return {};
+  }
+
+  /** The CRL partition of a new certificate: 0 without partitions, else one of 1…N at random. */
+  #pickShard(): number {
+    return this.#crlShards > 1 ? 1 + randomInt(this.#crlShards) : 0;
+  }
+
+  /** `.Data` of every provisioner's template: the configured CRL (of partition `shard`) and OCSP URLs. */
+  #templateData(shard = 0): Record<string, unknown> {
     const data: Record<string, unknown> = {};
-    if (this.#options.config.crlUrl !== undefined) data.crlDistributionPoints = [this.#options.config.crlUrl];
+    const crlUrl = this.#crlUrl(shard);
+    if (crlUrl !== undefined) data.crlDistributionPoints = [crlUrl];
     if (this.#options.config.ocspUrl !== undefined) data.ocspServer = [this.#options.config.ocspUrl];
     return data;
   }

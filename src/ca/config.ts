@@ -50,6 +50,7 @@ import { verifyChain } from '../x509/verify/verify-chain.js';
 import { MAX_PASSWORD_FILE_BYTES } from '../core/password-file.js';
 import { POSTGRES_DEFAULTS, parsePostgresUrl } from '../store/postgres-url.js';
 import type { DbConfig } from '../store/open.js';
+import { MAX_CRL_SHARDS } from '../store/validation.js';
 
 // ---------------------------------------------------------------------------------------------
 // Constants and defaults (the one place defaults live)
@@ -237,6 +238,8 @@ export interface RevocationDocument {
     validity?: string;
     /** A new CRL at least this often even without revocations (default "8h"; less than validity). */
     refresh?: string;
+    /** Partitions (default 1: one CRL): with N > 1, each new certificate names one of the CRLs crlUrl/1 … crlUrl/N. */
+    shards?: number;
   };
   ocsp?: {
     /** Answer OCSP requests at /ocsp (default true). */
@@ -360,7 +363,7 @@ export interface RevocationSettings {
   readonly httpAddress: string | undefined;
   readonly httpListen: { readonly host: string; readonly port: number } | undefined;
   readonly propagationMs: number;
-  readonly crl: { readonly enabled: boolean; readonly validityMs: number; readonly refreshMs: number };
+  readonly crl: { readonly enabled: boolean; readonly validityMs: number; readonly refreshMs: number; readonly shards: number };
   readonly ocsp: { readonly enabled: boolean; readonly validityMs: number; readonly signerLifetimeMs: number; readonly cacheSize: number };
 }
 
@@ -368,7 +371,7 @@ export const DEFAULT_REVOCATION_SETTINGS: RevocationSettings = Object.freeze({
   httpAddress: undefined,
   httpListen: undefined,
   propagationMs: 5_000,
-  crl: Object.freeze({ enabled: true, validityMs: 24 * 3_600_000, refreshMs: 8 * 3_600_000 }),
+  crl: Object.freeze({ enabled: true, validityMs: 24 * 3_600_000, refreshMs: 8 * 3_600_000, shards: 1 }),
   ocsp: Object.freeze({ enabled: true, validityMs: 4 * 3_600_000, signerLifetimeMs: 7 * 24 * 3_600_000, cacheSize: 100_000 }),
 });
 
@@ -566,7 +569,7 @@ class Walker {
 
 const TOP_FIELDS = ['version', 'name', 'address', 'dnsNames', 'urls', 'root', 'intermediate', 'db', 'claims', 'policy', 'provisioners', 'acme', 'crlUrl', 'ocspUrl', 'revocation', 'logLevel'];
 const REVOCATION_FIELDS = ['httpAddress', 'propagation', 'crl', 'ocsp'];
-const CRL_FIELDS = ['enabled', 'validity', 'refresh'];
+const CRL_FIELDS = ['enabled', 'validity', 'refresh', 'shards'];
 const OCSP_FIELDS = ['enabled', 'validity', 'signerLifetime', 'cacheSize'];
 /** Bounds of `revocation.ocsp`. */
 const MAX_OCSP_VALIDITY_MS = 7 * 24 * 3_600_000;
@@ -814,7 +817,13 @@ function readRevocation(w: Walker, v: JsonValue | undefined): RevocationSettings
       const enabled = w.boolean(getOwn(c, 'enabled'), '$.revocation.crl.enabled');
       const validityMs = w.duration(getOwn(c, 'validity'), '$.revocation.crl.validity', { positive: true, max: MAX_CRL_VALIDITY_MS });
       const refreshMs = w.duration(getOwn(c, 'refresh'), '$.revocation.crl.refresh', { positive: true, max: MAX_CRL_VALIDITY_MS });
-      crl = { enabled: enabled ?? defaults.enabled, validityMs: validityMs ?? defaults.validityMs, refreshMs: refreshMs ?? Math.min(defaults.refreshMs, Math.floor((validityMs ?? defaults.validityMs) / 3)) };
+      const shardsRaw = getOwn(c, 'shards');
+      let shards = defaults.shards;
+      if (shardsRaw !== undefined) {
+        if (typeof shardsRaw !== 'number' || !Number.isInteger(shardsRaw) || shardsRaw < 1 || shardsRaw > MAX_CRL_SHARDS) w.add('$.revocation.crl.shards', `expected a whole number from 1 to ${MAX_CRL_SHARDS}, got ${got(shardsRaw)}`);
+        else shards = shardsRaw;
+      }
+      crl = { enabled: enabled ?? defaults.enabled, validityMs: validityMs ?? defaults.validityMs, refreshMs: refreshMs ?? Math.min(defaults.refreshMs, Math.floor((validityMs ?? defaults.validityMs) / 3)), shards };
       if (crl.refreshMs >= crl.validityMs) {
         w.add(getOwn(c, 'refresh') !== undefined ? '$.revocation.crl.refresh' : '$.revocation.crl.validity', `refresh (${formatDuration(crl.refreshMs)}) must be shorter than validity (${formatDuration(crl.validityMs)}): relying parties would hold an expired CRL`);
       }

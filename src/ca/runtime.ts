@@ -72,6 +72,8 @@ export interface JobRun {
   readonly resumed?: number;
   /** The revocation watcher, CRL part: whether a CRL was due and why, and the one signed (`ran`: this replica held the CRL lease). */
   readonly crl?: { readonly decision: CrlDecision; readonly number?: bigint; readonly entries?: number };
+  /** What each CRL partition 1…N did (a partitioned CA). */
+  readonly crlShards?: readonly { readonly shard: number; readonly decision: CrlDecision; readonly number?: bigint; readonly entries?: number }[];
   /** The revocation watcher, OCSP part (every replica): kept responses dropped, signed again, responder certificate replaced. */
   readonly ocsp?: OcspMaintenance;
   /** Why the tick failed (the database unreachable, say): `CODE: message`. The next tick tries again. */
@@ -90,8 +92,10 @@ export interface RunningCa {
   readonly port: number;
   /** `http://host:port` of the plain-HTTP revocation listener, when `revocation.httpAddress` is set. */
   readonly httpUrl: string | undefined;
-  /** The CRL publisher (undefined when `revocation.crl.enabled` is false). */
+  /** The CRL publisher of partition 0, the CRL at `crlUrl` (undefined when `revocation.crl.enabled` is false). */
   readonly crl: CrlPublisher | undefined;
+  /** Every CRL publisher, by partition: [0] is {@link crl}, [k] signs `crlUrl/k`. */
+  readonly crls: readonly CrlPublisher[];
   /** This replica's OCSP responder (undefined when `revocation.ocsp.enabled` is false). */
   readonly ocsp: OcspResponder | undefined;
   /** The server's current TLS identity. */
@@ -216,7 +220,9 @@ export async function startCa(config: CaConfig, options: StartCaOptions): Promis
     metrics.certificate('root', parseCertificate(root).notAfter);
     metrics.certificate('intermediate', parseCertificate(intermediate).notAfter);
     const observe = (o: AuthorityOutcome): void => metrics.outcome(o);
-    let authority = new Authority({ config, store, intermediate, signer, root, clock: options.clock, observe });
+    // CRL partitions as the CA started (revocation settings need a restart): the authority names them, the publishers sign them.
+    const crlShards = config.revocation.crl.enabled ? config.revocation.crl.shards : 1;
+    let authority = new Authority({ config, store, intermediate, signer, root, clock: options.clock, observe, crlShards });
     let current = config;
     const live = (): Authority => authority;
     const names = config.dnsNames.length > 0 ? config.dnsNames : ['localhost'];
@@ -239,9 +245,22 @@ export async function startCa(config: CaConfig, options: StartCaOptions): Promis
     });
     const holder = `${hostname()}/${process.pid}/${randomBytes(6).toString('hex')}`;
     const settings = config.revocation;
-    const crl = settings.crl.enabled
-      ? new CrlPublisher({ store, issuer: intermediate, signer, clock: options.clock, validityMs: settings.crl.validityMs, refreshMs: settings.crl.refreshMs, url: () => current.crlUrl })
-      : undefined;
+    // Partition 0 (the CRL at crlUrl) always; with shards N > 1 also 1…N at crlUrl/k.
+    const crls = settings.crl.enabled
+      ? Array.from({ length: crlShards > 1 ? crlShards + 1 : 1 }, (_, shard) =>
+          new CrlPublisher({
+            store,
+            issuer: intermediate,
+            signer,
+            clock: options.clock,
+            validityMs: settings.crl.validityMs,
+            refreshMs: settings.crl.refreshMs,
+            shard,
+            url: () => (current.crlUrl === undefined || shard === 0 ? current.crlUrl : `${current.crlUrl.replace(/\/+$/, '')}/${shard}`),
+          }),
+        )
+      : [];
+    const crl = crls[0];
     const ocsp = settings.ocsp.enabled
       ? await OcspResponder.create({
           store,
@@ -262,8 +281,14 @@ export async function startCa(config: CaConfig, options: StartCaOptions): Promis
         if (await store.coordination.acquireLease('crl', holder, options.clock.now(), 3 * settings.propagationMs)) {
           const { decision, crl: signed } = await crl.publishIfDue();
           run = { job: 'revocation', ran: true, crl: { decision, ...(signed && { number: signed.number, entries: signed.entries }) } };
+          const partitions: NonNullable<JobRun['crlShards']>[number][] = [];
+          for (const p of crls.slice(1)) {
+            const r = await p.publishIfDue();
+            partitions.push({ shard: p.shard, decision: r.decision, ...(r.crl && { number: r.crl.number, entries: r.crl.entries }) });
+          }
+          if (partitions.length > 0) run = { ...run, crlShards: partitions };
         }
-        await crl.refresh();
+        for (const p of crls) await p.refresh();
       }
       if (ocsp !== undefined) run = { ...run, ocsp: await ocsp.maintain() };
       return run;
@@ -272,7 +297,7 @@ export async function startCa(config: CaConfig, options: StartCaOptions): Promis
     if (crl !== undefined) await publishRevocations();
     const maxAgeMs = (): number => settings.propagationMs;
     const revocationRoutes: Route[] = [
-      ...(crl === undefined ? [] : crlRoutes({ crl: () => crl.served(), clock: options.clock, maxAgeMs })),
+      ...(crl === undefined ? [] : crlRoutes({ crl: (shard) => crls[shard]?.served(), shards: crls.length - 1, clock: options.clock, maxAgeMs })),
       ...(ocsp === undefined ? [] : ocspRoutes({ responder: ocsp, clock: options.clock, maxAgeMs })),
     ];
     const reporting = {
@@ -384,11 +409,12 @@ export async function startCa(config: CaConfig, options: StartCaOptions): Promis
       port,
       httpUrl,
       crl,
+      crls,
       ocsp,
       identity: () => identity,
       reload: async (next) => {
         const restart = RESTART_FIELDS.filter((f) => JSON.stringify(f.get(next)) !== JSON.stringify(f.get(current))).map((f) => f.name);
-        const fresh = new Authority({ config: next, store, intermediate, signer, root, clock: options.clock, observe });
+        const fresh = new Authority({ config: next, store, intermediate, signer, root, clock: options.clock, observe, crlShards });
         const change = provisionerChanges(current, next);
         if (change.added.length + change.removed.length + change.changed.length > 0) {
           // Who may issue what changed: the audit log records it (DESIGN.md: every provisioner change).

@@ -8,6 +8,12 @@
  * revocation sequence (store.ts `RevocationRepository`); a CRL records the sequence it was built
  * at, read *before* its entries (a revocation holding a lower number has committed by then), so
  * "sequence now > sequence of the latest CRL" is exactly "something is missing from it".
+ *
+ * Partitions (`revocation.crl.shards`): each certificate names one partition's CRL in its CRL
+ * distribution point (`crlUrl/k`; partition 0 is the CRL at `crlUrl` itself, which every
+ * certificate issued without partitions names), and one publisher per partition signs a CRL of
+ * that partition's entries only, when a revocation touched it. The CRL number counter is the
+ * issuer's, shared by its partitions, so numbers never repeat.
  */
 import type { Clock } from '../core/clock.js';
 import type { Signer } from '../crypto/signer.js';
@@ -33,6 +39,8 @@ export interface CrlPublisherOptions {
   readonly refreshMs: number;
   /** The URL the CRL is published at (its issuingDistributionPoint), read at each signing (a reload may change it); undefined: none. */
   readonly url: () => string | undefined;
+  /** The CRL partition (0, the default: the CRL at `crlUrl` itself). */
+  readonly shard?: number;
 }
 
 /** The CRL a replica serves: the newest stored one. */
@@ -53,7 +61,10 @@ export class CrlPublisher {
   readonly #issuerSerial: string;
   readonly #issuerName: Uint8Array;
   readonly #keyIdentifier: Uint8Array;
+  readonly #shard: number;
   #served: ServedCrl | undefined;
+  /** A revocation sequence up to which nothing of this partition was revoked after its latest CRL (this replica's memory). */
+  #quietUpTo = 0n;
 
   constructor(options: CrlPublisherOptions) {
     this.#o = options;
@@ -62,6 +73,12 @@ export class CrlPublisher {
     this.#issuerName = issuer.name;
     // issuerFromCertificate falls back to the key's hash when the certificate has no SKI.
     this.#keyIdentifier = issuer.keyIdentifier as Uint8Array;
+    this.#shard = options.shard ?? 0;
+  }
+
+  /** The CRL partition this publisher signs. */
+  get shard(): number {
+    return this.#shard;
   }
 
   /** The serial of the issuing CA certificate whose CRL this is. */
@@ -74,9 +91,16 @@ export class CrlPublisher {
    * revoked since (`revocations`), or older than the refresh period (`refresh`); `current`: not due.
    */
   async due(now: Date): Promise<CrlDecision> {
-    const latest = await this.#o.store.revocations.latestCrl(this.#issuerSerial, false);
+    const revocations = this.#o.store.revocations;
+    const latest = await revocations.latestCrl(this.#issuerSerial, this.#shard, false);
     if (latest === undefined) return 'first';
-    if ((await this.#o.store.revocations.sequence()) > latest.revocationSeq) return 'revocations';
+    const seq = await revocations.sequence();
+    const checked = latest.revocationSeq > this.#quietUpTo ? latest.revocationSeq : this.#quietUpTo;
+    if (seq > checked) {
+      // Read after the sequence: every revocation numbered up to it has committed.
+      if (await revocations.revokedInShardSince(this.#issuerSerial, this.#shard, checked)) return 'revocations';
+      this.#quietUpTo = seq;
+    }
     if (now.getTime() - latest.thisUpdate.getTime() >= this.#o.refreshMs) return 'refresh';
     // A clock that went back past thisUpdate: sign anew so that thisUpdate is never in the future.
     if (latest.thisUpdate.getTime() > now.getTime()) return 'refresh';
@@ -92,7 +116,7 @@ export class CrlPublisher {
     const entries: CrlEntryInput[] = [];
     let after: RevokedEntry | undefined;
     for (;;) {
-      const page = await store.revocations.listRevoked(this.#issuerSerial, now, after, MAX_REVOKED_PAGE);
+      const page = await store.revocations.listRevoked(this.#issuerSerial, this.#shard, now, after, MAX_REVOKED_PAGE);
       for (const e of page) entries.push(e);
       if (page.length < MAX_REVOKED_PAGE) break;
       after = page[page.length - 1];
@@ -107,7 +131,7 @@ export class CrlPublisher {
       entries,
       this.#o.signer,
     );
-    const record: CrlRecord = { issuerSerial: this.#issuerSerial, number, thisUpdate, nextUpdate, revocationSeq: seq, entries: entries.length, der };
+    const record: CrlRecord = { issuerSerial: this.#issuerSerial, number, thisUpdate, nextUpdate, revocationSeq: seq, entries: entries.length, der, shard: this.#shard };
     await store.revocations.saveCrl(record, CRLS_KEPT);
     // Serve it at once: the next refresh then finds it current instead of reading it back.
     if (this.#served === undefined || number > this.#served.number) this.#served = { number, thisUpdate, nextUpdate, entries: entries.length, der };
@@ -127,9 +151,9 @@ export class CrlPublisher {
    */
   async refresh(): Promise<ServedCrl | undefined> {
     const store = this.#o.store;
-    const latest = await store.revocations.latestCrl(this.#issuerSerial, false);
+    const latest = await store.revocations.latestCrl(this.#issuerSerial, this.#shard, false);
     if (latest !== undefined && latest.number !== this.#served?.number) {
-      const full = await store.revocations.latestCrl(this.#issuerSerial, true);
+      const full = await store.revocations.latestCrl(this.#issuerSerial, this.#shard, true);
       if (full !== undefined) this.#served = { number: full.number, thisUpdate: full.thisUpdate, nextUpdate: full.nextUpdate, entries: full.entries, der: full.der };
     }
     return this.#served;

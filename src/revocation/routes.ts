@@ -1,6 +1,7 @@
 /**
  * The public revocation endpoints: `GET /crl` (DER, `application/pkix-crl`) and `GET /crl.pem`
- * (or `/crl` with `Accept: application/x-pem-file`); OCSP at `POST /ocsp` and `GET /ocsp/{base64}`
+ * (or `/crl` with `Accept: application/x-pem-file`), and a partitioned CA's `GET /crl/{k}` and
+ * `/crl/{k}.pem`; OCSP at `POST /ocsp` and `GET /ocsp/{base64}`
  * (RFC 6960 Appendix A, RFC 5019 §5). Served on the HTTPS API and on the optional plain-HTTP
  * listener relying parties fetch from.
  *
@@ -20,8 +21,10 @@ export const OCSP_REQUEST_LIMIT = 8 * 1024;
 
 /** What the CRL routes read. */
 export interface CrlRouteOptions {
-  /** The CRL served now; undefined while none was signed yet. */
-  readonly crl: () => ServedCrl | undefined;
+  /** The CRL of partition `shard` served now; undefined while none was signed yet. */
+  readonly crl: (shard: number) => ServedCrl | undefined;
+  /** Partitions besides 0 (`revocation.crl.shards` when above 1, else 0): /crl/1 … /crl/N. */
+  readonly shards: number;
   readonly clock: Clock;
   /** How long a cache may keep a CRL (the revocation propagation period). */
   readonly maxAgeMs: () => number;
@@ -61,8 +64,8 @@ function cachingHeaders(obj: Cacheable, nowMs: number, maxAgeMs: number, extra: 
   };
 }
 
-function respond(req: RouteRequest, options: CrlRouteOptions, pem: boolean): RouteResponse {
-  const crl = options.crl();
+function respond(req: RouteRequest, options: CrlRouteOptions, pem: boolean, shard = 0): RouteResponse {
+  const crl = options.crl(shard);
   if (crl === undefined) throw new SignetError('ERR_CRL_NOT_READY', 'no CRL has been signed yet; it will be within seconds of the CA starting');
   const now = options.clock.now().getTime();
   const obj = { thisUpdate: crl.thisUpdate, nextUpdate: crl.nextUpdate, etag: `"${crl.number.toString(16)}${pem ? '-pem' : ''}"` };
@@ -71,11 +74,27 @@ function respond(req: RouteRequest, options: CrlRouteOptions, pem: boolean): Rou
   return pem ? { body: encodePem('X509 CRL', crl.der), contentType: 'application/x-pem-file', headers } : { body: crl.der, contentType: 'application/pkix-crl', headers };
 }
 
-/** `GET /crl` and `GET /crl.pem`. */
+/** The partition `/crl/{k}` or `/crl/{k}.pem` names, 1…shards; ERR_HTTP_NOT_FOUND for anything else. */
+function partition(text: string, shards: number): { shard: number; pem: boolean } {
+  const m = /^([1-9]\d{0,2})(\.pem)?$/.exec(text);
+  const shard = m?.[1] === undefined ? 0 : Number(m[1]);
+  if (m === null || shard < 1 || shard > shards) throw new SignetError('ERR_HTTP_NOT_FOUND', shards > 0 ? `no CRL partition "${text.slice(0, 16)}": this CA publishes /crl/1 … /crl/${shards}` : 'this CA publishes one CRL, at /crl');
+  return { shard, pem: m[2] !== undefined };
+}
+
+/** `GET /crl` and `GET /crl.pem`; `GET /crl/{k}` and `/crl/{k}.pem` for partitions. */
 export function crlRoutes(options: CrlRouteOptions): Route[] {
   return [
     { method: 'GET', path: '/crl', handler: (req) => respond(req, options, wantsPem(req)) },
     { method: 'GET', path: '/crl.pem', handler: (req) => respond(req, options, true) },
+    {
+      method: 'GET',
+      path: '/crl/:shard',
+      handler: (req) => {
+        const p = partition(req.params.shard ?? '', options.shards);
+        return respond(req, options, p.pem || wantsPem(req), p.shard);
+      },
+    },
   ];
 }
 

@@ -36,7 +36,7 @@ type TableName =
 const TABLES: readonly { readonly name: TableName; readonly columns: readonly string[]; readonly key: readonly string[] }[] = [
   {
     name: 'certificates',
-    columns: ['serial', 'issuer_serial', 'subject', 'not_before', 'not_after', 'key_fingerprint', 'key_type', 'provisioner', 'requester', 'profile', 'status', 'revoked_at', 'revocation_reason', 'revoked_seq', 'invalid_at', 'replaced_by', 'replaces', 'issued_at', 'der'],
+    columns: ['serial', 'issuer_serial', 'subject', 'not_before', 'not_after', 'key_fingerprint', 'key_type', 'provisioner', 'requester', 'profile', 'status', 'revoked_at', 'revocation_reason', 'revoked_seq', 'invalid_at', 'replaced_by', 'replaces', 'issued_at', 'der', 'crl_shard'],
     key: ['serial'],
   },
   { name: 'certificate_names', columns: ['serial', 'ordinal', 'type', 'value', 'reversed_name'], key: ['serial', 'ordinal'] },
@@ -52,7 +52,7 @@ const TABLES: readonly { readonly name: TableName; readonly columns: readonly st
   // Shared settings (the ACME nonce key), counters (CRL numbers must keep growing after a move, RFC 5280 §5.2.3), signed CRLs.
   { name: 'settings', columns: ['name', 'value'], key: ['name'] },
   { name: 'counters', columns: ['name', 'value'], key: ['name'] },
-  { name: 'crls', columns: ['issuer_serial', 'number', 'this_update', 'next_update', 'revocation_seq', 'entries', 'der'], key: ['issuer_serial', 'number'] },
+  { name: 'crls', columns: ['issuer_serial', 'number', 'this_update', 'next_update', 'revocation_seq', 'entries', 'der', 'shard'], key: ['issuer_serial', 'number'] },
 ];
 
 /** What {@link copyStore} copied: rows per table. */

@@ -203,6 +203,7 @@ function hotWrites(direct: DirectRun | undefined): HotWrites {
           replaces: $(14),
           issued_at: $(15),
           der: $(16),
+          crl_shard: $(17),
         })
         .onConflict((oc) => oc.column('serial').doNothing()),
     ),
@@ -301,6 +302,7 @@ function toCertificate(row: Selectable<CertificatesTable>, names: readonly Certi
     ...(row.invalid_at !== null && row.invalid_at !== undefined && { invalidAt: new Date(toNumber(row.invalid_at)) }),
     ...(row.replaced_by !== null && { replacedBy: row.replaced_by }),
     ...(row.replaces !== null && { replaces: row.replaces }),
+    ...(row.crl_shard !== 0 && row.crl_shard !== undefined && { crlShard: toNumber(row.crl_shard) }),
     issuedAt: new Date(toNumber(row.issued_at)),
     // A plain Uint8Array the caller owns (drivers return a Buffer, possibly pooled).
     der: new Uint8Array(row.der),
@@ -345,6 +347,7 @@ function certificates(db: Db, run: Runner, hot: HotWrites): CertificateRepositor
             record.replaces ?? null,
             t.issuedAt,
             asBuffer(record.der),
+            t.crlShard,
           ]);
           if (result.numAffectedRows !== 1n) {
             throw new SignetError('ERR_STORE_DUPLICATE_SERIAL', `a certificate with serial ${record.serial} is already recorded`, {

@@ -375,8 +375,31 @@ const revocationLists: Migration = {
   },
 };
 
+/**
+ * Migration 9: partitioned CRLs. A certificate records which CRL partition its CRL distribution
+ * point names (`crl_shard`; 0, every certificate before this migration: the CRL at `crlUrl`
+ * itself), and a stored CRL which partition it is; the CRL entry index leads with the partition,
+ * so one partition's CRL reads only its own entries.
+ */
+const crlPartitions: Migration = {
+  version: 9,
+  name: 'crl-partitions',
+  async up(db) {
+    await db.schema.alterTable('certificates').addColumn('crl_shard', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+    await db.schema.dropIndex('certificates_crl_entries').execute();
+    await db.schema
+      .createIndex('certificates_crl_entries')
+      .on('certificates')
+      .columns(['issuer_serial', 'crl_shard', 'not_after', 'serial'])
+      .where(sql<boolean>`status = 'revoked'`)
+      .execute();
+    await db.schema.alterTable('crls').addColumn('shard', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+    await db.schema.createIndex('crls_shard').on('crls').columns(['issuer_serial', 'shard', 'number']).execute();
+  },
+};
+
 /** Every migration the code knows, in order. Append only. */
-export const MIGRATIONS: readonly Migration[] = [initial, dropNameTypeIndex, coordination, currentIndex, acme, renewalWindows, acmeExpiry, revocationLists];
+export const MIGRATIONS: readonly Migration[] = [initial, dropNameTypeIndex, coordination, currentIndex, acme, renewalWindows, acmeExpiry, revocationLists, crlPartitions];
 
 function checkList(migrations: readonly Migration[]): void {
   let previous = 0;

@@ -210,7 +210,7 @@ async function recordBatch(pool: pg.Pool, batch: readonly Pending[]): Promise<Se
         p(idx, 'integer'), p(token.provisioner, 'text'), p(token.jti, 'text'), p(checked.tokenExpiresAt, 'bigint'),
         p(r.serial, 'text'), p(r.issuerSerial ?? null, 'text'), p(r.subject, 'text'), p(c.notBefore, 'bigint'), p(c.notAfter, 'bigint'), p(r.keyFingerprint, 'text'), p(r.keyType, 'text'),
         p(r.provisioner, 'text'), p(r.requester, 'text'), p(r.profile, 'text'), p(r.status, 'text'), p(c.revokedAt, 'bigint'), p(r.revocationReason ?? null, 'text'),
-        p(r.replacedBy ?? null, 'text'), p(r.replaces ?? null, 'text'), p(c.issuedAt, 'bigint'), p(Buffer.from(r.der.buffer, r.der.byteOffset, r.der.byteLength), 'bytea'),
+        p(r.replacedBy ?? null, 'text'), p(r.replaces ?? null, 'text'), p(c.issuedAt, 'bigint'), p(Buffer.from(r.der.buffer, r.der.byteOffset, r.der.byteLength), 'bytea'), p(c.crlShard, 'integer'),
         p(checked.event.time, 'bigint'), p(e.type, 'text'), p(e.outcome, 'text'), p(e.actor, 'text'), p(e.provisioner ?? null, 'text'), p(e.serial ?? null, 'text'), p(e.reason ?? null, 'text'), p(checked.event.detail, 'text'),
       ].join(', ')})`,
     );
@@ -223,7 +223,7 @@ async function recordBatch(pool: pg.Pool, batch: readonly Pending[]): Promise<Se
         insert into certificate_names (serial, ordinal, type, value, reversed_name)
         select ok.serial, n.ordinal, n.type, n.value, n.reversed_name
         from (values ${nameRows.join(', ')}) as n(idx, ordinal, type, value, reversed_name) join ok on ok.idx = n.idx)`;
-  const text = `with input (idx, tprov, jti, texp, serial, issuer_serial, subject, not_before, not_after, key_fingerprint, key_type, provisioner, requester, profile, status, revoked_at, revocation_reason, replaced_by, replaces, issued_at, der, etime, etype, eoutcome, eactor, eprovisioner, eserial, ereason, edetail) as (
+  const text = `with input (idx, tprov, jti, texp, serial, issuer_serial, subject, not_before, not_after, key_fingerprint, key_type, provisioner, requester, profile, status, revoked_at, revocation_reason, replaced_by, replaces, issued_at, der, crl_shard, etime, etype, eoutcome, eactor, eprovisioner, eserial, ereason, edetail) as (
       values ${rows.join(', ')}
     ), tok as (
       insert into used_tokens (provisioner, jti, expires_at)
@@ -233,8 +233,8 @@ async function recordBatch(pool: pg.Pool, batch: readonly Pending[]): Promise<Se
     ), ok as (
       select distinct on (i.tprov, i.jti) i.* from input i join tok t on t.provisioner = i.tprov and t.jti = i.jti order by i.tprov, i.jti, i.idx
     ), cert as (
-      insert into certificates (serial, issuer_serial, subject, not_before, not_after, key_fingerprint, key_type, provisioner, requester, profile, status, revoked_at, revocation_reason, replaced_by, replaces, issued_at, der)
-      select serial, issuer_serial, subject, not_before, not_after, key_fingerprint, key_type, provisioner, requester, profile, status, revoked_at, revocation_reason, replaced_by, replaces, issued_at, der from ok
+      insert into certificates (serial, issuer_serial, subject, not_before, not_after, key_fingerprint, key_type, provisioner, requester, profile, status, revoked_at, revocation_reason, replaced_by, replaces, issued_at, der, crl_shard)
+      select serial, issuer_serial, subject, not_before, not_after, key_fingerprint, key_type, provisioner, requester, profile, status, revoked_at, revocation_reason, replaced_by, replaces, issued_at, der, crl_shard from ok
       returning serial
     )${namesCte}, audit as (
       insert into audit_events (time, type, outcome, actor, provisioner, serial, reason, detail)
@@ -253,11 +253,11 @@ async function recordBatch(pool: pg.Pool, batch: readonly Pending[]): Promise<Se
 
 /**
  * The issuance statement for `names` name rows (see {@link recordIssuance}). Its parameters:
- * $1–$3 the token, $4–$20 the certificate, $21–$28 the event, then 4 per name.
+ * $1–$3 the token, $4–$20 the certificate, $21–$28 the event, $29 the certificate's CRL partition, then 4 per name.
  */
 function issuanceStatement(names: number): string {
   const rows = Array.from({ length: names }, (_, i) => {
-    const p = 29 + 4 * i;
+    const p = 30 + 4 * i;
     return `($${p}::integer, $${p + 1}::text, $${p + 2}::text, $${p + 3}::text)`;
   });
   const namesCte =
@@ -271,8 +271,8 @@ function issuanceStatement(names: number): string {
       on conflict (provisioner, jti) do nothing
       returning 1 as one
     ), cert as (
-      insert into certificates (serial, issuer_serial, subject, not_before, not_after, key_fingerprint, key_type, provisioner, requester, profile, status, revoked_at, revocation_reason, replaced_by, replaces, issued_at, der)
-      select $4::text, $5::text, $6::text, $7::bigint, $8::bigint, $9::text, $10::text, $11::text, $12::text, $13::text, $14::text, $15::bigint, $16::text, $17::text, $18::text, $19::bigint, $20::bytea
+      insert into certificates (serial, issuer_serial, subject, not_before, not_after, key_fingerprint, key_type, provisioner, requester, profile, status, revoked_at, revocation_reason, replaced_by, replaces, issued_at, der, crl_shard)
+      select $4::text, $5::text, $6::text, $7::bigint, $8::bigint, $9::text, $10::text, $11::text, $12::text, $13::text, $14::text, $15::bigint, $16::text, $17::text, $18::text, $19::bigint, $20::bytea, $29::integer
       where exists (select 1 from tok)
       returning serial
     )${namesCte}, audit as (
@@ -303,6 +303,7 @@ async function recordIssuance(pool: pg.Pool, issuance: Issuance, checked: Checke
     r.serial, r.issuerSerial ?? null, r.subject, c.notBefore, c.notAfter, r.keyFingerprint, r.keyType, r.provisioner, r.requester, r.profile, r.status,
     c.revokedAt, r.revocationReason ?? null, r.replacedBy ?? null, r.replaces ?? null, c.issuedAt, Buffer.from(r.der.buffer, r.der.byteOffset, r.der.byteLength),
     checked.event.time, e.type, e.outcome, e.actor, e.provisioner ?? null, e.serial ?? null, e.reason ?? null, checked.event.detail,
+    c.crlShard,
   ];
   r.names.forEach((n, i) => values.push(i, n.type, n.value, reversedName(n.type, n.value)));
   const text = issuanceStatement(r.names.length);

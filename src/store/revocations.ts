@@ -7,7 +7,7 @@ import { sql, type Kysely } from 'kysely';
 import { SignetError } from '../core/errors.js';
 import type { StoreDatabase } from './schema.js';
 import type { CertificateStatusRecord, CrlRecord, RevocationRepository, RevokedEntry } from './store.js';
-import { checkSerial, epochMs } from './validation.js';
+import { checkSerial, epochMs, MAX_CRL_SHARDS } from './validation.js';
 
 type Db = Kysely<StoreDatabase>;
 type Runner = <T>(op: () => Promise<T>) => Promise<T>;
@@ -27,6 +27,11 @@ function toBig(v: number | string | bigint): bigint {
 
 function toNumber(v: number | string | bigint): number {
   return typeof v === 'number' ? v : Number(v);
+}
+
+function shardOf(shard: unknown): number {
+  if (!Number.isSafeInteger(shard) || (shard as number) < 0 || (shard as number) > MAX_CRL_SHARDS) throw invalid(`shard must be an integer from 0 to ${MAX_CRL_SHARDS}`, 'shard');
+  return shard as number;
 }
 
 function limitOf(limit: unknown): number {
@@ -56,9 +61,10 @@ export function revocationRepository(db: Db, run: Runner): RevocationRepository 
         return row === undefined ? 0n : toBig(row.value);
       }),
 
-    listRevoked: (issuerSerial, at, after, limit) =>
+    listRevoked: (issuerSerial, shard, at, after, limit) =>
       run(async () => {
         checkSerial(issuerSerial, 'issuerSerial');
+        const part = shardOf(shard);
         const t = epochMs(at, 'at');
         const max = limitOf(limit);
         let q = db
@@ -66,11 +72,12 @@ export function revocationRepository(db: Db, run: Runner): RevocationRepository 
           .select(['serial', 'revoked_at', 'revocation_reason', 'invalid_at', 'not_after'])
           .where('status', '=', 'revoked')
           .where('issuer_serial', '=', issuerSerial)
+          .where('crl_shard', '=', part)
           .where('not_after', '>', t);
         if (after !== undefined) {
           const afterMs = epochMs(after.notAfter, 'after.notAfter');
           const afterSerial = checkSerial(after.serial, 'after.serial');
-          // Row-value comparison: both backends walk the (issuer_serial, not_after, serial) index from here.
+          // Row-value comparison: both backends walk the (issuer_serial, crl_shard, not_after, serial) index from here.
           q = q.where(sql<boolean>`(not_after, serial) > (${afterMs}, ${afterSerial})`);
         }
         const rows = await q.orderBy('not_after').orderBy('serial').limit(max).execute();
@@ -83,6 +90,22 @@ export function revocationRepository(db: Db, run: Runner): RevocationRepository 
             notAfter: new Date(toNumber(r.not_after)),
           }),
         );
+      }),
+
+    revokedInShardSince: (issuerSerial, shard, since) =>
+      run(async () => {
+        checkSerial(issuerSerial, 'issuerSerial');
+        const part = shardOf(shard);
+        if (typeof since !== 'bigint' || since < 0n) throw invalid('since must be a non-negative bigint', 'since');
+        const row = await db
+          .selectFrom('certificates')
+          .select('serial')
+          .where('revoked_seq', '>', Number(since))
+          .where('issuer_serial', '=', issuerSerial)
+          .where('crl_shard', '=', part)
+          .limit(1)
+          .executeTakeFirst();
+        return row !== undefined;
       }),
 
     revokedSince: (since, limit) =>
@@ -102,6 +125,7 @@ export function revocationRepository(db: Db, run: Runner): RevocationRepository 
       run(async () => {
         if (typeof crl !== 'object' || crl === null) throw invalid('crl must be an object', 'crl');
         const issuer = checkSerial(crl.issuerSerial, 'issuerSerial');
+        const part = shardOf(crl.shard);
         if (typeof crl.number !== 'bigint' || crl.number < 1n) throw invalid('number must be a positive bigint', 'number');
         if (typeof crl.revocationSeq !== 'bigint' || crl.revocationSeq < 0n) throw invalid('revocationSeq must be a non-negative bigint', 'revocationSeq');
         if (!Number.isSafeInteger(crl.entries) || crl.entries < 0) throw invalid('entries must be a non-negative integer', 'entries');
@@ -117,6 +141,7 @@ export function revocationRepository(db: Db, run: Runner): RevocationRepository 
           revocation_seq: Number(crl.revocationSeq),
           entries: crl.entries,
           der: crl.der,
+          shard: part,
         };
         const save = async (trx: Db): Promise<void> => {
           const inserted = await trx.insertInto('crls').values(row).onConflict((oc) => oc.columns(['issuer_serial', 'number']).doNothing()).executeTakeFirst();
@@ -124,16 +149,23 @@ export function revocationRepository(db: Db, run: Runner): RevocationRepository 
             // Numbers come from a counter: a repeat is a caller's bug, never a race.
             throw invalid(`CRL number ${crl.number} of issuer ${issuer} is already stored`, 'number');
           }
-          const kept = await trx.selectFrom('crls').select('number').where('issuer_serial', '=', issuer).orderBy('number', 'desc').offset(keep - 1).limit(1).executeTakeFirst();
-          if (kept !== undefined) await trx.deleteFrom('crls').where('issuer_serial', '=', issuer).where('number', '<', kept.number as number).execute();
+          const kept = await trx.selectFrom('crls').select('number').where('issuer_serial', '=', issuer).where('shard', '=', part).orderBy('number', 'desc').offset(keep - 1).limit(1).executeTakeFirst();
+          if (kept !== undefined) await trx.deleteFrom('crls').where('issuer_serial', '=', issuer).where('shard', '=', part).where('number', '<', kept.number as number).execute();
         };
         await (db.isTransaction ? save(db) : db.transaction().execute(save));
       }),
 
-    latestCrl: (issuerSerial, withDer) =>
+    latestCrl: (issuerSerial, shard, withDer) =>
       run(async () => {
         checkSerial(issuerSerial, 'issuerSerial');
-        const base = db.selectFrom('crls').select(['issuer_serial', 'number', 'this_update', 'next_update', 'revocation_seq', 'entries']).where('issuer_serial', '=', issuerSerial).orderBy('number', 'desc').limit(1);
+        const part = shardOf(shard);
+        const base = db
+          .selectFrom('crls')
+          .select(['issuer_serial', 'number', 'this_update', 'next_update', 'revocation_seq', 'entries', 'shard'])
+          .where('issuer_serial', '=', issuerSerial)
+          .where('shard', '=', part)
+          .orderBy('number', 'desc')
+          .limit(1);
         const row = withDer ? await base.select('der').executeTakeFirst() : await base.executeTakeFirst();
         if (row === undefined) return undefined;
         const der = 'der' in row ? new Uint8Array(row.der as Uint8Array) : new Uint8Array(0);
@@ -145,6 +177,7 @@ export function revocationRepository(db: Db, run: Runner): RevocationRepository 
           revocationSeq: toBig(row.revocation_seq),
           entries: toNumber(row.entries),
           der,
+          shard: toNumber(row.shard),
         } satisfies CrlRecord;
       }),
 

@@ -6,7 +6,7 @@
  * node-postgres returns as strings — hence `IntegerColumn` accepts string and bigint on the way
  * out; JSON is text; booleans would be integers.
  */
-import type { ColumnType } from 'kysely';
+import type { ColumnType, Generated } from 'kysely';
 
 /** An integer column (epoch milliseconds, ids): written as a number, read as whatever the driver returns. */
 export type IntegerColumn = ColumnType<number | string | bigint, number, number>;
@@ -37,6 +37,8 @@ export interface CertificatesTable {
   revoked_seq: IntegerColumn | null;
   /** The invalidity date (RFC 5280 §5.3.2), when known (migration 8). */
   invalid_at: IntegerColumn | null;
+  /** The CRL partition the certificate names in its CRL distribution point; 0: the CRL at `crlUrl` itself (migration 9). */
+  crl_shard: Generated<number>;
   replaced_by: string | null;
   replaces: string | null;
   issued_at: IntegerColumn;
@@ -184,6 +186,8 @@ export interface CrlsTable {
   revocation_seq: IntegerColumn;
   entries: IntegerColumn;
   der: Uint8Array;
+  /** The CRL partition (0: the CRL at `crlUrl` itself; migration 9). */
+  shard: Generated<number>;
 }
 
 /** The whole schema at the latest migration. */

@@ -61,6 +61,8 @@ export interface CertificateRecord {
   readonly replacedBy?: string;
   /** Serial of the certificate this one replaced. */
   readonly replaces?: string;
+  /** The CRL partition its CRL distribution point names (1…); absent: the CRL at `crlUrl` itself (partition 0). */
+  readonly crlShard?: number;
   /** When the authority issued (signed) it. */
   readonly issuedAt: Date;
   /** The certificate's DER. */
@@ -193,6 +195,8 @@ export interface CrlRecord {
   readonly revocationSeq: bigint;
   readonly entries: number;
   readonly der: Uint8Array;
+  /** The CRL partition: 0 for the CRL at `crlUrl`, k for `crlUrl/k`. */
+  readonly shard: number;
 }
 
 /**
@@ -206,21 +210,23 @@ export interface RevocationRepository {
   /** The sequence number of the latest committed revocation; 0 when there was none. */
   sequence(): Promise<bigint>;
   /**
-   * Revoked certificates of `issuerSerial` that have not expired at `at` (notAfter > at), in
-   * (notAfter, serial) order, after `after` (the last entry of the previous page), at most `limit`
-   * (1…10,000).
+   * Revoked certificates of `issuerSerial` in CRL partition `shard` that have not expired at `at`
+   * (notAfter > at), in (notAfter, serial) order, after `after` (the last entry of the previous
+   * page), at most `limit` (1…10,000).
    */
-  listRevoked(issuerSerial: string, at: Date, after: { readonly notAfter: Date; readonly serial: string } | undefined, limit: number): Promise<RevokedEntry[]>;
+  listRevoked(issuerSerial: string, shard: number, at: Date, after: { readonly notAfter: Date; readonly serial: string } | undefined, limit: number): Promise<RevokedEntry[]>;
+  /** Whether a certificate of `issuerSerial` in CRL partition `shard` was revoked with a sequence number above `since`. */
+  revokedInShardSince(issuerSerial: string, shard: number, since: bigint): Promise<boolean>;
   /**
    * Serials revoked with a sequence number above `since`, at most `limit`, in sequence order, with
    * their sequence numbers. A batch shares one number, so a full page can end inside it: read on
    * from the page's last number minus one.
    */
   revokedSince(since: bigint, limit: number): Promise<{ readonly serial: string; readonly seq: bigint }[]>;
-  /** Stores a signed CRL and deletes all but the `keep` latest of its issuer. A number already stored is ERR_STORE_INVALID_RECORD (numbers come from a counter). */
+  /** Stores a signed CRL and deletes all but the `keep` latest of its issuer and partition. A number already stored for the issuer is ERR_STORE_INVALID_RECORD (numbers come from a counter). */
   saveCrl(crl: CrlRecord, keep: number): Promise<void>;
-  /** The CRL of `issuerSerial` with the highest number; `withDer: false` leaves `der` empty (a cheap freshness check). */
-  latestCrl(issuerSerial: string, withDer: boolean): Promise<CrlRecord | undefined>;
+  /** The CRL of `issuerSerial`'s partition `shard` with the highest number; `withDer: false` leaves `der` empty (a cheap freshness check). */
+  latestCrl(issuerSerial: string, shard: number, withDer: boolean): Promise<CrlRecord | undefined>;
   /** The revocation status of the certificate with this serial (a primary-key read of a few columns, for OCSP); undefined: not issued here. */
   status(serial: string): Promise<CertificateStatusRecord | undefined>;
 }

@@ -14,6 +14,8 @@ export const MAX_PAGE = 1000;
 export const DEFAULT_PAGE = 100;
 /** Largest `serials` filter (keeps every query under SQLite's and PostgreSQL's parameter limits). */
 export const MAX_SERIALS = 1000;
+/** Most CRL partitions a CA may have (`revocation.crl.shards`); partition 0 is the CRL at `crlUrl` itself. */
+export const MAX_CRL_SHARDS = 64;
 /** Largest audit `detail`, as JSON text. */
 export const MAX_DETAIL_CHARS = 64 * 1024;
 
@@ -86,7 +88,7 @@ export function reversedName(type: CertificateNameType, value: string): string |
 }
 
 /** Validates a certificate record; returns its times in epoch milliseconds. */
-export function checkCertificate(r: CertificateRecord): { notBefore: number; notAfter: number; issuedAt: number; revokedAt: number | null } {
+export function checkCertificate(r: CertificateRecord): { notBefore: number; notAfter: number; issuedAt: number; revokedAt: number | null; crlShard: number } {
   if (typeof r !== 'object' || r === null) throw invalidRecord('certificate record must be an object', 'record');
   checkSerial(r.serial);
   for (const field of ['issuerSerial', 'replacedBy', 'replaces'] as const) {
@@ -123,7 +125,9 @@ export function checkCertificate(r: CertificateRecord): { notBefore: number; not
   optionalText(r.revocationReason, 'revocationReason');
   const issuedAt = epochMs(r.issuedAt, 'issuedAt');
   if (!(r.der instanceof Uint8Array) || r.der.length === 0) throw invalidRecord('der must be a non-empty Uint8Array', 'der');
-  return { notBefore, notAfter, issuedAt, revokedAt };
+  const crlShard = r.crlShard ?? 0;
+  if (!Number.isSafeInteger(crlShard) || crlShard < 0 || crlShard > MAX_CRL_SHARDS) throw invalidRecord(`crlShard must be an integer from 0 to ${MAX_CRL_SHARDS}`, 'crlShard');
+  return { notBefore, notAfter, issuedAt, revokedAt, crlShard };
 }
 
 /** Validates an audit event; returns its time and its detail as JSON text. */

@@ -271,6 +271,9 @@ test('every wrong field is named by its JSON path', () => {
     ['$.revocation', { crl: { validity: '60d' } }, '$.revocation.crl.validity', /at most 30d/],
     ['$.revocation', { crl: { refresh: '2s' } }, '$.revocation.crl.refresh', /must not be shorter than revocation.propagation \(5s\)/],
     ['$.revocation', { crl: { enabled: 'no' } }, '$.revocation.crl.enabled', /true or false/],
+    ['$.revocation', { crl: { shards: 0 } }, '$.revocation.crl.shards', /whole number from 1 to 64/],
+    ['$.revocation', { crl: { shards: 65 } }, '$.revocation.crl.shards', /whole number from 1 to 64/],
+    ['$.revocation', { crl: { shards: '4' } }, '$.revocation.crl.shards', /whole number from 1 to 64/],
     ['$.revocation', { crl: { nextUpdate: '1h' } }, '$.revocation.crl.nextUpdate', /unknown field/],
     ['$.revocation', { ocsp: { enabled: 1 } }, '$.revocation.ocsp.enabled', /true or false/],
     ['$.revocation', { ocsp: { validity: '10s' } }, '$.revocation.ocsp.validity', /at least 4 × revocation.propagation \(20s\)/],
@@ -310,15 +313,15 @@ test('ACME provisioners and the acme section: defaults and values', () => {
 test('the revocation section: defaults, values, and a refresh derived from a shorter validity', () => {
   const defaults = parseCaConfig(JSON.stringify(base()), { baseDir: '/srv/signet' }).revocation;
   const ocsp = { enabled: true, validityMs: 4 * 3_600_000, signerLifetimeMs: 7 * 24 * 3_600_000, cacheSize: 100_000 };
-  assert.deepEqual(defaults, { httpAddress: undefined, httpListen: undefined, propagationMs: 5000, crl: { enabled: true, validityMs: 24 * 3_600_000, refreshMs: 8 * 3_600_000 }, ocsp });
+  assert.deepEqual(defaults, { httpAddress: undefined, httpListen: undefined, propagationMs: 5000, crl: { enabled: true, validityMs: 24 * 3_600_000, refreshMs: 8 * 3_600_000, shards: 1 }, ocsp });
   const doc = base();
-  doc.revocation = { httpAddress: '[::1]:8080', propagation: '2s', crl: { validity: '6h' }, ocsp: { validity: '1h', signerLifetime: '3h', cacheSize: 0 } };
+  doc.revocation = { httpAddress: '[::1]:8080', propagation: '2s', crl: { validity: '6h', shards: 16 }, ocsp: { validity: '1h', signerLifetime: '3h', cacheSize: 0 } };
   const c = parseCaConfig(JSON.stringify(doc), { baseDir: '/srv/signet' }).revocation;
   assert.deepEqual(c, {
     httpAddress: '[::1]:8080',
     httpListen: { host: '::1', port: 8080 },
     propagationMs: 2000,
-    crl: { enabled: true, validityMs: 6 * 3_600_000, refreshMs: 2 * 3_600_000 },
+    crl: { enabled: true, validityMs: 6 * 3_600_000, refreshMs: 2 * 3_600_000, shards: 16 },
     ocsp: { enabled: true, validityMs: 3_600_000, signerLifetimeMs: 3 * 3_600_000, cacheSize: 0 },
   });
 });

@@ -4,7 +4,7 @@
  * provisioner key really signs and CSRs built by our writer. Nothing here is mocked.
  */
 import { createHash, generateKeyPairSync, type KeyObject } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { join } from 'node:path';
 import { systemClock, type Clock } from '../../src/core/clock.js';
@@ -18,6 +18,7 @@ import { caInitCommand } from '../../src/cli/ca/init.js';
 import { buildCsr } from '../../src/x509/csr.js';
 import { parseGeneralName } from '../../src/x509/general-name.js';
 import { parseSubject } from '../../src/x509/name.js';
+import { freePort } from './net.js';
 
 /** The files of a CA made by {@link createTestCa}. */
 export interface TestCa {
@@ -228,4 +229,46 @@ export async function issueLeaf(ca: TestCa, running: { readonly url: string }, n
   const pem = (r.json as { crt: string }).crt;
   writeFileSync(file, pem);
   return { pem, key: csr.key.export({ format: 'pem', type: 'pkcs8' }).toString(), serial: r.json?.serial as string, file };
+}
+
+/** A running CA with a plain-HTTP revocation listener, its root and intermediate written as files. */
+export interface RevocationCa {
+  readonly ca: TestCa;
+  readonly running: RunningCa;
+  /** `http://127.0.0.1:PORT` of the revocation listener (`/crl`, `/crl/{k}`, `/ocsp`). */
+  readonly base: string;
+  /** `root.pem` and `int.pem` in `dir`. */
+  readonly rootFile: string;
+  readonly intermediateFile: string;
+}
+
+/**
+ * Creates and starts a CA in `dir` whose certificates name its CRL (and, with `ocsp`, its OCSP
+ * responder) on a plain-HTTP listener of a free port; the watcher timer is moved out of the way
+ * (tests tick it with publishRevocations). `crl` is merged into `revocation.crl`.
+ */
+export async function startRevocationCa(dir: string, options: { readonly ocsp?: boolean; readonly crl?: Record<string, unknown> } = {}): Promise<RevocationCa> {
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const parent = join(dir, 'ca-parent');
+  mkdirSync(parent);
+  const ca = await createTestCa({
+    parent,
+    edit: (doc) => {
+      doc.crlUrl = `${base}/crl`;
+      if (options.ocsp === true) doc.ocspUrl = `${base}/ocsp`;
+      doc.revocation = {
+        httpAddress: `127.0.0.1:${port}`,
+        propagation: '1s',
+        crl: { validity: '24h', refresh: '8h', ...options.crl },
+        ...(options.ocsp === true && { ocsp: { validity: '1h', signerLifetime: '1d' } }),
+      };
+    },
+  });
+  const running = await startTestCa(ca, { revocationIntervalMs: 3_600_000 });
+  const rootFile = join(dir, 'root.pem');
+  const intermediateFile = join(dir, 'int.pem');
+  writeFileSync(rootFile, ca.rootPem);
+  writeFileSync(intermediateFile, readFileSync(ca.intermediateFile, 'latin1'));
+  return { ca, running, base, rootFile, intermediateFile };
 }

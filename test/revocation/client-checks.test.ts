@@ -10,14 +10,14 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import { createHash, generateKeyPairSync } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import type { RunningCa } from '../../src/ca/runtime.js';
 import { createSoftwareSigner } from '../../src/crypto/signer.js';
 import { parseCertificates } from '../../src/x509/certificate.js';
 import { signOcspResponse, subjectPublicKeyBits } from '../../src/x509/ocsp.js';
 import { ocspQuery } from '../../src/x509/verify/ocsp.js';
-import { createTestCa, httpsRequest, issueLeaf, startTestCa, type IssuedLeaf, type TestCa } from '../helpers/ca.js';
+import { httpsRequest, issueLeaf, startRevocationCa, type IssuedLeaf, type TestCa } from '../helpers/ca.js';
 import { fails, ok, signetAsync } from '../helpers/cli.js';
 import { freePort } from '../helpers/net.js';
 import { opensslOk, runAsync, tempDir } from '../helpers/openssl.js';
@@ -34,20 +34,7 @@ let fakeUrl = '';
 let fakeAnswer: (body: Buffer) => { status: number; headers?: Record<string, string>; body?: Uint8Array } = () => ({ status: 404 });
 
 before(async () => {
-  const port = await freePort();
-  base = `http://127.0.0.1:${port}`;
-  mkdirSync(tmp.path('ca-parent'));
-  ca = await createTestCa({
-    parent: tmp.path('ca-parent'),
-    edit: (doc) => {
-      doc.crlUrl = `${base}/crl`;
-      doc.ocspUrl = `${base}/ocsp`;
-      doc.revocation = { httpAddress: `127.0.0.1:${port}`, propagation: '1s', crl: { validity: '24h', refresh: '8h' }, ocsp: { validity: '1h', signerLifetime: '1d' } };
-    },
-  });
-  running = await startTestCa(ca, { revocationIntervalMs: 3_600_000 });
-  writeFileSync(tmp.path('root.pem'), ca.rootPem);
-  writeFileSync(tmp.path('int.pem'), readFileSync(ca.intermediateFile, 'latin1'));
+  ({ ca, running, base } = await startRevocationCa(tmp.dir, { ocsp: true }));
   good = await issueLeaf(ca, running, 'good.checks.example.com', tmp.path('good.pem'));
   bad = await issueLeaf(ca, running, 'bad.checks.example.com', tmp.path('bad.pem'));
   const r = await httpsRequest(ca, `${running.url}/revoke`, { cert: bad.pem, key: bad.key, body: { serial: bad.serial, reason: 'keyCompromise' } });

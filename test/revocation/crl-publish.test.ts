@@ -234,7 +234,7 @@ test('revocation.crl.enabled false: no CRL is signed and /crl is not found', asy
     assert.equal(r.crl, undefined);
     const reply = await httpsRequest(off, `${r.url}/crl`);
     assert.equal(reply.status, 404);
-    assert.equal((await r.store.revocations.latestCrl(parseCertificate(decodePem(readFileSync(off.intermediateFile, 'latin1'), ['CERTIFICATE']).der).serialHex, false)), undefined);
+    assert.equal((await r.store.revocations.latestCrl(parseCertificate(decodePem(readFileSync(off.intermediateFile, 'latin1'), ['CERTIFICATE']).der).serialHex, 0, false)), undefined);
   } finally {
     await r.close();
   }

@@ -890,29 +890,58 @@ export function storeConformance(name: string, open: () => Promise<Store>): void
         const walked: string[] = [];
         let after: { notAfter: Date; serial: string } | undefined;
         for (;;) {
-          const page = await store.revocations.listRevoked(issuer, at(60_000), after, 3);
+          const page = await store.revocations.listRevoked(issuer, 0, at(60_000), after, 3);
           walked.push(...page.map((e) => e.serial));
           if (page.length < 3) break;
           after = page[page.length - 1];
         }
         assert.deepEqual(walked, expected);
-        const one = (await store.revocations.listRevoked(issuer, at(60_000), undefined, 1))[0];
+        const one = (await store.revocations.listRevoked(issuer, 0, at(60_000), undefined, 1))[0];
         assert.equal(one?.reason, 'superseded');
         assert.equal(one?.revokedAt.getTime(), at(20_000).getTime());
-        await rejectsWith(store.revocations.listRevoked(issuer, at(0), undefined, 0), 'ERR_STORE_INVALID_RECORD');
-        await rejectsWith(store.revocations.listRevoked('XY', at(0), undefined, 1), 'ERR_STORE_INVALID_RECORD');
+        await rejectsWith(store.revocations.listRevoked(issuer, 0, at(0), undefined, 0), 'ERR_STORE_INVALID_RECORD');
+        await rejectsWith(store.revocations.listRevoked('XY', 0, at(0), undefined, 1), 'ERR_STORE_INVALID_RECORD');
       });
 
       test('CRLs: the latest by number, with or without its DER; only the newest `keep` stay; a number stored twice is refused', async () => {
-        const crl = (n: bigint) => ({ issuerSerial: issuer, number: n, thisUpdate: at(Number(n) * 1000), nextUpdate: at(Number(n) * 1000 + 86_400_000), revocationSeq: n * 10n, entries: Number(n), der: Uint8Array.of(0x30, Number(n)) });
-        assert.equal(await store.revocations.latestCrl(issuer, true), undefined);
+        const crl = (n: bigint) => ({ issuerSerial: issuer, number: n, thisUpdate: at(Number(n) * 1000), nextUpdate: at(Number(n) * 1000 + 86_400_000), revocationSeq: n * 10n, entries: Number(n), der: Uint8Array.of(0x30, Number(n)), shard: 0 });
+        assert.equal(await store.revocations.latestCrl(issuer, 0, true), undefined);
         for (const n of [1n, 2n, 3n, 4n]) await store.revocations.saveCrl(crl(n), 2);
-        const latest = await store.revocations.latestCrl(issuer, true);
+        const latest = await store.revocations.latestCrl(issuer, 0, true);
         assert.deepEqual(latest, crl(4n));
-        assert.deepEqual((await store.revocations.latestCrl(issuer, false))?.der, new Uint8Array(0));
+        assert.deepEqual((await store.revocations.latestCrl(issuer, 0, false))?.der, new Uint8Array(0));
         await rejectsWith(store.revocations.saveCrl(crl(4n), 2), 'ERR_STORE_INVALID_RECORD');
         await rejectsWith(store.revocations.saveCrl({ ...crl(5n), der: new Uint8Array(0) }, 2), 'ERR_STORE_INVALID_RECORD');
-        assert.equal(await store.revocations.latestCrl('0b', true), undefined, 'per issuer');
+        assert.equal(await store.revocations.latestCrl('0b', 0, true), undefined, 'per issuer');
+      });
+
+      test('CRL partitions: each certificate keeps its partition; listRevoked and revokedInShardSince see one partition; CRLs are kept and read per partition', async () => {
+        const inShard = (k: number) => Array.from({ length: 3 }, () => certificate({ issuerSerial: issuer, notAfter: at(100_000), ...(k > 0 && { crlShard: k }) }));
+        const [zero, one, two] = [inShard(0), inShard(1), inShard(2)];
+        for (const c of [...zero, ...one, ...two]) await store.certificates.insert(c);
+        assert.equal((await store.certificates.get(one[0]!.serial))?.crlShard, 1);
+        assert.ok(!('crlShard' in ((await store.certificates.get(zero[0]!.serial)) ?? {})), 'partition 0 is left out of the record');
+        const before = await store.revocations.sequence();
+        await store.certificates.revoke(one[0]!.serial, { at: at(10_000) });
+        await store.certificates.revokeMany([two[0]!.serial, two[1]!.serial], { at: at(11_000) });
+        const listed = async (k: number) => (await store.revocations.listRevoked(issuer, k, at(0), undefined, 100)).map((e) => e.serial).sort();
+        assert.deepEqual(await listed(0), []);
+        assert.deepEqual(await listed(1), [one[0]!.serial]);
+        assert.deepEqual(await listed(2), [two[0]!.serial, two[1]!.serial].sort());
+        assert.equal(await store.revocations.revokedInShardSince(issuer, 0, before), false);
+        assert.equal(await store.revocations.revokedInShardSince(issuer, 1, before), true);
+        assert.equal(await store.revocations.revokedInShardSince(issuer, 1, before + 1n), false, 'partition 1 was revoked at the first number only');
+        assert.equal(await store.revocations.revokedInShardSince(issuer, 2, before + 1n), true);
+        const crl = (n: bigint, shard: number) => ({ issuerSerial: issuer, number: n, thisUpdate: at(1000), nextUpdate: at(86_400_000), revocationSeq: 1n, entries: 0, der: Uint8Array.of(0x30, Number(n)), shard });
+        for (const [n, k] of [[11n, 0], [12n, 1], [13n, 2], [14n, 1], [15n, 1]] as const) await store.revocations.saveCrl(crl(n, k), 2);
+        assert.equal((await store.revocations.latestCrl(issuer, 0, false))?.number, 11n);
+        assert.deepEqual(await store.revocations.latestCrl(issuer, 1, true), crl(15n, 1));
+        assert.equal((await store.revocations.latestCrl(issuer, 2, false))?.number, 13n);
+        assert.equal(await store.revocations.latestCrl(issuer, 3, false), undefined);
+        await rejectsWith(store.revocations.saveCrl(crl(13n, 1), 2), 'ERR_STORE_INVALID_RECORD', 'numbers are the issuer\'s, across partitions');
+        await rejectsWith(store.revocations.listRevoked(issuer, 65, at(0), undefined, 1), 'ERR_STORE_INVALID_RECORD');
+        await rejectsWith(store.certificates.insert(certificate({ crlShard: -1 })), 'ERR_STORE_INVALID_RECORD');
+        await rejectsWith(store.certificates.insert(certificate({ crlShard: 1.5 })), 'ERR_STORE_INVALID_RECORD');
       });
 
       test('revokeMany: the valid ones of a list, in one go with one sequence number; already revoked and unknown ones left out; bad input refused', async () => {

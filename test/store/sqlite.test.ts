@@ -315,9 +315,11 @@ describe('migrations', () => {
         'acme_orders: expires_at',
         'acme_authorizations: expires_at',
         // Migration 8: CRL entries and "revoked since sequence N" — partial, so an issuance
-        // (never revoked when inserted) adds nothing to them.
-        "certificates: issuer_serial, not_after, serial where status = 'revoked'",
+        // (never revoked when inserted) adds nothing to them; migration 9 leads the first with the
+        // CRL partition, and reads a partition's newest CRL.
+        "certificates: issuer_serial, crl_shard, not_after, serial where status = 'revoked'",
         'certificates: revoked_seq where revoked_seq is not null',
+        'crls: issuer_serial, shard, number',
       ];
       // Exactly these: each index costs every issuance a B-tree insert and a page at COMMIT.
       assert.deepEqual([...indexed].sort(), [...wanted].sort());
@@ -360,9 +362,10 @@ describe('migrations', () => {
       }
       // The revocation queries (CRL entries page by page, what was revoked since a sequence number).
       const revocationReads: [string, () => Promise<unknown>][] = [
-        ['listRevoked', () => store.revocations.listRevoked('0a', at(0), undefined, 10)],
-        ['listRevoked after', () => store.revocations.listRevoked('0a', at(0), { notAfter: at(5), serial: '0b' }, 10)],
+        ['listRevoked', () => store.revocations.listRevoked('0a', 0, at(0), undefined, 10)],
+        ['listRevoked after', () => store.revocations.listRevoked('0a', 0, at(0), { notAfter: at(5), serial: '0b' }, 10)],
         ['revokedSince', () => store.revocations.revokedSince(5n, 10)],
+        ['revokedInShardSince', () => store.revocations.revokedInShardSince('0a', 1, 5n)],
       ];
       for (const [label, read] of revocationReads) {
         queries.length = 0;
