@@ -196,6 +196,23 @@ test('--dns, --address and --provisioner go into the config; the address host is
   assert.deepEqual(d.listen, { host: '', port: 443 });
 });
 
+test('--revocation-url: certificates name URL/crl and URL/ocsp; the CA listens at its port (on loopback for localhost, every interface for a DNS name)', () => {
+  ok(run(['ca', 'init', '--name', 'Rev', '--dir', 'rev', ...PW, '--root-key-out', 'rev-root.key', '--revocation-url', 'http://localhost:9080']));
+  const r = loadCaConfig(p('rev/signet.json'));
+  assert.equal(r.crlUrl, 'http://localhost:9080/crl');
+  assert.equal(r.ocspUrl, 'http://localhost:9080/ocsp');
+  assert.deepEqual(r.revocation.httpListen, { host: '127.0.0.1', port: 9080 });
+  ok(run(['ca', 'init', '--name', 'Rev2', '--dir', 'rev2', ...PW, '--root-key-out', 'rev2-root.key', '--revocation-url', 'http://ca.example.com:8080/']));
+  const r2 = loadCaConfig(p('rev2/signet.json'));
+  assert.equal(r2.crlUrl, 'http://ca.example.com:8080/crl');
+  assert.deepEqual(r2.revocation.httpListen, { host: '', port: 8080 });
+  for (const bad of ['https://ca.example.com:8443', 'http://ca.example.com', 'http://ca.example.com:8080/revocation', 'http://user:pw@ca.example.com:8080', 'not a url']) {
+    fails(run(['ca', 'init', '--name', 'Bad', '--dir', 'rev-bad', ...PW, '--root-key-out', 'rev-bad.key', '--revocation-url', bad]), 2, 'ERR_BAD_OPTION');
+  }
+  fails(run(['ca', 'init', '--name', 'Bad', '--dir', 'rev-bad', '--password-file', 'pw.txt', '--root-key-out', 'rev-bad.key', '--pki-only', '--revocation-url', 'http://localhost:9080']), 2, 'ERR_USAGE');
+  assert.equal(existsSync(p('rev-bad')), false);
+});
+
 /** Runs `ca init` in this process (no CLI start-up per case); the SignetError it throws, if any. */
 async function initError(flags: CaInitFlags): Promise<SignetError | undefined> {
   try {

@@ -20,6 +20,7 @@
  * written, and the directory is renamed into place: a CA appears whole or not at all. An
  * existing CA is never touched (ERR_CA_EXISTS).
  */
+import { isIP } from 'node:net';
 import { createHash, type KeyObject } from 'node:crypto';
 import { closeSync, fsyncSync, mkdirSync, mkdtempSync, openSync, readdirSync, renameSync, rmSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
@@ -83,6 +84,7 @@ export interface CaInitFlags {
   db?: string;
   dbPasswordFile?: string;
   dbPasswordEnv?: string;
+  revocationUrl?: string;
   json?: boolean;
 }
 
@@ -283,11 +285,13 @@ export async function caInitCommand(flags: CaInitFlags): Promise<CaInitResult> {
       ['--dns', flags.dns],
       ['--address', flags.address],
       ['--db', flags.db],
+      ['--revocation-url', flags.revocationUrl],
     ] as const) {
       if (v !== undefined) throw new SignetError('ERR_USAGE', `${flag} configures the CA server, which --pki-only does not set up`);
     }
   }
   const db = dbFromFlags(flags);
+  const revocation = revocationFromFlags(flags.revocationUrl);
   if (flags.rootKeyOut === '-') throw new SignetError('ERR_USAGE', '--root-key-out must name a file', { hint: 'write the root key to a file on removable media, then move it offline' });
   const keySpec: KeySpec = keySpecFromFlags({ type: flags.keyType, curve: flags.curve, size: flags.size }, '--key-type');
   const addressText = flags.address ?? DEFAULT_ADDRESS;
@@ -401,6 +405,7 @@ export async function caInitCommand(flags: CaInitFlags): Promise<CaInitResult> {
         db: db ?? { type: 'sqlite', path: DEFAULT_DB_PATH },
         claims: { ...DEFAULT_CLAIMS_DOCUMENT, keyTypes: [...(DEFAULT_CLAIMS_DOCUMENT.keyTypes ?? [])] },
         provisioners: provisionerJwk ? [{ type: 'JWK', name: provisionerName, publicKey: provisionerJwk }] : [],
+        ...revocation,
         logLevel: 'info',
       };
 
@@ -496,6 +501,30 @@ export async function caInitCommand(flags: CaInitFlags): Promise<CaInitResult> {
     files,
     next,
   };
+}
+
+/**
+ * `--revocation-url http://HOST:PORT`: certificates name the CRL at URL/crl and the OCSP responder
+ * at URL/ocsp, and the CA serves both on a plain-HTTP listener at that port — on the URL's address
+ * when it is a loopback name or an IP address, on every interface otherwise (behind a DNS name).
+ */
+function revocationFromFlags(text: string | undefined): Pick<CaConfigDocument, 'crlUrl' | 'ocspUrl' | 'revocation'> {
+  if (text === undefined) return {};
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new SignetError('ERR_BAD_OPTION', `invalid --revocation-url "${text}"`, { hint: 'give http://HOST:PORT, e.g. http://ca.example.com:8080' });
+  }
+  if (url.protocol !== 'http:' || url.port === '' || url.pathname !== '/' || url.search !== '' || url.hash !== '' || url.username !== '' || url.password !== '') {
+    throw new SignetError('ERR_BAD_OPTION', `--revocation-url must be http://HOST:PORT with nothing after the port, not "${text}"`, {
+      hint: 'CRLs and OCSP are served over plain HTTP (they are signed): http://ca.example.com:8080',
+    });
+  }
+  const base = `http://${url.host}`;
+  const host = url.hostname === 'localhost' ? '127.0.0.1' : url.hostname;
+  const listenHost = isIP(host.replace(/^\[|\]$/g, '')) !== 0 ? host : '';
+  return { crlUrl: `${base}/crl`, ocspUrl: `${base}/ocsp`, revocation: { httpAddress: `${listenHost}:${url.port}` } };
 }
 
 /** `db` of the new config from --db, --db-password-file and --db-password-env; undefined: SQLite in DIR. */
@@ -606,6 +635,7 @@ export function registerCaInit(group: Command): void {
     .option('--db <url>', 'keep the inventory in PostgreSQL (postgres://user@host:port/database, no password in it) instead of SQLite in DIR/db')
     .option('--db-password-file <file>', 'file holding the --db password; the config refers to it')
     .option('--db-password-env <var>', 'or: the environment variable that holds the --db password (at init and at every start)')
+    .option('--revocation-url <url>', 'http://HOST:PORT where relying parties fetch CRLs and ask OCSP: certificates name URL/crl and URL/ocsp, and the CA serves them there over plain HTTP')
     .option('--json', 'print what was created as JSON')
     .addHelpText(
       'after',
@@ -637,6 +667,9 @@ Examples:
   $ signet ca init --name "Example Corp" --dir /etc/signet --password-file pw.txt \\
       --provisioner-password-file prov-pw.txt --root-key-out /media/offline/root.key \\
       --db postgres://signet@db.example.com:5432/signet --db-password-file /etc/signet/db-password
+  $ signet ca init --name "Example Corp" --dir /etc/signet --dns ca.example.com --password-file pw.txt \\
+      --provisioner-password-file prov-pw.txt --root-key-out /media/offline/root.key \\
+      --revocation-url http://ca.example.com:8080
   $ signet ca init --name "Lab" --dir lab-pki --pki-only --key-type rsa --size 3072 \\
       --password-file pw.txt --root-key-out lab-root.key --json`,
     )
