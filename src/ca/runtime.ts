@@ -3,6 +3,7 @@
  * authority built, the HTTPS server listening with its own certificate that renews in-process.
  * `signet ca start` is this plus signal handling; tests start it in-process the same way.
  */
+import { MAX_CRL_SHARDS } from '../store/validation.js';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
@@ -245,9 +246,15 @@ export async function startCa(config: CaConfig, options: StartCaOptions): Promis
     });
     const holder = `${hostname()}/${process.pid}/${randomBytes(6).toString('hex')}`;
     const settings = config.revocation;
-    // Partition 0 (the CRL at crlUrl) always; with shards N > 1 also 1…N at crlUrl/k.
+    // Partition 0 (the CRL at crlUrl) always; with shards N > 1 also 1…N at crlUrl/k — and every
+    // partition published before (fewer shards now): certificates issued then still name it.
+    let partitions = crlShards > 1 ? crlShards : 0;
+    if (settings.crl.enabled) {
+      const issuerSerial = parseCertificate(intermediate).serialHex;
+      for (let k = partitions + 1; k <= MAX_CRL_SHARDS; k++) if ((await store.revocations.latestCrl(issuerSerial, k, false)) !== undefined) partitions = k;
+    }
     const crls = settings.crl.enabled
-      ? Array.from({ length: crlShards > 1 ? crlShards + 1 : 1 }, (_, shard) =>
+      ? Array.from({ length: partitions + 1 }, (_, shard) =>
           new CrlPublisher({
             store,
             issuer: intermediate,

@@ -13,7 +13,7 @@ import type { RunningCa } from '../../src/ca/runtime.js';
 import { encodePem } from '../../src/core/pem.js';
 import { parseCertificates } from '../../src/x509/certificate.js';
 import { parseCrl, type Crl } from '../../src/x509/crl.js';
-import { httpsRequest, issueLeaf, startRevocationCa, type IssuedLeaf, type TestCa } from '../helpers/ca.js';
+import { httpsRequest, issueLeaf, startRevocationCa, startTestCa, type IssuedLeaf, type TestCa } from '../helpers/ca.js';
 import { fails, ok, signet } from '../helpers/cli.js';
 import { runAsync, tempDir } from '../helpers/openssl.js';
 
@@ -102,4 +102,20 @@ test('partition paths: /crl/k.pem is PEM; /crl/0, /crl/5, /crl/x and /crl/01 are
   assert.equal(pem.status, 200);
   assert.match(await pem.text(), /^-----BEGIN X509 CRL-----/);
   for (const path of ['/crl/0', `/crl/${SHARDS + 1}`, '/crl/x', '/crl/01', '/crl/1.der']) assert.equal((await fetchCrl(path)).status, 404, path);
+});
+
+test('fewer partitions after a restart: new certificates name only the remaining ones, and every partition published before is still served (its certificates still name it)', async () => {
+  const victim = leaves[0]!;
+  await running.close();
+  const doc = JSON.parse(readFileSync(ca.configPath, 'utf8')) as { revocation: { crl: { shards: number } } };
+  doc.revocation.crl.shards = 2;
+  writeFileSync(ca.configPath, JSON.stringify(doc, null, 2));
+  running = await startTestCa(ca, { revocationIntervalMs: 3_600_000 });
+  for (let k = 1; k <= SHARDS; k++) assert.equal((await fetchCrl(`/crl/${k}`)).status, 200, `partition ${k} is still served`);
+  assert.deepEqual((await partitionCrl(victim.shard)).revoked.map((e) => e.serialHex), [victim.serial]);
+  for (let i = 0; i < 12; i++) {
+    const leaf = await issueLeaf(ca, running, `after${i}.partitions.example.com`, tmp.path(`after${i}.pem`));
+    const shard = (await running.store.certificates.get(leaf.serial))?.crlShard;
+    assert.ok(shard === 1 || shard === 2, `partition ${shard}`);
+  }
 });
