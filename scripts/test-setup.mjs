@@ -17,6 +17,8 @@ const needed = [
   // ACME interop (test/acme): the clients operators run.
   { present: () => onPath('certbot'), package: 'certbot' },
   { present: () => onPath('lego'), package: 'lego' },
+  // SSH certificates (test/ssh): OpenSSH's own ssh-keygen reads and makes them.
+  { present: () => onPath('ssh-keygen'), package: 'openssh-client' },
 ];
 
 const missing = needed.filter((n) => !n.present());
