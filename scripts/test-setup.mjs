@@ -19,6 +19,8 @@ const needed = [
   { present: () => onPath('lego'), package: 'lego' },
   // SSH certificates (test/ssh): OpenSSH's own ssh-keygen reads and makes them.
   { present: () => onPath('ssh-keygen'), package: 'openssh-client' },
+  // …and a throwaway sshd (test/ssh/openssh.test.ts) logs users in with them.
+  { present: () => existsSync('/usr/sbin/sshd'), package: 'openssh-server' },
 ];
 
 const missing = needed.filter((n) => !n.present());
