@@ -3,8 +3,9 @@
  * a Signet user CA (TrustedUserCAKeys, no authorized_keys) and presents a Signet host
  * certificate; `ssh` logs in with a Signet user certificate and verifies the host through an
  * `@cert-authority` line with no prompt (StrictHostKeyChecking yes). Refused: a principal that is
- * not the user, an expired certificate, a certificate from another CA, and a host certificate
- * from a CA the client does not trust.
+ * not the user, an expired certificate, a certificate from another CA, a certificate revoked in
+ * the Signet KRL sshd reads (RevokedKeys), and a host certificate from a CA the client does not
+ * trust.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -14,6 +15,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { formatCertificateLine, signSshCertificate, SSH_FOREVER, type SshCertificateInput } from '../../src/ssh/certificate.js';
 import { formatOpenSshPrivateKey, formatPublicKeyLine } from '../../src/ssh/keys.js';
+import { buildKrl } from '../../src/ssh/krl.js';
 import { freePort } from '../helpers/net.js';
 import { tempDir } from '../helpers/openssl.js';
 
@@ -74,6 +76,8 @@ before(async () => {
   writeFileSync(tmp.path('host_key'), formatOpenSshPrivateKey(hostKey), { mode: 0o600 });
   writeFileSync(tmp.path('host_key-cert.pub'), formatCertificateLine(signSshCertificate({ publicKey: hostKey, type: 'host', serial: 2n, keyId: 'host', principals: ['127.0.0.1', 'localhost'], validAfter: now - 60n, validBefore: SSH_FOREVER }, hostCa)) + '\n');
   writeFileSync(tmp.path('user_ca.pub'), `${formatPublicKeyLine(userCa)}\n`);
+  // Serial 66 of the user CA is revoked.
+  writeFileSync(tmp.path('revoked.krl'), buildKrl({ version: 1n, generatedAt: new Date(), certificates: [{ ca: userCa, serials: [66n] }] }));
   writeFileSync(tmp.path('known_hosts'), `@cert-authority [127.0.0.1]:${port} ${formatPublicKeyLine(hostCa)}\n`);
   writeFileSync(tmp.path('other_known_hosts'), `@cert-authority [127.0.0.1]:${port} ${formatPublicKeyLine(otherCa)}\n`);
   writeFileSync(
@@ -84,6 +88,7 @@ before(async () => {
       `HostKey ${tmp.path('host_key')}`,
       `HostCertificate ${tmp.path('host_key-cert.pub')}`,
       `TrustedUserCAKeys ${tmp.path('user_ca.pub')}`,
+      `RevokedKeys ${tmp.path('revoked.krl')}`,
       'AuthorizedKeysFile none',
       'PasswordAuthentication no',
       'KbdInteractiveAuthentication no',
@@ -128,8 +133,9 @@ test('ssh logs in with a Signet user certificate (no authorized_keys) and trusts
   await logged(/Accepted publickey for \S+ from 127\.0\.0\.1 .* ED25519-CERT SHA256:\S+ ID test \(serial 1\) CA ED25519/);
 });
 
-test('refused: a principal that is not the user, an expired certificate, a certificate of another CA', () => {
+test('refused: a principal that is not the user, an expired certificate, a certificate of another CA, a certificate revoked in the KRL', () => {
   for (const [name, ca, o] of [
+    ['revoked', userCa, { serial: 66n }],
     ['wrong-principal', userCa, { principals: ['somebody-else'] }],
     ['expired', userCa, { validAfter: now - 7200n, validBefore: now - 3600n }],
     ['foreign', otherCa, {}],
