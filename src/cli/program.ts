@@ -16,6 +16,7 @@ import { registerDbCommands } from './db/index.js';
 import { registerAcmeCommands } from './acme/index.js';
 import { registerRevokeCommand } from './revoke/index.js';
 import { registerCrlCommands } from './crl/index.js';
+import { registerSshCommands } from './ssh/index.js';
 import { VERSION } from '../version.js';
 
 /** Exit codes, documented in README "Exit codes". */
@@ -94,6 +95,7 @@ export function buildProgram(): Command {
   registerAcmeCommands(program);
   registerRevokeCommand(program);
   registerCrlCommands(program);
+  registerSshCommands(program);
   program.addHelpText(
     'after',
     `
