@@ -14,6 +14,7 @@ import { hasTerminalControls } from '../core/escape.js';
 import type { Signer } from '../crypto/signer.js';
 import { issuerFromCertificate, type IssuerInfo } from '../x509/certificate-builder.js';
 import { parseCertificate, type Certificate } from '../x509/certificate.js';
+import { crlPartitionUrl } from '../revocation/crl.js';
 import { parseCsr, verifyCsrSignature, type ParsedCsr } from '../x509/csr.js';
 import { children, readSingle } from '../x509/der-reader.js';
 import { decodeOid } from '../x509/decode-names.js';
@@ -744,7 +745,7 @@ export class Authority {
   /** The URL of CRL partition `shard`: `crlUrl` itself for 0, `crlUrl/k` for k. */
   #crlUrl(shard: number): string | undefined {
     const base = this.#options.config.crlUrl;
-    return base === undefined ? undefined : shard === 0 ? base : `${base.replace(/\/+$/, '')}/${shard}`;
+    return base === undefined ? undefined : crlPartitionUrl(base, shard);
   }
 
   /** The inventory's `crlShard` of an issued certificate: the partition its CRL distribution point names (none: 0, left out). */

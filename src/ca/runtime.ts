@@ -3,7 +3,6 @@
  * authority built, the HTTPS server listening with its own certificate that renews in-process.
  * `signet ca start` is this plus signal handling; tests start it in-process the same way.
  */
-import { MAX_CRL_SHARDS } from '../store/validation.js';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
@@ -20,7 +19,7 @@ import { createSoftwareSigner } from '../crypto/signer.js';
 import { openConfiguredStore } from '../store/open.js';
 import type { Store } from '../store/store.js';
 import { createApiServer, createPlainServer, type RequestRecord, type Route } from '../server/http.js';
-import { CrlPublisher, type CrlDecision } from '../revocation/crl.js';
+import { CrlPublisher, crlPartitionUrl, type CrlDecision } from '../revocation/crl.js';
 import { crlRoutes, ocspRoutes } from '../revocation/routes.js';
 import { OcspResponder, type OcspMaintenance } from '../revocation/ocsp.js';
 import { provisionersRoute, publicRoutes, type PublicProvisioner } from '../server/public-routes.js';
@@ -248,11 +247,7 @@ export async function startCa(config: CaConfig, options: StartCaOptions): Promis
     const settings = config.revocation;
     // Partition 0 (the CRL at crlUrl) always; with shards N > 1 also 1…N at crlUrl/k — and every
     // partition published before (fewer shards now): certificates issued then still name it.
-    let partitions = crlShards > 1 ? crlShards : 0;
-    if (settings.crl.enabled) {
-      const issuerSerial = parseCertificate(intermediate).serialHex;
-      for (let k = partitions + 1; k <= MAX_CRL_SHARDS; k++) if ((await store.revocations.latestCrl(issuerSerial, k, false)) !== undefined) partitions = k;
-    }
+    const partitions = settings.crl.enabled ? Math.max(crlShards > 1 ? crlShards : 0, await store.revocations.highestCrlShard(parseCertificate(intermediate).serialHex)) : 0;
     const crls = settings.crl.enabled
       ? Array.from({ length: partitions + 1 }, (_, shard) =>
           new CrlPublisher({
@@ -263,7 +258,7 @@ export async function startCa(config: CaConfig, options: StartCaOptions): Promis
             validityMs: settings.crl.validityMs,
             refreshMs: settings.crl.refreshMs,
             shard,
-            url: () => (current.crlUrl === undefined || shard === 0 ? current.crlUrl : `${current.crlUrl.replace(/\/+$/, '')}/${shard}`),
+            url: () => (current.crlUrl === undefined ? undefined : crlPartitionUrl(current.crlUrl, shard)),
           }),
         )
       : [];
@@ -286,11 +281,13 @@ export async function startCa(config: CaConfig, options: StartCaOptions): Promis
       let run: JobRun = { job: 'revocation', ran: false };
       if (crl !== undefined) {
         if (await store.coordination.acquireLease('crl', holder, options.clock.now(), 3 * settings.propagationMs)) {
-          const { decision, crl: signed } = await crl.publishIfDue();
+          // One read of the revocation sequence for every partition's check.
+          const sequence = await store.revocations.sequence();
+          const { decision, crl: signed } = await crl.publishIfDue(sequence);
           run = { job: 'revocation', ran: true, crl: { decision, ...(signed && { number: signed.number, entries: signed.entries }) } };
           const partitions: NonNullable<JobRun['crlShards']>[number][] = [];
           for (const p of crls.slice(1)) {
-            const r = await p.publishIfDue();
+            const r = await p.publishIfDue(sequence);
             partitions.push({ shard: p.shard, decision: r.decision, ...(r.crl && { number: r.crl.number, entries: r.crl.entries }) });
           }
           if (partitions.length > 0) run = { ...run, crlShards: partitions };

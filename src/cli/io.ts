@@ -19,11 +19,19 @@ import {
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join, resolve } from 'node:path';
 import { SignetError } from '../core/errors.js';
+import { parseDuration } from '../core/duration.js';
 import { escapeJsonText } from '../core/escape.js';
 import { MAX_PASSWORD_FILE_BYTES, passwordFromFile } from '../core/password-file.js';
 
 /** Largest input file a command reads (certificates, keys, CSRs, bundles, templates). */
 export const MAX_INPUT_BYTES = 16 * 1024 * 1024;
+
+/** A `--timeout` for network reads: a duration from 1ms to 5m. */
+export function parseTimeoutOption(text: string): number {
+  const ms = parseDuration(text);
+  if (ms <= 0 || ms > 300_000) throw new SignetError('ERR_BAD_DURATION', `invalid timeout "${text}": use a duration between 1ms and 5m`);
+  return ms;
+}
 
 /** Largest CRL a command reads, from a file or a URL: a million entries is about 49 MB. */
 export const MAX_CRL_BYTES = 256 * 1024 * 1024;

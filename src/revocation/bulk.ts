@@ -16,7 +16,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { SignetError } from '../core/errors.js';
-import type { CertificateFilter, Store } from '../store/store.js';
+import { formatTime } from '../core/duration.js';
+import type { CertificateFilter, RenewalWindow, Store } from '../store/store.js';
 import { pagesOf } from '../store/pages.js';
 import { MAX_SERIALS } from '../store/validation.js';
 
@@ -97,4 +98,31 @@ export async function revokeSelection(store: Store, filter: CertificateFilter, h
 /** A new incident id: 12 hex digits from the CSPRNG, printed and audited so a run can be resumed. */
 export function newIncidentId(): string {
   return randomBytes(6).toString('hex');
+}
+
+/**
+ * The certificates `filters` select that are valid, unexpired at `now` and not replaced — the
+ * ones whose owners must get a new certificate (`signet acme renewal-window`, `revoke --renew-first`).
+ */
+export async function liveUnreplaced(store: Store, filters: readonly CertificateFilter[], now: Date): Promise<string[]> {
+  const serials: string[] = [];
+  for (const f of filters) {
+    for await (const page of pagesOf((p) => store.certificates.listStates(f, p), MAX_BATCH)) {
+      for (const c of page) if (c.status === 'valid' && !c.replaced && c.notAfter.getTime() > now.getTime()) serials.push(c.serial);
+    }
+  }
+  return serials;
+}
+
+/**
+ * Sets the ARI renewal window (RFC 9773) of `serials` to `window`, with its `acme.renewal-window`
+ * audit event (`detail` added to it), in one transaction: all of them or none. Returns how many were set.
+ */
+export async function setRenewalWindow(store: Store, serials: readonly string[], window: RenewalWindow, actor: string, detail: Record<string, unknown> = {}): Promise<number> {
+  return store.transaction(async (tx) => {
+    let n = 0;
+    for (let i = 0; i < serials.length; i += MAX_BATCH) n += await tx.acme.setRenewalWindows(serials.slice(i, i + MAX_BATCH), window);
+    await tx.audit.append({ time: window.setAt, type: 'acme.renewal-window', outcome: 'success', actor, detail: { ...detail, certificates: n, start: formatTime(window.start), end: formatTime(window.end), ...(window.explanationUrl !== undefined && { explanation: window.explanationUrl }) } });
+    return n;
+  });
 }

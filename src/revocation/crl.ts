@@ -23,6 +23,11 @@ import { issuerFromCertificate } from '../x509/certificate-builder.js';
 import { parseCertificate } from '../x509/certificate.js';
 import { MAX_REVOKED_PAGE } from '../store/revocations.js';
 
+/** The URL of CRL partition `shard` of the CRL at `base`: `base` itself for 0, `base/k` for k. */
+export function crlPartitionUrl(base: string, shard: number): string {
+  return shard === 0 ? base : `${base.replace(/\/+$/, '')}/${shard}`;
+}
+
 /** How many signed CRLs of an issuer the store keeps (the newest is served; older ones help incident review). */
 export const CRLS_KEPT = 5;
 
@@ -89,12 +94,13 @@ export class CrlPublisher {
   /**
    * Whether a new CRL is due now, given the newest stored one: none yet (`first`), something
    * revoked since (`revocations`), or older than the refresh period (`refresh`); `current`: not due.
+   * `sequence`: the revocation sequence read this tick (the partitions of one CA share one read).
    */
-  async due(now: Date): Promise<CrlDecision> {
+  async due(now: Date, sequence?: bigint): Promise<CrlDecision> {
     const revocations = this.#o.store.revocations;
     const latest = await revocations.latestCrl(this.#issuerSerial, this.#shard, false);
     if (latest === undefined) return 'first';
-    const seq = await revocations.sequence();
+    const seq = sequence ?? (await revocations.sequence());
     const checked = latest.revocationSeq > this.#quietUpTo ? latest.revocationSeq : this.#quietUpTo;
     if (seq > checked) {
       // Read after the sequence: every revocation numbered up to it has committed.
@@ -138,9 +144,9 @@ export class CrlPublisher {
     return record;
   }
 
-  /** Signs a new CRL when one is due; returns why (or `current`) and the CRL signed. */
-  async publishIfDue(): Promise<{ readonly decision: CrlDecision; readonly crl?: CrlRecord }> {
-    const decision = await this.due(this.#o.clock.now());
+  /** Signs a new CRL when one is due; returns why (or `current`) and the CRL signed. `sequence` as for {@link due}. */
+  async publishIfDue(sequence?: bigint): Promise<{ readonly decision: CrlDecision; readonly crl?: CrlRecord }> {
+    const decision = await this.due(this.#o.clock.now(), sequence);
     if (decision === 'current') return { decision };
     return { decision, crl: await this.generate() };
   }

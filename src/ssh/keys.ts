@@ -11,10 +11,11 @@ import { SshReader, SshWriter } from './wire.js';
 /** The public key algorithms (key blob types) Signet reads and writes. */
 export type SshKeyType = 'ssh-ed25519' | 'ecdsa-sha2-nistp256' | 'ecdsa-sha2-nistp384' | 'ecdsa-sha2-nistp521' | 'ssh-rsa';
 
+/** The ECDSA curves, by node:crypto's curve name. */
 const CURVES: Readonly<Record<string, { type: SshKeyType; curve: string; jwk: string; hash: string; size: number }>> = {
-  'P-256': { type: 'ecdsa-sha2-nistp256', curve: 'nistp256', jwk: 'P-256', hash: 'sha256', size: 32 },
-  'P-384': { type: 'ecdsa-sha2-nistp384', curve: 'nistp384', jwk: 'P-384', hash: 'sha384', size: 48 },
-  'P-521': { type: 'ecdsa-sha2-nistp521', curve: 'nistp521', jwk: 'P-521', hash: 'sha512', size: 66 },
+  prime256v1: { type: 'ecdsa-sha2-nistp256', curve: 'nistp256', jwk: 'P-256', hash: 'sha256', size: 32 },
+  secp384r1: { type: 'ecdsa-sha2-nistp384', curve: 'nistp384', jwk: 'P-384', hash: 'sha384', size: 48 },
+  secp521r1: { type: 'ecdsa-sha2-nistp521', curve: 'nistp521', jwk: 'P-521', hash: 'sha512', size: 66 },
 };
 const BY_TYPE = new Map(Object.values(CURVES).map((c) => [c.type, c]));
 
@@ -42,7 +43,7 @@ export function sshKeyType(key: KeyObject): SshKeyType {
   if (type === 'ed25519') return 'ssh-ed25519';
   if (type === 'rsa') return 'ssh-rsa';
   if (type === 'ec') {
-    const curve = CURVES[key.asymmetricKeyDetails?.namedCurve === 'prime256v1' ? 'P-256' : key.asymmetricKeyDetails?.namedCurve === 'secp384r1' ? 'P-384' : key.asymmetricKeyDetails?.namedCurve === 'secp521r1' ? 'P-521' : ''];
+    const curve = CURVES[key.asymmetricKeyDetails?.namedCurve ?? ''];
     if (curve !== undefined) return curve.type;
   }
   throw unsupported(`SSH keys are Ed25519, ECDSA P-256/384/521 or RSA, not ${type ?? 'this key'}${type === 'ec' ? ` on ${key.asymmetricKeyDetails?.namedCurve ?? 'this curve'}` : ''}`);

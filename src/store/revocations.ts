@@ -181,6 +181,13 @@ export function revocationRepository(db: Db, run: Runner): RevocationRepository 
         } satisfies CrlRecord;
       }),
 
+    highestCrlShard: (issuerSerial) =>
+      run(async () => {
+        checkSerial(issuerSerial, 'issuerSerial');
+        const row = await db.selectFrom('crls').select((eb) => eb.fn.max('shard').as('shard')).where('issuer_serial', '=', issuerSerial).executeTakeFirst();
+        return row?.shard === null || row?.shard === undefined ? 0 : toNumber(row.shard);
+      }),
+
     status: (serial) =>
       run(async () => {
         const row = await db

@@ -227,6 +227,8 @@ export interface RevocationRepository {
   saveCrl(crl: CrlRecord, keep: number): Promise<void>;
   /** The CRL of `issuerSerial`'s partition `shard` with the highest number; `withDer: false` leaves `der` empty (a cheap freshness check). */
   latestCrl(issuerSerial: string, shard: number, withDer: boolean): Promise<CrlRecord | undefined>;
+  /** The highest CRL partition of `issuerSerial` with a stored CRL; 0 when there is none above 0. */
+  highestCrlShard(issuerSerial: string): Promise<number>;
   /** The revocation status of the certificate with this serial (a primary-key read of a few columns, for OCSP); undefined: not issued here. */
   status(serial: string): Promise<CertificateStatusRecord | undefined>;
 }

@@ -881,7 +881,8 @@ function revokedReport(r: RevokedCertificate): RevokedReport {
   };
 }
 
-function crlStatus(crl: Crl, now: Date): CrlReport['status'] {
+/** Whether a CRL is current at `now`, stale (past nextUpdate) or not valid yet. */
+export function crlStatus(crl: Crl, now: Date): CrlReport['status'] {
   if (now.getTime() < crl.thisUpdate.getTime()) return 'not-yet-valid';
   if (crl.nextUpdate && now.getTime() > crl.nextUpdate.getTime()) return 'stale';
   return 'current';

@@ -231,6 +231,15 @@ export async function issueLeaf(ca: TestCa, running: { readonly url: string }, n
   return { pem, key: csr.key.export({ format: 'pem', type: 'pkcs8' }).toString(), serial: r.json?.serial as string, file };
 }
 
+/** Writes the CA's root and intermediate as `root.pem` and `int.pem` in `dir` (what openssl and verify take); returns their paths. */
+export function writeChainFiles(ca: TestCa, dir: string): { readonly rootFile: string; readonly intermediateFile: string } {
+  const rootFile = join(dir, 'root.pem');
+  const intermediateFile = join(dir, 'int.pem');
+  writeFileSync(rootFile, ca.rootPem);
+  writeFileSync(intermediateFile, readFileSync(ca.intermediateFile, 'latin1'));
+  return { rootFile, intermediateFile };
+}
+
 /** A running CA with a plain-HTTP revocation listener, its root and intermediate written as files. */
 export interface RevocationCa {
   readonly ca: TestCa;
@@ -266,9 +275,5 @@ export async function startRevocationCa(dir: string, options: { readonly ocsp?: 
     },
   });
   const running = await startTestCa(ca, { revocationIntervalMs: 3_600_000 });
-  const rootFile = join(dir, 'root.pem');
-  const intermediateFile = join(dir, 'int.pem');
-  writeFileSync(rootFile, ca.rootPem);
-  writeFileSync(intermediateFile, readFileSync(ca.intermediateFile, 'latin1'));
-  return { ca, running, base, rootFile, intermediateFile };
+  return { ca, running, base, ...writeChainFiles(ca, dir) };
 }

@@ -13,7 +13,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { encodePem } from '../../src/core/pem.js';
 import type { RunningCa } from '../../src/ca/runtime.js';
-import { createTestCa, httpsRequest, issueLeaf, startTestCa, type IssuedLeaf, type TestCa } from '../helpers/ca.js';
+import { createTestCa, httpsRequest, issueLeaf, startTestCa, writeChainFiles, type IssuedLeaf, type TestCa } from '../helpers/ca.js';
 import { freePort } from '../helpers/net.js';
 import { openssl, opensslOk, runAsync, tempDir } from '../helpers/openssl.js';
 
@@ -41,8 +41,7 @@ before(async () => {
   // The tests tick the watcher themselves (a timer tick between two steps would race them); the
   // timer is tested on a second replica that keeps the configured period.
   running = await startTestCa(ca, { revocationIntervalMs: 3_600_000 });
-  writeFileSync(tmp.path('root.pem'), ca.rootPem);
-  writeFileSync(tmp.path('int.pem'), readFileSync(ca.intermediateFile, 'latin1'));
+  writeChainFiles(ca, tmp.dir);
 });
 
 after(async () => {

@@ -15,7 +15,7 @@ import { loadPrivateKeyFile } from '../../src/cli/key/load.js';
 import { parseCertificates } from '../../src/x509/certificate.js';
 import { signCrl } from '../../src/x509/crl-builder.js';
 import type { RunningCa } from '../../src/ca/runtime.js';
-import { createTestCa, httpsRequest, issueLeaf, startTestCa, type IssuedLeaf, type TestCa } from '../helpers/ca.js';
+import { createTestCa, httpsRequest, issueLeaf, startTestCa, writeChainFiles, type IssuedLeaf, type TestCa } from '../helpers/ca.js';
 import { fails, ok, signet } from '../helpers/cli.js';
 import { runAsync, tempDir } from '../helpers/openssl.js';
 
@@ -34,8 +34,7 @@ before(async () => {
     },
   });
   running = await startTestCa(ca, { revocationIntervalMs: 3_600_000 });
-  writeFileSync(tmp.path('root.pem'), ca.rootPem);
-  writeFileSync(tmp.path('int.pem'), readFileSync(ca.intermediateFile, 'latin1'));
+  writeChainFiles(ca, tmp.dir);
 });
 
 after(async () => {

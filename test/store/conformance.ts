@@ -938,6 +938,9 @@ export function storeConformance(name: string, open: () => Promise<Store>): void
         assert.deepEqual(await store.revocations.latestCrl(issuer, 1, true), crl(15n, 1));
         assert.equal((await store.revocations.latestCrl(issuer, 2, false))?.number, 13n);
         assert.equal(await store.revocations.latestCrl(issuer, 3, false), undefined);
+        assert.equal(await store.revocations.highestCrlShard(issuer), 2, 'the highest partition with a stored CRL');
+        assert.equal(await store.revocations.highestCrlShard('0b'), 0);
+        await rejectsWith(store.revocations.highestCrlShard('XY'), 'ERR_STORE_INVALID_RECORD');
         await rejectsWith(store.revocations.saveCrl(crl(13n, 1), 2), 'ERR_STORE_INVALID_RECORD', 'numbers are the issuer\'s, across partitions');
         await rejectsWith(store.revocations.listRevoked(issuer, 65, at(0), undefined, 1), 'ERR_STORE_INVALID_RECORD');
         await rejectsWith(store.certificates.insert(certificate({ crlShard: -1 })), 'ERR_STORE_INVALID_RECORD');

@@ -11,6 +11,7 @@ import { formatTime, parseDuration } from '../../core/duration.js';
 import { SignetError } from '../../core/errors.js';
 import { escapeControl } from '../../core/escape.js';
 import { loadCaConfig } from '../../ca/config.js';
+import { liveUnreplaced, setRenewalWindow } from '../../revocation/bulk.js';
 import type { AcmeEabKey } from '../../store/store.js';
 import { DEFAULT_CONFIG_PATH } from '../ca/config-validate.js';
 import { addConfigOption, addFilterOptions, buildFilter, type FilterFlags } from '../inventory/flags.js';
@@ -172,23 +173,9 @@ Examples:
       const filter = { ...buildFilter(opts, now), replaced: false };
       const window = { start: now, end: new Date(now.getTime() + within), ...(opts.explanation !== undefined && { explanationUrl: opts.explanation }), setAt: now };
       const result = await withStore(opts.config, async (store) => {
-        const serials: string[] = [];
-        let cursor: string | undefined;
-        do {
-          const page = await store.certificates.listStates(filter, { limit: 1000, ...(cursor !== undefined && { cursor }) });
-          for (const c of page.items) if (c.status === 'valid' && c.notAfter > now) serials.push(c.serial);
-          cursor = page.nextCursor;
-        } while (cursor !== undefined);
-        let set = 0;
-        if (opts.dryRun !== true) {
-          // Every window and the audit event in one transaction: all of the selection, or none of it.
-          set = await store.transaction(async (tx) => {
-            let n = 0;
-            for (let i = 0; i < serials.length; i += 1000) n += await tx.acme.setRenewalWindows(serials.slice(i, i + 1000), window);
-            await tx.audit.append({ time: now, type: 'acme.renewal-window', outcome: 'success', actor: 'operator (signet acme renewal-window)', detail: { certificates: n, start: formatTime(window.start), end: formatTime(window.end), ...(opts.explanation !== undefined && { explanation: opts.explanation }) } });
-            return n;
-          });
-        }
+        const serials = await liveUnreplaced(store, [filter], now);
+        // Every window and the audit event in one transaction: all of the selection, or none of it.
+        const set = opts.dryRun === true ? 0 : await setRenewalWindow(store, serials, window, 'operator (signet acme renewal-window)');
         return { serials, set };
       });
       if (opts.json === true) {

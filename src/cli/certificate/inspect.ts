@@ -9,11 +9,11 @@ import { existsSync } from 'node:fs';
 import { Option, type Command } from 'commander';
 import { SignetError } from '../../core/errors.js';
 import { systemClock } from '../../core/clock.js';
-import { formatTime, parseDuration, parseTime } from '../../core/duration.js';
+import { formatTime, parseTime } from '../../core/duration.js';
 import { parseCertificate } from '../../x509/certificate.js';
 import { describeObject, parseInspectable, renderText, type InspectReport, type InspectedObject, type TlsReport } from '../../x509/inspect.js';
 import { DEFAULT_TLS_TIMEOUT_MS, fetchTlsChain, formatTlsTarget, parseTlsTarget } from '../../x509/tls-fetch.js';
-import { printJson, readInput } from '../io.js';
+import { parseTimeoutOption, printJson, readInput } from '../io.js';
 
 /** Where the objects came from, and the TLS parameters when it was a server. */
 export interface LoadedInput {
@@ -46,11 +46,7 @@ export async function loadInspectInput(input: string, options: LoadInputOptions 
     const data = readInput(input, 'input');
     return { source: { type: input === '-' ? 'stdin' : 'file', name: input }, objects: parseInspectable(data) };
   }
-  let timeoutMs = DEFAULT_TLS_TIMEOUT_MS;
-  if (options.timeout !== undefined) {
-    timeoutMs = parseDuration(options.timeout);
-    if (timeoutMs <= 0 || timeoutMs > 300_000) throw new SignetError('ERR_BAD_DURATION', `invalid timeout "${options.timeout}": use a duration between 1ms and 5m`);
-  }
+  const timeoutMs = options.timeout === undefined ? DEFAULT_TLS_TIMEOUT_MS : parseTimeoutOption(options.timeout);
   const chain = await fetchTlsChain(target, { servername: options.servername, timeoutMs });
   return {
     source: { type: 'tls', name: formatTlsTarget(target) },

@@ -82,21 +82,20 @@ const OCSP_MAX_RESPONSE_BYTES = 1024 * 1024;
  * Asks the OCSP responder of each certificate of `chain` but the root (the leaf's may be given);
  * undefined for a CA certificate that names none. Throws the first failure.
  */
-async function checkOcsp(chain: readonly Certificate[], leafUrl: string | undefined): Promise<(OcspCheck | undefined)[]> {
+async function checkOcsp(chain: readonly Certificate[], leafUrl: URL | undefined): Promise<(OcspCheck | undefined)[]> {
   const out: (OcspCheck | undefined)[] = [];
   for (let i = 0; i + 1 < chain.length; i++) {
     const cert = chain[i] as Certificate;
     const issuer = chain[i + 1] as Certificate;
     const named = cert.ext.authorityInfoAccess?.ocsp.find((u) => /^https?:\/\//i.test(u));
-    const where = i === 0 && leafUrl !== undefined ? leafUrl : named;
-    if (where === undefined) {
+    const url = i === 0 && leafUrl !== undefined ? leafUrl : named === undefined ? undefined : fetchableUrl(named);
+    if (url === undefined) {
       if (i > 0) {
         out.push(undefined);
         continue;
       }
       throw new SignetError('ERR_VERIFY_OCSP_UNAVAILABLE', `the leaf ("${escapeControl(cert.subject.text)}") names no OCSP responder`, { hint: 'pass the responder with --ocsp-url URL, or check revocation with --crl FILE' });
     }
-    const url = fetchableUrl(where);
     const query = ocspQuery(cert, issuer);
     let body: Uint8Array;
     try {
@@ -189,6 +188,8 @@ Examples:
         throw new SignetError('ERR_BAD_OPTION', '--host and --ip cannot be combined', { hint: 'verify one reference identity at a time' });
       }
       const ip = opts.ip === undefined ? undefined : unbracketIp(opts.ip);
+      // A bad --ocsp-url is a flag error, found before any work.
+      const ocspUrl = opts.ocspUrl === undefined ? undefined : fetchableUrl(opts.ocspUrl);
       let maxDepth: number | undefined;
       if (opts.maxDepth !== undefined) {
         if (!/^\d{1,3}$/.test(opts.maxDepth)) throw new SignetError('ERR_BAD_OPTION', `--max-depth must be a number from 0 to 999, not "${opts.maxDepth}"`);
@@ -229,7 +230,7 @@ Examples:
           ...(maxDepth === undefined ? {} : { maxDepth }),
         }).chain;
         if (opts.crl !== undefined) revocation = checkCrls(chain, crls, time);
-        if (opts.ocsp === true || opts.ocspUrl !== undefined) ocsp = await checkOcsp(chain, opts.ocspUrl);
+        if (opts.ocsp === true || opts.ocspUrl !== undefined) ocsp = await checkOcsp(chain, ocspUrl);
       } catch (e) {
         if (opts.json && e instanceof SignetError && (e.category === 'invalid' || e.code === 'ERR_VERIFY_OCSP_UNAVAILABLE')) {
           printJson({ valid: false, time: formatTime(time), error: { code: e.code, message: e.message, hint: e.hint, detail: e.detail } });

@@ -11,8 +11,7 @@ import { systemClock } from '../../core/clock.js';
 import { SignetError } from '../../core/errors.js';
 import { escapeControl } from '../../core/escape.js';
 import { formatTime, parseDuration, parseTime } from '../../core/duration.js';
-import { pagesOf } from '../../store/pages.js';
-import { MAX_BATCH, newIncidentId, revokeSelection, survey, type Survey } from '../../revocation/bulk.js';
+import { liveUnreplaced, MAX_BATCH, newIncidentId, revokeSelection, setRenewalWindow, survey, type Survey } from '../../revocation/bulk.js';
 import type { CertificateFilter, Store } from '../../store/store.js';
 import { parseRevocationReason } from '../ca/revoke.js';
 import { printJson } from '../io.js';
@@ -171,26 +170,6 @@ async function findIncident(store: Store, id: string): Promise<StartEvent> {
   return { where: d.where, ...(typeof d.reason === 'string' && { reason: d.reason }), ...(until !== undefined && !Number.isNaN(until.getTime()) && { renewUntil: until }) };
 }
 
-/**
- * `--renew-first`: sets the ARI window of the selection's live, unreplaced certificates to
- * [now, until] in one transaction with its audit event; returns how many were told.
- */
-async function renewFirst(store: Store, filters: readonly CertificateFilter[], now: Date, until: Date, incident: string, actor: string): Promise<number> {
-  const serials: string[] = [];
-  for (const f of filters) {
-    for await (const page of pagesOf((p) => store.certificates.listStates(f, p), MAX_BATCH)) {
-      for (const c of page) if (c.status === 'valid' && !c.replaced && c.notAfter.getTime() > now.getTime()) serials.push(c.serial);
-    }
-  }
-  const window = { start: now, end: until, setAt: now };
-  return store.transaction(async (tx) => {
-    let n = 0;
-    for (let i = 0; i < serials.length; i += MAX_BATCH) n += await tx.acme.setRenewalWindows(serials.slice(i, i + MAX_BATCH), window);
-    await tx.audit.append({ time: now, type: 'acme.renewal-window', outcome: 'success', actor, detail: { incident, certificates: n, start: formatTime(now), end: formatTime(until) } });
-    return n;
-  });
-}
-
 /** Registers `signet revoke`. */
 export function registerRevokeCommand(program: Command): void {
   program
@@ -281,7 +260,7 @@ Examples:
           detail: { incident, where, ...(reason !== undefined && { reason }), survey: { ...counts }, ...(renewUntil !== undefined && { renewFirst: { until: formatTime(renewUntil) } }) },
         });
         if (resumed === undefined && renewUntil !== undefined) {
-          const told = await renewFirst(store, filters, now, renewUntil, incident, actor);
+          const told = await setRenewalWindow(store, await liveUnreplaced(store, filters, now), { start: now, end: renewUntil, setAt: now }, actor, { incident });
           if (opts.json !== true) process.stderr.write(`incident ${incident}: ${told.toLocaleString('en-US')} certificate${told === 1 ? '' : 's'} told to renew by ${formatTime(renewUntil)} (ARI)\n`);
         }
         if (renewUntil !== undefined && renewUntil.getTime() > systemClock.now().getTime()) {

@@ -13,13 +13,10 @@
  * A CA certificate is checked when a CRL from its issuer is given (as `-crl_check_all` does).
  */
 import { SignetError } from '../../core/errors.js';
+import { equalBytes } from '../../core/bytes.js';
 import { formatTime } from '../../core/duration.js';
 import type { Certificate } from '../certificate.js';
 import { verifyCrlSignature, type Crl, type RevokedCertificate } from '../crl.js';
-
-function sameName(a: Uint8Array, b: Uint8Array): boolean {
-  return Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
-}
 
 function inScope(crl: Crl, cert: Certificate): boolean {
   const idp = crl.ext.issuingDistributionPoint;
@@ -52,7 +49,7 @@ export function checkCrls(chain: readonly Certificate[], crls: readonly Crl[], t
   for (let i = 0; i + 1 < chain.length; i++) {
     const cert = chain[i] as Certificate;
     const issuer = chain[i + 1] as Certificate;
-    const candidates = crls.filter((c) => sameName(c.issuer.der, cert.issuer.der) && inScope(c, cert) && verifyCrlSignature(c, issuer));
+    const candidates = crls.filter((c) => equalBytes(c.issuer.der, cert.issuer.der) && inScope(c, cert) && verifyCrlSignature(c, issuer));
     const current = candidates.filter((c) => c.thisUpdate.getTime() <= time.getTime() && (c.nextUpdate === undefined || time.getTime() < c.nextUpdate.getTime()));
     if (current.length === 0) {
       if (i > 0) {
