@@ -5,7 +5,7 @@
  * template, lint, sign, and record the certificate, the token's use and the audit event in one
  * transaction. A refusal at any step writes nothing but its audit event.
  */
-import { createHash, randomInt, type KeyObject } from 'node:crypto';
+import { createHash, createPublicKey, randomInt, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Clock } from '../core/clock.js';
 import { formatDuration, parseTime } from '../core/duration.js';
@@ -26,11 +26,15 @@ import { defaultLeafRenderer, type LeafRenderer } from '../x509/template/fast-le
 import type { AuthorityOutcome } from '../server/metrics.js';
 import type { CaConfig, CaProvisioner } from './config.js';
 import { keyTypeName, type KeyTypeName } from './config.js';
-import { checkAll, compilePolicy, type Policy } from './policy.js';
-import { verifyRenewalToken, verifyToken, type TokenClaims, type TokenProvisioner } from './token.js';
+import { checkAll, compilePolicy, compileSshPolicies, type Policy, type SshPolicies } from './policy.js';
+import { verifyRenewalToken, verifySshPopToken, verifyToken, type TokenClaims, type TokenProvisioner } from './token.js';
 import type { CertificateName, CertificateRecord, Store, StoreTx, TokenUse } from '../store/store.js';
 import { isCanonicalSerial, serialHex } from '../store/validation.js';
 import { CRL_REASONS } from '../x509/crl.js';
+import { parseSshCertificate, signSshCertificate, type SshCertificate, type SshCertificateType } from '../ssh/certificate.js';
+import { parsePublicKeyBlob } from '../ssh/keys.js';
+import { buildKrl } from '../ssh/krl.js';
+import { hostPolicyNames, randomSshSerial, SSH_PROFILES, sshLifetimeBounds, sshPrincipals, sshSerialHex, sshTokenCertType, sshValidity } from '../ssh/issue.js';
 
 /** What the authority needs to run. */
 export interface AuthorityOptions {
@@ -49,6 +53,31 @@ export interface AuthorityOptions {
    * N > 1, each certificate names one of `crlUrl/1` … `crlUrl/N`, picked at random.
    */
   readonly crlShards?: number;
+  /** The SSH CA keys (private), when the config has `ssh`. */
+  readonly sshKeys?: { readonly user: KeyObject; readonly host: KeyObject };
+}
+
+/** An SSH certificate request authenticated by a one-time token (`POST /ssh/sign`). */
+export interface SshSignRequest {
+  /** The key blob (RFC 4253 §6.6) to certify. */
+  readonly publicKey: Uint8Array;
+  readonly token: string;
+  /** The URLs a token for this endpoint may name as `aud`. */
+  readonly audience: readonly string[];
+  /** `user` or `host`; default: what the token authorizes. */
+  readonly certType?: SshCertificateType;
+  /** A subset of the token's principals; default: all of them. */
+  readonly principals?: readonly string[];
+  /** Requested validity (a time, or text `parseTime` reads); the provisioner's SSH claims bound it. */
+  readonly validAfter?: Date | string;
+  readonly validBefore?: Date | string;
+}
+
+/** An issued SSH certificate and its inventory record. */
+export interface SshSignResult {
+  /** The certificate blob (`*-cert-v01@openssh.com`). */
+  readonly certificate: Uint8Array;
+  readonly record: CertificateRecord;
 }
 
 /** A certificate request authenticated by a one-time token (`POST /sign`). */
@@ -142,6 +171,7 @@ interface BuildInput {
 interface ProvisionerRuntime {
   readonly provisioner: CaProvisioner;
   readonly policy: Policy;
+  readonly sshPolicy: SshPolicies;
   readonly template: CertificateTemplate;
   readonly templateName: string;
   /** The default leaf template without the template engine (same request), when the provisioner uses it. */
@@ -169,6 +199,7 @@ export class Authority {
   readonly #options: AuthorityOptions;
   readonly #issuer: IssuerInfo;
   readonly #authorityPolicy: Policy;
+  readonly #authoritySshPolicy: SshPolicies;
   readonly #provisioners: ReadonlyMap<string, ProvisionerRuntime>;
   readonly #chain: readonly Uint8Array[];
   readonly #issuerSerial: string;
@@ -176,6 +207,8 @@ export class Authority {
   /** CRL partition by the URL a certificate names (partitions 1…N, or 0 when there are none). */
   readonly #shardByUrl: ReadonlyMap<string, number>;
   readonly #rootFingerprint: string;
+  /** The last KRL built, by the revocation sequence it reflects. */
+  #krl: { readonly krl: Uint8Array; readonly version: bigint } | undefined;
 
   /** Compiles policies and loads templates once; a bad template or policy throws here, at start. */
   constructor(options: AuthorityOptions) {
@@ -185,6 +218,7 @@ export class Authority {
     this.#chain = [options.intermediate];
     this.#rootFingerprint = createHash('sha256').update(options.root).digest('hex');
     this.#authorityPolicy = compilePolicy(options.config.policy, { name: 'authority' });
+    this.#authoritySshPolicy = compileSshPolicies(options.config.policy, { name: 'authority' });
     const map = new Map<string, ProvisionerRuntime>();
     this.#crlShards = options.crlShards ?? 1;
     const shards = this.#crlShards > 1 ? Array.from({ length: this.#crlShards }, (_, i) => i + 1) : [0];
@@ -197,6 +231,7 @@ export class Authority {
       map.set(p.name, {
         provisioner: p,
         policy: compilePolicy(p.policy, { name: `provisioner ${p.name}` }),
+        sshPolicy: compileSshPolicies(p.policy, { name: `provisioner ${p.name}` }),
         template,
         templateName: p.template ?? 'leaf',
         ...(p.template === undefined && leaf !== undefined ? { leaf } : {}),
@@ -237,6 +272,219 @@ export class Authority {
       await this.#auditFailure('sign', started, now, claims?.subject, claims?.provisioner, undefined, e);
       throw e;
     }
+  }
+
+  /**
+   * Issues an SSH certificate for a public key authorized by a one-time token whose `ssh` claim
+   * names the kind (user or host) and whose `sans` are the principals it may carry; `sub` becomes
+   * the key ID. The pipeline of {@link sign}: token, provisioner (SSH enabled, key type), the
+   * principals (a subset of the token's), SSH policy (authority, then provisioner), lifetime within
+   * the kind's bounds, the provisioner's SSH template (extensions, critical options), sign with the
+   * user or host CA key, and one transaction for the token's use, the inventory row (profile
+   * `ssh-user`/`ssh-host`, serial in hex, principals as names) and the audit event.
+   */
+  async signSsh(request: SshSignRequest): Promise<SshSignResult> {
+    const now = this.#options.clock.now();
+    const started = performance.now();
+    let claims: TokenClaims | undefined;
+    try {
+      claims = verifyToken(request.token, { provisioners: (name) => this.#tokenProvisioner(name), audience: request.audience, now });
+      const rt = this.#provisioners.get(claims.provisioner);
+      if (!rt) throw new SignetError('ERR_TOKEN_UNKNOWN_PROVISIONER', `unknown provisioner "${claims.provisioner}"`);
+      this.#checkRoot(claims);
+      const provisioner = rt.provisioner;
+      const keys = this.#options.sshKeys;
+      if (keys === undefined) throw new SignetError('ERR_SSH_NOT_ENABLED', 'this CA has no SSH certificate authority', { hint: 'add SSH CA keys with `signet ca ssh enable`' });
+      if (!provisioner.claims.sshEnabled) throw new SignetError('ERR_SSH_NOT_ENABLED', `provisioner ${provisioner.name} does not issue SSH certificates`, { hint: 'set "sshEnabled": true in its claims (or the authority\'s)' });
+      const authorized = sshTokenCertType(claims.payload);
+      const type = request.certType ?? authorized;
+      if (type !== authorized) throw new SignetError('ERR_FORBIDDEN_CERT_TYPE', `the token authorizes a ${authorized} certificate, not a ${type} certificate`);
+      const publicKey = parsePublicKeyBlob(request.publicKey);
+      const keyType = keyTypeName(publicKey);
+      if (keyType === undefined || !provisioner.claims.keyTypes.includes(keyType)) {
+        throw new SignetError('ERR_FORBIDDEN_KEY_TYPE', `key type ${keyType ?? 'of the public key'} is not allowed by provisioner ${provisioner.name}`, { hint: `use one of: ${provisioner.claims.keyTypes.join(', ')}` });
+      }
+      const principals = sshPrincipals(type, claims.sans, request.principals);
+      if (hasTerminalControls(claims.subject)) throw new SignetError('ERR_FORBIDDEN_NAMES', 'the token subject (the key ID) contains control or bidirectional-override characters');
+      checkAll([this.#authoritySshPolicy[type], rt.sshPolicy[type]], type === 'user' ? { sans: [], principals } : { sans: hostPolicyNames(principals) });
+      const at = (t: Date | string | undefined): Date | undefined => (typeof t === 'string' ? parseTime(t, now) : t);
+      const validAfter = at(request.validAfter);
+      const validBefore = at(request.validBefore);
+      const window = sshValidity(provisioner.claims, type, now, { ...(validAfter ? { validAfter } : {}), ...(validBefore ? { validBefore } : {}) }, provisioner.name);
+      const result = await this.#issueSsh(rt, type, publicKey, keyType, claims.subject, principals, window, now, 'ssh.sign', { token: { provisioner: provisioner.name, jti: claims.jti, expiresAt: claims.rememberUntil } });
+      this.#options.observe?.({ operation: 'ssh-sign', outcome: 'success', provisioner: provisioner.name, seconds: (performance.now() - started) / 1000 });
+      return result;
+    } catch (e) {
+      await this.#auditFailure('ssh-sign', started, now, claims?.subject, claims?.provisioner, undefined, e);
+      throw e;
+    }
+  }
+
+  /**
+   * Renews a host certificate on proof of possession of its key: an SSHPOP token signed by the
+   * certified key, the certificate in its header. The certificate must be byte for byte one this
+   * CA issued (a certificate of another CA, or a forged one with a known serial, is
+   * ERR_AUTH_CERTIFICATE), a host certificate, not revoked or replaced, and renewable by its
+   * provisioner's claims. The new certificate keeps the key, key ID, principals and lifetime (within
+   * the host bounds) under the provisioner's current template and policy, and replaces the old one.
+   */
+  async renewSsh(request: { readonly token: string; readonly audience: readonly string[] }): Promise<SshSignResult> {
+    const now = this.#options.clock.now();
+    const started = performance.now();
+    let old: CertificateRecord | undefined;
+    try {
+      const keys = this.#options.sshKeys;
+      if (keys === undefined) throw new SignetError('ERR_SSH_NOT_ENABLED', 'this CA has no SSH certificate authority');
+      const hostCa = createPublicKey(keys.host);
+      const userCa = createPublicKey(keys.user);
+      let presented: SshCertificate | undefined;
+      const claims = verifySshPopToken(request.token, {
+        audience: request.audience,
+        now,
+        certificateKey: (blob) => {
+          try {
+            presented = parseSshCertificate(blob);
+          } catch {
+            throw new SignetError('ERR_AUTH_CERTIFICATE', 'the SSH certificate in the token cannot be read, or its signature does not verify');
+          }
+          if (!presented.caKey.equals(hostCa) && !presented.caKey.equals(userCa)) throw new SignetError('ERR_AUTH_CERTIFICATE', 'the SSH certificate was not issued by this CA');
+          return presented.publicKey;
+        },
+      });
+      const cert = presented as SshCertificate;
+      const record = await this.#options.store.certificates.get(sshSerialHex(cert.serial));
+      if (record === undefined || !Buffer.from(record.der).equals(Buffer.from(cert.blob))) throw new SignetError('ERR_AUTH_CERTIFICATE', 'the SSH certificate was not issued by this CA');
+      old = record;
+      if (claims.subject.toLowerCase() !== record.serial) throw new SignetError('ERR_TOKEN_SUBJECT', 'the renewal token names another certificate than the one it carries');
+      if (record.profile !== SSH_PROFILES.host) throw new SignetError('ERR_RENEWAL_NOT_ALLOWED', 'only host certificates renew by proof of possession; a user gets a new certificate with `signet ssh login`');
+      if (now < record.notBefore) throw new SignetError('ERR_AUTH_CERTIFICATE', 'the SSH certificate is not yet valid');
+      const rt = this.#renewable(record, now);
+      if (!rt.provisioner.claims.sshEnabled) throw new SignetError('ERR_SSH_NOT_ENABLED', `provisioner ${rt.provisioner.name} no longer issues SSH certificates`);
+      checkAll([this.#authoritySshPolicy.host, rt.sshPolicy.host], { sans: hostPolicyNames(cert.principals) });
+      const bounds = sshLifetimeBounds(rt.provisioner.claims, 'host');
+      const lifetime = Math.min(bounds.max, Math.max(bounds.min, record.notAfter.getTime() - record.issuedAt.getTime()));
+      const window = sshValidity(rt.provisioner.claims, 'host', now, { validBefore: new Date(now.getTime() + lifetime) }, rt.provisioner.name);
+      const result = await this.#issueSsh(
+        rt,
+        'host',
+        cert.publicKey,
+        record.keyType,
+        cert.keyId,
+        cert.principals,
+        window,
+        now,
+        'ssh.renew',
+        async (tx) => {
+          const current = await tx.certificates.get(record.serial);
+          if (current?.status === 'revoked') throw new SignetError('ERR_CERT_REVOKED', `certificate ${record.serial} is revoked`);
+          if (!(await tx.tokens.consume({ provisioner: record.provisioner, jti: claims.jti, expiresAt: claims.rememberUntil }))) {
+            throw new SignetError('ERR_TOKEN_REPLAYED', 'this renewal token has already been used', { hint: 'mint a new renewal token for each request' });
+          }
+        },
+        record.serial,
+      );
+      this.#options.observe?.({ operation: 'ssh-renew', outcome: 'success', provisioner: rt.provisioner.name, seconds: (performance.now() - started) / 1000 });
+      return result;
+    } catch (e) {
+      await this.#auditFailure('ssh-renew', started, now, old?.requester, old?.provisioner, old?.serial, e);
+      throw e;
+    }
+  }
+
+  /** Signs an SSH certificate with the provisioner's template and records it (see {@link #commit}). */
+  async #issueSsh(
+    rt: ProvisionerRuntime,
+    type: SshCertificateType,
+    publicKey: KeyObject,
+    keyType: string,
+    keyId: string,
+    principals: readonly string[],
+    window: { readonly validAfter: Date; readonly validBefore: Date },
+    now: Date,
+    event: string,
+    inTx: { readonly token: TokenUse } | ((tx: StoreTx, record: CertificateRecord) => Promise<void>),
+    replaces?: string,
+  ): Promise<SshSignResult> {
+    const keys = this.#options.sshKeys;
+    if (keys === undefined) throw new SignetError('ERR_SSH_NOT_ENABLED', 'this CA has no SSH certificate authority');
+    const provisioner = rt.provisioner;
+    const template = provisioner.type === 'JWK' ? provisioner.sshTemplate[type] : { extensions: {}, criticalOptions: {} };
+    const serial = randomSshSerial();
+    const blob = signSshCertificate(
+      {
+        publicKey,
+        type,
+        serial,
+        keyId,
+        principals,
+        validAfter: BigInt(window.validAfter.getTime() / 1000),
+        validBefore: BigInt(window.validBefore.getTime() / 1000),
+        criticalOptions: template.criticalOptions,
+        extensions: template.extensions,
+      },
+      type === 'user' ? keys.user : keys.host,
+    );
+    const record: CertificateRecord = {
+      serial: sshSerialHex(serial),
+      subject: keyId,
+      // Principals are recorded as names: a host's as DNS names and IP addresses, a user's as common names (exact text).
+      names: type === 'host' ? hostPolicyNames(principals) : principals.map((p) => ({ type: 'cn' as const, value: p })),
+      notBefore: window.validAfter,
+      notAfter: window.validBefore,
+      keyFingerprint: createHash('sha256').update(publicKey.export({ format: 'der', type: 'spki' })).digest('hex'),
+      keyType,
+      provisioner: provisioner.name,
+      requester: keyId,
+      profile: SSH_PROFILES[type],
+      status: 'valid',
+      ...(replaces !== undefined ? { replaces } : {}),
+      issuedAt: now,
+      der: blob,
+    };
+    await this.#commit(record, event, inTx, replaces);
+    return { certificate: blob, record };
+  }
+
+  /**
+   * The KRL of the SSH CA: the serials of every revoked SSH certificate that has not expired, per
+   * CA key (user, host). Its version is the store's revocation sequence (monotonic across
+   * replicas); it is built again only when that moved.
+   */
+  async sshKrl(): Promise<{ readonly krl: Uint8Array; readonly version: bigint }> {
+    const keys = this.#options.sshKeys;
+    if (keys === undefined) throw new SignetError('ERR_SSH_NOT_ENABLED', 'this CA has no SSH certificate authority');
+    const store = this.#options.store;
+    const version = await store.revocations.sequence();
+    const cached = this.#krl;
+    if (cached !== undefined && cached.version === version) return cached;
+    const now = this.#options.clock.now();
+    const revoked = async (profile: string): Promise<bigint[]> => {
+      const out: bigint[] = [];
+      let cursor: string | undefined;
+      do {
+        const page = await store.certificates.listStates({ status: 'revoked', profile, expiresAfter: now }, { limit: 1000, ...(cursor !== undefined ? { cursor } : {}) });
+        for (const r of page.items) out.push(BigInt(`0x${r.serial}`));
+        cursor = page.nextCursor;
+      } while (cursor !== undefined);
+      return out.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    };
+    const krl = buildKrl({
+      version,
+      generatedAt: now,
+      comment: `${this.#options.config.name} SSH KRL`,
+      certificates: [
+        { ca: createPublicKey(keys.user), serials: await revoked(SSH_PROFILES.user) },
+        { ca: createPublicKey(keys.host), serials: await revoked(SSH_PROFILES.host) },
+      ],
+    });
+    this.#krl = { krl, version };
+    return this.#krl;
+  }
+
+  /** The public keys of the SSH CA (user, host), when it has one. */
+  get sshCaKeys(): { readonly user: KeyObject; readonly host: KeyObject } | undefined {
+    const keys = this.#options.sshKeys;
+    return keys === undefined ? undefined : { user: createPublicKey(keys.user), host: createPublicKey(keys.host) };
   }
 
   /**
@@ -422,15 +670,27 @@ export class Authority {
       issuedAt: now,
       der: issued.der,
     };
+    await this.#commit(record, event, inTx, replaces);
+    return { certificate: issued.der, chain: this.#chain, record };
+  }
+
+  /**
+   * One transaction for an issued certificate: `inTx` (token use, replacement checks), the
+   * inventory row, the replaced certificate's replaced-by, the audit event. A plain one-time token
+   * (`{ token }`) goes through the store's `recordIssuance`, which a backend may do in one round trip.
+   */
+  async #commit(record: CertificateRecord, event: string, inTx: { readonly token: TokenUse } | ((tx: StoreTx, record: CertificateRecord) => Promise<void>), replaces?: string): Promise<void> {
+    const now = record.issuedAt;
+    const requester = record.requester;
     const detail = { names: record.names.map((n) => `${n.type}:${n.value}`), notAfter: record.notAfter.toISOString(), ...(replaces !== undefined ? { replaces } : {}) };
     if (typeof inTx !== 'function' && replaces === undefined) {
       const outcome = await this.#options.store.recordIssuance({
         token: inTx.token,
         certificate: record,
-        event: { time: now, type: event, outcome: 'success', actor: requester, provisioner: rt.provisioner.name, serial: record.serial, detail },
+        event: { time: now, type: event, outcome: 'success', actor: requester, provisioner: record.provisioner, serial: record.serial, detail },
       });
       if (outcome === 'token-used') throw new SignetError('ERR_TOKEN_REPLAYED', 'this token has already been used', { hint: 'mint a new token for each request' });
-      return { certificate: issued.der, chain: this.#chain, record };
+      return;
     }
     await this.#options.store.transaction(async (tx) => {
       if (typeof inTx === 'function') await inTx(tx, record);
@@ -439,17 +699,8 @@ export class Authority {
       if (replaces !== undefined && (await tx.certificates.markReplaced(replaces, record.serial)) !== 'replaced') {
         throw new SignetError('ERR_CERT_REPLACED', `certificate ${replaces} was already renewed or rekeyed`, { hint: 'renew the newest certificate' });
       }
-      await tx.audit.append({
-        time: now,
-        type: event,
-        outcome: 'success',
-        actor: requester,
-        provisioner: rt.provisioner.name,
-        serial: record.serial,
-        detail,
-      });
+      await tx.audit.append({ time: now, type: event, outcome: 'success', actor: requester, provisioner: record.provisioner, serial: record.serial, detail });
     });
-    return { certificate: issued.der, chain: this.#chain, record };
   }
 
   // -------------------------------------------------------------------------------------------
@@ -784,7 +1035,7 @@ export class Authority {
     try {
       await this.#options.store.audit.append({
         time: now,
-        type: `certificate.${operation}`,
+        type: operation.startsWith('ssh-') ? `ssh.${operation.slice(4)}` : `certificate.${operation}`,
         outcome: 'failure',
         actor: actor ?? 'unauthenticated',
         ...(provisioner !== undefined ? { provisioner } : {}),

@@ -40,7 +40,7 @@ import { formatDuration, formatTime, parseDuration } from '../core/duration.js';
 import { decodePem, looksLikePem } from '../core/pem.js';
 import { encodePublicKeyDer, parsePrivateKey, peekKey } from '../crypto/keys.js';
 import { jwkThumbprint, type Jwk } from '../crypto/jwk.js';
-import { POLICY_NAME_TYPES, validatePolicyConfig, type PolicyConfig, type PolicyRules } from './policy.js';
+import { POLICY_NAME_TYPES, SSH_HOST_POLICY_TYPES, SSH_USER_POLICY_TYPES, validatePolicyConfig, type PolicyConfig, type PolicyNameType, type PolicyRules } from './policy.js';
 import { isSelfIssued, parseCertificate, type Certificate } from '../x509/certificate.js';
 import { isValidDnsName, isValidUri, parseIpAddress } from '../x509/general-name.js';
 import { checkTemplate, formatTemplateProblem, MAX_TEMPLATE_BYTES } from '../x509/template/template.js';
@@ -51,6 +51,7 @@ import { MAX_PASSWORD_FILE_BYTES } from '../core/password-file.js';
 import { POSTGRES_DEFAULTS, parsePostgresUrl } from '../store/postgres-url.js';
 import type { DbConfig } from '../store/open.js';
 import { MAX_CRL_SHARDS } from '../store/validation.js';
+import { publicKeyBlob } from '../ssh/keys.js';
 
 // ---------------------------------------------------------------------------------------------
 // Constants and defaults (the one place defaults live)
@@ -117,8 +118,18 @@ export interface Claims {
   readonly allowRenewalAfterExpiry: boolean;
   /** How long after expiry renewal stays possible when {@link allowRenewalAfterExpiry} is on. */
   readonly renewalGracePeriodMs: number;
-  /** Key types a certificate request may carry. */
+  /** Key types a certificate request may carry (X.509 and SSH alike). */
   readonly keyTypes: readonly KeyTypeName[];
+  /** Whether SSH certificates may be issued (the CA needs SSH CA keys too: `ssh` in the config). */
+  readonly sshEnabled: boolean;
+  /** Bounds and default of SSH user certificates' lifetimes. */
+  readonly sshUserMinLifetimeMs: number;
+  readonly sshUserMaxLifetimeMs: number;
+  readonly sshUserDefaultLifetimeMs: number;
+  /** Bounds and default of SSH host certificates' lifetimes. */
+  readonly sshHostMinLifetimeMs: number;
+  readonly sshHostMaxLifetimeMs: number;
+  readonly sshHostDefaultLifetimeMs: number;
 }
 
 /** The claims in effect when the config says nothing (step-ca's defaults, minus P-521). */
@@ -131,6 +142,25 @@ export const DEFAULT_CLAIMS: Claims = Object.freeze({
   allowRenewalAfterExpiry: false,
   renewalGracePeriodMs: 0,
   keyTypes: Object.freeze(['EC P-256', 'EC P-384', 'Ed25519', 'RSA 2048', 'RSA 3072', 'RSA 4096'] as KeyTypeName[]),
+  // SSH (step-ca's defaults): users for a working day, hosts for a month.
+  sshEnabled: false,
+  sshUserMinLifetimeMs: 5 * 60_000,
+  sshUserMaxLifetimeMs: 24 * 3_600_000,
+  sshUserDefaultLifetimeMs: 16 * 3_600_000,
+  sshHostMinLifetimeMs: 5 * 60_000,
+  sshHostMaxLifetimeMs: 30 * 24 * 3_600_000,
+  sshHostDefaultLifetimeMs: 30 * 24 * 3_600_000,
+});
+
+/** The SSH claims `signet ca init --ssh` writes (SSH enabled, the default lifetimes spelled out). */
+export const SSH_CLAIMS_DOCUMENT: Readonly<ClaimsDocument> = Object.freeze({
+  sshEnabled: true,
+  sshUserMinLifetime: '5m',
+  sshUserMaxLifetime: '24h',
+  sshUserDefaultLifetime: '16h',
+  sshHostMinLifetime: '5m',
+  sshHostMaxLifetime: '30d',
+  sshHostDefaultLifetime: '30d',
 });
 
 /** {@link DEFAULT_CLAIMS} as a config writes them (`signet ca init` puts these in `signet.json`). */
@@ -161,6 +191,49 @@ export interface ClaimsDocument {
   allowRenewalAfterExpiry?: boolean;
   renewalGracePeriod?: string;
   keyTypes?: string[];
+  sshEnabled?: boolean;
+  sshUserMinLifetime?: string;
+  sshUserMaxLifetime?: string;
+  sshUserDefaultLifetime?: string;
+  sshHostMinLifetime?: string;
+  sshHostMaxLifetime?: string;
+  sshHostDefaultLifetime?: string;
+}
+
+/** What one kind of SSH certificate carries besides its principals: extensions and critical options (name → value, "" for a flag). */
+export interface SshTemplateDocument {
+  extensions?: Record<string, string>;
+  criticalOptions?: Record<string, string>;
+}
+
+/** `sshTemplate` of a JWK provisioner: what its user and host certificates carry. */
+export interface SshTemplateSettings {
+  readonly user: { readonly extensions: Readonly<Record<string, string>>; readonly criticalOptions: Readonly<Record<string, string>> };
+  readonly host: { readonly extensions: Readonly<Record<string, string>>; readonly criticalOptions: Readonly<Record<string, string>> };
+}
+
+/** Extensions of a user certificate when the provisioner's template names none: what `ssh-keygen -s` grants by default. */
+export const DEFAULT_SSH_USER_EXTENSIONS: Readonly<Record<string, string>> = Object.freeze({
+  'permit-X11-forwarding': '',
+  'permit-agent-forwarding': '',
+  'permit-port-forwarding': '',
+  'permit-pty': '',
+  'permit-user-rc': '',
+});
+
+export const DEFAULT_SSH_TEMPLATE: SshTemplateSettings = Object.freeze({
+  user: Object.freeze({ extensions: DEFAULT_SSH_USER_EXTENSIONS, criticalOptions: Object.freeze({}) }),
+  host: Object.freeze({ extensions: Object.freeze({}), criticalOptions: Object.freeze({}) }),
+});
+
+/** `ssh` as written: the SSH CA keys (encrypted PKCS#8, like the intermediate's). */
+export interface SshDocument {
+  /** Signs user certificates (sshd trusts it through TrustedUserCAKeys). */
+  userKey: string;
+  /** Signs host certificates (clients trust it through an @cert-authority line). */
+  hostKey: string;
+  /** First line: the keys' password; default: the intermediate's passwordFile (or its prompt). */
+  passwordFile?: string;
 }
 
 /** A JWK provisioner as written. */
@@ -173,6 +246,8 @@ export interface JwkProvisionerDocument {
   policy?: PolicyConfig;
   /** A certificate template file (src/x509/template) for this provisioner's certificates. */
   template?: string;
+  /** What its SSH certificates carry. */
+  sshTemplate?: { user?: SshTemplateDocument; host?: SshTemplateDocument };
 }
 
 /** An ACME provisioner as written. */
@@ -214,6 +289,8 @@ export interface CaConfigDocument {
   urls?: string[];
   root: string;
   intermediate: { certificate: string; key: string; passwordFile?: string };
+  /** The SSH certificate authority's keys; absent: the CA issues no SSH certificates. */
+  ssh?: SshDocument;
   db?: { type: 'sqlite'; path?: string } | PostgresDbDocument;
   claims?: ClaimsDocument;
   policy?: PolicyConfig;
@@ -313,6 +390,8 @@ export interface JwkProvisioner {
   readonly policy?: PolicyConfig;
   /** Absolute path of the provisioner's certificate template. */
   readonly template?: string;
+  /** What its SSH certificates carry (defaults applied). */
+  readonly sshTemplate: SshTemplateSettings;
 }
 
 /** The validated configuration: every path absolute, every duration in milliseconds, frozen. */
@@ -343,6 +422,8 @@ export interface CaConfig {
     /** File whose first line decrypts `key`; undefined: ask on the terminal at start. */
     readonly passwordFile: string | undefined;
   };
+  /** The SSH CA keys (absolute paths); undefined: no SSH certificates. */
+  readonly ssh: { readonly userKey: string; readonly hostKey: string; readonly passwordFile: string | undefined } | undefined;
   readonly db: DbConfig;
   /** Authority-wide claims (defaults applied). */
   readonly claims: Claims;
@@ -567,7 +648,7 @@ class Walker {
 // ---------------------------------------------------------------------------------------------
 // Field readers
 
-const TOP_FIELDS = ['version', 'name', 'address', 'dnsNames', 'urls', 'root', 'intermediate', 'db', 'claims', 'policy', 'provisioners', 'acme', 'crlUrl', 'ocspUrl', 'revocation', 'logLevel'];
+const TOP_FIELDS = ['version', 'name', 'address', 'dnsNames', 'urls', 'root', 'intermediate', 'ssh', 'db', 'claims', 'policy', 'provisioners', 'acme', 'crlUrl', 'ocspUrl', 'revocation', 'logLevel'];
 const REVOCATION_FIELDS = ['httpAddress', 'propagation', 'crl', 'ocsp'];
 const CRL_FIELDS = ['enabled', 'validity', 'refresh', 'shards'];
 const OCSP_FIELDS = ['enabled', 'validity', 'signerLifetime', 'cacheSize'];
@@ -581,8 +662,11 @@ const MAX_PROPAGATION_MS = 3_600_000;
 /** Longest CRL validity (nextUpdate − thisUpdate). */
 const MAX_CRL_VALIDITY_MS = 30 * 24 * 3_600_000;
 const TOP_REQUIRED = ['version', 'name', 'address', 'dnsNames', 'root', 'intermediate'];
-const CLAIM_FIELDS = ['minLifetime', 'maxLifetime', 'defaultLifetime', 'backdate', 'allowRenewal', 'allowRenewalAfterExpiry', 'renewalGracePeriod', 'keyTypes'];
-const PROVISIONER_FIELDS = ['type', 'name', 'publicKey', 'claims', 'policy', 'template'];
+const CLAIM_FIELDS = [
+  'minLifetime', 'maxLifetime', 'defaultLifetime', 'backdate', 'allowRenewal', 'allowRenewalAfterExpiry', 'renewalGracePeriod', 'keyTypes',
+  'sshEnabled', 'sshUserMinLifetime', 'sshUserMaxLifetime', 'sshUserDefaultLifetime', 'sshHostMinLifetime', 'sshHostMaxLifetime', 'sshHostDefaultLifetime',
+];
+const PROVISIONER_FIELDS = ['type', 'name', 'publicKey', 'claims', 'policy', 'template', 'sshTemplate'];
 const ACME_PROVISIONER_FIELDS = ['type', 'name', 'challenges', 'requireEAB', 'termsOfService', 'claims', 'policy', 'template'];
 const ACME_FIELDS = ['httpPort', 'tlsPort', 'dnsServers', 'allowPrivateAddresses', 'validationTimeout'];
 
@@ -927,6 +1011,13 @@ function readClaims(w: Walker, v: JsonValue | undefined, path: string, base: Cla
     w.add(pathIndex(p, dup), `duplicate key type ${JSON.stringify(keyTypes[dup])}`);
     return undefined;
   });
+  set('sshEnabled', 'sshEnabled', (x, p) => w.boolean(x, p));
+  set('sshUserMinLifetimeMs', 'sshUserMinLifetime', (x, p) => w.duration(x, p, { positive: true }));
+  set('sshUserMaxLifetimeMs', 'sshUserMaxLifetime', (x, p) => w.duration(x, p, { positive: true }));
+  set('sshUserDefaultLifetimeMs', 'sshUserDefaultLifetime', (x, p) => w.duration(x, p, { positive: true }));
+  set('sshHostMinLifetimeMs', 'sshHostMinLifetime', (x, p) => w.duration(x, p, { positive: true }));
+  set('sshHostMaxLifetimeMs', 'sshHostMaxLifetime', (x, p) => w.duration(x, p, { positive: true }));
+  set('sshHostDefaultLifetimeMs', 'sshHostDefaultLifetime', (x, p) => w.duration(x, p, { positive: true }));
   return { claims: out, origins, bad };
 }
 
@@ -947,13 +1038,19 @@ function checkClaims(w: Walker, read: ClaimsRead, path: string, inherited: strin
     if (inherited !== undefined && mine.length === 0) return;
     w.add(mine[0] ?? path, message());
   };
-  const ordered = c.minLifetimeMs <= c.maxLifetimeMs;
-  rule(['minLifetimeMs', 'maxLifetimeMs'], !ordered, () =>
-    `${label('minLifetimeMs', 'minLifetime', c.minLifetimeMs)} is longer than ${label('maxLifetimeMs', 'maxLifetime', c.maxLifetimeMs)}`);
-  rule(['defaultLifetimeMs', 'minLifetimeMs'], ordered && c.defaultLifetimeMs < c.minLifetimeMs, () =>
-    `${label('defaultLifetimeMs', 'defaultLifetime', c.defaultLifetimeMs)} is shorter than ${label('minLifetimeMs', 'minLifetime', c.minLifetimeMs)}`);
-  rule(['defaultLifetimeMs', 'maxLifetimeMs'], ordered && c.defaultLifetimeMs > c.maxLifetimeMs, () =>
-    `${label('defaultLifetimeMs', 'defaultLifetime', c.defaultLifetimeMs)} is longer than ${label('maxLifetimeMs', 'maxLifetime', c.maxLifetimeMs)}`);
+  // min ≤ default ≤ max, for X.509 certificates and for each kind of SSH certificate.
+  const bounds = (min: keyof Claims, def: keyof Claims, max: keyof Claims, prefix: string, cap: (s: string) => string): void => {
+    const [lo, mid, hi] = [c[min], c[def], c[max]] as number[];
+    const ordered = (lo as number) <= (hi as number);
+    const name = (s: string): string => (prefix === '' ? s : `${prefix}${cap(s)}`);
+    rule([min, max], !ordered, () => `${label(min, name('minLifetime'), lo as number)} is longer than ${label(max, name('maxLifetime'), hi as number)}`);
+    rule([def, min], ordered && (mid as number) < (lo as number), () => `${label(def, name('defaultLifetime'), mid as number)} is shorter than ${label(min, name('minLifetime'), lo as number)}`);
+    rule([def, max], ordered && (mid as number) > (hi as number), () => `${label(def, name('defaultLifetime'), mid as number)} is longer than ${label(max, name('maxLifetime'), hi as number)}`);
+  };
+  const capital = (s: string): string => s.charAt(0).toUpperCase() + s.slice(1);
+  bounds('minLifetimeMs', 'defaultLifetimeMs', 'maxLifetimeMs', '', capital);
+  bounds('sshUserMinLifetimeMs', 'sshUserDefaultLifetimeMs', 'sshUserMaxLifetimeMs', 'sshUser', capital);
+  bounds('sshHostMinLifetimeMs', 'sshHostDefaultLifetimeMs', 'sshHostMaxLifetimeMs', 'sshHost', capital);
   rule(['allowRenewalAfterExpiry', 'renewalGracePeriodMs'], c.allowRenewalAfterExpiry && c.renewalGracePeriodMs === 0, () =>
     `allowRenewalAfterExpiry is true but renewalGracePeriod is 0s${origins.renewalGracePeriodMs === undefined && inherited !== undefined ? ` (from ${inherited})` : ''}: set how long after expiry renewal stays possible`);
 }
@@ -979,18 +1076,25 @@ function readPolicy(w: Walker, v: JsonValue | undefined, path: string): PolicyCo
   for (const p of problems) w.add(policyPath(path, p.path), p.message);
   if (problems.length > 0) return undefined;
   // Checked by the policy module itself; copied into plain objects of the known fields.
-  const rules = (r: JsonValue | undefined): PolicyRules | undefined => {
+  const rules = (r: JsonValue | undefined, types: readonly PolicyNameType[]): PolicyRules | undefined => {
     if (r === undefined || r === null || !isJsonObject(r)) return undefined;
     const out: Record<string, readonly string[]> = {};
-    for (const t of POLICY_NAME_TYPES) {
+    for (const t of types) {
       const list = getOwn(r, t);
       if (Array.isArray(list)) out[t] = list.filter((x): x is string => typeof x === 'string');
     }
     return out;
   };
-  const allow = rules(getOwn(v, 'allow'));
-  const deny = rules(getOwn(v, 'deny'));
-  return { ...(allow ? { allow } : {}), ...(deny ? { deny } : {}) };
+  const sets = (o: JsonValue | undefined, types: readonly PolicyNameType[]): PolicyConfig | undefined => {
+    if (o === undefined || !isJsonObject(o)) return undefined;
+    const allow = rules(getOwn(o, 'allow'), types);
+    const deny = rules(getOwn(o, 'deny'), types);
+    return { ...(allow ? { allow } : {}), ...(deny ? { deny } : {}) };
+  };
+  const ssh = getOwn(v, 'ssh');
+  const user = isJsonObject(ssh) ? sets(getOwn(ssh, 'user'), SSH_USER_POLICY_TYPES) : undefined;
+  const host = isJsonObject(ssh) ? sets(getOwn(ssh, 'host'), SSH_HOST_POLICY_TYPES) : undefined;
+  return { ...sets(v, POLICY_NAME_TYPES), ...(user || host ? { ssh: { ...(user ? { user } : {}), ...(host ? { host } : {}) } } : {}) };
 }
 
 /** The JWS algorithm a provisioner key signs tokens with, or why it cannot (RFC 7518 §3.1, RFC 8037 §3.1). */
@@ -1069,6 +1173,74 @@ function readPublicJwk(w: Walker, v: JsonValue | undefined, path: string): ReadJ
   return { jwk, key, kid: jwk.kid as string, algorithm };
 }
 
+/** Extensions OpenSSH defines for user certificates (PROTOCOL.certkeys); others must be vendor names (`name@domain`). */
+const SSH_USER_EXTENSIONS = ['no-touch-required', 'permit-X11-forwarding', 'permit-agent-forwarding', 'permit-port-forwarding', 'permit-pty', 'permit-user-rc'];
+/** Critical options OpenSSH defines for user certificates. */
+const SSH_CRITICAL_OPTIONS = ['force-command', 'source-address', 'verify-required'];
+const SSH_VENDOR_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}@[A-Za-z0-9.-]{1,128}$/;
+
+/** One `sshTemplate` kind: extensions and critical options, names checked against what OpenSSH defines for that kind. */
+function readSshOptions(w: Walker, v: JsonValue | undefined, path: string, kind: 'user' | 'host'): SshTemplateSettings['user'] | undefined {
+  const o = w.object(v, path, ['extensions', 'criticalOptions']);
+  if (!o) return undefined;
+  const before = w.problems.length;
+  const read = (field: 'extensions' | 'criticalOptions'): Record<string, string> | undefined => {
+    const p = pathKey(path, field);
+    const m = getOwn(o, field);
+    if (m === undefined) return undefined;
+    if (!isJsonObject(m)) {
+      w.add(p, `expected an object of names and values ("" for a flag), got ${got(m)}`);
+      return undefined;
+    }
+    const known = kind === 'host' ? [] : field === 'extensions' ? SSH_USER_EXTENSIONS : SSH_CRITICAL_OPTIONS;
+    const out: Record<string, string> = {};
+    for (const [name, value] of Object.entries(m)) {
+      const np = pathKey(p, name);
+      if (!known.includes(name) && !SSH_VENDOR_NAME.test(name)) {
+        w.add(np, kind === 'host' ? 'OpenSSH defines no host certificate options; only vendor names (name@domain) may be added' : `unknown ${field === 'extensions' ? 'extension' : 'critical option'}${suggestion(name, known)}; OpenSSH defines: ${known.join(', ')}, others must be vendor names (name@domain)`, true);
+        continue;
+      }
+      const text = typeof value === 'string' ? value : undefined;
+      if (text === undefined) {
+        w.add(np, `expected a string ("" for a flag), got ${got(value)}`);
+        continue;
+      }
+      const flag = field === 'extensions' || name === 'verify-required';
+      if (flag && text !== '' && known.includes(name)) w.add(np, `${name} is a flag: its value must be ""`);
+      else if (!flag && text.trim() === '') w.add(np, `${name} needs a value`);
+      else if (escapeControl(text) !== text || text.length > 4096) w.add(np, 'must be at most 4096 characters without control characters');
+      else if (name === 'source-address' && text.split(',').some((a) => !isCidrOrAddress(a))) w.add(np, `expected a comma-separated list of IP addresses and CIDR ranges, got ${got(text)}`);
+      else out[name] = text;
+    }
+    return out;
+  };
+  const extensions = read('extensions');
+  const criticalOptions = read('criticalOptions');
+  if (w.problems.length !== before) return undefined;
+  const base = DEFAULT_SSH_TEMPLATE[kind];
+  return { extensions: extensions ?? base.extensions, criticalOptions: criticalOptions ?? base.criticalOptions };
+}
+
+/** `10.0.0.1`, `10.0.0.0/8`, `2001:db8::/32`. */
+function isCidrOrAddress(text: string): boolean {
+  const [addr, bits, ...rest] = text.split('/');
+  if (addr === undefined || rest.length > 0) return false;
+  const kind = isIP(addr);
+  if (kind === 0) return false;
+  if (bits === undefined) return true;
+  if (!/^\d{1,3}$/.test(bits)) return false;
+  return Number(bits) <= (kind === 4 ? 32 : 128);
+}
+
+function readSshTemplate(w: Walker, v: JsonValue | undefined, path: string): SshTemplateSettings | undefined {
+  if (v === undefined) return DEFAULT_SSH_TEMPLATE;
+  const o = w.object(v, path, ['user', 'host']);
+  if (!o) return undefined;
+  const user = getOwn(o, 'user') === undefined ? DEFAULT_SSH_TEMPLATE.user : readSshOptions(w, getOwn(o, 'user'), pathKey(path, 'user'), 'user');
+  const host = getOwn(o, 'host') === undefined ? DEFAULT_SSH_TEMPLATE.host : readSshOptions(w, getOwn(o, 'host'), pathKey(path, 'host'), 'host');
+  return user && host ? { user, host } : undefined;
+}
+
 interface ProvisionerRead {
   readonly provisioner: CaProvisioner;
 }
@@ -1096,6 +1268,7 @@ function readProvisioner(w: Walker, v: JsonValue, path: string, authority: Claim
     w.add(namePath, `expected a provisioner name: letters, digits and . _ @ + - (at most 64, starting with a letter or digit), got ${got(name)}`);
   }
   const jwk = kind === 'JWK' ? readPublicJwk(w, getOwn(o, 'publicKey'), pathKey(path, 'publicKey')) : undefined;
+  const sshTemplate = kind === 'JWK' ? readSshTemplate(w, getOwn(o, 'sshTemplate'), pathKey(path, 'sshTemplate')) : undefined;
   const claimsPath = pathKey(path, 'claims');
   const claims = authority ? readClaims(w, getOwn(o, 'claims'), claimsPath, authority) : undefined;
   if (claims && getOwn(o, 'claims') !== undefined) checkClaims(w, claims, claimsPath, '$.claims');
@@ -1119,10 +1292,11 @@ function readProvisioner(w: Walker, v: JsonValue, path: string, authority: Claim
       },
     };
   }
-  if (w.problems.length !== before || name === undefined || !jwk || !claims) return undefined;
+  if (w.problems.length !== before || name === undefined || !jwk || !claims || !sshTemplate) return undefined;
   return {
     provisioner: {
       type: 'JWK',
+      sshTemplate,
       name,
       kid: jwk.kid,
       algorithm: jwk.algorithm,
@@ -1166,6 +1340,18 @@ function deepFreeze<T>(value: T): T {
   return Object.freeze(value);
 }
 
+/** An object of file paths (`intermediate`, `ssh`): only `fields`, the `required` ones present, each resolved against the config's directory. */
+function readFiles<K extends string>(w: Walker, v: JsonValue | undefined, path: string, fields: readonly K[], required: readonly K[]): Partial<Record<K, string>> | undefined {
+  const o = w.object(v, path, fields, required);
+  if (!o) return undefined;
+  const out: Partial<Record<K, string>> = {};
+  for (const f of fields) {
+    const file = w.file(getOwn(o, f), pathKey(path, f));
+    if (file !== undefined) out[f] = file;
+  }
+  return out;
+}
+
 function readConfig(doc: JsonValue, w: Walker, options: ParseCaConfigOptions): CaConfig | undefined {
   if (!isJsonObject(doc)) {
     w.add('$', `a config must be a JSON object, got ${got(doc)}`);
@@ -1186,14 +1372,9 @@ function readConfig(doc: JsonValue, w: Walker, options: ParseCaConfigOptions): C
   const urls = readUrls(w, getOwn(o, 'urls'), dnsNames);
   const root = w.file(getOwn(o, 'root'), '$.root');
 
-  const io = w.object(getOwn(o, 'intermediate'), '$.intermediate', ['certificate', 'key', 'passwordFile'], ['certificate', 'key']);
-  const intermediate = io
-    ? {
-        certificate: w.file(getOwn(io, 'certificate'), '$.intermediate.certificate'),
-        key: w.file(getOwn(io, 'key'), '$.intermediate.key'),
-        passwordFile: w.file(getOwn(io, 'passwordFile'), '$.intermediate.passwordFile'),
-      }
-    : undefined;
+  const intermediate = readFiles(w, getOwn(o, 'intermediate'), '$.intermediate', ['certificate', 'key', 'passwordFile'], ['certificate', 'key']);
+  const ssh = readFiles(w, getOwn(o, 'ssh'), '$.ssh', ['userKey', 'hostKey', 'passwordFile'], ['userKey', 'hostKey']);
+  if (ssh?.userKey !== undefined && ssh.userKey === ssh.hostKey) w.add('$.ssh.hostKey', 'must differ from userKey: a user CA key that also signs hosts lets every user certificate holder pose as a host');
 
   const db = readDb(w, getOwn(o, 'db'));
 
@@ -1223,6 +1404,7 @@ function readConfig(doc: JsonValue, w: Walker, options: ParseCaConfigOptions): C
     urls,
     root,
     intermediate: { certificate: intermediate.certificate, key: intermediate.key, passwordFile: intermediate.passwordFile },
+    ssh: ssh?.userKey !== undefined && ssh.hostKey !== undefined ? { userKey: ssh.userKey, hostKey: ssh.hostKey, passwordFile: ssh.passwordFile } : undefined,
     db,
     claims: claimsRead.claims,
     policy,
@@ -1484,6 +1666,8 @@ export function checkCaFiles(config: CaConfig, options: CheckCaFilesOptions = {}
     }
   }
 
+  if (config.ssh !== undefined) checkSshKeys(config.ssh, password, options, problems, warnings);
+
   config.provisioners.forEach((p, i) => {
     if (p.template === undefined) return;
     const path = `$.provisioners[${i}].template`;
@@ -1511,6 +1695,55 @@ export function checkCaFiles(config: CaConfig, options: CheckCaFilesOptions = {}
   const report = name(config);
   if (problems.length > 0 || !root || !intermediate) throw configError(report, problems);
   return { root, intermediate, warnings };
+}
+
+/**
+ * The SSH CA keys: private, 0600, encrypted (else a warning), and with `decryptKey`, decrypted
+ * with their password (ssh.passwordFile, else the intermediate's), of a type OpenSSH accepts for a
+ * CA (Ed25519, ECDSA, RSA ≥ 2048), and two different keys.
+ */
+function checkSshKeys(ssh: NonNullable<CaConfig['ssh']>, intermediatePassword: string | undefined, options: CheckCaFilesOptions, problems: ConfigProblem[], warnings: ConfigProblem[]): void {
+  let password = intermediatePassword;
+  let pwPath = '$.intermediate.passwordFile';
+  if (ssh.passwordFile !== undefined) {
+    password = readPasswordChecked(problems, '$.ssh.passwordFile', ssh.passwordFile);
+    pwPath = '$.ssh.passwordFile';
+    if (password !== undefined) checkSecretMode(warnings, '$.ssh.passwordFile', ssh.passwordFile, 'password file');
+  }
+  const keys: KeyObject[] = [];
+  for (const [field, path] of [['userKey', ssh.userKey], ['hostKey', ssh.hostKey]] as const) {
+    const at = `$.ssh.${field}`;
+    const what = `SSH ${field === 'userKey' ? 'user' : 'host'} CA key`;
+    const data = readChecked(problems, at, path, what);
+    if (!data) continue;
+    let encrypted: boolean;
+    try {
+      const info = peekKey(data);
+      if (!info.private) {
+        problems.push({ path: at, message: `${what} ${path} is a public key; the CA needs the private key` });
+        continue;
+      }
+      encrypted = info.encrypted;
+    } catch (e) {
+      problems.push({ path: at, message: `${what} ${path} is not a key: ${e instanceof Error ? e.message : String(e)}` });
+      continue;
+    }
+    checkSecretMode(warnings, at, path, what);
+    if (!encrypted) warnings.push({ path: at, message: `${what} ${path} is not encrypted; keys should be encrypted at rest` });
+    if (!options.decryptKey || (encrypted && password === undefined)) continue;
+    try {
+      const key = parsePrivateKey(data, encrypted ? password : undefined);
+      publicKeyBlob(key); // a type OpenSSH takes, RSA of at least 2048 bits
+      keys.push(key);
+    } catch (e) {
+      const wrong = e instanceof SignetError && e.code === 'ERR_KEY_WRONG_PASSWORD';
+      problems.push(wrong ? { path: pwPath, message: `the password does not decrypt ${what} ${path}` } : { path: at, message: `${what} ${path} cannot sign SSH certificates: ${e instanceof Error ? e.message : String(e)}` });
+    }
+  }
+  const [user, host] = keys;
+  if (user !== undefined && host !== undefined && createPublicKey(user).equals(createPublicKey(host))) {
+    problems.push({ path: '$.ssh.hostKey', message: `${ssh.hostKey} is the same key as ${ssh.userKey}: user and host certificates need separate CA keys` });
+  }
 }
 
 /** How a config is named in messages: its file, or `config`. */

@@ -48,11 +48,17 @@ import { escapeControl } from '../core/escape.js';
 import { formatGeneralName, formatIpAddress, isValidDnsName, isValidEmail, isValidUri, parseIpAddress, type GeneralName } from '../x509/general-name.js';
 import { suggestion } from '../x509/template/schema.js';
 
-/** The name types a rule can name. */
-export type PolicyNameType = 'dns' | 'ip' | 'email' | 'uri' | 'cn';
+/** The name types a rule can name (`principal`: an SSH user certificate's principals, in `ssh.user` policies). */
+export type PolicyNameType = 'dns' | 'ip' | 'email' | 'uri' | 'cn' | 'principal';
 
-/** The rule types, in the order messages and documentation list them. */
+/** The rule types of an X.509 policy, in the order messages and documentation list them. */
 export const POLICY_NAME_TYPES: readonly PolicyNameType[] = Object.freeze(['dns', 'ip', 'email', 'uri', 'cn'] as const);
+
+/** The rule types of an SSH user-certificate policy (`policy.ssh.user`): principals, exact or with `*` globs. */
+export const SSH_USER_POLICY_TYPES: readonly PolicyNameType[] = Object.freeze(['principal'] as const);
+
+/** The rule types of an SSH host-certificate policy (`policy.ssh.host`): the host names (DNS names and IP addresses). */
+export const SSH_HOST_POLICY_TYPES: readonly PolicyNameType[] = Object.freeze(['dns', 'ip'] as const);
 
 /** Rules for each name type (see the module documentation for the forms). */
 export interface PolicyRules {
@@ -61,12 +67,22 @@ export interface PolicyRules {
   readonly email?: readonly string[];
   readonly uri?: readonly string[];
   readonly cn?: readonly string[];
+  /** SSH user principals (`ssh.user` policies only). */
+  readonly principal?: readonly string[];
+}
+
+/** An SSH policy: one rule set for user certificates (principals), one for host certificates (host names). */
+export interface SshPolicyConfig {
+  readonly user?: PolicyConfig;
+  readonly host?: PolicyConfig;
 }
 
 /** A policy as a user writes it (in `signet.json`, at authority and provisioner level). */
 export interface PolicyConfig {
   readonly allow?: PolicyRules;
   readonly deny?: PolicyRules;
+  /** Rules for SSH certificates; X.509 rules never apply to them, nor these to X.509 certificates. */
+  readonly ssh?: SshPolicyConfig;
 }
 
 /** One problem in a policy configuration; `path` is relative to the policy (`allow.dns[0]`). */
@@ -79,8 +95,10 @@ export interface PolicyProblem {
 export interface PolicyRequest {
   /** The subject common name, when the certificate has one. */
   readonly commonName?: string;
-  /** The subjectAltName entries. */
+  /** The subjectAltName entries (for an SSH host certificate: its host names). */
   readonly sans: readonly GeneralName[];
+  /** An SSH user certificate's principals. */
+  readonly principals?: readonly string[];
 }
 
 /** The name a decision is about: a rule type, or a SAN type no rule can name. */
@@ -141,7 +159,29 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
 export function validatePolicyConfig(config: unknown): PolicyProblem[] {
   const problems: PolicyProblem[] = [];
   compileRules(config, problems);
+  compileSshRules(config, problems);
   return problems;
+}
+
+/** The `ssh` member of a policy: `{ user?, host? }`, each a policy of its own rule types. */
+function compileSshRules(config: unknown, problems: PolicyProblem[]): { user: CompiledRules; host: CompiledRules } {
+  const empty = (): CompiledRules => ({ allow: {}, deny: {} });
+  const ssh = isPlainObject(config) ? config.ssh : undefined;
+  if (ssh === undefined) return { user: empty(), host: empty() };
+  if (!isPlainObject(ssh)) {
+    problems.push({ path: 'ssh', message: `must be an object with "user" and/or "host", not ${describeValue(ssh)}` });
+    return { user: empty(), host: empty() };
+  }
+  for (const key of Object.keys(ssh)) {
+    if (key !== 'user' && key !== 'host') problems.push({ path: `ssh.${key}`, message: `unknown field "${key}"${suggestion(key, ['user', 'host'])}` });
+  }
+  const sub = (kind: 'user' | 'host', types: readonly PolicyNameType[]): CompiledRules => {
+    const own: PolicyProblem[] = [];
+    const rules = compileRules(ssh[kind], own, types, false);
+    for (const p of own) problems.push({ path: p.path === '' ? `ssh.${kind}` : `ssh.${kind}.${p.path}`, message: p.message });
+    return rules;
+  };
+  return { user: sub('user', SSH_USER_POLICY_TYPES), host: sub('host', SSH_HOST_POLICY_TYPES) };
 }
 
 interface CompiledRules {
@@ -149,27 +189,28 @@ interface CompiledRules {
   readonly deny: Partial<Record<PolicyNameType, Matcher>>;
 }
 
-function compileRules(config: unknown, problems: PolicyProblem[]): CompiledRules {
+function compileRules(config: unknown, problems: PolicyProblem[], types: readonly PolicyNameType[] = POLICY_NAME_TYPES, topLevel = true): CompiledRules {
   const out: { allow: Partial<Record<PolicyNameType, Matcher>>; deny: Partial<Record<PolicyNameType, Matcher>> } = { allow: {}, deny: {} };
   if (config === undefined || config === null) return out;
   if (!isPlainObject(config)) {
     problems.push({ path: '', message: `a policy must be an object with "allow" and/or "deny", not ${describeValue(config)}` });
     return out;
   }
+  const fields: readonly string[] = topLevel ? [...RULE_SETS, 'ssh'] : RULE_SETS;
   for (const key of Object.keys(config)) {
-    if (!(RULE_SETS as readonly string[]).includes(key)) problems.push({ path: key, message: `unknown field "${key}"${suggestion(key, RULE_SETS)}` });
+    if (!fields.includes(key)) problems.push({ path: key, message: `unknown field "${key}"${suggestion(key, fields)}` });
   }
   for (const set of RULE_SETS) {
     const rules = config[set];
     if (rules === undefined) continue;
     if (!isPlainObject(rules)) {
-      problems.push({ path: set, message: `must be an object of rule lists (${POLICY_NAME_TYPES.join(', ')}), not ${describeValue(rules)}` });
+      problems.push({ path: set, message: `must be an object of rule lists (${types.join(', ')}), not ${describeValue(rules)}` });
       continue;
     }
     for (const key of Object.keys(rules)) {
-      if (!(POLICY_NAME_TYPES as readonly string[]).includes(key)) problems.push({ path: `${set}.${key}`, message: `unknown name type "${key}"${suggestion(key, POLICY_NAME_TYPES)}` });
+      if (!(types as readonly string[]).includes(key)) problems.push({ path: `${set}.${key}`, message: `unknown name type "${key}"${suggestion(key, types)}` });
     }
-    for (const type of POLICY_NAME_TYPES) {
+    for (const type of types) {
       const list = rules[type];
       if (list === undefined) continue;
       const path = `${set}.${type}`;
@@ -211,7 +252,48 @@ const MATCHER_FACTORIES: Readonly<Record<PolicyNameType, () => Matcher>> = {
   ip: () => new IpMatcher(),
   email: () => new EmailMatcher(),
   uri: () => new UriMatcher(),
+  principal: () => new PrincipalMatcher(),
 };
+
+/** Longest SSH principal a rule or a certificate may hold. */
+export const MAX_PRINCIPAL_LENGTH = 256;
+
+/**
+ * Why `text` cannot be an SSH principal, or undefined when it can: 1–256 characters without
+ * whitespace, commas (ssh-keygen -n and AuthorizedPrincipalsFile separate with them) or control
+ * characters.
+ */
+export function principalProblem(text: string): string | undefined {
+  if (text.length === 0) return 'is empty';
+  if (text.length > MAX_PRINCIPAL_LENGTH) return `is longer than ${MAX_PRINCIPAL_LENGTH} characters`;
+  if (/[\s,]/u.test(text) || escapeControl(text) !== text) return 'has whitespace, a comma or a control character';
+  return undefined;
+}
+
+/**
+ * SSH principal rules: exact text (case-sensitive, as sshd compares principals), or a glob whose
+ * `*` stands for any run of characters (`deploy-*`, `*`).
+ */
+class PrincipalMatcher implements Matcher {
+  private readonly exact = new Map<string, string>();
+  private readonly globs: { readonly rule: string; readonly re: RegExp }[] = [];
+
+  add(rule: string): string | undefined {
+    const problem = principalProblem(rule);
+    if (problem !== undefined) return problem;
+    if (!rule.includes('*')) {
+      this.exact.set(rule, rule);
+      return undefined;
+    }
+    const re = new RegExp(`^${rule.split('*').map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`, 'su');
+    this.globs.push({ rule, re });
+    return undefined;
+  }
+
+  match(value: string): string | undefined {
+    return this.exact.get(value) ?? this.globs.find((g) => g.re.test(value))?.rule;
+  }
+}
 
 /** A DNS name for comparison: lower case (RFC 4343), without one trailing dot (the same FQDN). */
 function normalizeDns(name: string): string {
@@ -523,6 +605,7 @@ const LABELS: Readonly<Record<PolicyName['type'], string>> = {
   email: 'e-mail address',
   uri: 'URI',
   cn: 'common name',
+  principal: 'principal',
   dirName: 'directory name',
   other: 'subject alternative name',
 };
@@ -543,6 +626,7 @@ function namesOf(request: PolicyRequest): PolicyName[] {
     if (san.type === 'dirName' || san.type === 'other') names.push({ type: san.type, value: formatGeneralName(san).replace(/^[^:]*:/, '') });
     else names.push({ type: san.type, value: san.value });
   }
+  for (const p of request.principals ?? []) names.push({ type: 'principal', value: p });
   return names;
 }
 
@@ -594,15 +678,33 @@ class CompiledPolicy implements Policy {
 export function compilePolicy(config: PolicyConfig | undefined, options: { name?: string } = {}): Policy {
   const problems: PolicyProblem[] = [];
   const rules = compileRules(config, problems);
-  if (problems.length > 0) {
-    const first = problems[0] as PolicyProblem;
-    const where = first.path === '' ? '' : `${first.path}: `;
-    const more = problems.length > 1 ? ` (and ${problems.length - 1} more)` : '';
-    throw new SignetError('ERR_POLICY_INVALID', `invalid policy${options.name === undefined ? '' : ` (${options.name})`}: ${where}${first.message}${more}`, {
-      detail: { problems },
-    });
-  }
+  compileSshRules(config, problems);
+  if (problems.length > 0) throw invalidPolicy(problems, options.name);
   return new CompiledPolicy(options.name, rules);
+}
+
+/** The SSH policies of one policy config: user certificates' principals, host certificates' names. */
+export interface SshPolicies {
+  readonly user: Policy;
+  readonly host: Policy;
+}
+
+/**
+ * Compiles the `ssh` member of a policy (an undefined config or member allows everything). Throws
+ * ERR_POLICY_INVALID like {@link compilePolicy}.
+ */
+export function compileSshPolicies(config: PolicyConfig | undefined, options: { name?: string } = {}): SshPolicies {
+  const problems: PolicyProblem[] = [];
+  const rules = compileSshRules(config, problems);
+  if (problems.length > 0) throw invalidPolicy(problems, options.name);
+  return { user: new CompiledPolicy(options.name, rules.user), host: new CompiledPolicy(options.name, rules.host) };
+}
+
+function invalidPolicy(problems: readonly PolicyProblem[], name: string | undefined): SignetError {
+  const first = problems[0] as PolicyProblem;
+  const where = first.path === '' ? '' : `${first.path}: `;
+  const more = problems.length > 1 ? ` (and ${problems.length - 1} more)` : '';
+  return new SignetError('ERR_POLICY_INVALID', `invalid policy${name === undefined ? '' : ` (${name})`}: ${where}${first.message}${more}`, { detail: { problems } });
 }
 
 /**

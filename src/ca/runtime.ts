@@ -3,7 +3,7 @@
  * authority built, the HTTPS server listening with its own certificate that renews in-process.
  * `signet ca start` is this plus signal handling; tests start it in-process the same way.
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import type { Server } from 'node:https';
@@ -25,6 +25,8 @@ import { OcspResponder, type OcspMaintenance } from '../revocation/ocsp.js';
 import { provisionersRoute, publicRoutes, type PublicProvisioner } from '../server/public-routes.js';
 import { formatDuration } from '../core/duration.js';
 import { signRoute } from '../server/sign-route.js';
+import { sshRoutes } from '../server/ssh-routes.js';
+import { publicKeyBlob } from '../ssh/keys.js';
 import { certificateRoutes } from '../server/certificate-routes.js';
 import { createCaMetrics, metricsRoute, type AuthorityOutcome, type CaMetrics } from '../server/metrics.js';
 import { parseCertificate } from '../x509/certificate.js';
@@ -131,12 +133,29 @@ function readCertificate(path: string, what: string): Uint8Array {
   return new Uint8Array(data);
 }
 
+/**
+ * The SSH CA keys, decrypted with `ssh.passwordFile` or else the intermediate's password; each
+ * must be a key OpenSSH accepts for a CA (ERR_SSH_KEY_UNSUPPORTED otherwise).
+ */
+function loadSshKeys(config: CaConfig, intermediatePassword: string | undefined): { user: KeyObject; host: KeyObject } | undefined {
+  const ssh = config.ssh;
+  if (ssh === undefined) return undefined;
+  const password = ssh.passwordFile !== undefined ? passwordFromFile(readFileSync(ssh.passwordFile), ssh.passwordFile) : intermediatePassword;
+  const load = (path: string): KeyObject => {
+    const key = parsePrivateKey(new Uint8Array(readFileSync(path)), password);
+    publicKeyBlob(key);
+    return key;
+  };
+  return { user: load(ssh.userKey), host: load(ssh.hostKey) };
+}
+
 /** Settings a running CA cannot change: a reload reports them as needing a restart. */
 const RESTART_FIELDS: readonly { readonly name: string; readonly get: (c: CaConfig) => unknown }[] = [
   { name: 'address', get: (c) => c.address },
   { name: 'dnsNames', get: (c) => c.dnsNames },
   { name: 'root', get: (c) => c.root },
   { name: 'intermediate', get: (c) => c.intermediate },
+  { name: 'ssh', get: (c) => c.ssh },
   { name: 'db', get: (c) => c.db },
   { name: 'acme', get: (c) => c.acme },
   { name: 'revocation', get: (c) => c.revocation },
@@ -177,6 +196,14 @@ function publicProvisioners(config: CaConfig): PublicProvisioner[] {
         allowRenewal: c.allowRenewal,
         allowRenewalAfterExpiry: c.allowRenewalAfterExpiry,
         keyTypes: c.keyTypes,
+        ...(config.ssh !== undefined && c.sshEnabled
+          ? {
+              ssh: {
+                user: { minLifetime: formatDuration(c.sshUserMinLifetimeMs), maxLifetime: formatDuration(c.sshUserMaxLifetimeMs), defaultLifetime: formatDuration(c.sshUserDefaultLifetimeMs) },
+                host: { minLifetime: formatDuration(c.sshHostMinLifetimeMs), maxLifetime: formatDuration(c.sshHostMaxLifetimeMs), defaultLifetime: formatDuration(c.sshHostDefaultLifetimeMs) },
+              },
+            }
+          : {}),
       },
     };
   });
@@ -211,6 +238,7 @@ export async function startCa(config: CaConfig, options: StartCaOptions): Promis
   }
   const key = parsePrivateKey(new Uint8Array(readFileSync(config.intermediate.key)), password);
   const signer = createSoftwareSigner(key);
+  const sshKeys = loadSshKeys(config, password);
   const store = await openConfiguredStore(config.db, { clock: options.clock });
   let server: Server | undefined;
   let plain: HttpServer | undefined;
@@ -222,7 +250,7 @@ export async function startCa(config: CaConfig, options: StartCaOptions): Promis
     const observe = (o: AuthorityOutcome): void => metrics.outcome(o);
     // CRL partitions as the CA started (revocation settings need a restart): the authority names them, the publishers sign them.
     const crlShards = config.revocation.crl.enabled ? config.revocation.crl.shards : 1;
-    let authority = new Authority({ config, store, intermediate, signer, root, clock: options.clock, observe, crlShards });
+    let authority = new Authority({ config, store, intermediate, signer, root, clock: options.clock, observe, crlShards, ...(sshKeys ? { sshKeys } : {}) });
     let current = config;
     const live = (): Authority => authority;
     const names = config.dnsNames.length > 0 ? config.dnsNames : ['localhost'];
@@ -319,6 +347,7 @@ export async function startCa(config: CaConfig, options: StartCaOptions): Promis
         provisionersRoute(() => publicProvisioners(current)),
         metricsRoute(metrics),
         signRoute(live, () => audience('/sign')),
+        ...sshRoutes(live, audience),
         ...certificateRoutes(live, audience),
         ...acme.routes,
       ],
@@ -418,7 +447,7 @@ export async function startCa(config: CaConfig, options: StartCaOptions): Promis
       identity: () => identity,
       reload: async (next) => {
         const restart = RESTART_FIELDS.filter((f) => JSON.stringify(f.get(next)) !== JSON.stringify(f.get(current))).map((f) => f.name);
-        const fresh = new Authority({ config: next, store, intermediate, signer, root, clock: options.clock, observe, crlShards });
+        const fresh = new Authority({ config: next, store, intermediate, signer, root, clock: options.clock, observe, crlShards, ...(sshKeys ? { sshKeys } : {}) });
         const change = provisionerChanges(current, next);
         if (change.added.length + change.removed.length + change.changed.length > 0) {
           // Who may issue what changed: the audit log records it (DESIGN.md: every provisioner change).

@@ -152,6 +152,8 @@ export interface MintTokenOptions {
   readonly rootFingerprint: string;
   /** `cnf.kid`: binds the token to one CSR (RFC 7800 §3.4); the authority compares it exactly. */
   readonly csrFingerprint?: string;
+  /** `ssh`: the token authorizes an SSH certificate of this kind; `sans` are then its principals and `sub` its key ID. */
+  readonly ssh?: { readonly certType: 'user' | 'host' };
   /** The time of minting: `iat` and `nbf`. */
   readonly now: Date;
 }
@@ -187,6 +189,7 @@ export async function mintToken(options: MintTokenOptions): Promise<string> {
   const sans = options.sans.map((s, i) => nonEmpty(s, `SAN ${i + 1}`));
   if (!/^[0-9a-fA-F]{64}$/.test(options.rootFingerprint)) throw badOption('the root fingerprint must be 64 hex digits (SHA-256)');
   const kid = nonEmpty(options.kid ?? jwkThumbprint(key), 'the key id');
+  if (options.ssh !== undefined && options.ssh.certType !== 'user' && options.ssh.certType !== 'host') throw badOption('an SSH token is for a user or a host certificate');
 
   const iat = Math.floor(now.getTime() / 1000);
   const claims: Record<string, unknown> = {
@@ -196,6 +199,7 @@ export async function mintToken(options: MintTokenOptions): Promise<string> {
     sans,
     sha: options.rootFingerprint.toLowerCase(),
     ...(options.csrFingerprint === undefined ? {} : { cnf: { kid: nonEmpty(options.csrFingerprint, 'the CSR fingerprint') } }),
+    ...(options.ssh === undefined ? {} : { ssh: { certType: options.ssh.certType } }),
     iat,
     nbf: iat,
     exp: iat + Math.floor(ttlMs / 1000),
@@ -547,28 +551,95 @@ export interface RenewalTokenClaims {
  * It proves possession of the key of a certificate that may have expired, which mTLS cannot.
  */
 export function verifyRenewalToken(token: string, options: VerifyRenewalTokenOptions): RenewalTokenClaims {
+  return verifyPossessionToken(token, options, REFUSED_HEADERS.filter((h) => h !== 'x5c'), (header) => {
+    const x5c = own(header, 'x5c');
+    return Array.isArray(x5c) ? x5c[0] : undefined;
+  });
+}
+
+/**
+ * The checks of {@link verifyToken} for a token signed by a certificate's own key, the certificate
+ * (standard base64) in the header member `certificateOf` picks: lifetime at most 5 min, `jti`
+ * required, and the key from `options.certificateKey` once it vouched for the certificate.
+ */
+function verifyPossessionToken(
+  token: string,
+  options: { readonly audience: string | readonly string[]; readonly now: Date; readonly leewayMs?: number; readonly certificateKey: (bytes: Uint8Array) => KeyObject },
+  refusedHeaders: readonly string[],
+  certificateOf: (header: JsonObject) => JsonValue | undefined,
+): RenewalTokenClaims {
   let certificate: Uint8Array | undefined;
   const claims = verifyCompact(
     token,
     { audience: options.audience, now: options.now, maxLifetimeMs: MAX_RENEWAL_TOKEN_LIFETIME_MS, ...(options.leewayMs !== undefined ? { leewayMs: options.leewayMs } : {}) },
     {
       allowList: RENEWAL_TOKEN_ALGORITHMS,
-      refusedHeaders: REFUSED_HEADERS.filter((h) => h !== 'x5c'),
+      refusedHeaders,
       sansOptional: true,
       key: (header) => {
-        const x5c = own(header, 'x5c');
-        const first = Array.isArray(x5c) ? x5c[0] : undefined;
-        if (typeof first !== 'string' || !/^[A-Za-z0-9+/]+={0,2}$/.test(first)) throw refuse('ERR_TOKEN_MALFORMED');
-        const der = new Uint8Array(Buffer.from(first, 'base64'));
-        if (Buffer.from(der).toString('base64') !== first) throw refuse('ERR_TOKEN_MALFORMED');
-        certificate = der;
-        const key = options.certificateKey(der);
+        const b64 = certificateOf(header);
+        if (typeof b64 !== 'string' || b64.length > MAX_TOKEN_SIZE || !/^[A-Za-z0-9+/]+={0,2}$/.test(b64)) throw refuse('ERR_TOKEN_MALFORMED');
+        const bytes = new Uint8Array(Buffer.from(b64, 'base64'));
+        if (Buffer.from(bytes).toString('base64') !== b64) throw refuse('ERR_TOKEN_MALFORMED');
+        certificate = bytes;
+        const key = options.certificateKey(bytes);
         const fit = algorithmOf(key);
         return { key, issuer: '', algorithms: fit === undefined ? [] : [fit] };
       },
     },
   );
   return { subject: claims.subject, jti: claims.jti, rememberUntil: claims.rememberUntil, certificate: certificate ?? new Uint8Array() };
+}
+
+/** What {@link mintSshPopToken} needs. */
+export interface MintSshPopTokenOptions {
+  /** The SSH certificate blob to renew. */
+  readonly certificate: Uint8Array;
+  /** Its private key (the host key). */
+  readonly key: KeyObject;
+  /** `sub`: the certificate's serial as the inventory writes it (lower-case hex). */
+  readonly serial: string;
+  /** The endpoint, e.g. `https://ca.example.com:9443/ssh/renew`. */
+  readonly audience: string;
+  readonly now: Date;
+}
+
+/**
+ * Mints an SSH proof-of-possession token (as step-ca's SSHPOP): header `{ alg, typ: "JWT",
+ * sshpop: base64(certificate) }`, claims `sub` (the serial), `aud`, `iat`, `nbf`, `exp` (5 min),
+ * `jti`, signed with the certified key. It renews a host certificate without a provisioner token.
+ */
+export async function mintSshPopToken(options: MintSshPopTokenOptions): Promise<string> {
+  const { key, now } = options;
+  assertSigningKey(key);
+  const alg = algorithmOf(key);
+  if (alg === undefined) throw new SignetError('ERR_KEY_UNSUPPORTED', `SSH renewal tokens are signed with Ed25519, EC P-256/P-384 or RSA keys, not ${describe(key)}`);
+  const audience = nonEmpty(options.audience, 'the token audience');
+  const iat = Math.floor(now.getTime() / 1000);
+  const claims = { sub: nonEmpty(options.serial, 'the serial'), aud: audience, iat, nbf: iat, exp: iat + MAX_RENEWAL_TOKEN_LIFETIME_MS / 1000, jti: randomBytes(16).toString('base64url') };
+  return new CompactSign(new TextEncoder().encode(JSON.stringify(claims)))
+    .setProtectedHeader({ alg, typ: 'JWT', sshpop: Buffer.from(options.certificate).toString('base64') })
+    .sign(key);
+}
+
+/** What {@link verifySshPopToken} checks a token against. */
+export interface VerifySshPopTokenOptions {
+  readonly audience: string | readonly string[];
+  readonly now: Date;
+  /**
+   * Vouches for the certificate in the `sshpop` header: returns its certified key when the
+   * authority issued it, throws the refusal otherwise. Called before the signature is checked.
+   */
+  readonly certificateKey: (blob: Uint8Array) => KeyObject;
+}
+
+/**
+ * Verifies an SSH proof-of-possession token: the checks of {@link verifyToken} (audience, lifetime
+ * at most 5 min, `jti` required), with the key taken from the certificate in the `sshpop` header
+ * (standard base64) once `certificateKey` accepted it.
+ */
+export function verifySshPopToken(token: string, options: VerifySshPopTokenOptions): RenewalTokenClaims {
+  return verifyPossessionToken(token, options, REFUSED_HEADERS, (header) => own(header, 'sshpop'));
 }
 
 /** `aud` (RFC 7519 §4.1.3): one string, or an array holding exactly one string. */

@@ -323,8 +323,34 @@ export interface CaClient {
   rekey(csr: string, identity: ClientIdentity): Promise<IssuedCertificate>;
   /** `POST /revoke`, authorized by `body.ott` or by mTLS with the certificate being revoked. */
   revoke(body: RevokeRequestBody, identity?: ClientIdentity): Promise<RevocationResult>;
+  /** `POST /ssh/sign`: an SSH certificate (its authorized_keys-style line) for a public key. */
+  sshSign(body: SshSignRequestBody): Promise<IssuedSshCertificate>;
+  /** `POST /ssh/renew` with a proof-of-possession token (`Authorization: Bearer`). */
+  sshRenew(token: string): Promise<IssuedSshCertificate>;
+  /** `GET /ssh/roots`: the SSH CA public keys (authorized_keys lines). */
+  sshRoots(): Promise<{ userKey: string[]; hostKey: string[] }>;
   /** Closes kept-alive connections. */
   close(): void;
+}
+
+/** `POST /ssh/sign` body. */
+export interface SshSignRequestBody {
+  /** The public key: an authorized_keys line, or the base64 key blob. */
+  readonly publicKey: string;
+  readonly ott: string;
+  readonly certType?: 'user' | 'host';
+  readonly principals?: readonly string[];
+  readonly validAfter?: string;
+  readonly validBefore?: string;
+}
+
+/** An SSH certificate the CA issued. */
+export interface IssuedSshCertificate {
+  /** `ssh-ed25519-cert-v01@openssh.com AAAA…`: what a `*-cert.pub` file holds. */
+  readonly crt: string;
+  /** The inventory serial (lower-case hex). */
+  readonly serial: string;
+  readonly certType: string;
 }
 
 /** A client for the CA at `options.url`, trusting only `options.roots`. */
@@ -374,6 +400,23 @@ export function createCaClient(options: CaClientOptions): CaClient {
         revokedAt: field(o, 'revokedAt', url, '/revoke'),
         ...(typeof reason === 'string' ? { reason } : {}),
       };
+    },
+    async sshSign(body) {
+      const o = asObject((await send({ path: '/ssh/sign', json: body })).json, url, '/ssh/sign');
+      return { crt: field(o, 'crt', url, '/ssh/sign'), serial: field(o, 'serial', url, '/ssh/sign'), certType: field(o, 'certType', url, '/ssh/sign') };
+    },
+    async sshRenew(token) {
+      const o = asObject((await send({ method: 'POST', path: '/ssh/renew', bearer: token })).json, url, '/ssh/renew');
+      return { crt: field(o, 'crt', url, '/ssh/renew'), serial: field(o, 'serial', url, '/ssh/renew'), certType: field(o, 'certType', url, '/ssh/renew') };
+    },
+    async sshRoots() {
+      const o = asObject((await send({ path: '/ssh/roots' })).json, url, '/ssh/roots');
+      const list = (name: string): string[] => {
+        const v = o[name];
+        if (!Array.isArray(v) || !v.every((c): c is string => typeof c === 'string')) throw badShape(url, '/ssh/roots', `no "${name}"`);
+        return v;
+      };
+      return { userKey: list('userKey'), hostKey: list('hostKey') };
     },
     close() {
       agent?.destroy();

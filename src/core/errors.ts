@@ -58,6 +58,8 @@ export const ERROR_CATALOGUE = {
   ERR_CSR_SIGNATURE_INVALID: 'crypto',
   ERR_SSH_KEY_UNSUPPORTED: 'crypto',
   ERR_SSH_SIGNATURE_INVALID: 'crypto',
+  // `signet ssh login|logout`: no SSH agent (SSH_AUTH_SOCK), or it cannot be reached or refused
+  ERR_SSH_AGENT: 'io',
   // files
   ERR_FILE_NOT_FOUND: 'io',
   ERR_FILE_EXISTS: 'io',
@@ -174,6 +176,10 @@ export const ERROR_CATALOGUE = {
   ERR_FORBIDDEN_CSR: 'invalid',
   ERR_FORBIDDEN_KEY_TYPE: 'invalid',
   ERR_LIFETIME_OUT_OF_BOUNDS: 'invalid',
+  // authority, SSH: a token for another kind of certificate (an X.509 token, a user token for a
+  // host certificate), or a CA or provisioner that issues no SSH certificates
+  ERR_FORBIDDEN_CERT_TYPE: 'invalid',
+  ERR_SSH_NOT_ENABLED: 'invalid',
   // authority, certificate-authenticated requests (renew, rekey, revoke): no credential, a client
   // certificate this CA did not issue (or expired), a revoked or already replaced certificate,
   // renewal forbidden by the provisioner's claims, a rekey to the same key, an unknown serial

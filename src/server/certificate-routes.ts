@@ -27,7 +27,7 @@ async function optionalBody(req: RouteRequest, fields: readonly string[]): Promi
   return jsonObject(await req.json(BODY_LIMIT), fields);
 }
 
-function bearer(req: RouteRequest): string | undefined {
+export function bearer(req: RouteRequest): string | undefined {
   const h = req.headers.authorization;
   if (h === undefined) return undefined;
   const m = /^Bearer ([A-Za-z0-9_.-]+)$/.exec(h);

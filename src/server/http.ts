@@ -101,6 +101,7 @@ export function httpStatusFor(code: ErrorCode): number {
     ERR_CERT_REVOKED: 403,
     ERR_CRL_NOT_READY: 503,
     ERR_RENEWAL_NOT_ALLOWED: 403,
+    ERR_SSH_NOT_ENABLED: 403,
     ERR_CERT_REPLACED: 409,
     // The database is down, unreachable or locked for too long: the request did nothing, retry later.
     ERR_STORE_UNAVAILABLE: 503,

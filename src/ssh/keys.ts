@@ -4,7 +4,7 @@
  * with the SSH signature encoding. Ed25519, ECDSA P-256/384/521 and RSA; RSA signs with
  * rsa-sha2-512 (or -256), never with SHA-1 `ssh-rsa`, and SHA-1 signatures are refused.
  */
-import { createPublicKey, randomBytes, sign as cryptoSign, verify as cryptoVerify, type KeyObject } from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey, randomBytes, sign as cryptoSign, verify as cryptoVerify, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { SignetError } from '../core/errors.js';
 import { SshReader, SshWriter } from './wire.js';
 
@@ -98,6 +98,11 @@ export function readPublicFields(r: SshReader, type: string): KeyObject {
   } catch {
     throw new SignetError('ERR_SSH_MALFORMED', `malformed SSH public key: the point is not on ${c.curve}`);
   }
+}
+
+/** `SHA256:…` as OpenSSH prints fingerprints: base64 of the SHA-256 of the key blob, no padding. */
+export function sshFingerprint(blob: Uint8Array): string {
+  return `SHA256:${createHash('sha256').update(blob).digest('base64').replace(/=+$/, '')}`;
 }
 
 /** Parses a key blob. */
@@ -209,4 +214,79 @@ export function formatOpenSshPrivateKey(key: KeyObject, comment = ''): string {
     .bytes();
   const b64 = Buffer.from(blob).toString('base64').replace(/(.{70})/g, '$1\n').replace(/\n$/, '');
   return `-----BEGIN OPENSSH PRIVATE KEY-----\n${b64}\n-----END OPENSSH PRIVATE KEY-----\n`;
+}
+
+/** `d mod (m − 1)` of big-endian magnitudes, for the CRT exponents a JWK needs and OpenSSH does not store. */
+function modMinusOne(d: Uint8Array, m: Uint8Array): Uint8Array {
+  const big = (b: Uint8Array): bigint => (b.length === 0 ? 0n : BigInt(`0x${Buffer.from(b).toString('hex')}`));
+  let hex = (big(d) % (big(m) - 1n)).toString(16);
+  if (hex.length % 2 === 1) hex = `0${hex}`;
+  return new Uint8Array(Buffer.from(hex, 'hex'));
+}
+
+const b64url = (b: Uint8Array): string => Buffer.from(b).toString('base64url');
+
+/**
+ * Reads a private key in OpenSSH's own format (`-----BEGIN OPENSSH PRIVATE KEY-----`,
+ * PROTOCOL.key) — what `ssh-keygen` writes and `/etc/ssh/ssh_host_*_key` holds — when it is not
+ * passphrase-protected (host keys never are): Ed25519, ECDSA P-256/384/521, RSA. The check
+ * integers must match and the private key must be the public key's. ERR_KEY_MALFORMED for other
+ * bytes, ERR_KEY_UNSUPPORTED for a protected key or another type.
+ */
+export function parseOpenSshPrivateKey(text: string): KeyObject {
+  const m = /-----BEGIN OPENSSH PRIVATE KEY-----\r?\n([A-Za-z0-9+/=\r\n]+)-----END OPENSSH PRIVATE KEY-----/.exec(text);
+  const bad = (why: string): SignetError => new SignetError('ERR_KEY_MALFORMED', `malformed OpenSSH private key: ${why}`);
+  if (m === null) throw bad('no -----BEGIN OPENSSH PRIVATE KEY----- block');
+  const bytes = new Uint8Array(Buffer.from((m[1] as string).replace(/\s+/g, ''), 'base64'));
+  const magic = new TextEncoder().encode('openssh-key-v1\0');
+  if (bytes.length < magic.length || !magic.every((b, i) => bytes[i] === b)) throw bad('not openssh-key-v1');
+  try {
+    const r = new SshReader(bytes.subarray(magic.length), 'OpenSSH private key');
+    const cipher = r.text('cipher name');
+    const kdf = r.text('kdf name');
+    r.string('kdf options');
+    if (cipher !== 'none' || kdf !== 'none') {
+      throw new SignetError('ERR_KEY_UNSUPPORTED', 'the OpenSSH private key is passphrase-protected; Signet reads unprotected ones (host keys are)', { hint: 'remove the passphrase with ssh-keygen -p, or keep the key in an agent' });
+    }
+    if (r.uint32('number of keys') !== 1) throw bad('it holds more than one key');
+    const publicKey = parsePublicKeyBlob(r.string('public key'));
+    const privBytes = r.string('private keys');
+    const priv = new SshReader(privBytes, 'OpenSSH private key');
+    r.end();
+    if (priv.uint32('check') !== priv.uint32('check')) throw bad('the check integers differ (a wrong passphrase, or corrupt)');
+    const type = priv.text('key type');
+    let jwk: JsonWebKey;
+    if (type === 'ssh-ed25519') {
+      const pub = priv.string('ed25519 public key');
+      const secret = priv.string('ed25519 private key');
+      if (pub.length !== 32 || secret.length !== 64) throw bad('an Ed25519 key has 32 + 64 bytes');
+      if (!Buffer.from(secret.subarray(32)).equals(Buffer.from(pub))) throw bad('the Ed25519 private key does not end with its public key');
+      jwk = { kty: 'OKP', crv: 'Ed25519', x: b64url(pub), d: b64url(secret.subarray(0, 32)) };
+    } else if (type === 'ssh-rsa') {
+      const [n, e, d, qi, p, q] = ['n', 'e', 'd', 'iqmp', 'p', 'q'].map((f) => priv.mpint(`RSA ${f}`)) as [Uint8Array, Uint8Array, Uint8Array, Uint8Array, Uint8Array, Uint8Array];
+      jwk = { kty: 'RSA', n: b64url(n), e: b64url(e), d: b64url(d), p: b64url(p), q: b64url(q), dp: b64url(modMinusOne(d, p)), dq: b64url(modMinusOne(d, q)), qi: b64url(qi) };
+    } else {
+      const c = BY_TYPE.get(type as SshKeyType);
+      if (c === undefined) throw unsupported(`unsupported SSH key type "${type.slice(0, 64)}"`);
+      if (new TextDecoder().decode(priv.string('ECDSA curve name')) !== c.curve) throw bad(`${type} names another curve`);
+      const point = priv.string('ECDSA point');
+      const d = priv.mpint('ECDSA private key');
+      if (point.length !== 1 + 2 * c.size || d.length > c.size) throw bad(`not a ${c.curve} key`);
+      const padded = new Uint8Array(c.size);
+      padded.set(d, c.size - d.length);
+      jwk = { kty: 'EC', crv: c.jwk, x: b64url(point.subarray(1, 1 + c.size)), y: b64url(point.subarray(1 + c.size)), d: b64url(padded) };
+    }
+    priv.text('comment');
+    // The rest is padding 1, 2, 3, … up to the block size (8 without a cipher).
+    const padding = privBytes.subarray(priv.offset);
+    if (padding.length >= 8 || !padding.every((b, i) => b === i + 1)) throw bad('the padding is wrong');
+    const key = createPrivateKey({ key: jwk, format: 'jwk' });
+    // Not every key import checks that the private part belongs to the public one: a signature does.
+    const probe = randomBytes(32);
+    if (!createPublicKey(key).equals(publicKey) || !sshVerify(publicKey, sshKeyType(publicKey), sshSign(key, probe), probe)) throw bad('the private key is not the public key\'s');
+    return key;
+  } catch (e) {
+    if (e instanceof SignetError && e.code !== 'ERR_SSH_MALFORMED') throw e;
+    throw bad(e instanceof Error ? e.message.replace(/^malformed OpenSSH private key: /, '') : 'unreadable');
+  }
 }

@@ -14,7 +14,7 @@
  */
 import type { KeyObject } from 'node:crypto';
 import { SignetError } from '../core/errors.js';
-import { SshWriter } from './wire.js';
+import { SshReader, SshWriter } from './wire.js';
 import { publicKeyBlob } from './keys.js';
 
 const MAGIC = 0x5353484b524c0a00n;
@@ -80,4 +80,62 @@ export function buildKrl(input: KrlInput): Uint8Array {
     section(w, SECTION_EXPLICIT_KEY, list.bytes());
   }
   return w.bytes();
+}
+
+/** A KRL as {@link parseKrl} reads it. */
+export interface ParsedKrl {
+  readonly version: bigint;
+  readonly generatedAt: Date;
+  readonly comment: string;
+  /** Per CA key (its blob): the revoked serials and key ids. */
+  readonly certificates: readonly { readonly ca: Uint8Array; readonly serials: readonly bigint[]; readonly keyIds: readonly string[] }[];
+  /** How many keys are revoked outright. */
+  readonly explicitKeys: number;
+}
+
+/**
+ * Reads a KRL Signet writes (and the same sections from ssh-keygen): the header, certificate
+ * sections with serial lists and key ids, explicit keys. Serial ranges, bitmaps, hash sections
+ * and signatures — which Signet never writes — are ERR_SSH_MALFORMED, so a KRL it does not fully
+ * understand is never reported as smaller than it is.
+ */
+export function parseKrl(bytes: Uint8Array): ParsedKrl {
+  const r = new SshReader(bytes, 'KRL');
+  if (r.uint64('magic') !== MAGIC) throw new SignetError('ERR_SSH_MALFORMED', 'not an OpenSSH KRL (no SSHKRL magic)');
+  const format = r.uint32('format version');
+  if (format !== FORMAT_VERSION) throw new SignetError('ERR_SSH_MALFORMED', `KRL format version ${format} is not 1`);
+  const version = r.uint64('KRL version');
+  const generated = r.uint64('generated date');
+  r.uint64('flags');
+  r.string('reserved');
+  const comment = r.text('comment');
+  const certificates: { ca: Uint8Array; serials: bigint[]; keyIds: string[] }[] = [];
+  let explicitKeys = 0;
+  while (r.offset < bytes.length) {
+    const type = r.byte('section type');
+    const data = r.string('section');
+    if (type === SECTION_CERTIFICATES) {
+      const s = new SshReader(data, 'KRL certificate section');
+      const entry = { ca: s.string('CA key'), serials: [] as bigint[], keyIds: [] as string[] };
+      s.string('reserved');
+      while (s.offset < data.length) {
+        const sub = s.byte('subsection type');
+        const body = new SshReader(s.string('subsection'), 'KRL certificate subsection');
+        const end = (b: SshReader): boolean => b.remaining === 0;
+        if (sub === CERT_SERIAL_LIST) while (!end(body)) entry.serials.push(body.uint64('serial'));
+        else if (sub === CERT_KEY_ID) while (!end(body)) entry.keyIds.push(body.text('key id'));
+        else throw new SignetError('ERR_SSH_MALFORMED', `KRL certificate subsection ${sub} is not one Signet reads`);
+      }
+      certificates.push(entry);
+    } else if (type === SECTION_EXPLICIT_KEY) {
+      const s = new SshReader(data, 'KRL explicit keys');
+      while (s.remaining > 0) {
+        s.string('key');
+        explicitKeys++;
+      }
+    } else {
+      throw new SignetError('ERR_SSH_MALFORMED', `KRL section ${type} is not one Signet reads`);
+    }
+  }
+  return { version, generatedAt: new Date(Number(generated) * 1000), comment, certificates, explicitKeys };
 }

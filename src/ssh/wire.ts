@@ -18,6 +18,11 @@ export class SshWriter {
     return this;
   }
 
+  byte(n: number): this {
+    if (!Number.isInteger(n) || n < 0 || n > 0xff) throw new SignetError('ERR_INTERNAL', `byte out of range: ${n}`);
+    return this.#push(Uint8Array.of(n));
+  }
+
   uint32(n: number): this {
     if (!Number.isInteger(n) || n < 0 || n > 0xffffffff) throw new SignetError('ERR_INTERNAL', `uint32 out of range: ${n}`);
     const b = new Uint8Array(4);
@@ -87,6 +92,16 @@ export class SshReader {
 
   #need(n: number, field: string): void {
     if (this.#b.length - this.#at < n) throw malformed(this.#what, `${field} is truncated`);
+  }
+
+  /** Bytes not read yet. */
+  get remaining(): number {
+    return this.#b.length - this.#at;
+  }
+
+  byte(field: string): number {
+    this.#need(1, field);
+    return this.#b[this.#at++] as number;
   }
 
   uint32(field: string): number {

@@ -251,6 +251,7 @@ function selectionOf(db: Db, filter: CertificateFilter, page: PageRequest) {
   if (filter.provisioner !== undefined) q = q.where('provisioner', '=', queryText(filter.provisioner, 'provisioner'));
   if (filter.issuerSerial !== undefined) q = q.where('issuer_serial', '=', querySerial(filter.issuerSerial, 'issuerSerial'));
   if (filter.keyFingerprint !== undefined) q = q.where('key_fingerprint', '=', queryText(filter.keyFingerprint, 'keyFingerprint'));
+  if (filter.profile !== undefined) q = q.where('profile', '=', queryText(filter.profile, 'profile'));
   if (filter.replaced !== undefined) {
     if (typeof filter.replaced !== 'boolean') throw badQuery('replaced must be true or false', 'replaced');
     q = q.where('replaced_by', filter.replaced ? 'is not' : 'is', null);

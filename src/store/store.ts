@@ -94,6 +94,8 @@ export interface CertificateFilter {
   readonly name?: string;
   /** SHA-256 of the SubjectPublicKeyInfo, 64 lower-case hex digits. */
   readonly keyFingerprint?: string;
+  /** Built from this profile or template (`leaf`, `ssh-user`, `ssh-host`, …). */
+  readonly profile?: string;
   /** Only these serials (at most 1000). An empty list matches nothing. */
   readonly serials?: readonly string[];
   /** `true`: only certificates that have been replaced; `false`: only those that have not. */

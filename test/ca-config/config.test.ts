@@ -128,6 +128,7 @@ test('every field of the documented example is read', () => {
   const c = parse(doc);
   assert.deepEqual(c.db, { type: 'sqlite', path: '/var/lib/signet/signet.db' });
   assert.deepEqual(c.claims, {
+    ...DEFAULT_CLAIMS,
     minLifetimeMs: 60_000, maxLifetimeMs: 72 * 3_600_000, defaultLifetimeMs: 12 * 3_600_000, backdateMs: 30_000,
     allowRenewal: false, allowRenewalAfterExpiry: true, renewalGracePeriodMs: 90 * 60_000, keyTypes: ['EC P-256', 'Ed25519'],
   });

@@ -48,6 +48,8 @@ export interface CreateTestCaOptions {
   readonly db?: { readonly url: string; readonly passwordFile: string };
   /** Edits the JSON config document that init wrote (claims, policy, more provisioners, …). */
   readonly edit?: (doc: Record<string, unknown>) => void;
+  /** Also an SSH certificate authority (`ca init --ssh`). */
+  readonly ssh?: boolean;
 }
 
 /** Creates a CA with `signet ca init`'s code: root, intermediate, the `admin` JWK provisioner, config, SQLite store. */
@@ -64,6 +66,7 @@ export async function createTestCa(options: CreateTestCaOptions): Promise<TestCa
     provisionerPasswordFile,
     rootKeyOut: join(options.parent, 'root.key'),
     ...(options.db ? { db: options.db.url, dbPasswordFile: options.db.passwordFile } : {}),
+    ...(options.ssh ? { ssh: true } : {}),
   });
   const configPath = join(dir, 'signet.json');
   if (options.edit) {
@@ -110,6 +113,8 @@ export interface TestTokenOptions {
   readonly now?: Date;
   readonly csrFingerprint?: string;
   readonly rootFingerprint?: string;
+  /** An SSH token (`sans` are the principals; the path defaults to `/ssh/sign`). */
+  readonly ssh?: 'user' | 'host';
 }
 
 /** A one-time token from the `admin` provisioner (or `key`/`issuer` when given) for `running`. */
@@ -118,7 +123,8 @@ export function testToken(ca: TestCa, running: { readonly url: string }, o: Test
     key: o.key ?? ca.provisionerKey,
     ...(o.kid !== undefined ? { kid: o.kid } : o.key === undefined ? { kid: jwkProvisioner(ca.config.provisioners[0]).kid } : {}),
     issuer: o.issuer ?? 'admin',
-    audience: `${o.baseUrl ?? running.url}${o.path ?? '/sign'}`,
+    audience: `${o.baseUrl ?? running.url}${o.path ?? (o.ssh !== undefined ? '/ssh/sign' : '/sign')}`,
+    ...(o.ssh !== undefined ? { ssh: { certType: o.ssh } } : {}),
     subject: o.subject,
     sans: o.sans ?? [o.subject],
     ...(o.ttlMs !== undefined ? { ttlMs: o.ttlMs } : {}),

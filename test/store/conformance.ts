@@ -217,7 +217,7 @@ export function storeConformance(name: string, open: () => Promise<Store>): void
             }),
             F: mk(6, { names: [{ type: 'email', value: 'ops@example.com' }, { type: 'uri', value: 'spiffe://example.com/ns/a' }], provisioner: 'acme' }),
             G: mk(7, { names: [{ type: 'cn', value: 'Mixed.Example.COM' }], provisioner: 'acme' }),
-            H: mk(8, { names: [{ type: 'dns', value: 'abc.example.org' }], provisioner: 'acme', issuerSerial: '0a0b0c' }),
+            H: mk(8, { names: [{ type: 'dns', value: 'abc.example.org' }], provisioner: 'acme', issuerSerial: '0a0b0c', profile: 'ssh-host' }),
           };
           // One transaction (one commit) per fixture keeps the 35 tests below cheap on a real file.
           await store.transaction(async (tx) => {
@@ -243,6 +243,8 @@ export function storeConformance(name: string, open: () => Promise<Store>): void
           ['issuer', () => ({ issuerSerial: '0a0b0c' }), 'H'],
           ['another issuer', () => ({ issuerSerial: '0f' }), ''],
           ['key fingerprint', () => ({ keyFingerprint: F1 }), 'AC'],
+          ['profile', () => ({ profile: 'ssh-host' }), 'H'],
+          ['unknown profile', () => ({ profile: 'ssh-user' }), ''],
           ['serials, in list order', () => ({ serials: [c.C!.serial, c.A!.serial, newSerial()] }), 'AC'],
           ['no serials', () => ({ serials: [] }), ''],
           ['replaced', () => ({ replaced: true }), 'A'],

@@ -20,7 +20,7 @@ import { buildCsr } from '../../x509/csr.js';
 import { formatGeneralName, parseGeneralName } from '../../x509/general-name.js';
 import { keySpecFromFlags } from '../key/key-flags.js';
 import { checkOutputs, commitOutputs, printJson, readPassword, type PlannedOutput } from '../io.js';
-import { addTokenOptions, checkIssued, obtainToken, type TokenSourceFlags } from './client-common.js';
+import { addTokenOptions, tokenInputs, checkIssued, obtainToken, type TokenSourceFlags } from './client-common.js';
 import { addConnectionOptions, clientFor, resolveCa, type ConnectionFlags } from './connection.js';
 
 interface CertificateFlags extends ConnectionFlags, TokenSourceFlags {
@@ -72,13 +72,7 @@ export async function caCertificateCommand(subject: string, crtPath: string, key
   if (crtPath === '-' || keyPath === '-') throw new SignetError('ERR_USAGE', 'CRT and KEY must be files');
   checkOutputs(
     planned,
-    [
-      { path: flags.passwordFile, role: '--password-file' },
-      { path: flags.tokenFile, role: '--token-file' },
-      { path: flags.provisionerKey, role: '--provisioner-key' },
-      { path: flags.provisionerPasswordFile, role: '--provisioner-password-file' },
-      { path: flags.root, role: '--root' },
-    ],
+    [{ path: flags.passwordFile, role: '--password-file' }, ...tokenInputs(flags)],
     { force },
   );
   const target = resolveCa(flags, { withConfig: true });

@@ -12,7 +12,7 @@ import { parsePrivateKey, peekKey } from '../../crypto/keys.js';
 import type { IssuedCertificate } from '../../client/http.js';
 import { parseCertificate, parseCertificates, type Certificate } from '../../x509/certificate.js';
 import { loadPrivateKeyFile } from '../key/load.js';
-import { readInput, withSource } from '../io.js';
+import { readInput, withSource, type NamedInput } from '../io.js';
 import { DEFAULT_CONFIG_PATH } from './config-validate.js';
 import type { ResolvedCa } from './connection.js';
 import { caTokenCommand } from './token.js';
@@ -115,6 +115,16 @@ export interface TokenSourceFlags {
   provisionerPasswordFile?: string;
 }
 
+/** The files the token flags and --root name, for the same-file checks of `checkOutputs`. */
+export function tokenInputs(flags: TokenSourceFlags & { root?: string }): NamedInput[] {
+  return [
+    { path: flags.tokenFile, role: '--token-file' },
+    { path: flags.provisionerKey, role: '--provisioner-key' },
+    { path: flags.provisionerPasswordFile, role: '--provisioner-password-file' },
+    { path: flags.root, role: '--root' },
+  ];
+}
+
 /** Adds --token, --token-file, --provisioner, --provisioner-key, --provisioner-password-file. */
 export function addTokenOptions(cmd: Command): Command {
   return cmd
@@ -126,7 +136,12 @@ export function addTokenOptions(cmd: Command): Command {
 }
 
 /** The token: `--token`, `--token-file`, or minted with the provisioner key for `target` (`/sign`, or `/revoke` with `revoke`). */
-export async function obtainToken(subject: string, flags: TokenSourceFlags, target: ResolvedCa, options: { sans?: readonly string[]; revoke?: boolean } = {}): Promise<string> {
+export async function obtainToken(
+  subject: string,
+  flags: TokenSourceFlags,
+  target: ResolvedCa,
+  options: { sans?: readonly string[]; revoke?: boolean; ssh?: { readonly host: boolean; readonly principals: readonly string[] } } = {},
+): Promise<string> {
   const minting = [flags.provisioner, flags.provisionerKey, flags.provisionerPasswordFile].some((f) => f !== undefined);
   if (flags.token !== undefined && flags.tokenFile !== undefined) throw new SignetError('ERR_USAGE', '--token and --token-file cannot be combined');
   const given = flags.token ?? (flags.tokenFile !== undefined ? (Buffer.from(readInput(flags.tokenFile, 'token file', 64 * 1024)).toString('utf8').split(/\r?\n/)[0] ?? '').trim() : undefined);
@@ -150,6 +165,7 @@ export async function obtainToken(subject: string, flags: TokenSourceFlags, targ
     ...(flags.provisionerPasswordFile !== undefined ? { passwordFile: flags.provisionerPasswordFile } : {}),
     ...(options.sans !== undefined ? { san: [...options.sans] } : {}),
     ...(options.revoke ? { revoke: true } : {}),
+    ...(options.ssh ? { ssh: true, host: options.ssh.host, principal: [...options.ssh.principals] } : {}),
     ttl: '5m',
   });
 }

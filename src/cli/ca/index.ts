@@ -11,6 +11,7 @@ import { registerCaRevoke } from './revoke.js';
 import { registerCaRoots } from './roots.js';
 import { registerCaHealth } from './health.js';
 import { registerCaProvisioner } from './provisioner.js';
+import { registerCaSsh } from './ssh.js';
 
 export { caInitCommand, formatCaInit, type CaInitFlags, type CaInitResult } from './init.js';
 export { caTokenCommand, caUrlFromConfig, normalizeSerial, type TokenFlags } from './token.js';
@@ -33,6 +34,7 @@ export function registerCaCommands(program: Command): Command {
   registerCaRoots(cmd);
   registerCaHealth(cmd);
   registerCaProvisioner(cmd);
+  registerCaSsh(cmd);
   const config = cmd.command('config').description('work with the CA configuration file (signet.json)');
   registerCaConfigValidate(config);
   config.addHelpText(

@@ -49,6 +49,7 @@ import {
   DEFAULT_CLAIMS_DOCUMENT,
   DEFAULT_DB_PATH,
   PROVISIONER_NAME_PATTERN,
+  SSH_CLAIMS_DOCUMENT,
   checkCaFiles,
   formatConfigProblem,
   loadCaConfig,
@@ -60,6 +61,7 @@ import { loadPrivateKeyFile } from '../key/load.js';
 import { keySpecFromFlags } from '../key/key-flags.js';
 import { checkOutputs, commitOutputs, fsError, printJson, readInput, readPassword, withSource, type NamedInput } from '../io.js';
 import { promptLine } from './prompt.js';
+import { makeSshCaKeys, SSH_CA_FILES, sshKeySpec, type SshCaKeyInfo } from './ssh.js';
 import { parsePostgresUrl } from '../../store/postgres-url.js';
 import type { Store } from '../../store/store.js';
 
@@ -85,6 +87,8 @@ export interface CaInitFlags {
   dbPasswordFile?: string;
   dbPasswordEnv?: string;
   revocationUrl?: string;
+  ssh?: boolean;
+  sshKeyType?: string;
   json?: boolean;
 }
 
@@ -111,6 +115,8 @@ export interface CaInitResult {
   readonly intermediate: CaInitCertificate;
   readonly provisioner?: { readonly type: 'JWK'; readonly name: string; readonly kid: string; readonly key: string };
   readonly database?: string;
+  /** The SSH CA keys (with --ssh). */
+  readonly ssh?: { readonly userKey: SshCaKeyInfo; readonly hostKey: SshCaKeyInfo };
   /** The file the config reads the intermediate key's password from; absent when it was typed. */
   readonly passwordFile?: string;
   /** Every file created, in DIR and outside it. */
@@ -286,6 +292,8 @@ export async function caInitCommand(flags: CaInitFlags): Promise<CaInitResult> {
       ['--address', flags.address],
       ['--db', flags.db],
       ['--revocation-url', flags.revocationUrl],
+      ['--ssh', flags.ssh],
+      ['--ssh-key-type', flags.sshKeyType],
     ] as const) {
       if (v !== undefined) throw new SignetError('ERR_USAGE', `${flag} configures the CA server, which --pki-only does not set up`);
     }
@@ -294,6 +302,8 @@ export async function caInitCommand(flags: CaInitFlags): Promise<CaInitResult> {
   const revocation = revocationFromFlags(flags.revocationUrl);
   if (flags.rootKeyOut === '-') throw new SignetError('ERR_USAGE', '--root-key-out must name a file', { hint: 'write the root key to a file on removable media, then move it offline' });
   const keySpec: KeySpec = keySpecFromFlags({ type: flags.keyType, curve: flags.curve, size: flags.size }, '--key-type');
+  if (flags.sshKeyType !== undefined && flags.ssh !== true) throw new SignetError('ERR_USAGE', '--ssh-key-type goes with --ssh');
+  const sshSpec = flags.ssh === true ? sshKeySpec(flags.sshKeyType, '--ssh-key-type') : undefined;
   const addressText = flags.address ?? DEFAULT_ADDRESS;
   const listen = parseListenAddress(addressText);
   if (!listen) {
@@ -389,6 +399,7 @@ export async function caInitCommand(flags: CaInitFlags): Promise<CaInitResult> {
   const provisionerJwk = provPair ? exportJwk(provPair.publicKey) : undefined;
   const provisionerKeyPem = provPair ? encodePrivateKeyPem(provPair.privateKey, provisionerPassword) : undefined;
   const provisionerKeyFile = `secrets/provisioner-${provisionerName}.key`;
+  const sshMade = sshSpec !== undefined ? await makeSshCaKeys(sshSpec, caPassword, (p) => join(dirShown, p)) : undefined;
   // The config refers to the password file by absolute path (it may live anywhere, e.g. a tmpfs);
   // a typed password (or one from stdin) is not stored: `signet ca start` asks for it.
   const passwordFile = flags.passwordFile !== undefined && flags.passwordFile !== '-' ? resolve(flags.passwordFile) : undefined;
@@ -402,8 +413,9 @@ export async function caInitCommand(flags: CaInitFlags): Promise<CaInitResult> {
         dnsNames,
         root: 'certs/root.crt',
         intermediate: { certificate: 'certs/intermediate.crt', key: 'secrets/intermediate.key', ...(passwordFile !== undefined ? { passwordFile } : {}) },
+        ...(sshMade ? { ssh: { userKey: SSH_CA_FILES.userKey, hostKey: SSH_CA_FILES.hostKey } } : {}),
         db: db ?? { type: 'sqlite', path: DEFAULT_DB_PATH },
-        claims: { ...DEFAULT_CLAIMS_DOCUMENT, keyTypes: [...(DEFAULT_CLAIMS_DOCUMENT.keyTypes ?? [])] },
+        claims: { ...DEFAULT_CLAIMS_DOCUMENT, keyTypes: [...(DEFAULT_CLAIMS_DOCUMENT.keyTypes ?? [])], ...(sshMade ? SSH_CLAIMS_DOCUMENT : {}) },
         provisioners: provisionerJwk ? [{ type: 'JWK', name: provisionerName, publicKey: provisionerJwk }] : [],
         ...revocation,
         logLevel: 'info',
@@ -421,6 +433,7 @@ export async function caInitCommand(flags: CaInitFlags): Promise<CaInitResult> {
     writeNew(at('certs/intermediate.crt'), intPem, 0o644);
     writeNew(at('secrets/intermediate.key'), intKeyPem, 0o600);
     if (provisionerKeyPem !== undefined) writeNew(at(provisionerKeyFile), provisionerKeyPem, 0o600);
+    for (const f of sshMade?.files ?? []) writeNew(at(f.path), f.data, f.mode ?? 0o644);
     if (config) {
       writeNew(at(CA_CONFIG_FILE), JSON.stringify(config, null, 2) + '\n', 0o644);
       // SQLite: the store creates db/ (0700) and the file (0600) and runs its migrations.
@@ -483,6 +496,7 @@ export async function caInitCommand(flags: CaInitFlags): Promise<CaInitResult> {
     shown('certs/intermediate.crt'),
     shown('secrets/intermediate.key'),
     ...(provisionerKeyPem !== undefined ? [shown(provisionerKeyFile)] : []),
+    ...(sshMade?.files.map((f) => shown(f.path)) ?? []),
     ...(config && db === undefined ? [shown(DEFAULT_DB_PATH)] : []),
     ...(rootKeyOut !== undefined && !root ? [rootKeyOut] : []),
   ];
@@ -496,6 +510,7 @@ export async function caInitCommand(flags: CaInitFlags): Promise<CaInitResult> {
     root: { ...describeCertificate(rootCert, shown('certs/root.crt'), root ? (flags.key ?? '') : (rootKeyOut ?? '')), existing: root !== undefined },
     intermediate: describeCertificate(intCert, shown('certs/intermediate.crt'), shown('secrets/intermediate.key')),
     ...(provisionerJwk ? { provisioner: { type: 'JWK' as const, name: provisionerName, kid: provisionerJwk.kid ?? '', key: shown(provisionerKeyFile) } } : {}),
+    ...(sshMade ? { ssh: { userKey: sshMade.user, hostKey: sshMade.host } } : {}),
     ...(config ? { database: db?.url ?? shown(DEFAULT_DB_PATH) } : {}),
     ...(config && passwordFile !== undefined ? { passwordFile } : {}),
     files,
@@ -585,6 +600,10 @@ export function formatCaInit(r: CaInitResult): string {
   entries.push(['intermediate certificate', r.intermediate.certificate]);
   entries.push(['intermediate key', `${r.intermediate.key} (encrypted)`]);
   if (r.provisioner) entries.push([`provisioner key (${r.provisioner.name})`, `${r.provisioner.key} (encrypted)`]);
+  if (r.ssh) {
+    entries.push(['SSH user CA key', `${r.ssh.userKey.key} (encrypted; public: ${r.ssh.userKey.publicKey})`]);
+    entries.push(['SSH host CA key', `${r.ssh.hostKey.key} (encrypted; public: ${r.ssh.hostKey.publicKey})`]);
+  }
   if (r.database !== undefined) entries.push(['database', r.database]);
   if (!r.root.existing) entries.push(['root key', `${r.root.key} (encrypted; move it offline)`]);
   const e = escapeControl;
@@ -595,6 +614,7 @@ export function formatCaInit(r: CaInitResult): string {
     `root          ${e(r.root.subject)}, valid until ${r.root.notAfter}`,
     `intermediate  ${e(r.intermediate.subject)}, valid until ${r.intermediate.notAfter}`,
     `root fingerprint (sha256): ${r.root.fingerprint}`,
+    ...(r.ssh ? [`SSH user CA ${r.ssh.userKey.fingerprint}, SSH host CA ${r.ssh.hostKey.fingerprint}`] : []),
   ];
   if (r.config !== undefined) {
     lines.push(
@@ -636,6 +656,8 @@ export function registerCaInit(group: Command): void {
     .option('--db-password-file <file>', 'file holding the --db password; the config refers to it')
     .option('--db-password-env <var>', 'or: the environment variable that holds the --db password (at init and at every start)')
     .option('--revocation-url <url>', 'http://HOST:PORT where relying parties fetch CRLs and ask OCSP: certificates name URL/crl and URL/ocsp, and the CA serves them there over plain HTTP')
+    .option('--ssh', 'also create an SSH certificate authority: user and host CA keys (secrets/ssh_*_ca.key, encrypted with the intermediate\'s password), and let the provisioner issue SSH certificates')
+    .option('--ssh-key-type <type>', 'type of the SSH CA keys: ed25519 (default), p256, p384 or rsa (rsa3072, rsa4096)')
     .option('--json', 'print what was created as JSON')
     .addHelpText(
       'after',
@@ -670,6 +692,8 @@ Examples:
   $ signet ca init --name "Example Corp" --dir /etc/signet --dns ca.example.com --password-file pw.txt \\
       --provisioner-password-file prov-pw.txt --root-key-out /media/offline/root.key \\
       --revocation-url http://ca.example.com:8080
+  $ signet ca init --name "Example Corp" --ssh --password-file pw.txt \\
+      --provisioner-password-file prov-pw.txt --root-key-out /media/offline/root.key
   $ signet ca init --name "Lab" --dir lab-pki --pki-only --key-type rsa --size 3072 \\
       --password-file pw.txt --root-key-out lab-root.key --json`,
     )

@@ -62,12 +62,36 @@ export function isRetryable(e: unknown): boolean {
   return typeof status === 'number' && (status >= 500 || status === 429);
 }
 
+/** What the daemon needs to know of a credential: its serial and validity. */
+export interface CredentialState {
+  readonly serial: string;
+  readonly notBefore: Date;
+  readonly notAfter: Date;
+}
+
+/** A credential on disk that the daemon keeps renewed: an X.509 certificate, an SSH host certificate. */
+export interface RenewableCredential {
+  /** What the files hold now. */
+  read(): Promise<CredentialState>;
+  /** Renews it and writes the files atomically; returns the new one. */
+  renew(): Promise<CredentialState>;
+}
+
+/** An X.509 certificate and key renewed through `renewFiles`. */
+export function x509Credential(target: ResolvedCa, crt: string, key: string, password: KeyPassword, clock: Clock): RenewableCredential {
+  const state = (c: Certificate): CredentialState => ({ serial: c.serialHex, notBefore: c.notBefore, notAfter: c.notAfter });
+  return {
+    read: async () => state((await loadCertificateAndKey(crt, key, password)).leaf),
+    renew: async () => state((await renewFiles(target, crt, key, password, clock)).leaf),
+  };
+}
+
 /** Options of {@link runRenewDaemon}. */
 export interface RenewDaemonOptions {
+  /** The certificate file and the key file (for the log and the hooks). */
   readonly crt: string;
   readonly key: string;
-  readonly password: KeyPassword;
-  readonly target: ResolvedCa;
+  readonly credential: RenewableCredential;
   readonly threshold: RenewalThreshold;
   readonly hooks: RenewHooks;
   readonly retryMaxMs: number;
@@ -99,29 +123,29 @@ export async function runRenewDaemon(options: RenewDaemonOptions): Promise<void>
   let plan: { serial: string; at: Date } | undefined;
   while (!signal.aborted) {
     if (plan === undefined) {
-      const { leaf } = await loadCertificateAndKey(crt, key, options.password);
-      plan = { serial: leaf.serialHex, at: renewalTime(leaf, options.threshold, options.random()) };
-      log({ msg: 'waiting', crt, serial: leaf.serialHex, notAfter: leaf.notAfter, renewAt: plan.at });
+      const current = await options.credential.read();
+      plan = { serial: current.serial, at: renewalTime(current, options.threshold, options.random()) };
+      log({ msg: 'waiting', crt, serial: current.serial, notAfter: current.notAfter, renewAt: plan.at });
     }
     const scheduled = plan;
     await sleepUntil(scheduled.at, clock, signal);
     if (signal.aborted) break;
     try {
-      const { leaf: onDisk } = await loadCertificateAndKey(crt, key, options.password);
-      if (failures === 0 && onDisk.serialHex !== scheduled.serial) {
+      const onDisk = await options.credential.read();
+      if (failures === 0 && onDisk.serial !== scheduled.serial) {
         // Someone renewed it meanwhile (a one-shot `ca renew`): plan for the new one.
         plan = undefined;
         continue;
       }
-      const { leaf } = await renewFiles(options.target, crt, key, options.password, clock);
+      const renewed = await options.credential.renew();
       failures = 0;
       plan = undefined;
-      log({ msg: 'renewed', crt, serial: leaf.serialHex, notAfter: leaf.notAfter });
+      log({ msg: 'renewed', crt, serial: renewed.serial, notAfter: renewed.notAfter });
       try {
-        await runRenewHooks(options.hooks, { crt, key, serial: leaf.serialHex });
+        await runRenewHooks(options.hooks, { crt, key, serial: renewed.serial });
       } catch (e) {
         if (!isSignetError(e)) throw e;
-        log({ msg: 'hook-failed', crt, serial: leaf.serialHex, error: e });
+        log({ msg: 'hook-failed', crt, serial: renewed.serial, error: e });
       }
     } catch (e) {
       if (!isRetryable(e)) throw e;

@@ -20,18 +20,22 @@ import { printJson, readInput, readPassword, withSource } from '../io.js';
 import { peekKey } from '../../crypto/keys.js';
 import { loadCertificateAndKey, type KeyPassword } from './client-common.js';
 import { addConnectionOptions, resolveCa, type ConnectionFlags } from './connection.js';
-import { daemonEventJson, formatDaemonEvent, renewFiles, runRenewDaemon, type DaemonEvent } from './renew-daemon.js';
+import { daemonEventJson, formatDaemonEvent, renewFiles, runRenewDaemon, x509Credential, type DaemonEvent, type RenewableCredential } from './renew-daemon.js';
 import { parseSignalTarget, runRenewHooks, type RenewHooks } from './renew-hooks.js';
 
-interface RenewFlags extends ConnectionFlags {
+/** The renewal flags `ca renew` and `ssh renew` share. */
+export interface RenewLoopFlags {
   force?: boolean;
   expiresIn?: string;
   daemon?: boolean;
   exec?: string;
   signal?: string;
   retryMax?: string;
-  passwordFile?: string;
   json?: boolean;
+}
+
+interface RenewFlags extends ConnectionFlags, RenewLoopFlags {
+  passwordFile?: string;
 }
 
 /** `--exec` and `--signal` as hooks. */
@@ -76,12 +80,20 @@ async function once(crt: string, key: string, flags: RenewFlags, threshold: Rene
 }
 
 async function daemon(crt: string, key: string, flags: RenewFlags, threshold: RenewalThreshold, hooks: RenewHooks): Promise<void> {
-  const retryMaxMs = flags.retryMax === undefined ? DEFAULT_RETRY_MAX_MS : parseDuration(flags.retryMax);
-  if (retryMaxMs < DEFAULT_RETRY_MIN_MS) throw new SignetError('ERR_BAD_OPTION', `--retry-max must be at least ${DEFAULT_RETRY_MIN_MS / 1000}s`);
   const target = resolveCa(flags);
   const password = await keyPassword(key, flags.passwordFile);
   // Fail now, not at the first renewal, on a file or key problem.
   await loadCertificateAndKey(crt, key, password);
+  await runDaemonCommand(crt, key, x509Credential(target, crt, key, password, systemClock), flags, threshold, hooks);
+}
+
+/**
+ * The daemon of `ca renew --daemon` and `ssh renew --daemon`: --retry-max checked, the loop run
+ * until SIGTERM or SIGINT, one log line per event on stdout (JSON lines with --json).
+ */
+export async function runDaemonCommand(crt: string, key: string, credential: RenewableCredential, flags: { retryMax?: string; json?: boolean }, threshold: RenewalThreshold, hooks: RenewHooks): Promise<void> {
+  const retryMaxMs = flags.retryMax === undefined ? DEFAULT_RETRY_MAX_MS : parseDuration(flags.retryMax);
+  if (retryMaxMs < DEFAULT_RETRY_MIN_MS) throw new SignetError('ERR_BAD_OPTION', `--retry-max must be at least ${DEFAULT_RETRY_MIN_MS / 1000}s`);
   const controller = new AbortController();
   const stop = (): void => controller.abort();
   process.once('SIGTERM', stop);
@@ -91,7 +103,7 @@ async function daemon(crt: string, key: string, flags: RenewFlags, threshold: Re
     process.stdout.write(flags.json ? `${JSON.stringify(daemonEventJson(e, now))}\n` : `${escapeControl(formatDaemonEvent(e, now))}\n`);
   };
   try {
-    await runRenewDaemon({ crt, key, password, target, threshold, hooks, retryMaxMs, clock: systemClock, random, log, signal: controller.signal });
+    await runRenewDaemon({ crt, key, credential, threshold, hooks, retryMaxMs, clock: systemClock, random, log, signal: controller.signal });
   } finally {
     process.removeListener('SIGTERM', stop);
     process.removeListener('SIGINT', stop);

@@ -18,6 +18,7 @@ import { jwkThumbprint } from '../../crypto/jwk.js';
 import { loadCaConfig, type CaConfig } from '../../ca/config.js';
 import { mintToken } from '../../ca/token.js';
 import { parseGeneralName } from '../../x509/general-name.js';
+import { principalProblem } from '../../ca/policy.js';
 import { parseSerial } from '../../x509/serial.js';
 import { readInput, readPassword } from '../io.js';
 import { DEFAULT_CONFIG_PATH } from './config-validate.js';
@@ -33,6 +34,11 @@ export interface TokenFlags {
   ttl: string;
   /** A token for `POST /revoke`: the subject is the serial (lower-case hex, no colons), no SANs. */
   revoke?: boolean;
+  /** A token for `POST /ssh/sign`: the subject is the key ID, `principal` the principals (default: the subject). */
+  ssh?: boolean;
+  /** With `ssh`: a host certificate (default: a user certificate). */
+  host?: boolean;
+  principal?: string[];
 }
 
 /**
@@ -86,8 +92,17 @@ export async function caTokenCommand(subject: string, flags: TokenFlags): Promis
   if (!/^https:\/\/[^/?#]+\/?$/.test(caUrl)) throw new SignetError('ERR_BAD_OPTION', `--ca-url must be https://host[:port], got "${caUrl}"`);
   const ttlMs = parseDuration(flags.ttl);
   if (flags.revoke && flags.san !== undefined) throw new SignetError('ERR_USAGE', '--san does not apply to a revocation token (--revoke)');
-  const sans = flags.revoke ? [] : (flags.san ?? [subject]);
-  for (const s of sans) parseGeneralName(s);
+  if (flags.ssh && (flags.revoke || flags.san !== undefined)) throw new SignetError('ERR_USAGE', `${flags.revoke ? '--revoke' : '--san'} does not apply to an SSH token (--ssh): name its principals with --principal`);
+  if (!flags.ssh && (flags.host || flags.principal !== undefined)) throw new SignetError('ERR_USAGE', `${flags.host ? '--host' : '--principal'} goes with --ssh`);
+  const sans = flags.revoke ? [] : flags.ssh ? (flags.principal ?? [subject]) : (flags.san ?? [subject]);
+  if (flags.ssh) {
+    for (const p of sans) {
+      const problem = principalProblem(p);
+      if (problem !== undefined) throw new SignetError('ERR_BAD_NAME', `principal ${JSON.stringify(p.slice(0, 64))} ${problem}`);
+    }
+  } else {
+    for (const s of sans) parseGeneralName(s);
+  }
   const tokenSubject = flags.revoke ? normalizeSerial(subject) : subject;
 
   const rootData = readInput(rootPath, 'root certificate');
@@ -99,7 +114,8 @@ export async function caTokenCommand(subject: string, flags: TokenFlags): Promis
     key,
     kid: provisioner?.kid ?? jwkThumbprint(key),
     issuer: provisionerName,
-    audience: `${caUrl.replace(/\/$/, '')}${flags.revoke ? '/revoke' : '/sign'}`,
+    audience: `${caUrl.replace(/\/$/, '')}${flags.revoke ? '/revoke' : flags.ssh ? '/ssh/sign' : '/sign'}`,
+    ...(flags.ssh ? { ssh: { certType: flags.host ? ('host' as const) : ('user' as const) } } : {}),
     subject: tokenSubject,
     sans,
     ttlMs,
@@ -111,7 +127,7 @@ export async function caTokenCommand(subject: string, flags: TokenFlags): Promis
 /** Registers `signet ca token`. */
 export function registerCaToken(ca: Command): void {
   ca.command('token')
-    .description('mint a one-time token for POST /sign (or /revoke) with a provisioner key')
+    .description('mint a one-time token for POST /sign (or /revoke, or /ssh/sign) with a provisioner key')
     .argument('<subject>', 'the subject (common name) the token authorizes; with --revoke, the serial number')
     .option('--san <name>', 'a SAN the certificate may carry (repeatable; default: the subject)', collect)
     .option('--config <file>', `the CA configuration (default ${DEFAULT_CONFIG_PATH} when it exists)`)
@@ -122,13 +138,18 @@ export function registerCaToken(ca: Command): void {
     .option('--password-file <file>', 'first line: the provisioner key password (else a prompt)')
     .option('--ttl <duration>', 'token lifetime, at most 1h', '5m')
     .option('--revoke', 'a token for POST /revoke: SUBJECT is the serial of the certificate to revoke (hex, colons allowed)')
+    .option('--ssh', 'a token for POST /ssh/sign: an SSH user certificate whose key ID is SUBJECT')
+    .option('--host', 'with --ssh: an SSH host certificate')
+    .option('--principal <name>', 'with --ssh: a principal the certificate may carry, a user name or (--host) a host name (repeatable; default: the subject)', collect)
     .addHelpText(
       'after',
       `
 Examples:
   $ signet ca token web.example.com --san web.example.com --password-file prov-pw.txt
   $ signet ca token db --san db.internal --ca-url https://ca.example.com:9443 --root root.crt --provisioner admin --key admin.key
-  $ signet ca token 4a:1f:03:9c --revoke --password-file prov-pw.txt`,
+  $ signet ca token 4a:1f:03:9c --revoke --password-file prov-pw.txt
+  $ signet ca token alice@example.com --ssh --principal alice --principal deploy --password-file prov-pw.txt
+  $ signet ca token web01.example.com --ssh --host --principal web01.example.com --principal 10.0.0.5 --password-file prov-pw.txt`,
     )
     .action(async (subject: string, flags: TokenFlags) => {
       process.stdout.write(`${await caTokenCommand(subject, flags)}\n`);

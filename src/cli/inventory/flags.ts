@@ -38,6 +38,7 @@ export interface FilterFlags {
   readonly issuedAfter?: string;
   readonly issuedBefore?: string;
   readonly keyFingerprint?: string;
+  readonly profile?: string;
   readonly serial?: readonly string[];
   readonly replaced?: boolean;
   readonly notReplaced?: boolean;
@@ -62,6 +63,7 @@ export function addFilterOptions(cmd: Command): Command {
     .option('--issued-after <time>', 'issued at or after this time (RFC 3339, or relative such as -24h)')
     .option('--issued-before <time>', 'issued before this time (RFC 3339, or relative such as -1h)')
     .option('--key-fingerprint <sha256>', 'whose public key has this SHA-256 SPKI fingerprint (hex, colons allowed)')
+    .option('--profile <profile>', 'built from this profile or template: leaf (the default template), ssh-user, ssh-host, or a template file')
     .option('--serial <hex>', 'this serial number (hex, colons and upper case allowed); repeatable', collect)
     .addOption(new Option('--replaced', 'only certificates that were renewed or rekeyed (have a replacement)').conflicts('notReplaced'))
     .addOption(new Option('--not-replaced', 'only certificates that have no replacement').conflicts('replaced'));
@@ -175,6 +177,7 @@ export function buildFilter(flags: FilterFlags, now: Date): CertificateFilter {
   if (flags.issuedAfter !== undefined) filter.issuedAfter = parseTime(flags.issuedAfter, now);
   if (flags.issuedBefore !== undefined) filter.issuedBefore = parseTime(flags.issuedBefore, now);
   if (flags.keyFingerprint !== undefined) filter.keyFingerprint = parseFingerprintText(flags.keyFingerprint);
+  if (flags.profile !== undefined) filter.profile = flags.profile;
   if (flags.serial !== undefined) {
     const serials = [...new Set(flags.serial.map((s) => parseSerialText(s, '--serial')))];
     if (serials.length > MAX_SERIAL_FLAGS) {

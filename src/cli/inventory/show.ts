@@ -6,13 +6,12 @@ import type { Command } from 'commander';
 import { SignetError } from '../../core/errors.js';
 import { systemClock } from '../../core/clock.js';
 import { escapeControl } from '../../core/escape.js';
-import { encodePem } from '../../core/pem.js';
 import { formatDuration, formatTime } from '../../core/duration.js';
 import type { CertificateRecord } from '../../store/store.js';
 import { printJson } from '../io.js';
 import { addConfigOption, parseSerialText } from './flags.js';
 import { withStore } from './store-access.js';
-import { certificateJson, inventoryStatus } from './view.js';
+import { certificateJson, inventoryStatus, recordText } from './view.js';
 
 interface ShowFlags {
   readonly config?: string;
@@ -65,7 +64,7 @@ export function registerInventoryShow(group: Command): void {
     .argument('<serial>', 'the serial number in hex (colons and upper case allowed, as openssl and inspect print it)');
   addConfigOption(cmd)
     .option('--json', 'print the record as JSON (with --pem: and the certificate as "pem")')
-    .option('--pem', 'print the certificate as PEM instead of the record')
+    .option('--pem', 'print the certificate instead of the record: PEM, or an SSH certificate as its -cert.pub line')
     .addHelpText(
       'after',
       `
@@ -86,7 +85,7 @@ Examples:
         });
       }
       if (opts.json === true) printJson(certificateJson(record, now, opts.pem === true));
-      else if (opts.pem === true) process.stdout.write(encodePem('CERTIFICATE', record.der));
+      else if (opts.pem === true) process.stdout.write(recordText(record));
       else process.stdout.write(showLines(record, now).join('\n') + '\n');
     });
 }

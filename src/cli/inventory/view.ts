@@ -4,6 +4,8 @@
  * CSV headers are the same names.
  */
 import { encodePem } from '../../core/pem.js';
+import { formatCertificateLine } from '../../ssh/certificate.js';
+import { isSshProfile } from '../../ssh/issue.js';
 import { formatTime } from '../../core/duration.js';
 import type { CertificateName, CertificateRecord } from '../../store/store.js';
 import type { InventoryStatus } from './flags.js';
@@ -61,8 +63,16 @@ export function certificateJson(r: CertificateRecord, now: Date, withPem = false
     ...(r.replacedBy !== undefined && { replacedBy: r.replacedBy }),
     ...(r.revokedAt !== undefined && { revokedAt: formatTime(r.revokedAt) }),
     ...(r.revocationReason !== undefined && { revocationReason: r.revocationReason }),
-    ...(withPem && { pem: encodePem('CERTIFICATE', r.der) }),
+    ...(withPem && { pem: recordText(r) }),
   };
+}
+
+/**
+ * A record's certificate as text: PEM for X.509, the `*-cert.pub` line (what sshd and ssh read)
+ * for an SSH certificate.
+ */
+export function recordText(r: CertificateRecord): string {
+  return isSshProfile(r.profile) ? `${formatCertificateLine(r.der, r.subject)}\n` : encodePem('CERTIFICATE', r.der);
 }
 
 /**

@@ -29,7 +29,7 @@ function timeOf(value: string, key: string, now: Date): Date {
 }
 
 /** The selectors `--where` takes. */
-export const WHERE_KEYS = ['provisioner', 'issuer', 'issued-after', 'issued-before', 'name', 'key-fingerprint', 'serial', 'serials-file', 'all'] as const;
+export const WHERE_KEYS = ['provisioner', 'issuer', 'issued-after', 'issued-before', 'name', 'key-fingerprint', 'profile', 'serial', 'serials-file', 'all'] as const;
 
 
 interface RevokeFlags {
@@ -102,6 +102,9 @@ export function selectionOf(where: readonly string[], now: Date): { readonly fil
         break;
       case 'key-fingerprint':
         filter.keyFingerprint = parseFingerprintText(value, '--where key-fingerprint');
+        break;
+      case 'profile':
+        filter.profile = value;
         break;
       case 'serial':
         serials.push(parseSerialText(value, '--where serial'));
@@ -195,8 +198,8 @@ ones that are still valid are revoked too (whoever holds their key could still u
 
 Selectors (--where, repeatable, all must hold): provisioner=NAME, issuer=SERIAL (of the issuing
 CA certificate), issued-after=TIME, issued-before=TIME (RFC 3339 or relative, -24h), name=NAME or
-name=*.example.com, key-fingerprint=SHA256, serial=HEX (repeatable), serials-file=FILE (one serial
-a line, # comments), or all.
+name=*.example.com, key-fingerprint=SHA256, profile=NAME (leaf, ssh-user, ssh-host, a template),
+serial=HEX (repeatable), serials-file=FILE (one serial a line, # comments), or all.
 
 With --renew-first, the live certificates that have no replacement yet get their ARI renewal
 window (RFC 9773) set to [now, now + --grace] first, in one transaction with an

@@ -3,23 +3,25 @@
  * (`*-cert.pub`) field by field as `ssh-keygen -L` does, with its validity judged at --time, or a
  * public key line with its fingerprint; `--json` for scripts.
  */
-import { createHash } from 'node:crypto';
 import type { Command } from 'commander';
 import { SignetError } from '../../core/errors.js';
 import { escapeControl } from '../../core/escape.js';
 import { formatTime } from '../../core/duration.js';
 import { parseSshCertificate, SSH_FOREVER, type SshCertificate } from '../../ssh/certificate.js';
-import { parsePublicKeyBlob, parsePublicKeyLine, publicKeyBlob } from '../../ssh/keys.js';
+import { parsePublicKeyBlob, parsePublicKeyLine, publicKeyBlob, sshFingerprint } from '../../ssh/keys.js';
+import { registerSshCertificate } from './certificate.js';
+import { registerSshConfig } from './config.js';
+import { registerSshLogin } from './login.js';
+import { registerSshRenew } from './renew.js';
+import { registerSshKrl } from './krl.js';
+import { registerSshRevoke } from './revoke.js';
 import { commandTime } from '../certificate/inspect.js';
 import { printJson, readInput } from '../io.js';
 
 /** Largest SSH key or certificate file read (a certificate with many principals is a few KiB). */
 const MAX_SSH_FILE_BYTES = 256 * 1024;
 
-/** `SHA256:…` as OpenSSH prints fingerprints: base64 of the SHA-256 of the key blob, no padding. */
-export function sshFingerprint(blob: Uint8Array): string {
-  return `SHA256:${createHash('sha256').update(blob).digest('base64').replace(/=+$/, '')}`;
-}
+export { sshFingerprint };
 
 function when(seconds: bigint): string {
   return formatTime(new Date(Number(seconds) * 1000));
@@ -69,7 +71,13 @@ function certificateText(c: SshCertificate, now: Date, source: string): string {
 
 /** Registers `signet ssh`. */
 export function registerSshCommands(program: Command): void {
-  const ssh = program.command('ssh').description('SSH certificates: inspect them (the SSH CA itself is being built)');
+  const ssh = program.command('ssh').description('SSH certificates: log in (ssh-agent), get user and host certificates, configure OpenSSH to trust the CA, inspect');
+  registerSshLogin(ssh);
+  registerSshCertificate(ssh);
+  registerSshRenew(ssh);
+  registerSshConfig(ssh);
+  registerSshRevoke(ssh);
+  registerSshKrl(ssh);
   ssh
     .command('inspect')
     .description('show an OpenSSH certificate (*-cert.pub) field by field, or a public key and its fingerprint')
