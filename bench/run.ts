@@ -28,7 +28,10 @@
  * `bulk` (bench/bulk.ts) times one incident over a million live certificates: survey, revocation
  * in batches, the CRL, the OCSP responses dropped (ISSUE 6).
  *
- * `node dist/bench/run.js [leaf|pipeline|lint|issuance|store|acme|crl|ocsp|bulk …]` runs only the named parts (all of
+ * `ssh` (bench/ssh.ts) compares SSH certificates built and signed with the raw signature rate of the
+ * CA key, per CA key type (ISSUE 7).
+ *
+ * `node dist/bench/run.js [leaf|pipeline|lint|issuance|store|acme|crl|ocsp|bulk|ssh …]` runs only the named parts (all of
  * them without an argument).
  */
 import { arch, cpus, platform } from 'node:os';
@@ -46,6 +49,7 @@ import { benchAcme } from './acme.js';
 import { benchCrl } from './crl.js';
 import { benchOcsp } from './ocsp.js';
 import { benchBulk } from './bulk.js';
+import { benchSsh } from './ssh.js';
 import { race, SLICE_MS } from './measure.js';
 
 /** Total measuring time per side and key (the issue asks for ~1-2 s). */
@@ -176,7 +180,7 @@ function benchPipeline(kc: KeyCase): PipelineResult {
   };
 }
 
-const PARTS = ['leaf', 'pipeline', 'lint', 'issuance', 'store', 'acme', 'crl', 'ocsp', 'bulk'] as const;
+const PARTS = ['leaf', 'pipeline', 'lint', 'issuance', 'store', 'acme', 'crl', 'ocsp', 'bulk', 'ssh'] as const;
 type Part = (typeof PARTS)[number];
 const asked = process.argv.slice(2);
 for (const a of asked) {
@@ -198,6 +202,7 @@ const acme = runs('acme') ? await benchAcme() : undefined;
 const crl = runs('crl') ? await benchCrl() : undefined;
 const ocsp = runs('ocsp') ? await benchOcsp() : undefined;
 const bulk = runs('bulk') ? await benchBulk() : undefined;
+const ssh = runs('ssh') ? benchSsh() : undefined;
 const p256 = results?.find((r) => r.key === 'P-256');
 process.stdout.write(
   JSON.stringify(
@@ -223,6 +228,7 @@ process.stdout.write(
       crl,
       ocsp,
       bulk,
+      ssh,
     },
     null,
     2,

@@ -26,6 +26,7 @@ import { defaultLeafRenderer, type LeafRenderer } from '../x509/template/fast-le
 import type { AuthorityOutcome } from '../server/metrics.js';
 import type { CaConfig, CaProvisioner } from './config.js';
 import { keyTypeName, type KeyTypeName } from './config.js';
+import { OidcVerifier } from './oidc.js';
 import { checkAll, compilePolicy, compileSshPolicies, type Policy, type SshPolicies } from './policy.js';
 import { verifyRenewalToken, verifySshPopToken, verifyToken, type TokenClaims, type TokenProvisioner } from './token.js';
 import type { CertificateName, CertificateRecord, Store, StoreTx, TokenUse } from '../store/store.js';
@@ -207,6 +208,8 @@ export class Authority {
   /** CRL partition by the URL a certificate names (partitions 1…N, or 0 when there are none). */
   readonly #shardByUrl: ReadonlyMap<string, number>;
   readonly #rootFingerprint: string;
+  /** An ID token verifier per OIDC provisioner (each caches its provider's keys). */
+  readonly #oidc = new Map<string, OidcVerifier>();
   /** The last KRL built, by the revocation sequence it reflects. */
   #krl: { readonly krl: Uint8Array; readonly version: bigint } | undefined;
 
@@ -227,6 +230,7 @@ export class Authority {
     for (const k of shards) renderers[k] = defaultLeafRenderer(this.#templateData(k));
     const leaf = shards.every((k) => renderers[k] !== undefined) ? (renderers as LeafRenderer[]) : undefined;
     for (const p of options.config.provisioners) {
+      if (p.type === 'OIDC') this.#oidc.set(p.name, new OidcVerifier(p));
       const template = p.template !== undefined ? parseTemplate(readFileSync(p.template), { name: p.template }) : getDefaultTemplate('leaf');
       map.set(p.name, {
         provisioner: p,
@@ -286,17 +290,42 @@ export class Authority {
   async signSsh(request: SshSignRequest): Promise<SshSignResult> {
     const now = this.#options.clock.now();
     const started = performance.now();
-    let claims: TokenClaims | undefined;
+    let actor: string | undefined;
+    let provisionerName: string | undefined;
     try {
-      claims = verifyToken(request.token, { provisioners: (name) => this.#tokenProvisioner(name), audience: request.audience, now });
-      const rt = this.#provisioners.get(claims.provisioner);
-      if (!rt) throw new SignetError('ERR_TOKEN_UNKNOWN_PROVISIONER', `unknown provisioner "${claims.provisioner}"`);
-      this.#checkRoot(claims);
+      // Who vouches: a JWK provisioner's one-time token, or an OIDC provisioner's ID token (single sign-on).
+      let rt: ProvisionerRuntime;
+      let authorized: SshCertificateType;
+      let keyId: string;
+      let allowed: readonly string[];
+      let use: TokenUse;
+      const oidc = this.#oidcProvisionerOf(request.token);
+      if (oidc !== undefined) {
+        rt = oidc.rt;
+        provisionerName = rt.provisioner.name;
+        const identity = await oidc.verifier.verify(request.token, now);
+        actor = identity.email;
+        authorized = 'user';
+        keyId = identity.email;
+        allowed = identity.principals;
+        use = { provisioner: rt.provisioner.name, jti: identity.jti, expiresAt: identity.rememberUntil };
+        if (request.certType === 'host') throw new SignetError('ERR_FORBIDDEN_CERT_TYPE', 'a sign-in at an OpenID provider authorizes user certificates, not host certificates');
+      } else {
+        const claims = verifyToken(request.token, { provisioners: (name) => this.#tokenProvisioner(name), audience: request.audience, now });
+        actor = claims.subject;
+        provisionerName = claims.provisioner;
+        const found = this.#provisioners.get(claims.provisioner);
+        if (!found) throw new SignetError('ERR_TOKEN_UNKNOWN_PROVISIONER', `unknown provisioner "${claims.provisioner}"`);
+        this.#checkRoot(claims);
+        rt = found;
+        authorized = sshTokenCertType(claims.payload);
+        keyId = claims.subject;
+        allowed = claims.sans;
+        use = { provisioner: claims.provisioner, jti: claims.jti, expiresAt: claims.rememberUntil };
+      }
       const provisioner = rt.provisioner;
-      const keys = this.#options.sshKeys;
-      if (keys === undefined) throw new SignetError('ERR_SSH_NOT_ENABLED', 'this CA has no SSH certificate authority', { hint: 'add SSH CA keys with `signet ca ssh enable`' });
+      if (this.#options.sshKeys === undefined) throw new SignetError('ERR_SSH_NOT_ENABLED', 'this CA has no SSH certificate authority', { hint: 'add SSH CA keys with `signet ca ssh enable`' });
       if (!provisioner.claims.sshEnabled) throw new SignetError('ERR_SSH_NOT_ENABLED', `provisioner ${provisioner.name} does not issue SSH certificates`, { hint: 'set "sshEnabled": true in its claims (or the authority\'s)' });
-      const authorized = sshTokenCertType(claims.payload);
       const type = request.certType ?? authorized;
       if (type !== authorized) throw new SignetError('ERR_FORBIDDEN_CERT_TYPE', `the token authorizes a ${authorized} certificate, not a ${type} certificate`);
       const publicKey = parsePublicKeyBlob(request.publicKey);
@@ -304,20 +333,48 @@ export class Authority {
       if (keyType === undefined || !provisioner.claims.keyTypes.includes(keyType)) {
         throw new SignetError('ERR_FORBIDDEN_KEY_TYPE', `key type ${keyType ?? 'of the public key'} is not allowed by provisioner ${provisioner.name}`, { hint: `use one of: ${provisioner.claims.keyTypes.join(', ')}` });
       }
-      const principals = sshPrincipals(type, claims.sans, request.principals);
-      if (hasTerminalControls(claims.subject)) throw new SignetError('ERR_FORBIDDEN_NAMES', 'the token subject (the key ID) contains control or bidirectional-override characters');
+      const principals = sshPrincipals(type, allowed, request.principals);
+      if (hasTerminalControls(keyId)) throw new SignetError('ERR_FORBIDDEN_NAMES', 'the token subject (the key ID) contains control or bidirectional-override characters');
       checkAll([this.#authoritySshPolicy[type], rt.sshPolicy[type]], type === 'user' ? { sans: [], principals } : { sans: hostPolicyNames(principals) });
       const at = (t: Date | string | undefined): Date | undefined => (typeof t === 'string' ? parseTime(t, now) : t);
       const validAfter = at(request.validAfter);
       const validBefore = at(request.validBefore);
       const window = sshValidity(provisioner.claims, type, now, { ...(validAfter ? { validAfter } : {}), ...(validBefore ? { validBefore } : {}) }, provisioner.name);
-      const result = await this.#issueSsh(rt, type, publicKey, keyType, claims.subject, principals, window, now, 'ssh.sign', { token: { provisioner: provisioner.name, jti: claims.jti, expiresAt: claims.rememberUntil } });
+      const result = await this.#issueSsh(rt, type, publicKey, keyType, keyId, principals, window, now, 'ssh.sign', { token: use }, undefined, request.publicKey);
       this.#options.observe?.({ operation: 'ssh-sign', outcome: 'success', provisioner: provisioner.name, seconds: (performance.now() - started) / 1000 });
       return result;
     } catch (e) {
-      await this.#auditFailure('ssh-sign', started, now, claims?.subject, claims?.provisioner, undefined, e);
+      await this.#auditFailure('ssh-sign', started, now, actor, provisionerName, undefined, e);
       throw e;
     }
+  }
+
+  /**
+   * The OIDC provisioner an ID token is for, read from its (not yet verified) `iss` and `aud`: a
+   * provisioner whose issuer is `iss` and whose client ID is an audience (else one whose issuer is
+   * `iss`). Undefined for anything else (a JWK provisioner's token names the provisioner as `iss`).
+   */
+  #oidcProvisionerOf(token: string): { rt: ProvisionerRuntime; verifier: OidcVerifier } | undefined {
+    if (this.#oidc.size === 0 || typeof token !== 'string' || token.length > 16_384) return undefined;
+    const payload = token.split('.')[1];
+    let claims: { iss?: unknown; aud?: unknown };
+    try {
+      claims = JSON.parse(Buffer.from(payload ?? '', 'base64url').toString('utf8')) as { iss?: unknown; aud?: unknown };
+    } catch {
+      return undefined;
+    }
+    if (typeof claims !== 'object' || claims === null) return undefined;
+    const audiences = typeof claims.aud === 'string' ? [claims.aud] : Array.isArray(claims.aud) ? claims.aud : [];
+    // The provisioner of this provider and client; else one of this provider, whose verification then names what is wrong.
+    let sameIssuer: { rt: ProvisionerRuntime; verifier: OidcVerifier } | undefined;
+    for (const [name, verifier] of this.#oidc) {
+      const rt = this.#provisioners.get(name);
+      const p = rt?.provisioner;
+      if (rt === undefined || p?.type !== 'OIDC' || claims.iss !== p.issuer) continue;
+      if (audiences.includes(p.clientId)) return { rt, verifier };
+      sameIssuer ??= { rt, verifier };
+    }
+    return sameIssuer;
   }
 
   /**
@@ -404,15 +461,17 @@ export class Authority {
     event: string,
     inTx: { readonly token: TokenUse } | ((tx: StoreTx, record: CertificateRecord) => Promise<void>),
     replaces?: string,
+    publicKeyBlob?: Uint8Array,
   ): Promise<SshSignResult> {
     const keys = this.#options.sshKeys;
     if (keys === undefined) throw new SignetError('ERR_SSH_NOT_ENABLED', 'this CA has no SSH certificate authority');
     const provisioner = rt.provisioner;
-    const template = provisioner.type === 'JWK' ? provisioner.sshTemplate[type] : { extensions: {}, criticalOptions: {} };
+    const template = provisioner.type !== 'ACME' ? provisioner.sshTemplate[type] : { extensions: {}, criticalOptions: {} };
     const serial = randomSshSerial();
     const blob = signSshCertificate(
       {
         publicKey,
+        ...(publicKeyBlob !== undefined ? { publicKeyBlob } : {}),
         type,
         serial,
         keyId,

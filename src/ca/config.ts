@@ -90,7 +90,7 @@ export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /** Provisioner types this version understands. */
-export const PROVISIONER_TYPES = ['JWK', 'ACME'] as const;
+export const PROVISIONER_TYPES = ['JWK', 'ACME', 'OIDC'] as const;
 
 /** ACME challenge types a provisioner may offer (RFC 8555 §8.3, §8.4; RFC 8737). */
 export const ACME_CHALLENGE_TYPES = ['http-01', 'dns-01', 'tls-alpn-01'] as const;
@@ -265,6 +265,21 @@ export interface AcmeProvisionerDocument {
   template?: string;
 }
 
+/** An OIDC provisioner as written: single sign-on through an OpenID provider. */
+export interface OidcProvisionerDocument {
+  type: 'OIDC';
+  name: string;
+  /** The OpenID provider's issuer URL (https; http only on a loopback address, for development). */
+  issuer: string;
+  /** The client ID registered at the provider for Signet (a public client: PKCE, no secret). */
+  clientId: string;
+  /** Only e-mail addresses in these domains may sign in. */
+  domains?: string[];
+  claims?: ClaimsDocument;
+  policy?: PolicyConfig;
+  sshTemplate?: { user?: SshTemplateDocument; host?: SshTemplateDocument };
+}
+
 /** `acme` as written: how the server reaches the names it validates. */
 export interface AcmeDocument {
   /** Port of http-01 validation requests (default 80). */
@@ -294,7 +309,7 @@ export interface CaConfigDocument {
   db?: { type: 'sqlite'; path?: string } | PostgresDbDocument;
   claims?: ClaimsDocument;
   policy?: PolicyConfig;
-  provisioners?: (JwkProvisionerDocument | AcmeProvisionerDocument)[];
+  provisioners?: (JwkProvisionerDocument | AcmeProvisionerDocument | OidcProvisionerDocument)[];
   acme?: AcmeDocument;
   crlUrl?: string;
   ocspUrl?: string;
@@ -345,8 +360,23 @@ export interface PostgresDbDocument {
   tls?: { mode?: 'disable' | 'require' | 'verify-full'; ca?: string };
 }
 
-/** A provisioner: JWK (one-time tokens) or ACME (RFC 8555). */
-export type CaProvisioner = JwkProvisioner | AcmeProvisioner;
+/** A provisioner: JWK (one-time tokens), ACME (RFC 8555) or OIDC (single sign-on). */
+export type CaProvisioner = JwkProvisioner | AcmeProvisioner | OidcProvisioner;
+
+/** An OIDC provisioner, validated: users sign in at the provider; its ID token is the credential. */
+export interface OidcProvisioner {
+  readonly type: 'OIDC';
+  readonly name: string;
+  /** The issuer URL exactly as the provider's discovery document and ID tokens give it. */
+  readonly issuer: string;
+  readonly clientId: string;
+  /** Allowed e-mail domains (lower case); empty: any verified address. */
+  readonly domains: readonly string[];
+  readonly claims: Claims;
+  readonly policy?: PolicyConfig;
+  readonly template?: string;
+  readonly sshTemplate: SshTemplateSettings;
+}
 
 /** An ACME provisioner, validated. */
 export interface AcmeProvisioner {
@@ -668,6 +698,7 @@ const CLAIM_FIELDS = [
 ];
 const PROVISIONER_FIELDS = ['type', 'name', 'publicKey', 'claims', 'policy', 'template', 'sshTemplate'];
 const ACME_PROVISIONER_FIELDS = ['type', 'name', 'challenges', 'requireEAB', 'termsOfService', 'claims', 'policy', 'template'];
+const OIDC_PROVISIONER_FIELDS = ['type', 'name', 'issuer', 'clientId', 'domains', 'claims', 'policy', 'sshTemplate'];
 const ACME_FIELDS = ['httpPort', 'tlsPort', 'dnsServers', 'allowPrivateAddresses', 'validationTimeout'];
 
 /** Public JWK members (RFC 7517 §4, RFC 7518 §6.2.1/§6.3.1, RFC 8037 §2). */
@@ -958,6 +989,33 @@ function readHttpUrl(w: Walker, v: JsonValue | undefined, path: string): string 
   if (s === undefined) return undefined;
   if (!isValidUri(s) || !/^https?:\/\/[^/]/i.test(s)) {
     w.add(path, `expected an absolute http:// or https:// URL, got ${got(s)}`);
+    return undefined;
+  }
+  return s;
+}
+
+/**
+ * An OpenID provider's issuer (OpenID Connect Discovery §4.3 compares it exactly): an https URL
+ * without query or fragment — http only for a loopback address (a provider on this machine,
+ * for development and tests).
+ */
+function readIssuerUrl(w: Walker, v: JsonValue | undefined, path: string): string | undefined {
+  const s = w.string(v, path, { expected: 'the issuer URL of the OpenID provider' });
+  if (s === undefined) return undefined;
+  let url: URL;
+  try {
+    url = new URL(s);
+  } catch {
+    w.add(path, `expected an https:// URL, got ${got(s)}`);
+    return undefined;
+  }
+  const loopback = ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) {
+    w.add(path, `must be an https:// URL (http:// only on a loopback address), got ${got(s)}`);
+    return undefined;
+  }
+  if (url.search !== '' || url.hash !== '' || url.username !== '' || url.password !== '') {
+    w.add(path, `must not have a query, fragment or user information, got ${got(s)}`);
     return undefined;
   }
   return s;
@@ -1259,7 +1317,12 @@ function readProvisioner(w: Walker, v: JsonValue, path: string, authority: Claim
   // Other types have other fields: checking them against the JWK schema would only add noise.
   const kind = w.oneOf(type, typePath, PROVISIONER_TYPES, 'a provisioner type');
   if (kind === undefined) return undefined;
-  const o = kind === 'ACME' ? w.object(v, path, ACME_PROVISIONER_FIELDS, ['name']) : w.object(v, path, PROVISIONER_FIELDS, ['name', 'publicKey']);
+  const o =
+    kind === 'ACME'
+      ? w.object(v, path, ACME_PROVISIONER_FIELDS, ['name'])
+      : kind === 'OIDC'
+        ? w.object(v, path, OIDC_PROVISIONER_FIELDS, ['name', 'issuer', 'clientId'])
+        : w.object(v, path, PROVISIONER_FIELDS, ['name', 'publicKey']);
   if (!o) return undefined;
   const before = w.problems.length;
   const namePath = pathKey(path, 'name');
@@ -1268,7 +1331,7 @@ function readProvisioner(w: Walker, v: JsonValue, path: string, authority: Claim
     w.add(namePath, `expected a provisioner name: letters, digits and . _ @ + - (at most 64, starting with a letter or digit), got ${got(name)}`);
   }
   const jwk = kind === 'JWK' ? readPublicJwk(w, getOwn(o, 'publicKey'), pathKey(path, 'publicKey')) : undefined;
-  const sshTemplate = kind === 'JWK' ? readSshTemplate(w, getOwn(o, 'sshTemplate'), pathKey(path, 'sshTemplate')) : undefined;
+  const sshTemplate = kind !== 'ACME' ? readSshTemplate(w, getOwn(o, 'sshTemplate'), pathKey(path, 'sshTemplate')) : undefined;
   const claimsPath = pathKey(path, 'claims');
   const claims = authority ? readClaims(w, getOwn(o, 'claims'), claimsPath, authority) : undefined;
   if (claims && getOwn(o, 'claims') !== undefined) checkClaims(w, claims, claimsPath, '$.claims');
@@ -1287,6 +1350,34 @@ function readProvisioner(w: Walker, v: JsonValue, path: string, authority: Claim
         requireEAB: requireEAB ?? false,
         termsOfService,
         claims: claims.claims,
+        ...(policy ? { policy } : {}),
+        ...(template !== undefined ? { template } : {}),
+      },
+    };
+  }
+  if (kind === 'OIDC') {
+    const issuer = readIssuerUrl(w, getOwn(o, 'issuer'), pathKey(path, 'issuer'));
+    const clientId = w.string(getOwn(o, 'clientId'), pathKey(path, 'clientId'), { max: 256, expected: 'the client ID registered at the provider' });
+    const domains = w.list(
+      getOwn(o, 'domains'),
+      pathKey(path, 'domains'),
+      (d, dp) => {
+        const text = w.string(d, dp, { max: 253, expected: 'an e-mail domain' });
+        if (text !== undefined && !isValidDnsName(text)) w.add(dp, `expected an e-mail domain such as example.com, got ${got(text)}`);
+        return text?.toLowerCase();
+      },
+      { nonEmpty: true, max: 100 },
+    );
+    if (w.problems.length !== before || name === undefined || issuer === undefined || clientId === undefined || !claims || !sshTemplate) return undefined;
+    return {
+      provisioner: {
+        type: 'OIDC',
+        name,
+        issuer,
+        clientId,
+        domains: domains ?? [],
+        claims: claims.claims,
+        sshTemplate,
         ...(policy ? { policy } : {}),
         ...(template !== undefined ? { template } : {}),
       },

@@ -178,10 +178,12 @@ function provisionerChanges(before: CaConfig, after: CaConfig): { added: string[
 function publicProvisioners(config: CaConfig): PublicProvisioner[] {
   return config.provisioners.map((p) => {
     const c = p.claims;
-    let face: Pick<PublicProvisioner, 'key' | 'directory' | 'challenges' | 'requireEAB'>;
+    let face: Pick<PublicProvisioner, 'key' | 'directory' | 'challenges' | 'requireEAB' | 'issuer' | 'clientId' | 'domains'>;
     if (p.type === 'JWK') {
       const { kid, kty, crv, x, y, n, e, alg } = p.jwk as Record<string, unknown>;
       face = { key: Object.fromEntries(Object.entries({ kty, crv, x, y, n, e, kid, alg }).filter(([, v]) => v !== undefined)) };
+    } else if (p.type === 'OIDC') {
+      face = { issuer: p.issuer, clientId: p.clientId, domains: p.domains };
     } else {
       face = { directory: `/acme/${p.name}/directory`, challenges: p.challenges, requireEAB: p.requireEAB };
     }

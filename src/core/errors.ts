@@ -180,6 +180,11 @@ export const ERROR_CATALOGUE = {
   // host certificate), or a CA or provisioner that issues no SSH certificates
   ERR_FORBIDDEN_CERT_TYPE: 'invalid',
   ERR_SSH_NOT_ENABLED: 'invalid',
+  // authority, OIDC provisioner: the OpenID provider's discovery document or keys cannot be fetched
+  // (down, too slow, too large, an issuer that does not match); `signet ssh login`: the sign-in
+  // at the provider failed or was abandoned
+  ERR_OIDC_UNAVAILABLE: 'network',
+  ERR_OIDC_LOGIN: 'invalid',
   // authority, certificate-authenticated requests (renew, rekey, revoke): no credential, a client
   // certificate this CA did not issue (or expired), a revoked or already replaced certificate,
   // renewal forbidden by the provisioner's claims, a rekey to the same key, an unknown serial

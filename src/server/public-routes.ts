@@ -74,6 +74,10 @@ export interface PublicProvisioner {
   readonly directory?: string;
   readonly challenges?: readonly string[];
   readonly requireEAB?: boolean;
+  /** The OpenID provider users sign in at, and Signet's client ID there (OIDC provisioners). */
+  readonly issuer?: string;
+  readonly clientId?: string;
+  readonly domains?: readonly string[];
   readonly claims: Readonly<Record<string, unknown>>;
 }
 

@@ -33,6 +33,8 @@ const VALUED_CRITICAL = new Set(['force-command', 'source-address']);
 /** What to certify. */
 export interface SshCertificateInput {
   readonly publicKey: KeyObject;
+  /** `publicKey`'s blob when the caller has it already (a request carried it): spares encoding the key again. */
+  readonly publicKeyBlob?: Uint8Array;
   readonly type: SshCertificateType;
   readonly serial: bigint;
   readonly keyId: string;
@@ -116,14 +118,36 @@ function readOptions(data: Uint8Array, what: string): Record<string, string> {
   return out;
 }
 
+/** Random bytes for nonces, drawn from the CSPRNG 8 KiB at a time (one call per 256 certificates). */
+let pool = new Uint8Array(0);
+let poolAt = 0;
+
+/** 32 fresh random bytes (each handed out once). */
+function randomNonce(): Uint8Array {
+  if (poolAt + 32 > pool.length) {
+    pool = new Uint8Array(randomBytes(8192));
+    poolAt = 0;
+  }
+  const nonce = pool.slice(poolAt, poolAt + 32);
+  poolAt += 32;
+  return nonce;
+}
+
 /** Signs a certificate for `input.publicKey` with the CA key `caKey` (private); returns the certificate blob. */
 export function signSshCertificate(input: SshCertificateInput, caKey: KeyObject): Uint8Array {
   const keyType = sshKeyType(input.publicKey);
-  const nonce = input.nonce ?? new Uint8Array(randomBytes(32));
+  const nonce = input.nonce ?? randomNonce();
   const principals = new SshWriter();
   for (const p of input.principals) principals.string(p);
   const w = new SshWriter().string(`${keyType}${CERT_SUFFIX}`).string(nonce);
-  writePublicFields(w, input.publicKey);
+  if (input.publicKeyBlob !== undefined) {
+    // The blob is `string type` and the fields: the certificate carries the fields.
+    const r = new SshReader(input.publicKeyBlob, 'public key');
+    if (r.text('key type') !== keyType) throw new SignetError('ERR_INTERNAL', 'the public key blob is not the public key\'s');
+    w.raw(input.publicKeyBlob.subarray(r.offset));
+  } else {
+    writePublicFields(w, input.publicKey);
+  }
   w.uint64(input.serial)
     .uint32(input.type === 'user' ? 1 : 2)
     .string(input.keyId)

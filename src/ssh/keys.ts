@@ -39,6 +39,19 @@ function bitLength(magnitude: Uint8Array): number {
 
 /** The key blob type of a node:crypto key (public or private); ERR_SSH_KEY_UNSUPPORTED for others. */
 export function sshKeyType(key: KeyObject): SshKeyType {
+  const known = KEY_TYPES.get(key);
+  if (known !== undefined) return known;
+  const found = keyTypeOf(key);
+  KEY_TYPES.set(key, found);
+  return found;
+}
+
+/** What {@link sshKeyType} found per KeyObject (a CA key signs many certificates; its details cost a call each). */
+const KEY_TYPES = new WeakMap<KeyObject, SshKeyType>();
+/** What {@link publicKeyBlob} made per KeyObject. */
+const BLOBS = new WeakMap<KeyObject, Uint8Array>();
+
+function keyTypeOf(key: KeyObject): SshKeyType {
   const type = key.asymmetricKeyType;
   if (type === 'ed25519') return 'ssh-ed25519';
   if (type === 'rsa') return 'ssh-rsa';
@@ -68,10 +81,14 @@ export function writePublicFields(w: SshWriter, key: KeyObject): void {
 
 /** The key blob (RFC 4253 §6.6) of `key`: what `authorized_keys` base64-encodes and a certificate's signature key is. */
 export function publicKeyBlob(key: KeyObject): Uint8Array {
+  const known = BLOBS.get(key);
+  if (known !== undefined) return known;
   const w = new SshWriter();
   w.string(sshKeyType(key.type === 'private' ? createPublicKey(key) : key));
   writePublicFields(w, key);
-  return w.bytes();
+  const blob = w.bytes();
+  BLOBS.set(key, blob);
+  return blob;
 }
 
 /** Reads the public key fields of a key of `type` from `r` (a key blob after its type, or a certificate after its nonce). */

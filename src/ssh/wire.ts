@@ -25,9 +25,7 @@ export class SshWriter {
 
   uint32(n: number): this {
     if (!Number.isInteger(n) || n < 0 || n > 0xffffffff) throw new SignetError('ERR_INTERNAL', `uint32 out of range: ${n}`);
-    const b = new Uint8Array(4);
-    new DataView(b.buffer).setUint32(0, n);
-    return this.#push(b);
+    return this.#push(Uint8Array.of(n >>> 24, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff));
   }
 
   uint64(n: bigint): this {

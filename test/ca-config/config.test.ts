@@ -229,7 +229,7 @@ test('every wrong field is named by its JSON path', () => {
     ['$.policy', { alow: {} }, '$.policy.alow', /unknown field/],
     ['$.provisioners', {}, '$.provisioners', /expected a list, got an object/],
     ['$.provisioners', [3], '$.provisioners[0]', /expected a provisioner object/],
-    ['$.provisioners[0].type', 'OIDC', '$.provisioners[0].type', /expected a provisioner type \(JWK, ACME\)/],
+    ['$.provisioners[0].type', 'X5C', '$.provisioners[0].type', /expected a provisioner type \(JWK, ACME, OIDC\)/],
     ['$.provisioners[0].type', 'jwk', '$.provisioners[0].type', /did you mean "JWK"/],
     ['$.provisioners[0].type', undefined, '$.provisioners[0].type', /is required/],
     ['$.provisioners[0].name', 'admin team', '$.provisioners[0].name', /letters, digits/],

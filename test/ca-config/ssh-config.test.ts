@@ -152,3 +152,36 @@ test('checkCaFiles: the SSH keys are read, decrypted with the intermediate passw
     tmp.cleanup();
   }
 });
+
+test('OIDC provisioners: issuer (https, or http on loopback), client ID, domains; every wrong field named', () => {
+  const doc = base();
+  (doc.provisioners as unknown[]).push({ type: 'OIDC', name: 'sso', issuer: 'https://login.example.com/tenant', clientId: 'signet', domains: ['Example.com'], sshTemplate: { user: { extensions: { 'permit-pty': '' } } } });
+  const p = parse(doc).provisioners[1];
+  assert.equal(p?.type, 'OIDC');
+  if (p?.type !== 'OIDC') return;
+  assert.equal(p.issuer, 'https://login.example.com/tenant');
+  assert.equal(p.clientId, 'signet');
+  assert.deepEqual(p.domains, ['example.com']);
+  assert.deepEqual(p.sshTemplate.user.extensions, { 'permit-pty': '' });
+  const loopback = base();
+  (loopback.provisioners as unknown[]).push({ type: 'OIDC', name: 'dev', issuer: 'http://127.0.0.1:8080', clientId: 'signet' });
+  assert.equal(parse(loopback).provisioners[1]?.type, 'OIDC');
+
+  const bad = base();
+  (bad.provisioners as unknown[]).push(
+    { type: 'OIDC', name: 'a', issuer: 'http://login.example.com', clientId: 'signet' },
+    { type: 'OIDC', name: 'b', issuer: 'https://login.example.com?x=1', clientId: '', domains: ['not a domain'] },
+    { type: 'OIDC', name: 'c', issuer: 'https://login.example.com', publicKey: {} },
+  );
+  const got = problems(bad);
+  for (const re of [
+    /^\$\.provisioners\[1\]\.issuer: must be an https:\/\/ URL \(http:\/\/ only on a loopback address\)/,
+    /^\$\.provisioners\[2\]\.issuer: must not have a query/,
+    /^\$\.provisioners\[2\]\.clientId: expected the client ID/,
+    /^\$\.provisioners\[2\]\.domains\[0\]: expected an e-mail domain/,
+    /^\$\.provisioners\[3\]\.publicKey: unknown field/,
+    /^\$\.provisioners\[3\]\.clientId: is required/,
+  ]) {
+    assert.ok(got.some((g) => re.test(g)), `missing ${re}\n${got.join('\n')}`);
+  }
+});

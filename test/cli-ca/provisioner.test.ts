@@ -28,7 +28,7 @@ test('provisioner list, add (ACME and JWK), remove; invalid changes write nothin
   fails(signet(['ca', 'provisioner', 'add', 'admin', '--type', 'acme', ...cfg]), 1, 'ERR_CONFIG_INVALID');
   fails(signet(['ca', 'provisioner', 'add', 'ADMIN', '--type', 'acme', ...cfg]), 1, 'ERR_CONFIG_INVALID');
   fails(signet(['ca', 'provisioner', 'add', '../evil', '--type', 'acme', ...cfg]), 2, 'ERR_BAD_NAME');
-  fails(signet(['ca', 'provisioner', 'add', 'x', '--type', 'oidc', ...cfg]), 2, 'ERR_BAD_OPTION');
+  fails(signet(['ca', 'provisioner', 'add', 'x', '--type', 'x5c', ...cfg]), 2, 'ERR_BAD_OPTION');
   fails(signet(['ca', 'provisioner', 'add', 'x', '--type', 'jwk', '--require-eab', ...cfg]), 2, 'ERR_USAGE');
   fails(signet(['ca', 'provisioner', 'add', 'x', '--type', 'acme', '--terms-of-service', 'tos.html', ...cfg]), 1, 'ERR_CONFIG_INVALID');
   fails(signet(['ca', 'provisioner', 'remove', 'nobody', ...cfg]), 1, 'ERR_TOKEN_UNKNOWN_PROVISIONER');

@@ -15,7 +15,7 @@ import { formatCertificateLine, signSshCertificate } from '../../src/ssh/certifi
 import { formatOpenSshPrivateKey, formatPublicKeyLine, parsePublicKeyBlob, parsePublicKeyLine } from '../../src/ssh/keys.js';
 import { sshSerialHex } from '../../src/ssh/issue.js';
 import { createTestCa, startTestCa, type TestCa } from '../helpers/ca.js';
-import { signetAsync } from '../helpers/cli.js';
+import { CLI_PATH, signetAsync } from '../helpers/cli.js';
 import { tempDir } from '../helpers/openssl.js';
 import { SSH_USER, sshLogin, startSshd, type RunningSshd } from '../helpers/sshd.js';
 
@@ -201,4 +201,31 @@ test('ssh revoke → the CA\'s KRL lists the certificate (ssh-keygen -Q agrees) 
   assert.equal(again.version, krl.version);
   const bad = await cli(['ssh', 'revoke', '--serial', 'ff', ...connection, ...mint]);
   assert.equal(bad.status, 2, bad.stderr);
+});
+
+test('ssh renew --daemon renews the host certificate when due, logs it as JSON lines, and stops on SIGTERM', async () => {
+  const before = readFileSync(tmp.path('host_key-cert.pub'), 'utf8');
+  // 30d of remaining time as the threshold: a 30-day host certificate is due at once.
+  const child = spawn(process.execPath, [CLI_PATH, 'ssh', 'renew', tmp.path('host_key-cert.pub'), tmp.path('host_key'), '--daemon', '--expires-in', '30d', '--json', ...connection], { cwd: tmp.dir, env: { ...process.env, NO_COLOR: '1' } });
+  let out = '';
+  let err = '';
+  child.stderr.on('data', (c: Buffer) => (err += c.toString()));
+  await new Promise<void>((resolve, reject) => {
+    child.stdout.on('data', (c: Buffer) => {
+      out += c.toString();
+      if (/"msg":"renewed"/.test(out)) resolve();
+    });
+    child.on('exit', () => reject(new Error(`the daemon exited: ${out}${err}`)));
+  });
+  child.kill('SIGTERM');
+  const code = await new Promise<number>((resolve) => child.on('close', (c) => resolve(c ?? -1)));
+  assert.equal(code, 0, err);
+  const lines = out.trim().split('\n').map((l) => JSON.parse(l) as { msg: string });
+  assert.equal(lines[0]?.msg, 'waiting');
+  assert.ok(lines.some((l) => l.msg === 'renewed'));
+  assert.equal(lines[lines.length - 1]?.msg, 'stopped');
+  assert.notEqual(readFileSync(tmp.path('host_key-cert.pub'), 'utf8'), before);
+  const listed = spawnSync('ssh-keygen', ['-L', '-f', tmp.path('host_key-cert.pub')], { encoding: 'utf8' });
+  assert.equal(listed.status, 0, listed.stderr);
+  assert.match(listed.stdout, /host certificate/);
 });

@@ -105,3 +105,22 @@ test('ca token --ssh: the kind and the principals go into the token; SAN, revoke
     tmp.cleanup();
   }
 });
+
+test('ca provisioner add --type oidc: an OIDC provisioner in the config (validated), and its flags checked', () => {
+  const tmp = tempDir('signet-oidc-add-');
+  try {
+    passwords(tmp.dir);
+    ok(init(tmp.dir, ['--ssh']));
+    const ca = join(tmp.dir, 'ca');
+    const out = ok(signet(['ca', 'provisioner', 'add', 'sso', '--type', 'oidc', '--issuer', 'https://login.example.com', '--client-id', 'signet', '--domains', 'example.com,example.org', '--config', ca])).stdout;
+    assert.match(out, /added OIDC provisioner sso \(sign in at https:\/\/login\.example\.com: signet ssh login --provisioner sso\)/);
+    const p = loadCaConfig(join(ca, 'signet.json')).provisioners.find((x) => x.name === 'sso');
+    assert.deepEqual(p?.type === 'OIDC' ? { issuer: p.issuer, clientId: p.clientId, domains: p.domains } : undefined, { issuer: 'https://login.example.com', clientId: 'signet', domains: ['example.com', 'example.org'] });
+    fails(signet(['ca', 'provisioner', 'add', 'sso2', '--type', 'oidc', '--issuer', 'https://login.example.com', '--config', ca]), 2, 'ERR_USAGE');
+    fails(signet(['ca', 'provisioner', 'add', 'sso3', '--type', 'oidc', '--issuer', 'http://login.example.com', '--client-id', 'x', '--config', ca]), 1, 'ERR_CONFIG_INVALID');
+    fails(signet(['ca', 'provisioner', 'add', 'j', '--type', 'jwk', '--issuer', 'https://login.example.com', '--config', ca]), 2, 'ERR_USAGE');
+    fails(signet(['ca', 'token', 'x', '--provisioner', 'sso', '--config', ca, '--password-file', join(tmp.dir, 'prov-pw.txt')]), 2, 'ERR_USAGE');
+  } finally {
+    tmp.cleanup();
+  }
+});

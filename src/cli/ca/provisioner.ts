@@ -26,6 +26,9 @@ interface ProvisionerFlags {
 
 interface AddFlags extends ProvisionerFlags {
   readonly type: string;
+  readonly issuer?: string;
+  readonly clientId?: string;
+  readonly domains?: string;
   readonly challenges?: string;
   readonly requireEab?: boolean;
   readonly termsOfService?: string;
@@ -45,6 +48,7 @@ function readDocument(configPath: string | undefined): { path: string; doc: Json
 }
 
 function describe(p: CaProvisioner): Record<string, unknown> {
+  if (p.type === 'OIDC') return { name: p.name, type: p.type, issuer: p.issuer, clientId: p.clientId, domains: p.domains };
   return p.type === 'JWK'
     ? { name: p.name, type: p.type, kid: p.kid, algorithm: p.algorithm }
     : { name: p.name, type: p.type, directory: `/acme/${p.name}/directory`, challenges: p.challenges, requireEAB: p.requireEAB, ...(p.termsOfService !== undefined && { termsOfService: p.termsOfService }) };
@@ -78,7 +82,12 @@ export function registerCaProvisioner(ca: Command): void {
         return;
       }
       for (const p of list) {
-        const detail = p.type === 'JWK' ? `kid ${String(p.kid)}, ${String(p.algorithm)} tokens` : `${String(p.directory)}, ${(p.challenges as string[]).join(' ')}${p.requireEAB === true ? ', EAB required' : ''}`;
+        const detail =
+          p.type === 'JWK'
+            ? `kid ${String(p.kid)}, ${String(p.algorithm)} tokens`
+            : p.type === 'OIDC'
+              ? `${String(p.issuer)}, client ${String(p.clientId)}`
+              : `${String(p.directory)}, ${(p.challenges as string[]).join(' ')}${p.requireEAB === true ? ', EAB required' : ''}`;
         process.stdout.write([String(p.name), String(p.type), detail].map(escapeControl).join('\t') + '\n');
       }
       if (list.length === 0) process.stderr.write('no provisioners\n');
@@ -86,9 +95,12 @@ export function registerCaProvisioner(ca: Command): void {
 
   cmd
     .command('add')
-    .description('add a provisioner: ACME (a directory for certbot, lego, cert-manager …) or JWK (one-time tokens; makes its key)')
+    .description('add a provisioner: ACME (a directory for certbot, lego, cert-manager …), JWK (one-time tokens; makes its key) or OIDC (single sign-on at an OpenID provider)')
     .argument('<name>', 'the provisioner name: letters, digits and . _ @ + - (JWK: the tokens\' iss)')
-    .requiredOption('--type <type>', 'acme or jwk')
+    .requiredOption('--type <type>', 'acme, jwk or oidc')
+    .option('--issuer <url>', 'OIDC: the OpenID provider\'s issuer URL (https)')
+    .option('--client-id <id>', 'OIDC: the client ID registered at the provider for Signet (a public client: PKCE, redirect to http://127.0.0.1)')
+    .option('--domains <list>', 'OIDC: only e-mail addresses in these domains, comma separated')
     .option('--challenges <list>', `ACME: the challenge types offered, comma separated (default ${ACME_CHALLENGE_TYPES.join(',')})`)
     .option('--require-eab', 'ACME: new accounts need an external account binding key (signet acme eab add)')
     .option('--terms-of-service <url>', 'ACME: a terms-of-service URL new accounts must agree to')
@@ -104,22 +116,34 @@ A JWK provisioner's key goes to secrets/provisioner-<name>.key (encrypted, 0600)
 Examples:
   $ signet ca provisioner add acme --type acme
   $ signet ca provisioner add partners --type acme --challenges dns-01 --require-eab
-  $ signet ca provisioner add deploy --type jwk --password-file deploy-pw.txt`,
+  $ signet ca provisioner add deploy --type jwk --password-file deploy-pw.txt
+  $ signet ca provisioner add sso --type oidc --issuer https://login.example.com --client-id signet --domains example.com`,
     )
     .action(async (name: string, opts: AddFlags) => {
       const type = opts.type.toLowerCase();
-      if (type !== 'acme' && type !== 'jwk') throw new SignetError('ERR_BAD_OPTION', `--type must be acme or jwk, got "${escapeControl(opts.type.slice(0, 32))}"`);
+      if (type !== 'acme' && type !== 'jwk' && type !== 'oidc') throw new SignetError('ERR_BAD_OPTION', `--type must be acme, jwk or oidc, got "${escapeControl(opts.type.slice(0, 32))}"`);
+      const oidcOnly = [opts.issuer !== undefined && '--issuer', opts.clientId !== undefined && '--client-id', opts.domains !== undefined && '--domains'].filter((f): f is string => f !== false);
+      if (type !== 'oidc' && oidcOnly.length > 0) throw new SignetError('ERR_USAGE', `${oidcOnly.join(', ')} apply to OIDC provisioners only`);
+      if (type === 'oidc' && (opts.issuer === undefined || opts.clientId === undefined)) throw new SignetError('ERR_USAGE', 'an OIDC provisioner needs --issuer and --client-id');
       if (!PROVISIONER_NAME_PATTERN.test(name)) throw new SignetError('ERR_BAD_NAME', `"${escapeControl(name.slice(0, 64))}" is not a provisioner name: letters, digits and . _ @ + - (at most 64, starting with a letter or digit)`);
       const acmeOnly = [opts.challenges !== undefined && '--challenges', opts.requireEab === true && '--require-eab', opts.termsOfService !== undefined && '--terms-of-service'].filter((f): f is string => f !== false);
-      if (type === 'jwk' && acmeOnly.length > 0) throw new SignetError('ERR_USAGE', `${acmeOnly.join(', ')} apply to ACME provisioners only`);
-      if (type === 'acme' && opts.passwordFile !== undefined) throw new SignetError('ERR_USAGE', '--password-file applies to JWK provisioners only (an ACME provisioner has no key)');
+      if (type !== 'acme' && acmeOnly.length > 0) throw new SignetError('ERR_USAGE', `${acmeOnly.join(', ')} apply to ACME provisioners only`);
+      if (type !== 'jwk' && opts.passwordFile !== undefined) throw new SignetError('ERR_USAGE', `--password-file applies to JWK provisioners only (an ${type.toUpperCase()} provisioner has no key)`);
       const { path, doc, config, mode } = readDocument(opts.config);
       if (config.provisioners.some((p) => p.name.toLowerCase() === name.toLowerCase())) {
         throw new SignetError('ERR_CONFIG_INVALID', `the config already has a provisioner "${escapeControl(name)}"`, { hint: 'choose another name, or remove it first' });
       }
       const list = Array.isArray(doc.provisioners) ? [...doc.provisioners] : [];
       const extra: OutputData[] = [];
-      if (type === 'acme') {
+      if (type === 'oidc') {
+        list.push({
+          type: 'OIDC',
+          name,
+          issuer: opts.issuer ?? '',
+          clientId: opts.clientId ?? '',
+          ...(opts.domains !== undefined && { domains: opts.domains.split(',').map((d) => d.trim()) }),
+        });
+      } else if (type === 'acme') {
         list.push({
           type: 'ACME',
           name,
@@ -138,7 +162,10 @@ Examples:
       const next = commit(path, doc, mode, extra);
       const added = next.provisioners.find((p) => p.name === name) as CaProvisioner;
       if (opts.json === true) printJson(describe(added));
-      else process.stdout.write(escapeControl(`added ${added.type} provisioner ${name}${added.type === 'ACME' ? ` (directory /acme/${name}/directory)` : ` (key secrets/provisioner-${name}.key)`}`) + '\n');
+      else {
+        const detail = added.type === 'ACME' ? ` (directory /acme/${name}/directory)` : added.type === 'OIDC' ? ` (sign in at ${added.issuer}: signet ssh login --provisioner ${name})` : ` (key secrets/provisioner-${name}.key)`;
+        process.stdout.write(escapeControl(`added ${added.type} provisioner ${name}${detail}`) + '\n');
+      }
       process.stderr.write(`${RELOAD_HINT}\n`);
     });
 

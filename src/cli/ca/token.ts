@@ -82,6 +82,9 @@ export async function caTokenCommand(subject: string, flags: TokenFlags): Promis
   if (provisioner?.type === 'ACME') {
     throw new SignetError('ERR_USAGE', `provisioner "${provisionerName}" is an ACME provisioner: it takes no tokens`, { hint: `point an ACME client at /acme/${provisionerName}/directory, or pass --provisioner with a JWK provisioner` });
   }
+  if (provisioner?.type === 'OIDC') {
+    throw new SignetError('ERR_USAGE', `provisioner "${provisionerName}" is an OIDC provisioner: its tokens come from the OpenID provider`, { hint: `sign in with: signet ssh login --provisioner ${provisionerName}` });
+  }
   const keyPath = flags.key ?? (config ? join(dirname(config.configPath ?? config.baseDir), 'secrets', `provisioner-${provisionerName}.key`) : undefined);
   if (keyPath === undefined) throw new SignetError('ERR_USAGE', 'pass --key FILE (the provisioner key) or --config');
   const rootPath = flags.root ?? config?.root;

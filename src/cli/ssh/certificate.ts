@@ -23,7 +23,7 @@ import { formatCertificateLine, parseSshCertificate, SSH_FOREVER, type SshCertif
 import { formatOpenSshPrivateKey, formatPublicKeyLine, parsePublicKeyBlob, parsePublicKeyLine, publicKeyBlob, sshFingerprint } from '../../ssh/keys.js';
 import { checkOutputs, commitOutputs, printJson, readInput, type OutputData, type PlannedOutput } from '../io.js';
 import { addTokenOptions, tokenInputs, obtainToken, type TokenSourceFlags } from '../ca/client-common.js';
-import { addConnectionOptions, clientFor, resolveCa, type ConnectionFlags } from '../ca/connection.js';
+import { addConnectionOptions, clientFor, resolveCa, type ConnectionFlags, type ResolvedCa } from '../ca/connection.js';
 import { sshKeySpec } from '../ca/ssh.js';
 
 export interface SshCertificateFlags extends ConnectionFlags, TokenSourceFlags {
@@ -62,7 +62,7 @@ function collect(value: string, previous: string[] | undefined): string[] {
  * Checks what the CA answered: an OpenSSH certificate (a valid one, signed by the key it names) of
  * the kind asked for, for `key`, carrying the principals asked for.
  */
-export function checkIssuedSsh(line: string, key: KeyObject, type: 'user' | 'host', principals: readonly string[], url: string): SshCertificate {
+export function checkIssuedSsh(line: string, key: KeyObject, type: 'user' | 'host', principals: readonly string[] | undefined, url: string): SshCertificate {
   let cert: SshCertificate;
   try {
     cert = parseSshCertificate(parsePublicKeyLine(line).blob);
@@ -71,7 +71,8 @@ export function checkIssuedSsh(line: string, key: KeyObject, type: 'user' | 'hos
   }
   if (!cert.publicKey.equals(key.type === 'private' ? createPublicKey(key) : key)) throw new SignetError('ERR_CA_BAD_RESPONSE', `the SSH certificate from ${url} is not for this key`);
   if (cert.type !== type) throw new SignetError('ERR_CA_BAD_RESPONSE', `the CA answered with a ${cert.type} certificate, not a ${type} certificate`);
-  const want = type === 'host' ? principals.map((p) => p.toLowerCase()) : principals;
+  if (cert.principals.length === 0) throw new SignetError('ERR_CA_BAD_RESPONSE', `the SSH certificate from ${url} has no principals (it would be valid for everyone)`);
+  const want = principals === undefined ? cert.principals : type === 'host' ? principals.map((p) => p.toLowerCase()) : principals;
   if (want.some((p) => !cert.principals.includes(p)) || cert.principals.some((p) => !want.includes(p))) {
     throw new SignetError('ERR_CA_BAD_RESPONSE', `the SSH certificate from ${url} carries other principals (${cert.principals.join(', ')}) than asked for`);
   }
@@ -85,15 +86,16 @@ export function checkIssuedSsh(line: string, key: KeyObject, type: 'user' | 'hos
 export async function requestSshCertificate(
   keyId: string,
   type: 'user' | 'host',
-  principals: readonly string[],
+  principals: readonly string[] | undefined,
   publicKey: KeyObject,
   flags: ConnectionFlags & TokenSourceFlags,
   validBefore: string | undefined,
+  given?: { readonly target: ResolvedCa; readonly token: string },
 ): Promise<{ cert: SshCertificate; serial: string; caUrl: string }> {
-  const target = resolveCa(flags, { withConfig: true });
-  const token = await obtainToken(keyId, flags, target, { ssh: { host: type === 'host', principals } });
+  const target = given?.target ?? resolveCa(flags, { withConfig: true });
+  const token = given?.token ?? (await obtainToken(keyId, flags, target, { ssh: { host: type === 'host', principals: principals ?? [keyId] } }));
   const client = clientFor(target);
-  const issued = await client.sshSign({ publicKey: formatPublicKeyLine(publicKey), ott: token, certType: type, principals, ...(validBefore !== undefined ? { validBefore } : {}) });
+  const issued = await client.sshSign({ publicKey: formatPublicKeyLine(publicKey), ott: token, certType: type, ...(principals !== undefined ? { principals } : {}), ...(validBefore !== undefined ? { validBefore } : {}) });
   return { cert: checkIssuedSsh(issued.crt, publicKey, type, principals, client.url), serial: issued.serial, caUrl: client.url };
 }
 

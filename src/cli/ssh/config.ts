@@ -5,6 +5,7 @@
  * AuthorizedPrincipalsFile guidance), optionally with the user CA file written.
  */
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { SignetError } from '../../core/errors.js';
 import { escapeControl } from '../../core/escape.js';
@@ -56,9 +57,10 @@ export async function sshConfigCommand(flags: ConfigFlags): Promise<SshConfigRes
   if (!HOST_PATTERNS.test(hosts)) throw new SignetError('ERR_BAD_OPTION', `--hosts "${escapeControl(hosts.slice(0, 64))}" is not a known_hosts pattern list (e.g. *.example.com,10.0.0.*)`);
   if (flags.host !== true && flags.userCaOut !== undefined) throw new SignetError('ERR_USAGE', '--user-ca-out goes with --host (it is the file sshd reads)');
   if (flags.host === true && flags.knownHosts !== undefined) throw new SignetError('ERR_USAGE', '--known-hosts is the client side; drop --host');
-  const hostKey = flags.hostKey ?? '/etc/ssh/ssh_host_ed25519_key';
-  const userCaFile = flags.userCaOut ?? '/etc/ssh/signet_user_ca.pub';
-  const krlFile = flags.krl ?? '/etc/ssh/signet.krl';
+  // sshd wants absolute paths.
+  const hostKey = resolve(flags.hostKey ?? '/etc/ssh/ssh_host_ed25519_key');
+  const userCaFile = resolve(flags.userCaOut ?? '/etc/ssh/signet_user_ca.pub');
+  const krlFile = resolve(flags.krl ?? '/etc/ssh/signet.krl');
   const client = clientFor(resolveCa(flags, { withConfig: true }));
   const roots = await client.sshRoots();
   const userCaKeys = roots.userKey.map((l) => checkedKey(l, client.url));
