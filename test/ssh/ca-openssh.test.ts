@@ -203,10 +203,10 @@ test('ssh revoke → the CA\'s KRL lists the certificate (ssh-keygen -Q agrees) 
   assert.equal(bad.status, 2, bad.stderr);
 });
 
-test('ssh renew --daemon renews the host certificate when due, logs it as JSON lines, and stops on SIGTERM', async () => {
+test('ssh renew --daemon renews the host certificate when due, logs it as JSON lines, and stops on SIGTERM', { timeout: 60_000 }, async () => {
   const before = readFileSync(tmp.path('host_key-cert.pub'), 'utf8');
-  // 30d of remaining time as the threshold: a 30-day host certificate is due at once.
-  const child = spawn(process.execPath, [CLI_PATH, 'ssh', 'renew', tmp.path('host_key-cert.pub'), tmp.path('host_key'), '--daemon', '--expires-in', '30d', '--json', ...connection], { cwd: tmp.dir, env: { ...process.env, NO_COLOR: '1' } });
+  // 60d of remaining time as the threshold: a 30-day host certificate is due at once, whatever the jitter (±30 min, clamped to notBefore).
+  const child = spawn(process.execPath, [CLI_PATH, 'ssh', 'renew', tmp.path('host_key-cert.pub'), tmp.path('host_key'), '--daemon', '--expires-in', '60d', '--json', ...connection], { cwd: tmp.dir, env: { ...process.env, NO_COLOR: '1' } });
   let out = '';
   let err = '';
   child.stderr.on('data', (c: Buffer) => (err += c.toString()));

@@ -99,8 +99,9 @@ Examples:
     .action(async (certPath: string, keyPath: string, flags: SshRenewFlags) => {
       const threshold = flags.expiresIn === undefined ? RENEW_AT_TWO_THIRDS : parseRenewalThreshold(flags.expiresIn);
       const hooks = hooksFromFlags(flags);
-      const target = resolveCa(flags);
+      // The files first: a missing or mismatched file is the problem to report, whatever the CA.
       const first = loadHostFiles(certPath, keyPath);
+      const target = resolveCa(flags);
       if (flags.daemon) {
         if (flags.force) throw new SignetError('ERR_USAGE', '--force and --daemon cannot be combined');
         const credential: RenewableCredential = {
