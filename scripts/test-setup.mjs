@@ -21,6 +21,9 @@ const needed = [
   { present: () => onPath('ssh-keygen'), package: 'openssh-client' },
   // …and a throwaway sshd (test/ssh/openssh.test.ts) logs users in with them.
   { present: () => existsSync('/usr/sbin/sshd'), package: 'openssh-server' },
+  // SPIFFE (test/spiffe): an independent JWT implementation (PyJWT) checks Signet's JWT-SVIDs and bundles.
+  { present: () => existsSync('/usr/lib/python3/dist-packages/jwt/__init__.py'), package: 'python3-jwt' },
+  { present: () => existsSync('/usr/lib/python3/dist-packages/cryptography/__init__.py'), package: 'python3-cryptography' },
 ];
 
 const missing = needed.filter((n) => !n.present());

@@ -74,3 +74,6 @@ export {
   type VerifyResult,
 } from './x509/index.js';
 export { VERSION } from './version.js';
+export { MAX_SPIFFE_ID_LENGTH, MAX_TRUST_DOMAIN_LENGTH, parseSpiffeId, parseSpiffePath, parseTrustDomain, spiffeIdFrom, SpiffeId, type SpiffeIdReason } from './spiffe/id.js';
+export { formatBundle, parseBundle, type TrustBundle } from './spiffe/bundle.js';
+export { JWT_SVID_ALGORITHMS, mintJwtSvid, validateJwtSvid, type JwtSvid, type JwtSvidReason, type MintJwtSvidOptions, type ValidateJwtSvidOptions } from './spiffe/jwt-svid.js';

@@ -9,7 +9,7 @@ import { constants, verify as cryptoVerify, type KeyObject } from 'node:crypto';
 import { keyWeakness } from './keys.js';
 
 /** Every JWS algorithm this module verifies. */
-export type JwsSignatureAlgorithm = 'ES256' | 'ES384' | 'ES512' | 'EdDSA' | 'RS256' | 'PS256';
+export type JwsSignatureAlgorithm = 'ES256' | 'ES384' | 'ES512' | 'EdDSA' | 'RS256' | 'RS384' | 'RS512' | 'PS256' | 'PS384' | 'PS512';
 
 /** Smallest RSA modulus accepted for a JWS key. */
 export const MIN_JWS_RSA_BITS = 2048;
@@ -27,11 +27,21 @@ export function jwsKeyFits(alg: JwsSignatureAlgorithm, key: KeyObject): boolean 
     case 'ed25519':
       return alg === 'EdDSA';
     case 'rsa':
-      return (alg === 'RS256' || alg === 'PS256') && (key.asymmetricKeyDetails?.modulusLength ?? 0) >= MIN_JWS_RSA_BITS && keyWeakness(key) === undefined;
+      return RSA_HASHES[alg] !== undefined && (key.asymmetricKeyDetails?.modulusLength ?? 0) >= MIN_JWS_RSA_BITS && keyWeakness(key) === undefined;
     default:
       return false;
   }
 }
+
+/** The hash (and its size) of each RSA algorithm (RFC 7518 §3.3, §3.5). */
+const RSA_HASHES: Readonly<Partial<Record<JwsSignatureAlgorithm, { hash: string; bytes: number }>>> = {
+  RS256: { hash: 'sha256', bytes: 32 },
+  RS384: { hash: 'sha384', bytes: 48 },
+  RS512: { hash: 'sha512', bytes: 64 },
+  PS256: { hash: 'sha256', bytes: 32 },
+  PS384: { hash: 'sha384', bytes: 48 },
+  PS512: { hash: 'sha512', bytes: 64 },
+};
 
 /** True when `signature` is a valid `alg` signature over `signingInput` by `key`; never throws. */
 export function jwsSignatureVerifies(alg: JwsSignatureAlgorithm, key: KeyObject, signingInput: Uint8Array, signature: Uint8Array): boolean {
@@ -47,10 +57,16 @@ export function jwsSignatureVerifies(alg: JwsSignatureAlgorithm, key: KeyObject,
       case 'EdDSA':
         return signature.length === 64 && cryptoVerify(null, signingInput, key, signature);
       case 'RS256':
-        return signature.length === rsaBytes && cryptoVerify('sha256', signingInput, { key, padding: constants.RSA_PKCS1_PADDING }, signature);
+      case 'RS384':
+      case 'RS512':
+        return signature.length === rsaBytes && cryptoVerify(RSA_HASHES[alg]?.hash ?? '', signingInput, { key, padding: constants.RSA_PKCS1_PADDING }, signature);
       case 'PS256':
-        // RFC 7518 §3.5: MGF1 with SHA-256 and a salt as long as the hash.
-        return signature.length === rsaBytes && cryptoVerify('sha256', signingInput, { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 }, signature);
+      case 'PS384':
+      case 'PS512': {
+        // RFC 7518 §3.5: MGF1 with the same hash and a salt as long as the hash.
+        const h = RSA_HASHES[alg] as { hash: string; bytes: number };
+        return signature.length === rsaBytes && cryptoVerify(h.hash, signingInput, { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: h.bytes }, signature);
+      }
       default:
         return false;
     }

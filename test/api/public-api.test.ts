@@ -49,7 +49,7 @@ test('a chain built only through the public API is linted, verified by Signet an
 });
 
 test('the public surface names its exports and runs nothing at import time', () => {
-  for (const name of ['generateKey', 'issueCertificate', 'parseCertificate', 'verifyChain', 'lintCertificate', 'parseCsr', 'parseCrl', 'renderTemplate', 'SignetError']) {
+  for (const name of ['generateKey', 'issueCertificate', 'parseCertificate', 'verifyChain', 'lintCertificate', 'parseCsr', 'parseCrl', 'renderTemplate', 'SignetError', 'parseSpiffeId', 'parseBundle', 'validateJwtSvid']) {
     assert.equal(typeof (signet as Record<string, unknown>)[name], 'function', name);
   }
   assert.equal(typeof signet.VERSION, 'string');

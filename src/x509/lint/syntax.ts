@@ -2,6 +2,8 @@
  * Name syntax checks used by the lint rules. Each returns the reason a value is wrong, or
  * undefined when it is fine, so that findings can say exactly what is wrong with a name.
  */
+import { isSignetError } from '../../core/errors.js';
+import { parseSpiffeId as parseSpiffeIdStrict, SPIFFE_ID_REASONS, type SpiffeIdReason } from '../../spiffe/id.js';
 
 // eslint-disable-next-line no-control-regex
 const ASCII = /^[\x00-\x7f]*$/;
@@ -138,37 +140,16 @@ export interface SpiffeIdParts {
   readonly path: string;
 }
 
-const TRUST_DOMAIN = /^[a-z0-9._-]+$/;
-const SEGMENT = /^[A-Za-z0-9._-]+$/;
-
 /**
- * Parses a SPIFFE ID (SPIFFE-ID §2): `spiffe://` (lower case), a trust domain of lower-case
- * letters, digits, `.`, `-`, `_` (§2.1, no userinfo or port), an optional path of non-empty
- * segments of letters, digits, `.`, `-`, `_` that are not `.` or `..` and no trailing slash
- * (§2.2), no query or fragment, at most 2048 octets (§2.3). Returns the parts or the problem.
+ * A SPIFFE ID's parts, or the problem (src/spiffe/id.ts decides, by SPIFFE-ID §2: the scheme, the
+ * trust domain's and the path's characters, empty and dot segments, the trailing slash, lengths).
  */
 export function parseSpiffeId(value: string): SpiffeIdParts | { problem: string } {
-  if (!value.toLowerCase().startsWith('spiffe://')) return { problem: 'does not use the spiffe scheme' };
-  if (!value.startsWith('spiffe://')) return { problem: 'has an upper-case scheme' };
-  if (value.length > 2048) return { problem: `is ${value.length} octets long (at most 2048)` };
-  if (value.includes('?')) return { problem: 'has a query' };
-  if (value.includes('#')) return { problem: 'has a fragment' };
-  const rest = value.slice('spiffe://'.length);
-  const slash = rest.indexOf('/');
-  const trustDomain = slash < 0 ? rest : rest.slice(0, slash);
-  const path = slash < 0 ? '' : rest.slice(slash);
-  if (trustDomain.length === 0) return { problem: 'has an empty trust domain' };
-  if (trustDomain.includes('@')) return { problem: 'has userinfo in the trust domain' };
-  if (trustDomain.includes(':')) return { problem: 'has a port in the trust domain' };
-  if (trustDomain.length > 255) return { problem: 'has a trust domain longer than 255 octets' };
-  if (!TRUST_DOMAIN.test(trustDomain)) return { problem: `has a trust domain "${trustDomain}" with characters other than a-z 0-9 . - _` };
-  if (path.length > 0) {
-    if (path.endsWith('/')) return { problem: 'has a trailing slash' };
-    for (const seg of path.slice(1).split('/')) {
-      if (seg.length === 0) return { problem: 'has an empty path segment' };
-      if (seg === '.' || seg === '..') return { problem: 'has a dot segment in its path' };
-      if (!SEGMENT.test(seg)) return { problem: `has a path segment "${seg}" with characters other than a-z A-Z 0-9 . - _` };
-    }
+  try {
+    const id = parseSpiffeIdStrict(value);
+    return { trustDomain: id.trustDomain, path: id.path };
+  } catch (e) {
+    const reason = isSignetError(e, 'ERR_SPIFFE_ID_INVALID') ? (e.detail?.reason as SpiffeIdReason | undefined) : undefined;
+    return { problem: reason !== undefined ? SPIFFE_ID_REASONS[reason] : 'is not a SPIFFE ID' };
   }
-  return { trustDomain, path };
 }
