@@ -62,6 +62,7 @@ import { keySpecFromFlags } from '../key/key-flags.js';
 import { checkOutputs, commitOutputs, fsError, printJson, readInput, readPassword, withSource, type NamedInput } from '../io.js';
 import { promptLine } from './prompt.js';
 import { makeSshCaKeys, SSH_CA_FILES, sshKeySpec, type SshCaKeyInfo } from './ssh.js';
+import { parseTrustDomain } from '../../spiffe/id.js';
 import { parsePostgresUrl } from '../../store/postgres-url.js';
 import type { Store } from '../../store/store.js';
 
@@ -89,6 +90,7 @@ export interface CaInitFlags {
   revocationUrl?: string;
   ssh?: boolean;
   sshKeyType?: string;
+  trustDomain?: string;
   json?: boolean;
 }
 
@@ -115,6 +117,8 @@ export interface CaInitResult {
   readonly intermediate: CaInitCertificate;
   readonly provisioner?: { readonly type: 'JWK'; readonly name: string; readonly kid: string; readonly key: string };
   readonly database?: string;
+  /** The SPIFFE trust domain the intermediate issues for (with --trust-domain): it carries `spiffe://<trust domain>`. */
+  readonly trustDomain?: string;
   /** The SSH CA keys (with --ssh). */
   readonly ssh?: { readonly userKey: SshCaKeyInfo; readonly hostKey: SshCaKeyInfo };
   /** The file the config reads the intermediate key's password from; absent when it was typed. */
@@ -304,6 +308,7 @@ export async function caInitCommand(flags: CaInitFlags): Promise<CaInitResult> {
   const keySpec: KeySpec = keySpecFromFlags({ type: flags.keyType, curve: flags.curve, size: flags.size }, '--key-type');
   if (flags.sshKeyType !== undefined && flags.ssh !== true) throw new SignetError('ERR_USAGE', '--ssh-key-type goes with --ssh');
   const sshSpec = flags.ssh === true ? sshKeySpec(flags.sshKeyType, '--ssh-key-type') : undefined;
+  const trustDomain = flags.trustDomain === undefined ? undefined : parseTrustDomain(flags.trustDomain);
   const addressText = flags.address ?? DEFAULT_ADDRESS;
   const listen = parseListenAddress(addressText);
   if (!listen) {
@@ -387,7 +392,13 @@ export async function caInitCommand(flags: CaInitFlags): Promise<CaInitResult> {
     rootIssuer = issuerFromCertificate(rootDer);
     rootSignerKey = rootPair.privateKey;
   }
-  const intSpec = specFromProfile('intermediate-ca', { subject: caSubject(name, 'Intermediate CA'), publicKey: intPair.publicKey, now });
+  // An X509-SVID signing certificate carries its trust domain's SPIFFE ID (X509-SVID §4.1).
+  const intSpec = specFromProfile('intermediate-ca', {
+    subject: caSubject(name, 'Intermediate CA'),
+    publicKey: intPair.publicKey,
+    now,
+    ...(trustDomain !== undefined ? { sans: [{ type: 'uri' as const, value: `spiffe://${trustDomain}` }] } : {}),
+  });
   const intIssued = issueLintedCertificate(intSpec, createSoftwareSigner(rootSignerKey), rootIssuer, { profile: 'intermediate-ca', now });
   if (intIssued.requestedNotAfter) warnings.push(`the intermediate's notAfter was clamped to the root's (${formatTime(intIssued.spec.notAfter as Date)})`);
   for (const f of intIssued.lint.findings) if (f.severity === 'warning') warnings.push(`${f.rule}: ${f.message}`);
@@ -511,6 +522,7 @@ export async function caInitCommand(flags: CaInitFlags): Promise<CaInitResult> {
     intermediate: describeCertificate(intCert, shown('certs/intermediate.crt'), shown('secrets/intermediate.key')),
     ...(provisionerJwk ? { provisioner: { type: 'JWK' as const, name: provisionerName, kid: provisionerJwk.kid ?? '', key: shown(provisionerKeyFile) } } : {}),
     ...(sshMade ? { ssh: { userKey: sshMade.user, hostKey: sshMade.host } } : {}),
+    ...(trustDomain !== undefined ? { trustDomain } : {}),
     ...(config ? { database: db?.url ?? shown(DEFAULT_DB_PATH) } : {}),
     ...(config && passwordFile !== undefined ? { passwordFile } : {}),
     files,
@@ -615,6 +627,7 @@ export function formatCaInit(r: CaInitResult): string {
     `intermediate  ${e(r.intermediate.subject)}, valid until ${r.intermediate.notAfter}`,
     `root fingerprint (sha256): ${r.root.fingerprint}`,
     ...(r.ssh ? [`SSH user CA ${r.ssh.userKey.fingerprint}, SSH host CA ${r.ssh.hostKey.fingerprint}`] : []),
+    ...(r.trustDomain !== undefined ? [`SPIFFE trust domain ${e(r.trustDomain)}: the intermediate carries spiffe://${e(r.trustDomain)}`] : []),
   ];
   if (r.config !== undefined) {
     lines.push(
@@ -658,6 +671,7 @@ export function registerCaInit(group: Command): void {
     .option('--revocation-url <url>', 'http://HOST:PORT where relying parties fetch CRLs and ask OCSP: certificates name URL/crl and URL/ocsp, and the CA serves them there over plain HTTP')
     .option('--ssh', 'also create an SSH certificate authority: user and host CA keys (secrets/ssh_*_ca.key, encrypted with the intermediate\'s password), and let the provisioner issue SSH certificates')
     .option('--ssh-key-type <type>', 'type of the SSH CA keys: ed25519 (default), p256, p384 or rsa (rsa3072, rsa4096)')
+    .option('--trust-domain <name>', 'the SPIFFE trust domain the intermediate issues for: it carries the URI SAN spiffe://<name> (X509-SVID signing certificate)')
     .option('--json', 'print what was created as JSON')
     .addHelpText(
       'after',
