@@ -35,6 +35,7 @@ import { CRL_REASONS } from '../x509/crl.js';
 import { parseSshCertificate, signSshCertificate, type SshCertificate, type SshCertificateType } from '../ssh/certificate.js';
 import { parsePublicKeyBlob } from '../ssh/keys.js';
 import { buildKrl } from '../ssh/krl.js';
+import { parseSpiffeId } from '../spiffe/id.js';
 import { hostPolicyNames, randomSshSerial, SSH_PROFILES, sshLifetimeBounds, sshPrincipals, sshSerialHex, sshTokenCertType, sshValidity } from '../ssh/issue.js';
 
 /** What the authority needs to run. */
@@ -204,6 +205,8 @@ export class Authority {
   readonly #provisioners: ReadonlyMap<string, ProvisionerRuntime>;
   readonly #chain: readonly Uint8Array[];
   readonly #issuerSerial: string;
+  /** The SPIFFE trust domains the intermediate serves: those of its `spiffe://<trust domain>` URI SANs (`ca init --trust-domain`). */
+  readonly #trustDomains: readonly string[];
   readonly #crlShards: number;
   /** CRL partition by the URL a certificate names (partitions 1…N, or 0 when there are none). */
   readonly #shardByUrl: ReadonlyMap<string, number>;
@@ -217,7 +220,17 @@ export class Authority {
   constructor(options: AuthorityOptions) {
     this.#options = options;
     this.#issuer = issuerFromCertificate(options.intermediate);
-    this.#issuerSerial = parseCertificate(options.intermediate).serialHex;
+    const intermediateCert = parseCertificate(options.intermediate);
+    this.#issuerSerial = intermediateCert.serialHex;
+    this.#trustDomains = (intermediateCert.ext.subjectAltName ?? []).flatMap((n) => {
+      if (n.type !== 'uri' || !n.value.startsWith('spiffe://')) return [];
+      try {
+        const id = parseSpiffeId(n.value);
+        return id.path === '' ? [id.trustDomain] : [];
+      } catch {
+        return [];
+      }
+    });
     this.#chain = [options.intermediate];
     this.#rootFingerprint = createHash('sha256').update(options.root).digest('hex');
     this.#authorityPolicy = compilePolicy(options.config.policy, { name: 'authority' });
@@ -706,6 +719,7 @@ export class Authority {
     const specCn = spec.subject instanceof Uint8Array ? undefined : spec.subject.flat().find((a) => a.type === 'CN' || a.type === 'commonName' || a.type === '2.5.4.3')?.value;
     const specSans = spec.extensions?.subjectAltName?.names ?? [];
     checkAll([this.#authorityPolicy, rt.policy], { ...(specCn !== undefined ? { commonName: specCn } : {}), sans: specSans });
+    this.#checkSpiffeIds(specSans);
 
     // spec.publicKey may be the CSR's SPKI bytes; the linter gets the key already imported.
     const issued = issueLintedCertificate(spec, this.#options.signer, this.#issuer, { profile: 'leaf', now, lint: { publicKey } });
@@ -731,6 +745,25 @@ export class Authority {
     };
     await this.#commit(record, event, inTx, replaces);
     return { certificate: issued.der, chain: this.#chain, record };
+  }
+
+  /**
+   * A certificate with a SPIFFE ID is an X509-SVID: exactly one SPIFFE ID (X509-SVID §2), valid by
+   * the SPIFFE-ID standard, of a trust domain this CA serves — a CA never vouches for another
+   * trust domain's workloads (ERR_FORBIDDEN_NAMES; ERR_SPIFFE_ID_INVALID for a malformed ID).
+   */
+  #checkSpiffeIds(sans: readonly GeneralName[]): void {
+    const ids = sans.filter((n) => n.type === 'uri' && /^spiffe:/i.test(n.value)).map((n) => (n.type === 'uri' ? n.value : ''));
+    if (ids.length === 0) return;
+    if (ids.length > 1) throw new SignetError('ERR_FORBIDDEN_NAMES', `an X509-SVID carries exactly one SPIFFE ID, not ${ids.length}`);
+    const id = parseSpiffeId(ids[0] as string);
+    if (!this.#trustDomains.includes(id.trustDomain)) {
+      throw new SignetError(
+        'ERR_FORBIDDEN_NAMES',
+        this.#trustDomains.length === 0 ? `this CA serves no SPIFFE trust domain, so it issues no SVID for ${id.toString()}` : `${id.toString()} is not in a trust domain this CA serves (${this.#trustDomains.join(', ')})`,
+        { hint: this.#trustDomains.length === 0 ? 'an intermediate made with `signet ca init --trust-domain` serves one' : 'request an ID of the CA\'s trust domain' },
+      );
+    }
   }
 
   /**

@@ -50,6 +50,8 @@ export interface CreateTestCaOptions {
   readonly edit?: (doc: Record<string, unknown>) => void;
   /** Also an SSH certificate authority (`ca init --ssh`). */
   readonly ssh?: boolean;
+  /** The SPIFFE trust domain the intermediate serves (`ca init --trust-domain`). */
+  readonly trustDomain?: string;
 }
 
 /** Creates a CA with `signet ca init`'s code: root, intermediate, the `admin` JWK provisioner, config, SQLite store. */
@@ -67,6 +69,7 @@ export async function createTestCa(options: CreateTestCaOptions): Promise<TestCa
     rootKeyOut: join(options.parent, 'root.key'),
     ...(options.db ? { db: options.db.url, dbPasswordFile: options.db.passwordFile } : {}),
     ...(options.ssh ? { ssh: true } : {}),
+    ...(options.trustDomain !== undefined ? { trustDomain: options.trustDomain } : {}),
   });
   const configPath = join(dir, 'signet.json');
   if (options.edit) {
