@@ -211,6 +211,8 @@ export class Authority {
   /** CRL partition by the URL a certificate names (partitions 1…N, or 0 when there are none). */
   readonly #shardByUrl: ReadonlyMap<string, number>;
   readonly #rootFingerprint: string;
+  /** The SSH CA's public keys, derived once. */
+  #sshPublic: { readonly user: KeyObject; readonly host: KeyObject } | undefined;
   /** An ID token verifier per OIDC provisioner (each caches its provider's keys). */
   readonly #oidc = new Map<string, OidcVerifier>();
   /** The last KRL built, by the revocation sequence it reflects. */
@@ -337,7 +339,7 @@ export class Authority {
         use = { provisioner: claims.provisioner, jti: claims.jti, expiresAt: claims.rememberUntil };
       }
       const provisioner = rt.provisioner;
-      if (this.#options.sshKeys === undefined) throw new SignetError('ERR_SSH_NOT_ENABLED', 'this CA has no SSH certificate authority', { hint: 'add SSH CA keys with `signet ca ssh enable`' });
+      this.sshCaPublicKeys();
       if (!provisioner.claims.sshEnabled) throw new SignetError('ERR_SSH_NOT_ENABLED', `provisioner ${provisioner.name} does not issue SSH certificates`, { hint: 'set "sshEnabled": true in its claims (or the authority\'s)' });
       const type = request.certType ?? authorized;
       if (type !== authorized) throw new SignetError('ERR_FORBIDDEN_CERT_TYPE', `the token authorizes a ${authorized} certificate, not a ${type} certificate`);
@@ -403,10 +405,7 @@ export class Authority {
     const started = performance.now();
     let old: CertificateRecord | undefined;
     try {
-      const keys = this.#options.sshKeys;
-      if (keys === undefined) throw new SignetError('ERR_SSH_NOT_ENABLED', 'this CA has no SSH certificate authority');
-      const hostCa = createPublicKey(keys.host);
-      const userCa = createPublicKey(keys.user);
+      const { user: userCa, host: hostCa } = this.sshCaPublicKeys();
       let presented: SshCertificate | undefined;
       const claims = verifySshPopToken(request.token, {
         audience: request.audience,
@@ -476,8 +475,7 @@ export class Authority {
     replaces?: string,
     publicKeyBlob?: Uint8Array,
   ): Promise<SshSignResult> {
-    const keys = this.#options.sshKeys;
-    if (keys === undefined) throw new SignetError('ERR_SSH_NOT_ENABLED', 'this CA has no SSH certificate authority');
+    const keys = this.#sshKeys();
     const provisioner = rt.provisioner;
     const template = provisioner.type !== 'ACME' ? provisioner.sshTemplate[type] : { extensions: {}, criticalOptions: {} };
     const serial = randomSshSerial();
@@ -523,8 +521,7 @@ export class Authority {
    * replicas); it is built again only when that moved.
    */
   async sshKrl(): Promise<{ readonly krl: Uint8Array; readonly version: bigint }> {
-    const keys = this.#options.sshKeys;
-    if (keys === undefined) throw new SignetError('ERR_SSH_NOT_ENABLED', 'this CA has no SSH certificate authority');
+    const keys = this.sshCaPublicKeys();
     const store = this.#options.store;
     const version = await store.revocations.sequence();
     const cached = this.#krl;
@@ -538,25 +535,33 @@ export class Authority {
         for (const r of page.items) out.push(BigInt(`0x${r.serial}`));
         cursor = page.nextCursor;
       } while (cursor !== undefined);
-      return out.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+      return out;
     };
     const krl = buildKrl({
       version,
       generatedAt: now,
       comment: `${this.#options.config.name} SSH KRL`,
       certificates: [
-        { ca: createPublicKey(keys.user), serials: await revoked(SSH_PROFILES.user) },
-        { ca: createPublicKey(keys.host), serials: await revoked(SSH_PROFILES.host) },
+        { ca: keys.user, serials: await revoked(SSH_PROFILES.user) },
+        { ca: keys.host, serials: await revoked(SSH_PROFILES.host) },
       ],
     });
     this.#krl = { krl, version };
     return this.#krl;
   }
 
-  /** The public keys of the SSH CA (user, host), when it has one. */
-  get sshCaKeys(): { readonly user: KeyObject; readonly host: KeyObject } | undefined {
+  /** The SSH CA's private keys; ERR_SSH_NOT_ENABLED when the CA has none. */
+  #sshKeys(): { readonly user: KeyObject; readonly host: KeyObject } {
     const keys = this.#options.sshKeys;
-    return keys === undefined ? undefined : { user: createPublicKey(keys.user), host: createPublicKey(keys.host) };
+    if (keys === undefined) throw new SignetError('ERR_SSH_NOT_ENABLED', 'this CA has no SSH certificate authority', { hint: 'the operator adds one with `signet ca ssh enable`' });
+    return keys;
+  }
+
+  /** The public keys of the SSH CA (user, host); ERR_SSH_NOT_ENABLED when it has none. */
+  sshCaPublicKeys(): { readonly user: KeyObject; readonly host: KeyObject } {
+    const keys = this.#sshKeys();
+    this.#sshPublic ??= { user: createPublicKey(keys.user), host: createPublicKey(keys.host) };
+    return this.#sshPublic;
   }
 
   /**

@@ -40,7 +40,7 @@ import { formatDuration, formatTime, parseDuration } from '../core/duration.js';
 import { decodePem, looksLikePem } from '../core/pem.js';
 import { encodePublicKeyDer, parsePrivateKey, peekKey } from '../crypto/keys.js';
 import { jwkThumbprint, type Jwk } from '../crypto/jwk.js';
-import { POLICY_NAME_TYPES, SSH_HOST_POLICY_TYPES, SSH_USER_POLICY_TYPES, validatePolicyConfig, type PolicyConfig, type PolicyNameType, type PolicyRules } from './policy.js';
+import { parseIpRange, POLICY_NAME_TYPES, SSH_HOST_POLICY_TYPES, SSH_USER_POLICY_TYPES, validatePolicyConfig, type PolicyConfig, type PolicyNameType, type PolicyRules } from './policy.js';
 import { isSelfIssued, parseCertificate, type Certificate } from '../x509/certificate.js';
 import { isValidDnsName, isValidUri, parseIpAddress } from '../x509/general-name.js';
 import { checkTemplate, formatTemplateProblem, MAX_TEMPLATE_BYTES } from '../x509/template/template.js';
@@ -1267,7 +1267,7 @@ function readSshOptions(w: Walker, v: JsonValue | undefined, path: string, kind:
       if (flag && text !== '' && known.includes(name)) w.add(np, `${name} is a flag: its value must be ""`);
       else if (!flag && text.trim() === '') w.add(np, `${name} needs a value`);
       else if (escapeControl(text) !== text || text.length > 4096) w.add(np, 'must be at most 4096 characters without control characters');
-      else if (name === 'source-address' && text.split(',').some((a) => !isCidrOrAddress(a))) w.add(np, `expected a comma-separated list of IP addresses and CIDR ranges, got ${got(text)}`);
+      else if (name === 'source-address' && sourceAddressProblem(text) !== undefined) w.add(np, `expected a comma-separated list of IP addresses and CIDR ranges, got ${got(text)}: ${sourceAddressProblem(text) ?? ''}`);
       else out[name] = text;
     }
     return out;
@@ -1279,15 +1279,13 @@ function readSshOptions(w: Walker, v: JsonValue | undefined, path: string, kind:
   return { extensions: extensions ?? base.extensions, criticalOptions: criticalOptions ?? base.criticalOptions };
 }
 
-/** `10.0.0.1`, `10.0.0.0/8`, `2001:db8::/32`. */
-function isCidrOrAddress(text: string): boolean {
-  const [addr, bits, ...rest] = text.split('/');
-  if (addr === undefined || rest.length > 0) return false;
-  const kind = isIP(addr);
-  if (kind === 0) return false;
-  if (bits === undefined) return true;
-  if (!/^\d{1,3}$/.test(bits)) return false;
-  return Number(bits) <= (kind === 4 ? 32 : 128);
+/** Why a `source-address` value (comma-separated addresses and CIDR ranges, as sshd reads it) is not one, or undefined. */
+function sourceAddressProblem(text: string): string | undefined {
+  for (const entry of text.split(',')) {
+    const range = parseIpRange(entry);
+    if (typeof range === 'string') return `"${entry.slice(0, 64)}" ${range}`;
+  }
+  return undefined;
 }
 
 function readSshTemplate(w: Walker, v: JsonValue | undefined, path: string): SshTemplateSettings | undefined {

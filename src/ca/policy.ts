@@ -377,22 +377,34 @@ function inRange(bytes: Uint8Array, range: IpRange): boolean {
   return (((bytes[full] as number) ^ (range.bytes[full] as number)) & mask) === 0;
 }
 
+/**
+ * An IP address or a CIDR range (RFC 4632, RFC 4291 §2.3) — `10.0.0.0/8`, `192.0.2.7`,
+ * `2001:db8::/32` — as its address bytes and prefix length, or why it is not one (no host bits
+ * may be set after the prefix).
+ */
+export function parseIpRange(rule: string): { readonly bytes: Uint8Array; readonly prefix: number } | string {
+  const m = /^([^/]+)(?:\/(\d{1,3}))?$/.exec(rule);
+  const bytes = m ? parseIpAddress(m[1] as string) : undefined;
+  if (!m || !bytes) return 'is not an IP address or CIDR range (use 10.0.0.0/8, 192.0.2.7 or 2001:db8::/32)';
+  const bits = bytes.length * 8;
+  const prefix = m[2] === undefined ? bits : Number(m[2]);
+  if (prefix > bits) return `has a prefix longer than ${bits} bits`;
+  const network = Uint8Array.from(bytes, (b, i) => {
+    const keep = Math.max(0, Math.min(8, prefix - i * 8));
+    return b & ((0xff << (8 - keep)) & 0xff);
+  });
+  if (!network.every((b, i) => b === bytes[i])) return `has bits set after the /${prefix} prefix (did you mean ${formatIpAddress(network)}/${prefix}?)`;
+  return { bytes, prefix };
+}
+
 /** IP rules: single addresses and CIDR ranges (RFC 4632, RFC 4291 §2.3). */
 class IpMatcher implements Matcher {
   private readonly ranges: IpRange[] = [];
 
   add(rule: string): string | undefined {
-    const m = /^([^/]+)(?:\/(\d{1,3}))?$/.exec(rule);
-    const bytes = m ? parseIpAddress(m[1] as string) : undefined;
-    if (!m || !bytes) return 'is not an IP address or CIDR range (use 10.0.0.0/8, 192.0.2.7 or 2001:db8::/32)';
-    const bits = bytes.length * 8;
-    const prefix = m[2] === undefined ? bits : Number(m[2]);
-    if (prefix > bits) return `has a prefix longer than ${bits} bits`;
-    const network = Uint8Array.from(bytes, (b, i) => {
-      const keep = Math.max(0, Math.min(8, prefix - i * 8));
-      return b & ((0xff << (8 - keep)) & 0xff);
-    });
-    if (!network.every((b, i) => b === bytes[i])) return `has bits set after the /${prefix} prefix (did you mean ${formatIpAddress(network)}/${prefix}?)`;
+    const range = parseIpRange(rule);
+    if (typeof range === 'string') return range;
+    const { bytes, prefix } = range;
     // An IPv6 rule inside ::ffff:0:0/96 is about IPv4 addresses.
     if (isMapped(bytes) && prefix >= 96) this.ranges.push({ bytes: bytes.slice(12), prefix: prefix - 96, rule });
     else this.ranges.push({ bytes, prefix, rule });

@@ -228,6 +228,14 @@ export interface MintRenewalTokenOptions {
  * claims `sub` (the serial), `aud`, `iat`, `nbf`, `exp`, `jti`, signed with the certificate's key.
  */
 export async function mintRenewalToken(options: MintRenewalTokenOptions): Promise<string> {
+  return mintPossessionToken(options, { x5c: [Buffer.from(options.certificate).toString('base64')] });
+}
+
+/**
+ * A token signed with a certificate's own key (renewal tokens, SSHPOP tokens): claims `sub` (the
+ * serial), `aud`, `iat`, `nbf`, `exp`, `jti`; the header carries `alg`, `typ` and `header`.
+ */
+async function mintPossessionToken(options: Omit<MintRenewalTokenOptions, 'certificate'>, header: Record<string, unknown>): Promise<string> {
   const { key, now } = options;
   assertSigningKey(key);
   const alg = algorithmOf(key);
@@ -238,9 +246,7 @@ export async function mintRenewalToken(options: MintRenewalTokenOptions): Promis
   if (!URL.canParse(audience)) throw badOption(`the token audience "${audience}" is not an absolute URL`);
   const iat = Math.floor(now.getTime() / 1000);
   const claims = { sub: nonEmpty(options.serial, 'the serial'), aud: audience, iat, nbf: iat, exp: iat + Math.floor(ttlMs / 1000), jti: randomBytes(16).toString('base64url') };
-  return new CompactSign(new TextEncoder().encode(JSON.stringify(claims)))
-    .setProtectedHeader({ alg, typ: 'JWT', x5c: [Buffer.from(options.certificate).toString('base64')] })
-    .sign(key);
+  return new CompactSign(new TextEncoder().encode(JSON.stringify(claims))).setProtectedHeader({ ...header, alg, typ: 'JWT' }).sign(key);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -610,16 +616,7 @@ export interface MintSshPopTokenOptions {
  * `jti`, signed with the certified key. It renews a host certificate without a provisioner token.
  */
 export async function mintSshPopToken(options: MintSshPopTokenOptions): Promise<string> {
-  const { key, now } = options;
-  assertSigningKey(key);
-  const alg = algorithmOf(key);
-  if (alg === undefined) throw new SignetError('ERR_KEY_UNSUPPORTED', `SSH renewal tokens are signed with Ed25519, EC P-256/P-384 or RSA keys, not ${describe(key)}`);
-  const audience = nonEmpty(options.audience, 'the token audience');
-  const iat = Math.floor(now.getTime() / 1000);
-  const claims = { sub: nonEmpty(options.serial, 'the serial'), aud: audience, iat, nbf: iat, exp: iat + MAX_RENEWAL_TOKEN_LIFETIME_MS / 1000, jti: randomBytes(16).toString('base64url') };
-  return new CompactSign(new TextEncoder().encode(JSON.stringify(claims)))
-    .setProtectedHeader({ alg, typ: 'JWT', sshpop: Buffer.from(options.certificate).toString('base64') })
-    .sign(key);
+  return mintPossessionToken(options, { sshpop: Buffer.from(options.certificate).toString('base64') });
 }
 
 /** What {@link verifySshPopToken} checks a token against. */

@@ -305,6 +305,11 @@ function issued(json: unknown, url: string, path: string): IssuedCertificate {
   return { crt: field(o, 'crt', url, path), ca: field(o, 'ca', url, path), certChain: chain, serial: field(o, 'serial', url, path) };
 }
 
+function sshIssued(json: unknown, url: string, path: string): IssuedSshCertificate {
+  const o = asObject(json, url, path);
+  return { crt: field(o, 'crt', url, path), serial: field(o, 'serial', url, path), certType: field(o, 'certType', url, path) };
+}
+
 /** A client for one CA. */
 export interface CaClient {
   /** `https://host:port`. */
@@ -402,12 +407,10 @@ export function createCaClient(options: CaClientOptions): CaClient {
       };
     },
     async sshSign(body) {
-      const o = asObject((await send({ path: '/ssh/sign', json: body })).json, url, '/ssh/sign');
-      return { crt: field(o, 'crt', url, '/ssh/sign'), serial: field(o, 'serial', url, '/ssh/sign'), certType: field(o, 'certType', url, '/ssh/sign') };
+      return sshIssued((await send({ path: '/ssh/sign', json: body })).json, url, '/ssh/sign');
     },
     async sshRenew(token) {
-      const o = asObject((await send({ method: 'POST', path: '/ssh/renew', bearer: token })).json, url, '/ssh/renew');
-      return { crt: field(o, 'crt', url, '/ssh/renew'), serial: field(o, 'serial', url, '/ssh/renew'), certType: field(o, 'certType', url, '/ssh/renew') };
+      return sshIssued((await send({ method: 'POST', path: '/ssh/renew', bearer: token })).json, url, '/ssh/renew');
     },
     async sshRoots() {
       const o = asObject((await send({ path: '/ssh/roots' })).json, url, '/ssh/roots');

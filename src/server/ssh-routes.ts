@@ -20,12 +20,8 @@ function invalid(message: string): SignetError {
   return new SignetError('ERR_REQUEST_INVALID', message);
 }
 
-function noSsh(): SignetError {
-  return new SignetError('ERR_SSH_NOT_ENABLED', 'this CA has no SSH certificate authority', { hint: 'the operator adds one with `signet ca ssh enable`' });
-}
-
 /** `publicKey`: an authorized_keys line (`ssh-ed25519 AAAA… comment`) or the bare base64 key blob. */
-function publicKeyBlob(text: string): Uint8Array {
+function requestKeyBlob(text: string): Uint8Array {
   const t = text.trim();
   if (/^[A-Za-z0-9+/]+={0,2}$/.test(t)) return new Uint8Array(Buffer.from(t, 'base64'));
   return parsePublicKeyLine(t).blob;
@@ -45,8 +41,7 @@ function sshIssued(result: SshSignResult): { status: number; json: unknown } {
 
 export function sshRoutes(authority: () => Authority, audience: (path: string) => readonly string[]): Route[] {
   const roots = (): { userKey: string; hostKey: string } => {
-    const keys = authority().sshCaKeys;
-    if (keys === undefined) throw noSsh();
+    const keys = authority().sshCaPublicKeys();
     return { userKey: formatPublicKeyLine(keys.user), hostKey: formatPublicKeyLine(keys.host) };
   };
   return [
@@ -87,7 +82,7 @@ export function sshRoutes(authority: () => Authority, audience: (path: string) =
         const validAfter = stringField(body, 'validAfter', false);
         const validBefore = stringField(body, 'validBefore', false);
         const result = await authority().signSsh({
-          publicKey: publicKeyBlob(key),
+          publicKey: requestKeyBlob(key),
           token,
           audience: audience('/ssh/sign'),
           ...(certType !== undefined ? { certType } : {}),

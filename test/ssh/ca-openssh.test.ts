@@ -56,6 +56,8 @@ before(async () => {
   const sshdConfig = await ok(['ssh', 'config', '--host', '--user-ca-out', tmp.path('user_ca.pub'), '--host-key', tmp.path('host_key'), ...connection]);
   assert.match(sshdConfig, new RegExp(`TrustedUserCAKeys ${tmp.path('user_ca.pub')}`));
   assert.match(sshdConfig, new RegExp(`HostCertificate ${tmp.path('host_key')}-cert.pub`));
+  // With --user-ca-out, stdout is sshd configuration only: it can be appended to sshd_config.d/.
+  assert.ok(sshdConfig.split('\n').every((l) => l === '' || l.startsWith('#') || /^[A-Z][A-Za-z]+ \S/.test(l)), sshdConfig);
   assert.deepEqual(parsePublicKeyLine(readFileSync(tmp.path('user_ca.pub'), 'utf8')).blob, parsePublicKeyLine(readFileSync(`${ca.dir}/certs/ssh_user_ca.pub`, 'utf8')).blob);
   assert.match(sshdConfig, /RevokedKeys \/etc\/ssh\/signet\.krl/);
   // The KRL first: sshd refuses every key while its RevokedKeys file is missing.

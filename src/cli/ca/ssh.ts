@@ -10,7 +10,6 @@
  * DIR/secrets/ssh_host_ca.key   encrypted PKCS#8, 0600     DIR/certs/ssh_host_ca.pub   authorized_keys line
  * ```
  */
-import { createHash } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Command } from 'commander';
@@ -19,7 +18,7 @@ import { escapeControl } from '../../core/escape.js';
 import { generateKeyAsync, parseKeySpec, type KeySpec } from '../../crypto/key-spec.js';
 import { encodePrivateKeyPem, parsePrivateKey } from '../../crypto/keys.js';
 import { loadCaConfig, parseCaConfig, SSH_CLAIMS_DOCUMENT, type CaConfig } from '../../ca/config.js';
-import { formatPublicKeyLine, publicKeyBlob } from '../../ssh/keys.js';
+import { formatPublicKeyLine, publicKeyBlob, sshFingerprint } from '../../ssh/keys.js';
 import { isJsonObject, parseJson, type JsonObject } from '../../x509/template/json.js';
 import { checkOutputs, commitOutputs, printJson, readPassword, type OutputData } from '../io.js';
 import { DEFAULT_CONFIG_PATH } from './config-validate.js';
@@ -52,11 +51,6 @@ export function sshKeySpec(text: string | undefined, flag: string): KeySpec {
   return spec;
 }
 
-/** `SHA256:…` of a key blob, as OpenSSH prints fingerprints. */
-function fingerprint(blob: Uint8Array): string {
-  return `SHA256:${createHash('sha256').update(blob).digest('base64').replace(/=+$/, '')}`;
-}
-
 /** Generates the user and host CA keys; returns the files to write (paths relative to the CA directory) and what to print. */
 export async function makeSshCaKeys(spec: KeySpec, password: string, shown: (p: string) => string): Promise<{ files: OutputData[]; user: SshCaKeyInfo; host: SshCaKeyInfo }> {
   const [user, host] = await Promise.all([generateKeyAsync(spec), generateKeyAsync(spec)]);
@@ -67,7 +61,7 @@ export async function makeSshCaKeys(spec: KeySpec, password: string, shown: (p: 
     const line = formatPublicKeyLine(pair.publicKey, `signet ${kind} CA`);
     files.push({ path: keyFile, role: `SSH ${kind} CA key`, data: encodePrivateKeyPem(pair.privateKey, password), mode: 0o600 });
     files.push({ path: pubFile, role: `SSH ${kind} CA public key`, data: `${line}\n`, mode: 0o644 });
-    return { key: shown(keyFile), publicKey: shown(pubFile), fingerprint: fingerprint(publicKeyBlob(pair.publicKey)), line };
+    return { key: shown(keyFile), publicKey: shown(pubFile), fingerprint: sshFingerprint(publicKeyBlob(pair.publicKey)), line };
   };
   return { files, user: info(user, 'user'), host: info(host, 'host') };
 }

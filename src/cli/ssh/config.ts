@@ -117,10 +117,9 @@ Examples:
         printJson(r);
         return;
       }
-      const out =
-        flags.host === true
-          ? [`# ${r.userCaFile ?? '/etc/ssh/signet_user_ca.pub'}: the user CA sshd trusts`, ...r.userCaKeys, '', '# /etc/ssh/sshd_config', ...r.sshdConfig]
-          : ['# ~/.ssh/known_hosts (or /etc/ssh/ssh_known_hosts): trust host certificates of this CA', ...r.knownHosts];
+      // With --user-ca-out the key is in its file and stdout is sshd configuration only (it can be appended to sshd_config).
+      const keyPart = r.userCaFile === undefined ? ['# /etc/ssh/signet_user_ca.pub: the user CA sshd trusts (or write it with --user-ca-out)', ...r.userCaKeys, ''] : [];
+      const out = flags.host === true ? [...keyPart, '# sshd_config: trust user certificates of this CA, present the host certificate', ...r.sshdConfig] : ['# ~/.ssh/known_hosts (or /etc/ssh/ssh_known_hosts): trust host certificates of this CA', ...r.knownHosts];
       process.stdout.write(out.map(escapeControl).join('\n') + '\n');
       if (r.knownHostsFile) process.stderr.write(escapeControl(`${r.knownHostsFile.added === 0 ? 'already in' : 'added to'} ${r.knownHostsFile.path}`) + '\n');
       if (r.userCaFile !== undefined) process.stderr.write(escapeControl(`wrote ${r.userCaFile}`) + '\n');

@@ -21,7 +21,6 @@ import { printJson, readInput } from '../io.js';
 /** Largest SSH key or certificate file read (a certificate with many principals is a few KiB). */
 const MAX_SSH_FILE_BYTES = 256 * 1024;
 
-export { sshFingerprint };
 
 function when(seconds: bigint): string {
   return formatTime(new Date(Number(seconds) * 1000));

@@ -8,7 +8,7 @@
  */
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SignetError, isSignetError } from '../../core/errors.js';
 import { escapeControl } from '../../core/escape.js';
@@ -84,54 +84,48 @@ export async function oidcLogin(provider: OidcProvider, options: OidcLoginOption
   const verifier = randomBytes(32).toString('base64url');
   const state = randomBytes(16).toString('base64url');
   const nonce = randomBytes(16).toString('base64url');
-  let server: Server | undefined;
+  let settle: { resolve: (code: string) => void; reject: (e: SignetError) => void } | undefined;
+  const callback = new Promise<string>((resolve, reject) => {
+    settle = { resolve, reject };
+  });
+  const server = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    if (url.pathname !== '/callback') {
+      res.writeHead(404).end();
+      return;
+    }
+    const page = (status: number, text: string): void => {
+      res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' }).end(`${text}\n`);
+    };
+    const q = url.searchParams;
+    // A redirect with another state is not the answer to this sign-in (RFC 8252 §8.9): ignored, the wait goes on.
+    if (!sameText(q.get('state') ?? '', state)) {
+      page(400, 'This sign-in does not belong to the signet command that is waiting.');
+      return;
+    }
+    const error = q.get('error');
+    const iss = q.get('iss');
+    const code = q.get('code');
+    let refusal: SignetError | undefined;
+    if (error !== null) refusal = loginError(`the provider refused the sign-in: ${escapeControl(error.slice(0, 100))}${q.get('error_description') ? ` (${escapeControl((q.get('error_description') ?? '').slice(0, 200))})` : ''}`);
+    else if (iss !== null && iss !== provider.issuer) refusal = loginError('the redirect names another issuer (RFC 9207): refusing a possible mix-up');
+    else if (code === null || code === '') refusal = loginError('the redirect from the provider carries no code');
+    if (refusal !== undefined) {
+      page(400, 'Sign-in failed; see the terminal.');
+      settle?.reject(refusal);
+      return;
+    }
+    page(200, 'Signed in. You can close this window and return to the terminal.');
+    settle?.resolve(code as string);
+  });
   try {
-    const callback = new Promise<string>((resolve, reject) => {
-      server = createServer((req, res) => {
-        const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-        if (url.pathname !== '/callback') {
-          res.writeHead(404).end();
-          return;
-        }
-        const page = (status: number, text: string): void => {
-          res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' }).end(`${text}\n`);
-        };
-        const q = url.searchParams;
-        if (!sameText(q.get('state') ?? '', state)) {
-          page(400, 'This sign-in does not belong to the signet command that is waiting: start it again.');
-          reject(loginError('the redirect from the provider carries another state: it is not the answer to this sign-in'));
-          return;
-        }
-        const error = q.get('error');
-        if (error !== null) {
-          page(400, 'Sign-in failed; see the terminal.');
-          reject(loginError(`the provider refused the sign-in: ${escapeControl(error.slice(0, 100))}${q.get('error_description') ? ` (${escapeControl((q.get('error_description') ?? '').slice(0, 200))})` : ''}`));
-          return;
-        }
-        const iss = q.get('iss');
-        if (iss !== null && iss !== provider.issuer) {
-          page(400, 'Sign-in failed; see the terminal.');
-          reject(loginError('the redirect names another issuer (RFC 9207): refusing a possible mix-up'));
-          return;
-        }
-        const code = q.get('code');
-        if (code === null || code === '') {
-          page(400, 'Sign-in failed; see the terminal.');
-          reject(loginError('the redirect from the provider carries no code'));
-          return;
-        }
-        page(200, 'Signed in. You can close this window and return to the terminal.');
-        resolve(code);
-      });
-      server.on('error', (e) => reject(loginError(`cannot listen for the provider's redirect: ${e.message}`, e)));
-    });
     await new Promise<void>((resolve, reject) => {
-      server?.once('error', reject);
-      server?.listen(options.port, '127.0.0.1', () => resolve());
+      server.once('error', reject);
+      server.listen(options.port, '127.0.0.1', () => resolve());
     }).catch((e: unknown) => {
       throw loginError(`cannot listen on 127.0.0.1:${options.port} for the provider's redirect: ${e instanceof Error ? e.message : String(e)}`, e);
     });
-    const port = (server as unknown as Server).address() as AddressInfo;
+    const port = server.address() as AddressInfo;
     const redirectUri = `http://127.0.0.1:${port.port}/callback`;
     const url = new URL(authorize);
     const params: Record<string, string> = {
@@ -174,10 +168,7 @@ export async function oidcLogin(provider: OidcProvider, options: OidcLoginOption
     if (typeof payload.nonce !== 'string' || !sameText(payload.nonce, nonce)) throw loginError('the ID token is not bound to this sign-in (nonce)');
     return idToken;
   } finally {
-    const s = server;
-    if (s !== undefined) {
-      s.close();
-      s.closeAllConnections();
-    }
+    server.close();
+    server.closeAllConnections();
   }
 }
