@@ -101,6 +101,7 @@ function memoryStore(): Store {
     // Every ACME method refuses: the issuance benchmark never reaches them.
     acme: new Proxy({} as StoreTx['acme'], { get: () => unused }),
     revocations: new Proxy({} as StoreTx['revocations'], { get: () => unused }),
+    spiffe: new Proxy({} as StoreTx['spiffe'], { get: () => unused }),
   };
   return {
     ...tx,

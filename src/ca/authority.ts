@@ -36,6 +36,7 @@ import { parseSshCertificate, signSshCertificate, type SshCertificate, type SshC
 import { parsePublicKeyBlob } from '../ssh/keys.js';
 import { buildKrl } from '../ssh/krl.js';
 import { parseSpiffeId } from '../spiffe/id.js';
+import { servedTrustDomains, type TrustDomainService } from '../spiffe/trust-domain.js';
 import { hostPolicyNames, randomSshSerial, SSH_PROFILES, sshLifetimeBounds, sshPrincipals, sshSerialHex, sshTokenCertType, sshValidity } from '../ssh/issue.js';
 
 /** What the authority needs to run. */
@@ -57,7 +58,33 @@ export interface AuthorityOptions {
   readonly crlShards?: number;
   /** The SSH CA keys (private), when the config has `ssh`. */
   readonly sshKeys?: { readonly user: KeyObject; readonly host: KeyObject };
+  /** The served SPIFFE trust domains' JWT signers (the runtime makes them; see src/spiffe/trust-domain.ts). */
+  readonly trustDomains?: ReadonlyMap<string, TrustDomainService>;
 }
+
+/** A JWT-SVID request authenticated by a one-time token (`POST /spiffe/jwt-svid`). */
+export interface JwtSvidRequest {
+  /** A one-time token whose only SAN is the SPIFFE ID. */
+  readonly token: string;
+  /** The URLs this endpoint is reached at: the token's `aud` must be one. */
+  readonly audience: readonly string[];
+  /** The JWT-SVID's own audiences (`aud`): who will accept it. */
+  readonly svidAudience: readonly string[];
+  /** Its lifetime (the provisioner's JWT-SVID default when absent). */
+  readonly lifetimeMs?: number;
+}
+
+/** A minted JWT-SVID. */
+export interface JwtSvidResult {
+  readonly token: string;
+  readonly spiffeId: string;
+  readonly kid: string;
+  readonly expiresAt: Date;
+}
+
+/** Most audiences one JWT-SVID names, and the longest one. */
+const MAX_SVID_AUDIENCES = 16;
+const MAX_SVID_AUDIENCE_LENGTH = 512;
 
 /** An SSH certificate request authenticated by a one-time token (`POST /ssh/sign`). */
 export interface SshSignRequest {
@@ -224,15 +251,7 @@ export class Authority {
     this.#issuer = issuerFromCertificate(options.intermediate);
     const intermediateCert = parseCertificate(options.intermediate);
     this.#issuerSerial = intermediateCert.serialHex;
-    this.#trustDomains = (intermediateCert.ext.subjectAltName ?? []).flatMap((n) => {
-      if (n.type !== 'uri' || !n.value.startsWith('spiffe://')) return [];
-      try {
-        const id = parseSpiffeId(n.value);
-        return id.path === '' ? [id.trustDomain] : [];
-      } catch {
-        return [];
-      }
-    });
+    this.#trustDomains = servedTrustDomains(intermediateCert);
     this.#chain = [options.intermediate];
     this.#rootFingerprint = createHash('sha256').update(options.root).digest('hex');
     this.#authorityPolicy = compilePolicy(options.config.policy, { name: 'authority' });
@@ -360,6 +379,56 @@ export class Authority {
       return result;
     } catch (e) {
       await this.#auditFailure('ssh-sign', started, now, actor, provisionerName, undefined, e);
+      throw e;
+    }
+  }
+
+  /**
+   * Mints a JWT-SVID for the SPIFFE ID a one-time token authorizes (its only SAN; the token's
+   * audience is this endpoint, so a token for a certificate cannot be spent here). The ID must be
+   * of a trust domain this CA serves and pass the URI policy (authority, then provisioner); the
+   * lifetime is within the provisioner's JWT-SVID claims and capped by the signing key's expiry.
+   * The token's use and the audit event (`spiffe.jwt-svid`: ID, audiences, key, expiry) are one
+   * transaction, so a token mints one JWT-SVID.
+   */
+  async mintJwtSvid(request: JwtSvidRequest): Promise<JwtSvidResult> {
+    const now = this.#options.clock.now();
+    const started = performance.now();
+    let claims: TokenClaims | undefined;
+    try {
+      claims = verifyToken(request.token, { provisioners: (name) => this.#tokenProvisioner(name), audience: request.audience, now });
+      const rt = this.#provisioners.get(claims.provisioner);
+      if (!rt) throw new SignetError('ERR_TOKEN_UNKNOWN_PROVISIONER', `unknown provisioner "${claims.provisioner}"`);
+      this.#checkRoot(claims);
+      if (claims.sans.length !== 1) throw new SignetError('ERR_FORBIDDEN_NAMES', `a JWT-SVID token authorizes exactly one SPIFFE ID, this one ${claims.sans.length} names`, { hint: 'mint the token with the SPIFFE ID as its only SAN' });
+      const san = parseGeneralName(claims.sans[0] as string);
+      if (san.type !== 'uri' || !/^spiffe:/i.test(san.value)) throw new SignetError('ERR_FORBIDDEN_NAMES', 'a JWT-SVID token\'s SAN must be a SPIFFE ID (spiffe://…)');
+      const id = parseSpiffeId(san.value);
+      const service = this.#options.trustDomains?.get(id.trustDomain);
+      if (service === undefined) this.#checkSpiffeIds([san]);
+      if (service === undefined) throw new SignetError('ERR_SPIFFE_NOT_ENABLED', `this CA signs no JWT-SVIDs for ${id.trustDomain}`);
+      checkAll([this.#authorityPolicy, rt.policy], { sans: [san] });
+      const audience = request.svidAudience;
+      if (audience.length === 0 || audience.length > MAX_SVID_AUDIENCES || audience.some((a) => typeof a !== 'string' || a === '' || a.length > MAX_SVID_AUDIENCE_LENGTH || hasTerminalControls(a))) {
+        throw new SignetError('ERR_REQUEST_INVALID', `a JWT-SVID names 1 to ${MAX_SVID_AUDIENCES} audiences, each a string of 1 to ${MAX_SVID_AUDIENCE_LENGTH} printable characters`);
+      }
+      const c = rt.provisioner.claims;
+      const lifetimeMs = request.lifetimeMs ?? c.jwtSvidDefaultLifetimeMs;
+      if (!Number.isFinite(lifetimeMs) || lifetimeMs < c.jwtSvidMinLifetimeMs || lifetimeMs > c.jwtSvidMaxLifetimeMs) {
+        throw new SignetError('ERR_LIFETIME_OUT_OF_BOUNDS', `a JWT-SVID of provisioner ${rt.provisioner.name} lives ${formatDuration(c.jwtSvidMinLifetimeMs)} to ${formatDuration(c.jwtSvidMaxLifetimeMs)}, not ${formatDuration(Math.max(0, Math.round(lifetimeMs)))}`);
+      }
+      const minted = await service.mint(id, audience, lifetimeMs);
+      const use: TokenUse = { provisioner: claims.provisioner, jti: claims.jti, expiresAt: claims.rememberUntil };
+      const actor = claims.subject;
+      const provisioner = claims.provisioner;
+      await this.#options.store.transaction(async (tx) => {
+        if (!(await tx.tokens.consume(use))) throw new SignetError('ERR_TOKEN_REPLAYED', 'this token has already been used', { hint: 'mint a new token for each request' });
+        await tx.audit.append({ time: now, type: 'spiffe.jwt-svid', outcome: 'success', actor, provisioner, detail: { spiffeId: id.toString(), audience: [...audience], kid: minted.kid, expiresAt: minted.expiresAt.toISOString() } });
+      });
+      this.#options.observe?.({ operation: 'jwt-svid', outcome: 'success', provisioner, seconds: (performance.now() - started) / 1000 });
+      return { token: minted.token, spiffeId: id.toString(), kid: minted.kid, expiresAt: minted.expiresAt };
+    } catch (e) {
+      await this.#auditFailure('jwt-svid', started, now, claims?.subject, claims?.provisioner, undefined, e);
       throw e;
     }
   }
@@ -1132,7 +1201,7 @@ export class Authority {
     try {
       await this.#options.store.audit.append({
         time: now,
-        type: operation.startsWith('ssh-') ? `ssh.${operation.slice(4)}` : `certificate.${operation}`,
+        type: operation === 'jwt-svid' ? 'spiffe.jwt-svid' : operation.startsWith('ssh-') ? `ssh.${operation.slice(4)}` : `certificate.${operation}`,
         outcome: 'failure',
         actor: actor ?? 'unauthenticated',
         ...(provisioner !== undefined ? { provisioner } : {}),

@@ -130,6 +130,10 @@ export interface Claims {
   readonly sshHostMinLifetimeMs: number;
   readonly sshHostMaxLifetimeMs: number;
   readonly sshHostDefaultLifetimeMs: number;
+  /** Bounds and default of JWT-SVIDs' lifetimes (SPIFFE; the trust domain's JWT key caps them too). */
+  readonly jwtSvidMinLifetimeMs: number;
+  readonly jwtSvidMaxLifetimeMs: number;
+  readonly jwtSvidDefaultLifetimeMs: number;
 }
 
 /** The claims in effect when the config says nothing (step-ca's defaults, minus P-521). */
@@ -150,6 +154,10 @@ export const DEFAULT_CLAIMS: Claims = Object.freeze({
   sshHostMinLifetimeMs: 5 * 60_000,
   sshHostMaxLifetimeMs: 30 * 24 * 3_600_000,
   sshHostDefaultLifetimeMs: 30 * 24 * 3_600_000,
+  // JWT-SVIDs (SPIRE's default TTL): bearer tokens, so minutes.
+  jwtSvidMinLifetimeMs: 60_000,
+  jwtSvidMaxLifetimeMs: 3_600_000,
+  jwtSvidDefaultLifetimeMs: 5 * 60_000,
 });
 
 /** The SSH claims `signet ca init --ssh` writes (SSH enabled, the default lifetimes spelled out). */
@@ -198,6 +206,9 @@ export interface ClaimsDocument {
   sshHostMinLifetime?: string;
   sshHostMaxLifetime?: string;
   sshHostDefaultLifetime?: string;
+  jwtSvidMinLifetime?: string;
+  jwtSvidMaxLifetime?: string;
+  jwtSvidDefaultLifetime?: string;
 }
 
 /** What one kind of SSH certificate carries besides its principals: extensions and critical options (name → value, "" for a flag). */
@@ -314,7 +325,18 @@ export interface CaConfigDocument {
   crlUrl?: string;
   ocspUrl?: string;
   revocation?: RevocationDocument;
+  spiffe?: SpiffeDocument;
   logLevel?: LogLevel;
+}
+
+/** `spiffe` as written: how the trust domains the intermediate serves sign JWT-SVIDs and publish their bundle. */
+export interface SpiffeDocument {
+  /** Key type of the JWT signing keys (`EC P-256` default; EC or RSA, as the JWT-SVID standard allows). */
+  jwtKeyType?: string;
+  /** How long a JWT signing key lives (default 24h): it signs for 5/6 of it, published from its creation on. */
+  jwtKeyLifetime?: string;
+  /** `spiffe_refresh_hint` of the bundle (default 5m): how often federated peers and agents should fetch it. */
+  refreshHint?: string;
 }
 
 /** `revocation` as written: how CRLs (and OCSP) publish revocations. */
@@ -465,8 +487,19 @@ export interface CaConfig {
   readonly crlUrl: string | undefined;
   readonly ocspUrl: string | undefined;
   readonly revocation: RevocationSettings;
+  /** SPIFFE settings; they apply when the intermediate serves a trust domain (`ca init --trust-domain`). */
+  readonly spiffe: SpiffeSettings;
   readonly logLevel: LogLevel;
 }
+
+/** The validated `spiffe` section (defaults applied). */
+export interface SpiffeSettings {
+  readonly jwtKeyType: KeyTypeName;
+  readonly jwtKeyLifetimeMs: number;
+  readonly refreshHintMs: number;
+}
+
+export const DEFAULT_SPIFFE_SETTINGS: SpiffeSettings = Object.freeze({ jwtKeyType: 'EC P-256', jwtKeyLifetimeMs: 24 * 3_600_000, refreshHintMs: 5 * 60_000 });
 
 /** The validated `revocation` section. */
 export interface RevocationSettings {
@@ -678,7 +711,12 @@ class Walker {
 // ---------------------------------------------------------------------------------------------
 // Field readers
 
-const TOP_FIELDS = ['version', 'name', 'address', 'dnsNames', 'urls', 'root', 'intermediate', 'ssh', 'db', 'claims', 'policy', 'provisioners', 'acme', 'crlUrl', 'ocspUrl', 'revocation', 'logLevel'];
+const TOP_FIELDS = ['version', 'name', 'address', 'dnsNames', 'urls', 'root', 'intermediate', 'ssh', 'db', 'claims', 'policy', 'provisioners', 'acme', 'crlUrl', 'ocspUrl', 'revocation', 'spiffe', 'logLevel'];
+const SPIFFE_FIELDS = ['jwtKeyType', 'jwtKeyLifetime', 'refreshHint'];
+/** Bounds of `spiffe`. */
+const MIN_JWT_KEY_LIFETIME_MS = 3_600_000;
+const MAX_JWT_KEY_LIFETIME_MS = 90 * 24 * 3_600_000;
+const MIN_REFRESH_HINT_MS = 1_000;
 const REVOCATION_FIELDS = ['httpAddress', 'propagation', 'crl', 'ocsp'];
 const CRL_FIELDS = ['enabled', 'validity', 'refresh', 'shards'];
 const OCSP_FIELDS = ['enabled', 'validity', 'signerLifetime', 'cacheSize'];
@@ -695,6 +733,7 @@ const TOP_REQUIRED = ['version', 'name', 'address', 'dnsNames', 'root', 'interme
 const CLAIM_FIELDS = [
   'minLifetime', 'maxLifetime', 'defaultLifetime', 'backdate', 'allowRenewal', 'allowRenewalAfterExpiry', 'renewalGracePeriod', 'keyTypes',
   'sshEnabled', 'sshUserMinLifetime', 'sshUserMaxLifetime', 'sshUserDefaultLifetime', 'sshHostMinLifetime', 'sshHostMaxLifetime', 'sshHostDefaultLifetime',
+  'jwtSvidMinLifetime', 'jwtSvidMaxLifetime', 'jwtSvidDefaultLifetime',
 ];
 const PROVISIONER_FIELDS = ['type', 'name', 'publicKey', 'claims', 'policy', 'template', 'sshTemplate'];
 const ACME_PROVISIONER_FIELDS = ['type', 'name', 'challenges', 'requireEAB', 'termsOfService', 'claims', 'policy', 'template'];
@@ -908,6 +947,30 @@ function readAcme(w: Walker, v: JsonValue | undefined): AcmeSettings | undefined
   };
 }
 
+/**
+ * `spiffe`: the JWT signing keys and the bundle's refresh hint. A key is published for a third of
+ * its life before it signs (so every peer that follows the refresh hint has it first), so the
+ * refresh hint must be well inside that: at most a sixth of the key lifetime.
+ */
+function readSpiffe(w: Walker, v: JsonValue | undefined): SpiffeSettings | undefined {
+  if (v === undefined) return DEFAULT_SPIFFE_SETTINGS;
+  const o = w.object(v, '$.spiffe', SPIFFE_FIELDS);
+  if (!o) return undefined;
+  const before = w.problems.length;
+  const JWT_KEY_TYPES = KEY_TYPE_NAMES.filter((k) => k !== 'Ed25519');
+  const typeRaw = getOwn(o, 'jwtKeyType');
+  const jwtKeyType = typeRaw === undefined ? DEFAULT_SPIFFE_SETTINGS.jwtKeyType : w.oneOf(typeRaw, '$.spiffe.jwtKeyType', JWT_KEY_TYPES, 'a JWT-SVID key type (the JWT-SVID standard allows EC and RSA keys)');
+  const lifetime = w.duration(getOwn(o, 'jwtKeyLifetime'), '$.spiffe.jwtKeyLifetime', { positive: true, max: MAX_JWT_KEY_LIFETIME_MS });
+  if (lifetime !== undefined && lifetime < MIN_JWT_KEY_LIFETIME_MS) w.add('$.spiffe.jwtKeyLifetime', `must be at least ${formatDuration(MIN_JWT_KEY_LIFETIME_MS)}`);
+  const hint = w.duration(getOwn(o, 'refreshHint'), '$.spiffe.refreshHint', { positive: true });
+  if (hint !== undefined && hint < MIN_REFRESH_HINT_MS) w.add('$.spiffe.refreshHint', `must be at least ${formatDuration(MIN_REFRESH_HINT_MS)}`);
+  const out = { jwtKeyType: jwtKeyType ?? DEFAULT_SPIFFE_SETTINGS.jwtKeyType, jwtKeyLifetimeMs: lifetime ?? DEFAULT_SPIFFE_SETTINGS.jwtKeyLifetimeMs, refreshHintMs: hint ?? DEFAULT_SPIFFE_SETTINGS.refreshHintMs };
+  if (w.problems.length === before && out.refreshHintMs * 6 > out.jwtKeyLifetimeMs) {
+    w.add(hint !== undefined ? '$.spiffe.refreshHint' : '$.spiffe.jwtKeyLifetime', `refreshHint (${formatDuration(out.refreshHintMs)}) must be at most a sixth of jwtKeyLifetime (${formatDuration(out.jwtKeyLifetimeMs)}): a new key is published a third of its lifetime before it signs, and peers must fetch it in that time`);
+  }
+  return w.problems.length > before ? undefined : out;
+}
+
 /** `revocation`: CRL publication and the plain-HTTP listener of the revocation endpoints. */
 function readRevocation(w: Walker, v: JsonValue | undefined): RevocationSettings | undefined {
   if (v === undefined) return DEFAULT_REVOCATION_SETTINGS;
@@ -1076,6 +1139,9 @@ function readClaims(w: Walker, v: JsonValue | undefined, path: string, base: Cla
   set('sshHostMinLifetimeMs', 'sshHostMinLifetime', (x, p) => w.duration(x, p, { positive: true }));
   set('sshHostMaxLifetimeMs', 'sshHostMaxLifetime', (x, p) => w.duration(x, p, { positive: true }));
   set('sshHostDefaultLifetimeMs', 'sshHostDefaultLifetime', (x, p) => w.duration(x, p, { positive: true }));
+  set('jwtSvidMinLifetimeMs', 'jwtSvidMinLifetime', (x, p) => w.duration(x, p, { positive: true }));
+  set('jwtSvidMaxLifetimeMs', 'jwtSvidMaxLifetime', (x, p) => w.duration(x, p, { positive: true }));
+  set('jwtSvidDefaultLifetimeMs', 'jwtSvidDefaultLifetime', (x, p) => w.duration(x, p, { positive: true }));
   return { claims: out, origins, bad };
 }
 
@@ -1109,6 +1175,7 @@ function checkClaims(w: Walker, read: ClaimsRead, path: string, inherited: strin
   bounds('minLifetimeMs', 'defaultLifetimeMs', 'maxLifetimeMs', '', capital);
   bounds('sshUserMinLifetimeMs', 'sshUserDefaultLifetimeMs', 'sshUserMaxLifetimeMs', 'sshUser', capital);
   bounds('sshHostMinLifetimeMs', 'sshHostDefaultLifetimeMs', 'sshHostMaxLifetimeMs', 'sshHost', capital);
+  bounds('jwtSvidMinLifetimeMs', 'jwtSvidDefaultLifetimeMs', 'jwtSvidMaxLifetimeMs', 'jwtSvid', capital);
   rule(['allowRenewalAfterExpiry', 'renewalGracePeriodMs'], c.allowRenewalAfterExpiry && c.renewalGracePeriodMs === 0, () =>
     `allowRenewalAfterExpiry is true but renewalGracePeriod is 0s${origins.renewalGracePeriodMs === undefined && inherited !== undefined ? ` (from ${inherited})` : ''}: set how long after expiry renewal stays possible`);
 }
@@ -1476,12 +1543,13 @@ function readConfig(doc: JsonValue, w: Walker, options: ParseCaConfigOptions): C
   const crlUrl = readHttpUrl(w, getOwn(o, 'crlUrl'), '$.crlUrl');
   const ocspUrl = readHttpUrl(w, getOwn(o, 'ocspUrl'), '$.ocspUrl');
   const revocation = readRevocation(w, getOwn(o, 'revocation'));
+  const spiffe = readSpiffe(w, getOwn(o, 'spiffe'));
   const logLevel = getOwn(o, 'logLevel') === undefined ? 'info' : w.oneOf(getOwn(o, 'logLevel'), '$.logLevel', LOG_LEVELS, 'a log level');
 
   if (w.problems.length > 0) return undefined;
   // Every required field was present and valid, or a problem was recorded above.
   if (name === undefined || !address || !dnsNames || root === undefined || !intermediate || intermediate.certificate === undefined || intermediate.key === undefined) return undefined;
-  if (!db || !claimsRead || !provisioners || !acme || !revocation || logLevel === undefined) return undefined;
+  if (!db || !claimsRead || !provisioners || !acme || !revocation || !spiffe || logLevel === undefined) return undefined;
   return {
     version: CA_CONFIG_VERSION,
     configPath: options.configPath === undefined ? undefined : resolve(options.configPath),
@@ -1502,6 +1570,7 @@ function readConfig(doc: JsonValue, w: Walker, options: ParseCaConfigOptions): C
     crlUrl,
     ocspUrl,
     revocation,
+    spiffe,
     logLevel,
   };
 }

@@ -35,6 +35,9 @@ import { Authority } from './authority.js';
 import { acmeRoutes, NonceService } from '../acme/server.js';
 import { ChallengeValidator } from '../acme/validate.js';
 import type { CaConfig, CaProvisioner } from './config.js';
+import { servedTrustDomains, serverSpiffeId, TrustDomainService, type TrustDomainMaintenance } from '../spiffe/trust-domain.js';
+import { spiffeRoutes } from '../server/spiffe-routes.js';
+import { refreshDueFederations, type FederationRefresh } from '../spiffe/federation.js';
 
 /** Options of {@link startCa}. */
 export interface StartCaOptions {
@@ -55,6 +58,13 @@ export interface StartCaOptions {
   readonly jobIntervalMs?: number;
   /** How often the revocation watcher ticks; default `revocation.propagation` (tests that tick it themselves set it out of the way). */
   readonly revocationIntervalMs?: number;
+  /** How often the SPIFFE job ticks (JWT key rotation, bundle publication); default {@link spiffeInterval}. */
+  readonly spiffeIntervalMs?: number;
+}
+
+/** The SPIFFE job's default tick: half the refresh hint, at most 30 s (a replica reads a new key or bundle within it). */
+export function spiffeInterval(refreshHintMs: number): number {
+  return Math.max(1000, Math.min(30_000, Math.floor(refreshHintMs / 2)));
 }
 
 /** How long expired ACME orders and authorizations are kept before the periodic purge deletes them. */
@@ -65,7 +75,7 @@ export const JOB_INTERVAL_MS = 10 * 60_000;
 
 /** One tick of a periodic job. */
 export interface JobRun {
-  readonly job: 'purge-used-tokens' | 'acme-resume-validations' | 'acme-purge-expired' | 'revocation';
+  readonly job: 'purge-used-tokens' | 'acme-resume-validations' | 'acme-purge-expired' | 'revocation' | 'spiffe';
   /** False when another replica holds the job's lease (it runs there). */
   readonly ran: boolean;
   /** Used tokens (and ACME nonces), or long-expired ACME orders and authorizations, that were deleted. */
@@ -78,6 +88,10 @@ export interface JobRun {
   readonly crlShards?: readonly { readonly shard: number; readonly decision: CrlDecision; readonly number?: bigint; readonly entries?: number }[];
   /** The revocation watcher, OCSP part (every replica): kept responses dropped, signed again, responder certificate replaced. */
   readonly ocsp?: OcspMaintenance;
+  /** The SPIFFE job: what each served trust domain's rotation and publication did (`ran`: this replica held the lease; otherwise it only read what the holder wrote). */
+  readonly spiffe?: readonly TrustDomainMaintenance[];
+  /** The SPIFFE job, federation part: the foreign bundles that were due and what their fetch did. */
+  readonly federation?: readonly FederationRefresh[];
   /** Why the tick failed (the database unreachable, say): `CODE: message`. The next tick tries again. */
   readonly error?: string;
 }
@@ -122,6 +136,13 @@ export interface RunningCa {
    * replaces the OCSP responder certificate when due.
    */
   publishRevocations(): Promise<JobRun>;
+  /** The SPIFFE trust domains this CA serves, by name (empty: none). */
+  readonly trustDomains: ReadonlyMap<string, TrustDomainService>;
+  /**
+   * One tick of the SPIFFE job: with the lease, rotate each served trust domain's JWT keys and
+   * publish its bundle; without it, read what the holder wrote.
+   */
+  maintainSpiffe(): Promise<JobRun>;
   /** Stops accepting connections, lets in-flight requests finish, closes the store. */
   close(): Promise<void>;
 }
@@ -159,6 +180,7 @@ const RESTART_FIELDS: readonly { readonly name: string; readonly get: (c: CaConf
   { name: 'db', get: (c) => c.db },
   { name: 'acme', get: (c) => c.acme },
   { name: 'revocation', get: (c) => c.revocation },
+  { name: 'spiffe', get: (c) => c.spiffe },
 ];
 
 /** Provisioners added, removed or changed (key, claims, policy or template) between two configs, by name. */
@@ -252,11 +274,22 @@ export async function startCa(config: CaConfig, options: StartCaOptions): Promis
     const observe = (o: AuthorityOutcome): void => metrics.outcome(o);
     // CRL partitions as the CA started (revocation settings need a restart): the authority names them, the publishers sign them.
     const crlShards = config.revocation.crl.enabled ? config.revocation.crl.shards : 1;
-    let authority = new Authority({ config, store, intermediate, signer, root, clock: options.clock, observe, crlShards, ...(sshKeys ? { sshKeys } : {}) });
+    // The SPIFFE trust domains the intermediate serves: their JWT keys and bundles, ready before anything listens.
+    const trustDomains = new Map<string, TrustDomainService>();
+    for (const td of servedTrustDomains(parseCertificate(intermediate))) {
+      if (password === undefined || password === '') throw new SignetError('ERR_KEY_PASSWORD_REQUIRED', `the CA serves SPIFFE trust domain ${td}: its JWT signing keys are stored encrypted with the intermediate key's password, and the intermediate key has none`);
+      const service = new TrustDomainService({ trustDomain: td, store, clock: options.clock, settings: config.spiffe, x509Authorities: [root], password });
+      await service.maintain();
+      trustDomains.set(td, service);
+    }
+    let authority = new Authority({ config, store, intermediate, signer, root, clock: options.clock, observe, crlShards, trustDomains, ...(sshKeys ? { sshKeys } : {}) });
     let current = config;
     const live = (): Authority => authority;
     const names = config.dnsNames.length > 0 ? config.dnsNames : ['localhost'];
-    let identity = issueServerIdentity({ certificate: intermediate, signer }, names, options.clock);
+    // The server's SPIFFE ID (of the first served trust domain): what https_spiffe peers of its bundle endpoint expect.
+    const serverId = trustDomains.size > 0 ? serverSpiffeId([...trustDomains.keys()][0] as string) : undefined;
+    const issueIdentity = (): TlsIdentity => issueServerIdentity({ certificate: intermediate, signer }, names, options.clock, undefined, serverId);
+    let identity = issueIdentity();
     metrics.certificate('server', identity.notAfter);
     let port = options.port ?? config.listen.port;
     // The URLs a token may name: the configured public ones (a load balancer's), else each name at our port.
@@ -351,6 +384,7 @@ export async function startCa(config: CaConfig, options: StartCaOptions): Promis
         signRoute(live, () => audience('/sign')),
         ...sshRoutes(live, audience),
         ...certificateRoutes(live, audience),
+        ...spiffeRoutes({ authority: live, service: () => trustDomains.values().next().value, audience, store, clock: options.clock }),
         ...acme.routes,
       ],
       requestClientCertificate: true,
@@ -373,7 +407,7 @@ export async function startCa(config: CaConfig, options: StartCaOptions): Promis
       timer = setTimeout(
         () => {
           try {
-            identity = issueServerIdentity({ certificate: intermediate, signer }, names, options.clock);
+            identity = issueIdentity();
             srv.setSecureContext(identity.context);
             metrics.certificate('server', identity.notAfter);
             options.onIdentityRenewed?.(identity);
@@ -413,26 +447,35 @@ export async function startCa(config: CaConfig, options: StartCaOptions): Promis
       }
       return runs;
     };
-    const jobTimer = setInterval(() => {
-      runJobs().then(
-        (runs) => runs.forEach((r) => options.onJob?.(r)),
-        (e: unknown) => {
-          if (isSignetError(e) && e.code !== 'ERR_INTERNAL') options.onJob?.({ job: 'purge-used-tokens', ran: false, error: `${e.code}: ${e.message}` });
-          else options.onInternalError?.(e, 'jobs');
-        },
-      );
-    }, jobInterval);
-    jobTimer.unref();
-    const revocationTimer = setInterval(() => {
-      publishRevocations().then(
-        (run) => options.onJob?.(run),
-        (e: unknown) => {
-          if (isSignetError(e) && e.code !== 'ERR_INTERNAL') options.onJob?.({ job: 'revocation', ran: false, error: `${e.code}: ${e.message}` });
-          else options.onInternalError?.(e, 'revocation');
-        },
-      );
-    }, options.revocationIntervalMs ?? settings.propagationMs);
-    revocationTimer.unref();
+    /** Runs `tick` every `ms`: its runs go to onJob; a refusal (the database away, say) is reported as a failed run of `job`, a bug as an internal error. */
+    const every = (ms: number, job: JobRun['job'], tick: () => Promise<JobRun | JobRun[]>): NodeJS.Timeout => {
+      const timer = setInterval(() => {
+        tick().then(
+          (runs) => (Array.isArray(runs) ? runs : [runs]).forEach((r) => options.onJob?.(r)),
+          (e: unknown) => {
+            if (isSignetError(e) && e.code !== 'ERR_INTERNAL') options.onJob?.({ job, ran: false, error: `${e.code}: ${e.message}` });
+            else options.onInternalError?.(e, job === 'purge-used-tokens' ? 'jobs' : job);
+          },
+        );
+      }, ms);
+      timer.unref();
+      return timer;
+    };
+    const jobTimer = every(jobInterval, 'purge-used-tokens', runJobs);
+    const revocationTimer = every(options.revocationIntervalMs ?? settings.propagationMs, 'revocation', publishRevocations);
+    const maintainSpiffe = async (): Promise<JobRun> => {
+      const spiffeTick = options.spiffeIntervalMs ?? spiffeInterval(config.spiffe.refreshHintMs);
+      if (await store.coordination.acquireLease('spiffe', holder, options.clock.now(), 3 * spiffeTick)) {
+        const done: TrustDomainMaintenance[] = [];
+        for (const s of trustDomains.values()) done.push(await s.maintain());
+        // Foreign bundles whose refresh hint has passed, fetched by the lease holder for every replica.
+        const federation = await refreshDueFederations(store, options.clock);
+        return { job: 'spiffe', ran: true, ...(done.length > 0 ? { spiffe: done } : {}), ...(federation.length > 0 ? { federation } : {}) };
+      }
+      for (const s of trustDomains.values()) await s.refresh();
+      return { job: 'spiffe', ran: false };
+    };
+    const spiffeTimer = every(options.spiffeIntervalMs ?? spiffeInterval(config.spiffe.refreshHintMs), 'spiffe', maintainSpiffe);
     const url = `https://${hostForUrl(names[0] ?? 'localhost')}:${port}`;
     return {
       get authority() {
@@ -449,7 +492,7 @@ export async function startCa(config: CaConfig, options: StartCaOptions): Promis
       identity: () => identity,
       reload: async (next) => {
         const restart = RESTART_FIELDS.filter((f) => JSON.stringify(f.get(next)) !== JSON.stringify(f.get(current))).map((f) => f.name);
-        const fresh = new Authority({ config: next, store, intermediate, signer, root, clock: options.clock, observe, crlShards, ...(sshKeys ? { sshKeys } : {}) });
+        const fresh = new Authority({ config: next, store, intermediate, signer, root, clock: options.clock, observe, crlShards, trustDomains, ...(sshKeys ? { sshKeys } : {}) });
         const change = provisionerChanges(current, next);
         if (change.added.length + change.removed.length + change.changed.length > 0) {
           // Who may issue what changed: the audit log records it (DESIGN.md: every provisioner change).
@@ -461,8 +504,11 @@ export async function startCa(config: CaConfig, options: StartCaOptions): Promis
       },
       runJobs,
       publishRevocations,
+      trustDomains,
+      maintainSpiffe,
       close: async () => {
         clearInterval(jobTimer);
+        clearInterval(spiffeTimer);
         clearInterval(revocationTimer);
         if (plain !== undefined) {
           const p = plain;

@@ -14,6 +14,7 @@ import { registerInventoryCommands } from './inventory/index.js';
 import { registerAuditCommands } from './audit/index.js';
 import { registerDbCommands } from './db/index.js';
 import { registerAcmeCommands } from './acme/index.js';
+import { registerFederationCommands } from './federation/index.js';
 import { registerRevokeCommand } from './revoke/index.js';
 import { registerCrlCommands } from './crl/index.js';
 import { registerSshCommands } from './ssh/index.js';
@@ -93,6 +94,7 @@ export function buildProgram(): Command {
   registerAuditCommands(program);
   registerDbCommands(program);
   registerAcmeCommands(program);
+  registerFederationCommands(program);
   registerRevokeCommand(program);
   registerCrlCommands(program);
   registerSshCommands(program);

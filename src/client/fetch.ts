@@ -10,6 +10,7 @@
  */
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
+import type { PeerCertificate } from 'node:tls';
 import { SignetError } from '../core/errors.js';
 import { escapeControl } from '../core/escape.js';
 import { NETWORK_REASONS, settleOnce, TLS_TRUST_CODES } from './http.js';
@@ -24,6 +25,12 @@ export interface FetchOptions {
   readonly maxBytes: number;
   /** Trusted roots (PEM) for an https URL instead of the system's. */
   readonly roots?: string;
+  /**
+   * Replaces the host name check of an https URL (the chain is still verified against `roots`):
+   * return an Error to refuse the server's certificate. The SPIFFE bundle endpoint's
+   * `https_spiffe` profile checks the server's SPIFFE ID here instead of a DNS name.
+   */
+  readonly checkServerIdentity?: (host: string, cert: PeerCertificate) => Error | undefined;
 }
 
 /** A 2xx answer. */
@@ -65,7 +72,7 @@ export function fetchBytes(url: URL, options: FetchOptions): Promise<Fetched> {
     if (options.accept !== undefined) headers.accept = options.accept;
     const common = { method: options.method ?? 'GET', headers, agent: false as const };
     const req = https
-      ? httpsRequest(url, { ...common, minVersion: 'TLSv1.2', rejectUnauthorized: true, ...(options.roots !== undefined && { ca: options.roots }) })
+      ? httpsRequest(url, { ...common, minVersion: 'TLSv1.2', rejectUnauthorized: true, ...(options.roots !== undefined && { ca: options.roots }), ...(options.checkServerIdentity !== undefined && { checkServerIdentity: options.checkServerIdentity }) })
       : httpRequest(url, common);
     const timer = setTimeout(() => finish(failed(url, `no answer within ${options.timeoutMs} ms`, { reason: 'timeout' })), options.timeoutMs);
     req.on('error', (e: NodeJS.ErrnoException) => {

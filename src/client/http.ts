@@ -334,8 +334,28 @@ export interface CaClient {
   sshRenew(token: string): Promise<IssuedSshCertificate>;
   /** `GET /ssh/roots`: the SSH CA public keys (authorized_keys lines). */
   sshRoots(): Promise<{ userKey: string[]; hostKey: string[] }>;
+  /** `POST /spiffe/jwt-svid`: a JWT-SVID for the SPIFFE ID the token authorizes. */
+  jwtSvid(body: JwtSvidRequestBody): Promise<IssuedJwtSvid>;
+  /** `GET /spiffe/bundle`: the trust domain's bundle document, as served. */
+  spiffeBundle(): Promise<string>;
   /** Closes kept-alive connections. */
   close(): void;
+}
+
+/** `POST /spiffe/jwt-svid` body. */
+export interface JwtSvidRequestBody {
+  readonly ott: string;
+  readonly audience: readonly string[];
+  /** A duration such as `5m` (the provisioner's default when absent). */
+  readonly lifetime?: string;
+}
+
+/** A JWT-SVID the CA minted. */
+export interface IssuedJwtSvid {
+  readonly token: string;
+  readonly spiffeId: string;
+  readonly kid: string;
+  readonly expiresAt: string;
 }
 
 /** `POST /ssh/sign` body. */
@@ -420,6 +440,15 @@ export function createCaClient(options: CaClientOptions): CaClient {
         return v;
       };
       return { userKey: list('userKey'), hostKey: list('hostKey') };
+    },
+    async jwtSvid(body) {
+      const o = asObject((await send({ path: '/spiffe/jwt-svid', json: body })).json, url, '/spiffe/jwt-svid');
+      const get = (name: string): string => field(o, name, url, '/spiffe/jwt-svid');
+      return { token: get('token'), spiffeId: get('spiffeId'), kid: get('kid'), expiresAt: get('expiresAt') };
+    },
+    async spiffeBundle() {
+      const r = await send({ path: '/spiffe/bundle' });
+      return r.body.toString('utf8');
     },
     close() {
       agent?.destroy();

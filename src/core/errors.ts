@@ -45,6 +45,7 @@ export const ERROR_CATALOGUE = {
   ERR_SPIFFE_ID_INVALID: 'input',
   ERR_SPIFFE_BUNDLE_INVALID: 'input',
   ERR_JWT_SVID_INVALID: 'invalid',
+  ERR_X509_SVID_INVALID: 'invalid',
   ERR_TEMPLATE_INVALID: 'input',
   ERR_TEMPLATE_UNKNOWN_FIELD: 'input',
   ERR_TEMPLATE_RENDER: 'input',
@@ -183,6 +184,15 @@ export const ERROR_CATALOGUE = {
   // host certificate), or a CA or provisioner that issues no SSH certificates
   ERR_FORBIDDEN_CERT_TYPE: 'invalid',
   ERR_SSH_NOT_ENABLED: 'invalid',
+  // SPIFFE (authority and `signet federation`): a CA that serves no trust domain, a trust domain's
+  // JWT signing key not published yet, an unknown federation relationship, a bundle endpoint that
+  // cannot be fetched or authenticated
+  ERR_SPIFFE_NOT_ENABLED: 'invalid',
+  ERR_SPIFFE_NOT_READY: 'io',
+  ERR_FEDERATION_NOT_FOUND: 'usage',
+  ERR_FEDERATION_EXISTS: 'usage',
+  ERR_BUNDLE_NOT_FOUND: 'usage',
+  ERR_BUNDLE_FETCH: 'network',
   // authority, OIDC provisioner: the OpenID provider's discovery document or keys cannot be fetched
   // (down, too slow, too large, an issuer that does not match); `signet ssh login`: the sign-in
   // at the provider failed or was abandoned

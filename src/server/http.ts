@@ -102,6 +102,8 @@ export function httpStatusFor(code: ErrorCode): number {
     ERR_CRL_NOT_READY: 503,
     ERR_RENEWAL_NOT_ALLOWED: 403,
     ERR_SSH_NOT_ENABLED: 403,
+    ERR_SPIFFE_NOT_ENABLED: 403,
+    ERR_SPIFFE_NOT_READY: 503,
     ERR_CERT_REPLACED: 409,
     // The database is down, unreachable or locked for too long: the request did nothing, retry later.
     ERR_STORE_UNAVAILABLE: 503,
@@ -205,7 +207,9 @@ function send(res: ServerResponse, status: number, body: string | Uint8Array, co
 }
 
 function errorBody(e: SignetError): string {
-  return JSON.stringify({ code: e.code, message: e.message, ...(e.hint ? { hint: e.hint } : {}) });
+  // A machine-readable refinement of the code (why a SPIFFE ID or an SVID is invalid) goes along; the rest of `detail` stays in the logs.
+  const reason = (e.detail as { reason?: unknown } | undefined)?.reason;
+  return JSON.stringify({ code: e.code, message: e.message, ...(e.hint ? { hint: e.hint } : {}), ...(typeof reason === 'string' ? { reason } : {}) });
 }
 
 /**

@@ -40,12 +40,16 @@ export interface TlsIdentity {
 
 /**
  * Issues the server certificate for `names` (host names become DNS SANs, addresses IP SANs; the
- * first name is the subject CN) through the same lint-before-sign path as every certificate.
+ * first name is the subject CN) through the same lint-before-sign path as every certificate;
+ * with `spiffeId`, also that URI SAN (the server's SPIFFE ID).
  */
-export function issueServerIdentity(issuer: ServerIssuer, names: readonly string[], clock: Clock, lifetimeMs = SERVER_CERTIFICATE_LIFETIME_MS): TlsIdentity {
+export function issueServerIdentity(issuer: ServerIssuer, names: readonly string[], clock: Clock, lifetimeMs = SERVER_CERTIFICATE_LIFETIME_MS, spiffeId?: string): TlsIdentity {
   const now = clock.now();
   const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const sans: GeneralName[] = names.map((n) => (isIP(n) ? { type: 'ip', value: n } : { type: 'dns', value: n.toLowerCase() }));
+  // A CA that serves a trust domain is also that domain's server: its certificate is an X509-SVID
+  // too, so peers can authenticate its bundle endpoint by SPIFFE ID (https_spiffe).
+  if (spiffeId !== undefined) sans.push({ type: 'uri', value: spiffeId });
   const first = names[0] ?? 'localhost';
   const spec = specFromProfile('leaf', {
     subject: parseSubject(isIP(first) ? '' : `CN=${first}`),
@@ -53,7 +57,7 @@ export function issueServerIdentity(issuer: ServerIssuer, names: readonly string
     now,
     sans,
     lifetimeMs,
-    extKeyUsage: ['serverAuth'],
+    extKeyUsage: spiffeId !== undefined ? ['serverAuth', 'clientAuth'] : ['serverAuth'],
   });
   const issued = issueLintedCertificate(spec, issuer.signer, issuerFromCertificate(issuer.certificate), { profile: 'leaf', now });
   const notBefore = issued.spec.notBefore instanceof Date ? issued.spec.notBefore : now;

@@ -3,9 +3,9 @@
  * change is one UPDATE … WHERE status = <expected>: the row count says whether this caller won,
  * so concurrent requests on any replica never both move one object (RFC 8555 §7.1.6).
  */
-import type { Kysely, Selectable } from 'kysely';
+import type { Selectable } from 'kysely';
 import { SignetError } from '../core/errors.js';
-import type { AcmeAccountsTable, AcmeAuthorizationsTable, AcmeChallengesTable, AcmeEabKeysTable, AcmeOrdersTable, StoreDatabase } from './schema.js';
+import type { AcmeAccountsTable, AcmeAuthorizationsTable, AcmeChallengesTable, AcmeEabKeysTable, AcmeOrdersTable } from './schema.js';
 import type {
   AcmeAccount,
   AcmeAccountStatus,
@@ -23,9 +23,8 @@ import type {
   PageRequest,
 } from './store.js';
 import { badQuery, checkSerial, epochMs, pageLimit } from './validation.js';
+import { atomic, toNumber as n, type Db, type Runner } from './sql.js';
 
-type Db = Kysely<StoreDatabase>;
-type Runner = <T>(op: () => Promise<T>) => Promise<T>;
 
 const ACCOUNT_STATUS: ReadonlySet<string> = new Set<AcmeAccountStatus>(['valid', 'deactivated', 'revoked']);
 const ORDER_STATUS: ReadonlySet<string> = new Set<AcmeOrderStatus>(['pending', 'processing', 'valid', 'invalid']);
@@ -75,10 +74,6 @@ function identifier(v: unknown, field: string): AcmeIdentifier {
   if (typeof i !== 'object' || i === null || (i.type !== 'dns' && i.type !== 'ip')) throw invalid(`${field} must be a dns or ip identifier`, field);
   text(i.value, `${field}.value`, 255);
   return { type: i.type, value: i.value };
-}
-
-function n(v: number | string | bigint): number {
-  return typeof v === 'number' ? v : Number(v);
 }
 
 function date(v: number | string | bigint | null): Date | undefined {
@@ -174,11 +169,6 @@ function decodeOrderCursor(cursor: unknown): { createdAt: number; id: string } {
   const createdAt = Number(m?.[1]);
   if (m === null || !Number.isSafeInteger(createdAt)) throw badQuery('malformed cursor', 'cursor');
   return { createdAt, id: m[2] as string };
-}
-
-/** Runs `fn` atomically: in the caller's transaction when there is one, else in a new one. */
-function atomic<T>(db: Db, fn: (db: Db) => Promise<T>): Promise<T> {
-  return db.isTransaction ? fn(db) : db.transaction().execute(fn);
 }
 
 async function challengesOf(db: Db, authorizationIds: readonly string[]): Promise<Map<string, AcmeChallenge[]>> {

@@ -4,7 +4,8 @@
  * row — certificates with their DER, names, used one-time tokens (so a token used before the
  * move stays used after it), the audit log with its ids, the ACME server's accounts, orders,
  * authorizations, challenges, EAB keys and renewal windows, shared settings, counters (CRL
- * numbers keep growing after the move) and the signed CRLs — from one consistent snapshot of the
+ * numbers keep growing after the move), the signed CRLs, and the SPIFFE JWT signing keys, bundles
+ * and federation relationships — from one consistent snapshot of the
  * source, into an empty, migrated target, in one transaction: the target ends up with all of it
  * or none of it. The counts are checked afterwards.
  */
@@ -30,7 +31,10 @@ type TableName =
   | 'renewal_windows'
   | 'settings'
   | 'counters'
-  | 'crls';
+  | 'crls'
+  | 'spiffe_jwt_keys'
+  | 'spiffe_bundles'
+  | 'spiffe_federations';
 
 /** Each copied table: its columns and its primary key (the order pages are read in). */
 const TABLES: readonly { readonly name: TableName; readonly columns: readonly string[]; readonly key: readonly string[] }[] = [
@@ -53,6 +57,10 @@ const TABLES: readonly { readonly name: TableName; readonly columns: readonly st
   { name: 'settings', columns: ['name', 'value'], key: ['name'] },
   { name: 'counters', columns: ['name', 'value'], key: ['name'] },
   { name: 'crls', columns: ['issuer_serial', 'number', 'this_update', 'next_update', 'revocation_seq', 'entries', 'der', 'shard'], key: ['issuer_serial', 'number'] },
+  // SPIFFE: the JWT signing keys (still encrypted), the published and fetched bundles with their sequences, the federation relationships.
+  { name: 'spiffe_jwt_keys', columns: ['kid', 'trust_domain', 'public_jwk', 'private_key', 'created_at', 'activates_at', 'expires_at'], key: ['kid'] },
+  { name: 'spiffe_bundles', columns: ['trust_domain', 'kind', 'document', 'digest', 'sequence', 'updated_at'], key: ['trust_domain'] },
+  { name: 'spiffe_federations', columns: ['trust_domain', 'url', 'profile', 'endpoint_spiffe_id', 'ca_certificates', 'created_at', 'next_refresh_at', 'last_success_at', 'last_error'], key: ['trust_domain'] },
 ];
 
 /** What {@link copyStore} copied: rows per table. */

@@ -22,10 +22,12 @@ import { CompiledQuery, type Compilable, type ControlledTransaction, type Kysely
 import { SignetError } from '../core/errors.js';
 import type { CertificateNamesTable, CertificatesTable, StoreDatabase } from './schema.js';
 import { acmeRepository } from './acme.js';
+import { spiffeRepository } from './spiffe.js';
 import { nextRevocationSeq, revocationRepository } from './revocations.js';
 import { dialectOf } from './migrations.js';
 import type {
   AcmeRepository,
+  SpiffeRepository,
   AuditEvent,
   AuditEventInput,
   AuditQuery,
@@ -65,6 +67,7 @@ import {
   queryTime,
   reversedName,
 } from './validation.js';
+import { atomic, type Db, type Runner } from './sql.js';
 
 /** What a backend supplies to {@link createKyselyStore}. */
 export interface KyselyStoreOptions {
@@ -108,9 +111,7 @@ export interface CheckedIssuance {
 /** See {@link KyselyStoreOptions.direct}; the result as Kysely would report it. */
 export type DirectRun = (sql: string, parameters: readonly unknown[]) => QueryResult<unknown>;
 
-type Db = Kysely<StoreDatabase>;
 /** Runs one repository operation: checks that it may run, maps driver errors. */
-type Runner = <T>(op: () => Promise<T>) => Promise<T>;
 
 // Rows per multi-row INSERT of names: 5 parameters each stays far below every driver's limit.
 const NAME_BATCH = 500;
@@ -226,11 +227,6 @@ function hotWrites(direct: DirectRun | undefined): HotWrites {
         .returning('id'),
     ),
   };
-}
-
-/** Runs `fn` atomically: in the caller's transaction when there is one, else in a new one. */
-function atomic<T>(db: Db, fn: (db: Db) => Promise<T>): Promise<T> {
-  return db.isTransaction ? fn(db) : db.transaction().execute(fn);
 }
 
 /**
@@ -642,11 +638,15 @@ function repositories(db: Db, run: Runner, hot: HotWrites): StoreTx {
     coordination: coordination(db, run),
     acme: acmeRepository(db, run),
     revocations: revocationRepository(db, run),
+    spiffe: spiffeRepository(db, run),
   };
 }
 
 /** The ACME repository's methods that write (with group commit they join a group). */
 const ACME_WRITES = ['createAccount', 'updateAccount', 'createOrder', 'updateOrder', 'updateAuthorization', 'updateChallenge', 'addEabKey', 'bindEabKey', 'removeEabKey', 'setting', 'setRenewalWindows', 'purgeExpired'] as const satisfies readonly (keyof AcmeRepository)[];
+
+/** The SPIFFE repository's methods that write (with group commit they run in a transaction of their own). */
+const SPIFFE_WRITES = ['addJwtKey', 'pruneJwtKeys', 'publishOwnBundle', 'saveFederatedBundle', 'addFederation', 'recordFederationFailure', 'removeFederation'] as const satisfies readonly (keyof SpiffeRepository)[];
 
 /** A transaction waiting for its turn in a group commit. */
 interface Waiting {
@@ -836,6 +836,12 @@ export function createKyselyStore(db: Db, options: KyselyStoreOptions): Store {
             nextCounterValue: viaGroup((tx, name: string) => tx.coordination.nextCounterValue(name)),
           },
           revocations: { ...repos.revocations, saveCrl: viaGroup((tx, crl: CrlRecord, keep: number) => tx.revocations.saveCrl(crl, keep)) },
+          spiffe: {
+            ...repos.spiffe,
+            ...Object.fromEntries(
+              SPIFFE_WRITES.map((m) => [m, (...args: unknown[]) => transaction((tx) => (tx.spiffe[m] as (...a: unknown[]) => Promise<unknown>)(...args))]),
+            ),
+          },
           acme: {
             ...repos.acme,
             ...Object.fromEntries(

@@ -398,8 +398,57 @@ const crlPartitions: Migration = {
   },
 };
 
+/**
+ * Migration 10, SPIFFE: the JWT-SVID signing keys of the served trust domains (shared by every
+ * replica, private halves encrypted), the bundles published and fetched (each with its sequence,
+ * so every replica serves the same document), and the federation relationships.
+ */
+const spiffe: Migration = {
+  version: 10,
+  name: 'spiffe',
+  async up(db) {
+    const t = columnTypes(dialectOf(db));
+    await db.schema
+      .createTable('spiffe_jwt_keys')
+      .addColumn('kid', t.key, (c) => c.primaryKey())
+      .addColumn('trust_domain', t.key, (c) => c.notNull())
+      .addColumn('public_jwk', 'text', (c) => c.notNull())
+      .addColumn('private_key', 'text', (c) => c.notNull())
+      .addColumn('created_at', 'bigint', (c) => c.notNull())
+      .addColumn('activates_at', 'bigint', (c) => c.notNull())
+      .addColumn('expires_at', 'bigint', (c) => c.notNull())
+      .addCheckConstraint('spiffe_jwt_keys_order', sql`expires_at > activates_at`)
+      .execute();
+    await db.schema.createIndex('spiffe_jwt_keys_domain').on('spiffe_jwt_keys').columns(['trust_domain', 'expires_at']).execute();
+    await db.schema
+      .createTable('spiffe_bundles')
+      .addColumn('trust_domain', t.key, (c) => c.primaryKey())
+      .addColumn('kind', 'text', (c) => c.notNull())
+      .addColumn('document', 'text', (c) => c.notNull())
+      .addColumn('digest', 'text', (c) => c.notNull())
+      .addColumn('sequence', 'bigint', (c) => c.notNull())
+      .addColumn('updated_at', 'bigint', (c) => c.notNull())
+      .addCheckConstraint('spiffe_bundles_kind', sql`kind in ('own', 'federated')`)
+      .execute();
+    await db.schema
+      .createTable('spiffe_federations')
+      .addColumn('trust_domain', t.key, (c) => c.primaryKey())
+      .addColumn('url', 'text', (c) => c.notNull())
+      .addColumn('profile', 'text', (c) => c.notNull())
+      .addColumn('endpoint_spiffe_id', 'text')
+      .addColumn('ca_certificates', 'text')
+      .addColumn('created_at', 'bigint', (c) => c.notNull())
+      .addColumn('next_refresh_at', 'bigint', (c) => c.notNull())
+      .addColumn('last_success_at', 'bigint')
+      .addColumn('last_error', 'text')
+      .addCheckConstraint('spiffe_federations_profile', sql`profile in ('https_web', 'https_spiffe')`)
+      .execute();
+    await db.schema.createIndex('spiffe_federations_due').on('spiffe_federations').column('next_refresh_at').execute();
+  },
+};
+
 /** Every migration the code knows, in order. Append only. */
-export const MIGRATIONS: readonly Migration[] = [initial, dropNameTypeIndex, coordination, currentIndex, acme, renewalWindows, acmeExpiry, revocationLists, crlPartitions];
+export const MIGRATIONS: readonly Migration[] = [initial, dropNameTypeIndex, coordination, currentIndex, acme, renewalWindows, acmeExpiry, revocationLists, crlPartitions, spiffe];
 
 function checkList(migrations: readonly Migration[]): void {
   let previous = 0;

@@ -3,14 +3,12 @@
  * the revocation sequence, the entries of a CRL, what was revoked since a sequence number, and
  * the stored CRLs.
  */
-import { sql, type Kysely } from 'kysely';
+import { sql } from 'kysely';
 import { SignetError } from '../core/errors.js';
-import type { StoreDatabase } from './schema.js';
 import type { CertificateStatusRecord, CrlRecord, RevocationRepository, RevokedEntry } from './store.js';
 import { checkSerial, epochMs, MAX_CRL_SHARDS } from './validation.js';
+import { type Db, type Runner } from './sql.js';
 
-type Db = Kysely<StoreDatabase>;
-type Runner = <T>(op: () => Promise<T>) => Promise<T>;
 
 /** The counter whose values number revocations. */
 const SEQUENCE = 'revocations';

@@ -190,8 +190,52 @@ export interface CrlsTable {
   shard: Generated<number>;
 }
 
+/** `spiffe_jwt_keys` (migration 10): the JWT-SVID signing keys of the trust domains the CA serves. */
+export interface SpiffeJwtKeysTable {
+  kid: string;
+  trust_domain: string;
+  /** The public key as a JWK (JSON). */
+  public_jwk: string;
+  /** The private key, encrypted PKCS#8 PEM (the intermediate's password). */
+  private_key: string;
+  created_at: IntegerColumn;
+  /** When it starts signing (published in the bundle from `created_at` on). */
+  activates_at: IntegerColumn;
+  /** When it stops being published: every token it signed has expired by then. */
+  expires_at: IntegerColumn;
+}
+
+/** `spiffe_bundles` (migration 10): the trust bundles the CA publishes (own) and has fetched (federated). */
+export interface SpiffeBundlesTable {
+  trust_domain: string;
+  kind: string;
+  /** The bundle document (JSON) as served or as fetched. */
+  document: string;
+  /** SHA-256 (hex) of what the bundle says, without its sequence number. */
+  digest: string;
+  sequence: IntegerColumn;
+  updated_at: IntegerColumn;
+}
+
+/** `spiffe_federations` (migration 10): the foreign trust domains whose bundles the CA fetches. */
+export interface SpiffeFederationsTable {
+  trust_domain: string;
+  url: string;
+  profile: string;
+  endpoint_spiffe_id: string | null;
+  /** https_web: the PEM certificates the endpoint's TLS certificate must chain to (null: the system's). */
+  ca_certificates: string | null;
+  created_at: IntegerColumn;
+  next_refresh_at: IntegerColumn;
+  last_success_at: IntegerColumn | null;
+  last_error: string | null;
+}
+
 /** The whole schema at the latest migration. */
 export interface StoreDatabase {
+  spiffe_jwt_keys: SpiffeJwtKeysTable;
+  spiffe_bundles: SpiffeBundlesTable;
+  spiffe_federations: SpiffeFederationsTable;
   crls: CrlsTable;
   renewal_windows: RenewalWindowsTable;
   settings: SettingsTable;

@@ -326,6 +326,7 @@ export interface StoreTx {
   readonly coordination: CoordinationRepository;
   readonly acme: AcmeRepository;
   readonly revocations: RevocationRepository;
+  readonly spiffe: SpiffeRepository;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -522,6 +523,85 @@ export interface CoordinationRepository {
   nextCounterValue(name: string): Promise<bigint>;
 }
 
+/** A JWT-SVID signing key of a served trust domain (shared by every replica). */
+export interface JwtKeyRecord {
+  /** The key ID (`kid`): URL-safe, unique across trust domains. */
+  readonly kid: string;
+  readonly trustDomain: string;
+  /** The public key as a JWK (JSON text). */
+  readonly publicJwk: string;
+  /** The private key as encrypted PKCS#8 PEM. */
+  readonly privateKey: string;
+  readonly createdAt: Date;
+  /** When it starts signing; it is published from {@link createdAt} on. */
+  readonly activatesAt: Date;
+  /** When it is dropped from the bundle: nothing it signed lives past it. */
+  readonly expiresAt: Date;
+}
+
+/** A trust bundle the CA publishes (`own`) or fetched from a federated trust domain (`federated`). */
+export interface BundleRecord {
+  readonly trustDomain: string;
+  readonly kind: 'own' | 'federated';
+  /** The document as served (own) or as fetched (federated). */
+  readonly document: string;
+  /** SHA-256 (hex) of what the bundle says apart from its sequence: equal digests, equal bundles. */
+  readonly digest: string;
+  readonly sequence: bigint;
+  readonly updatedAt: Date;
+}
+
+/** The SPIFFE bundle endpoint profiles (SPIFFE Federation standard §5). */
+export type BundleEndpointProfile = 'https_web' | 'https_spiffe';
+
+/** A federation relationship: a foreign trust domain whose bundle the CA fetches from its bundle endpoint. */
+export interface FederationRecord {
+  readonly trustDomain: string;
+  /** The bundle endpoint URL (https). */
+  readonly url: string;
+  readonly profile: BundleEndpointProfile;
+  /** https_spiffe: the SPIFFE ID the endpoint's server must present. */
+  readonly endpointSpiffeId?: string;
+  /** https_web: PEM certificates the endpoint's TLS certificate must chain to (else the system's roots). */
+  readonly caCertificates?: string;
+  readonly createdAt: Date;
+  /** When the bundle is fetched next (its refresh hint after the last fetch). */
+  readonly nextRefreshAt: Date;
+  readonly lastSuccessAt?: Date;
+  /** Why the last fetch failed (`CODE: message`), until one succeeds. */
+  readonly lastError?: string;
+}
+
+/** SPIFFE state every replica shares: JWT signing keys, bundles, federation relationships. */
+export interface SpiffeRepository {
+  /** Adds a JWT signing key; ERR_STORE_INVALID_RECORD for a bad record or a key ID in use. */
+  addJwtKey(key: JwtKeyRecord): Promise<void>;
+  /** The keys of `trustDomain` that have not expired at `at`, by activation time then key ID. */
+  jwtKeys(trustDomain: string, at: Date): Promise<readonly JwtKeyRecord[]>;
+  /** Deletes the keys of `trustDomain` that expired at or before `at`; resolves how many. */
+  pruneJwtKeys(trustDomain: string, at: Date): Promise<number>;
+  getBundle(trustDomain: string): Promise<BundleRecord | undefined>;
+  listBundles(kind?: BundleRecord['kind']): Promise<readonly BundleRecord[]>;
+  /**
+   * Publishes this CA's bundle of `trustDomain` when `digest` differs from the stored one: the
+   * sequence grows by one (1 the first time) and `render(sequence)` is the stored document.
+   * Concurrent calls with one digest publish it once. Resolves the bundle stored afterwards and
+   * whether this call changed it.
+   */
+  publishOwnBundle(trustDomain: string, digest: string, render: (sequence: bigint) => string, at: Date): Promise<{ readonly bundle: BundleRecord; readonly changed: boolean }>;
+  /** Stores a fetched foreign bundle (replacing the one before) and records the successful fetch on its relationship. */
+  saveFederatedBundle(bundle: BundleRecord, nextRefreshAt: Date): Promise<void>;
+  addFederation(federation: FederationRecord): Promise<'added' | 'exists'>;
+  getFederation(trustDomain: string): Promise<FederationRecord | undefined>;
+  listFederations(): Promise<readonly FederationRecord[]>;
+  /** Relationships whose next refresh is due at `at`. */
+  dueFederations(at: Date, limit: number): Promise<readonly FederationRecord[]>;
+  /** Records a failed fetch: the error and when to try again. */
+  recordFederationFailure(trustDomain: string, error: string, nextRefreshAt: Date): Promise<void>;
+  /** Removes the relationship and the foreign bundle fetched through it, together; false when there was none. */
+  removeFederation(trustDomain: string): Promise<boolean>;
+}
+
 /** The one write of a new certificate authorized by a one-time token (`POST /sign`). */
 export interface Issuance {
   readonly token: TokenUse;
@@ -540,6 +620,8 @@ export interface Store {
   readonly acme: AcmeRepository;
   /** Revocation sequence, CRL entries and the stored CRLs. */
   readonly revocations: RevocationRepository;
+  /** SPIFFE: JWT signing keys, bundles, federation relationships. */
+  readonly spiffe: SpiffeRepository;
   /**
    * Runs `fn` in one database transaction; the repositories passed to `fn` are bound to it.
    * Commits when `fn` resolves, rolls back (and rethrows) when it throws. Inside `fn`, use only

@@ -286,6 +286,14 @@ test('every wrong field is named by its JSON path', () => {
     ['$.revocation', { ocsp: { cacheSize: 1.5 } }, '$.revocation.ocsp.cacheSize', /whole number/],
     ['$.revocation', { ocsp: { responderKey: 'x' } }, '$.revocation.ocsp.responderKey', /unknown field/],
     ['$.revocation', { oscp: {} }, '$.revocation.oscp', /unknown field.*did you mean "ocsp"/],
+    ['$.spiffe', { jwtKeyType: 'Ed25519' }, '$.spiffe.jwtKeyType', /JWT-SVID key type/],
+    ['$.spiffe', { jwtKeyType: 'EC P-224' }, '$.spiffe.jwtKeyType', /JWT-SVID key type/],
+    ['$.spiffe', { jwtKeyLifetime: '30m' }, '$.spiffe.jwtKeyLifetime', /at least 1h/],
+    ['$.spiffe', { jwtKeyLifetime: '91d' }, '$.spiffe.jwtKeyLifetime', /at most 90d/],
+    ['$.spiffe', { refreshHint: '500ms' }, '$.spiffe.refreshHint', /at least 1s/],
+    ['$.spiffe', { refreshHint: '5h' }, '$.spiffe.refreshHint', /refreshHint \(5h\) must be at most a sixth of jwtKeyLifetime \(1d\)/],
+    ['$.spiffe', { bundleEndpoint: {} }, '$.spiffe.bundleEndpoint', /unknown field/],
+    ['$.spiffe', 'on', '$.spiffe', /object/],
     ['$.logLevel', 'verbose', '$.logLevel', /expected a log level \(debug, info, warn, error\)/],
     ['$.logLevel', 'inf', '$.logLevel', /did you mean "info"/],
   ];
@@ -325,6 +333,15 @@ test('the revocation section: defaults, values, and a refresh derived from a sho
     crl: { enabled: true, validityMs: 6 * 3_600_000, refreshMs: 2 * 3_600_000, shards: 16 },
     ocsp: { enabled: true, validityMs: 3_600_000, signerLifetimeMs: 3 * 3_600_000, cacheSize: 0 },
   });
+});
+
+test('the spiffe section: defaults, values', () => {
+  assert.deepEqual(parseCaConfig(JSON.stringify(base()), { baseDir: '/srv/signet' }).spiffe, { jwtKeyType: 'EC P-256', jwtKeyLifetimeMs: 24 * 3_600_000, refreshHintMs: 300_000 });
+  const doc = base();
+  doc.spiffe = { jwtKeyType: 'RSA 3072', jwtKeyLifetime: '7d', refreshHint: '1h' };
+  assert.deepEqual(parseCaConfig(JSON.stringify(doc), { baseDir: '/srv/signet' }).spiffe, { jwtKeyType: 'RSA 3072', jwtKeyLifetimeMs: 7 * 24 * 3_600_000, refreshHintMs: 3_600_000 });
+  const claims = parseCaConfig(JSON.stringify(set(base(), '$.claims', { jwtSvidMinLifetime: '30s', jwtSvidDefaultLifetime: '10m', jwtSvidMaxLifetime: '2h' })), { baseDir: '/srv/signet' }).claims;
+  assert.deepEqual([claims.jwtSvidMinLifetimeMs, claims.jwtSvidDefaultLifetimeMs, claims.jwtSvidMaxLifetimeMs], [30_000, 600_000, 7_200_000]);
 });
 
 test('a required top-level field that is missing is named', () => {
@@ -385,6 +402,8 @@ test('claims: min <= default <= max after merging, and renewal after expiry need
     [set(base(), '$.claims', { minLifetime: '1h', defaultLifetime: '30m' }), [['$.claims.defaultLifetime', /^defaultLifetime 30m is shorter than minLifetime 1h$/]]],
     [set(base(), '$.claims', { maxLifetime: '12h' }), [['$.claims.maxLifetime', /^defaultLifetime 1d is longer than maxLifetime 12h$/]]],
     [set(base(), '$.claims', { allowRenewalAfterExpiry: true }), [['$.claims.allowRenewalAfterExpiry', /renewalGracePeriod is 0s/]]],
+    [set(base(), '$.claims', { jwtSvidMaxLifetime: '2m' }), [['$.claims.jwtSvidMaxLifetime', /^jwtSvidDefaultLifetime 5m is longer than jwtSvidMaxLifetime 2m$/]]],
+    [set(base(), '$.provisioners[0].claims', { jwtSvidMinLifetime: '2h' }), [['$.provisioners[0].claims.jwtSvidMinLifetime', /^jwtSvidMinLifetime 2h is longer than jwtSvidMaxLifetime 1h \(from \$\.claims\)$/]]],
     // A provisioner override that conflicts with an inherited value: the message says where that came from.
     [set(base(), '$.provisioners[0].claims', { defaultLifetime: '48h' }), [['$.provisioners[0].claims.defaultLifetime', /^defaultLifetime 2d is longer than maxLifetime 1d \(from \$\.claims\)$/]]],
     [set(set(base(), '$.claims', { maxLifetime: '72h' }), '$.provisioners[0].claims', { maxLifetime: '1h' }), [['$.provisioners[0].claims.maxLifetime', /^defaultLifetime 1d \(from \$\.claims\) is longer than maxLifetime 1h$/]]],

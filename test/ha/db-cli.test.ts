@@ -133,7 +133,9 @@ describe('db status / db migrate', () => {
     const { args, dir } = initArgs(['--db', pg.url(database), '--db-password-file', pg.passwordFile]);
     ok(signet(args));
     // Back to an empty database, as a fresh replica target would be.
-    await pg.query('drop table certificate_names, certificates, used_tokens, audit_events, job_leases, counters, settings, acme_accounts, acme_orders, acme_authorizations, acme_challenges, acme_eab_keys, renewal_windows, crls, schema_migrations', [], database);
+    const tables = await pg.query<{ tablename: string }>("select tablename from pg_tables where schemaname = 'public'", [], database);
+    assert.ok(tables.length > 0);
+    await pg.query(`drop table ${tables.map((t) => `"${t.tablename}"`).join(', ')}`, [], database);
 
     const before = JSON.parse(ok(signet(['db', 'status', '--config', dir, '--json'])).stdout) as { current: number; pending: { version: number }[] };
     assert.equal(before.current, 0);

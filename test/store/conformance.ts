@@ -846,6 +846,82 @@ export function storeConformance(name: string, open: () => Promise<Store>): void
       });
     });
 
+    describe('spiffe', () => {
+      const T = at(0);
+      const later = (ms: number) => new Date(T.getTime() + ms);
+      const key = (kid: string, activates: number, expires: number, td = 'example.org') => ({
+        kid,
+        trustDomain: td,
+        publicJwk: `{"kty":"EC","kid":"${kid}"}`,
+        privateKey: '-----BEGIN ENCRYPTED PRIVATE KEY-----\nx\n-----END ENCRYPTED PRIVATE KEY-----\n',
+        createdAt: T,
+        activatesAt: later(activates),
+        expiresAt: later(expires),
+      });
+      const digest = (c: string) => c.repeat(64);
+
+      test('JWT keys: listed while they live, by activation time, per trust domain; pruned once expired; a key ID is used once', async () => {
+        const s = store.spiffe;
+        await s.addJwtKey(key('k2', 50_000, 150_000));
+        await s.addJwtKey(key('k1', 0, 100_000));
+        await s.addJwtKey(key('other', 0, 100_000, 'other.org'));
+        assert.deepEqual((await s.jwtKeys('example.org', T)).map((k) => k.kid), ['k1', 'k2']);
+        const [k1] = await s.jwtKeys('example.org', T);
+        assert.deepEqual(k1, key('k1', 0, 100_000));
+        assert.deepEqual((await s.jwtKeys('example.org', later(100_000))).map((k) => k.kid), ['k2'], 'expired at its expiry');
+        assert.equal(await s.pruneJwtKeys('example.org', later(99_999)), 0);
+        assert.equal(await s.pruneJwtKeys('example.org', later(100_000)), 1);
+        assert.deepEqual((await s.jwtKeys('other.org', T)).map((k) => k.kid), ['other'], 'another trust domain is untouched');
+        await rejectsWith(s.addJwtKey(key('k2', 0, 1000)), 'ERR_STORE_INVALID_RECORD');
+        await rejectsWith(s.addJwtKey(key('bad kid', 0, 1000)), 'ERR_STORE_INVALID_RECORD');
+        await rejectsWith(s.addJwtKey(key('k3', 1000, 1000)), 'ERR_STORE_INVALID_RECORD');
+        await rejectsWith(s.addJwtKey(key('k4', 0, 1000, 'Upper.org')), 'ERR_STORE_INVALID_RECORD');
+      });
+
+      test('own bundle: published with sequence 1, again only when its digest changes (sequence + 1), once under concurrency', async () => {
+        const s = store.spiffe;
+        const render = (seq: bigint) => `{"keys":[],"spiffe_sequence":${seq}}`;
+        const first = await s.publishOwnBundle('example.org', digest('a'), render, T);
+        assert.equal(first.changed, true);
+        assert.equal(first.bundle.sequence, 1n);
+        assert.equal(first.bundle.document, '{"keys":[],"spiffe_sequence":1}');
+        const same = await s.publishOwnBundle('example.org', digest('a'), render, later(1));
+        assert.deepEqual([same.changed, same.bundle.sequence], [false, 1n]);
+        const racing = await Promise.all(Array.from({ length: 8 }, () => s.publishOwnBundle('example.org', digest('b'), render, later(2))));
+        assert.equal(racing.filter((r) => r.changed).length, 1, 'one of the concurrent publications changes it');
+        const stored = await s.getBundle('example.org');
+        assert.deepEqual([stored?.kind, stored?.sequence, stored?.digest, stored?.document], ['own', 2n, digest('b'), render(2n)]);
+        await rejectsWith(s.publishOwnBundle('example.org', 'nothex', render, T), 'ERR_STORE_INVALID_RECORD');
+        assert.equal(await s.getBundle('nowhere.org'), undefined);
+      });
+
+      test('federation: added once, due by next refresh, fetched bundle stored with the success, failures recorded, removal takes the bundle with it', async () => {
+        const s = store.spiffe;
+        const rel = { trustDomain: 'partner.org', url: 'https://partner.example/bundle', profile: 'https_web' as const, createdAt: T, nextRefreshAt: T };
+        assert.equal(await s.addFederation(rel), 'added');
+        assert.equal(await s.addFederation(rel), 'exists');
+        await s.addFederation({ trustDomain: 'spiffe.org', url: 'https://spiffe.example/b', profile: 'https_spiffe', endpointSpiffeId: 'spiffe://spiffe.org/server', createdAt: T, nextRefreshAt: later(60_000) });
+        await rejectsWith(s.addFederation({ trustDomain: 'x.org', url: 'https://x', profile: 'https_spiffe', createdAt: T, nextRefreshAt: T }), 'ERR_STORE_INVALID_RECORD');
+        assert.deepEqual((await s.dueFederations(T, 10)).map((f) => f.trustDomain), ['partner.org']);
+        assert.deepEqual((await s.dueFederations(later(60_000), 10)).map((f) => f.trustDomain), ['partner.org', 'spiffe.org']);
+        await s.recordFederationFailure('partner.org', 'ERR_BUNDLE_FETCH: refused', later(30_000));
+        assert.equal((await s.getFederation('partner.org'))?.lastError, 'ERR_BUNDLE_FETCH: refused');
+        await s.saveFederatedBundle({ trustDomain: 'partner.org', kind: 'federated', document: '{"keys":[]}', digest: digest('c'), sequence: 7n, updatedAt: later(40_000) }, later(340_000));
+        const f = await s.getFederation('partner.org');
+        assert.deepEqual([f?.lastError, f?.lastSuccessAt, f?.nextRefreshAt], [undefined, later(40_000), later(340_000)]);
+        assert.deepEqual((await s.listBundles('federated')).map((b) => [b.trustDomain, b.sequence]), [['partner.org', 7n]]);
+        await rejectsWith(s.saveFederatedBundle({ trustDomain: 'stranger.org', kind: 'federated', document: '{}', digest: digest('d'), sequence: 1n, updatedAt: T }, T), 'ERR_FEDERATION_NOT_FOUND');
+        await s.publishOwnBundle('mine.org', digest('e'), () => '{"keys":[]}', T);
+        await s.addFederation({ ...rel, trustDomain: 'mine.org' });
+        await rejectsWith(s.saveFederatedBundle({ trustDomain: 'mine.org', kind: 'federated', document: '{}', digest: digest('d'), sequence: 1n, updatedAt: T }, T), 'ERR_STORE_INVALID_RECORD');
+        assert.equal(await s.removeFederation('partner.org'), true);
+        assert.equal(await s.removeFederation('partner.org'), false);
+        assert.equal(await s.getBundle('partner.org'), undefined, 'the fetched bundle went with the relationship');
+        assert.equal((await s.getBundle('mine.org'))?.kind, 'own');
+        assert.deepEqual((await s.listFederations()).map((x) => x.trustDomain), ['mine.org', 'spiffe.org']);
+      });
+    });
+
     describe('revocations', () => {
       const issuer = '0a0b0c';
 

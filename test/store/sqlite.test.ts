@@ -320,6 +320,9 @@ describe('migrations', () => {
         "certificates: issuer_serial, crl_shard, not_after, serial where status = 'revoked'",
         'certificates: revoked_seq where revoked_seq is not null',
         'crls: issuer_serial, shard, number',
+        // Migration 10, SPIFFE: a trust domain's live JWT keys, due federation refreshes.
+        'spiffe_jwt_keys: trust_domain, expires_at',
+        'spiffe_federations: next_refresh_at',
       ];
       // Exactly these: each index costs every issuance a B-tree insert and a page at COMMIT.
       assert.deepEqual([...indexed].sort(), [...wanted].sort());

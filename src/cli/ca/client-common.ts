@@ -140,7 +140,7 @@ export async function obtainToken(
   subject: string,
   flags: TokenSourceFlags,
   target: ResolvedCa,
-  options: { sans?: readonly string[]; revoke?: boolean; ssh?: { readonly host: boolean; readonly principals: readonly string[] } } = {},
+  options: { sans?: readonly string[]; revoke?: boolean; ssh?: { readonly host: boolean; readonly principals: readonly string[] }; jwtSvid?: boolean } = {},
 ): Promise<string> {
   const minting = [flags.provisioner, flags.provisionerKey, flags.provisionerPasswordFile].some((f) => f !== undefined);
   if (flags.token !== undefined && flags.tokenFile !== undefined) throw new SignetError('ERR_USAGE', '--token and --token-file cannot be combined');
@@ -165,6 +165,7 @@ export async function obtainToken(
     ...(flags.provisionerPasswordFile !== undefined ? { passwordFile: flags.provisionerPasswordFile } : {}),
     ...(options.sans !== undefined ? { san: [...options.sans] } : {}),
     ...(options.revoke ? { revoke: true } : {}),
+    ...(options.jwtSvid ? { jwtSvid: true } : {}),
     ...(options.ssh ? { ssh: true, host: options.ssh.host, principal: [...options.ssh.principals] } : {}),
     ttl: '5m',
   });

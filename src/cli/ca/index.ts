@@ -12,6 +12,7 @@ import { registerCaRoots } from './roots.js';
 import { registerCaHealth } from './health.js';
 import { registerCaProvisioner } from './provisioner.js';
 import { registerCaSsh } from './ssh.js';
+import { registerCaSpiffe } from './spiffe.js';
 
 export { caInitCommand, formatCaInit, type CaInitFlags, type CaInitResult } from './init.js';
 export { caTokenCommand, caUrlFromConfig, normalizeSerial, type TokenFlags } from './token.js';
@@ -35,6 +36,7 @@ export function registerCaCommands(program: Command): Command {
   registerCaHealth(cmd);
   registerCaProvisioner(cmd);
   registerCaSsh(cmd);
+  registerCaSpiffe(cmd);
   const config = cmd.command('config').description('work with the CA configuration file (signet.json)');
   registerCaConfigValidate(config);
   config.addHelpText(

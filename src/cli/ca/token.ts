@@ -19,6 +19,7 @@ import { loadCaConfig, type CaConfig } from '../../ca/config.js';
 import { mintToken } from '../../ca/token.js';
 import { parseGeneralName } from '../../x509/general-name.js';
 import { principalProblem } from '../../ca/policy.js';
+import { parseSpiffeId } from '../../spiffe/id.js';
 import { parseSerial } from '../../x509/serial.js';
 import { readInput, readPassword } from '../io.js';
 import { DEFAULT_CONFIG_PATH } from './config-validate.js';
@@ -39,6 +40,8 @@ export interface TokenFlags {
   /** With `ssh`: a host certificate (default: a user certificate). */
   host?: boolean;
   principal?: string[];
+  /** A token for `POST /spiffe/jwt-svid`: the subject is the SPIFFE ID, its only SAN. */
+  jwtSvid?: boolean;
 }
 
 /**
@@ -97,6 +100,8 @@ export async function caTokenCommand(subject: string, flags: TokenFlags): Promis
   if (flags.revoke && flags.san !== undefined) throw new SignetError('ERR_USAGE', '--san does not apply to a revocation token (--revoke)');
   if (flags.ssh && (flags.revoke || flags.san !== undefined)) throw new SignetError('ERR_USAGE', `${flags.revoke ? '--revoke' : '--san'} does not apply to an SSH token (--ssh): name its principals with --principal`);
   if (!flags.ssh && (flags.host || flags.principal !== undefined)) throw new SignetError('ERR_USAGE', `${flags.host ? '--host' : '--principal'} goes with --ssh`);
+  if (flags.jwtSvid && (flags.revoke || flags.ssh || flags.san !== undefined)) throw new SignetError('ERR_USAGE', `${flags.revoke ? '--revoke' : flags.ssh ? '--ssh' : '--san'} does not apply to a JWT-SVID token (--jwt-svid): SUBJECT is the SPIFFE ID`);
+  if (flags.jwtSvid) parseSpiffeId(subject);
   const sans = flags.revoke ? [] : flags.ssh ? (flags.principal ?? [subject]) : (flags.san ?? [subject]);
   if (flags.ssh) {
     for (const p of sans) {
@@ -117,7 +122,7 @@ export async function caTokenCommand(subject: string, flags: TokenFlags): Promis
     key,
     kid: provisioner?.kid ?? jwkThumbprint(key),
     issuer: provisionerName,
-    audience: `${caUrl.replace(/\/$/, '')}${flags.revoke ? '/revoke' : flags.ssh ? '/ssh/sign' : '/sign'}`,
+    audience: `${caUrl.replace(/\/$/, '')}${flags.revoke ? '/revoke' : flags.ssh ? '/ssh/sign' : flags.jwtSvid ? '/spiffe/jwt-svid' : '/sign'}`,
     ...(flags.ssh ? { ssh: { certType: flags.host ? ('host' as const) : ('user' as const) } } : {}),
     subject: tokenSubject,
     sans,
@@ -130,7 +135,7 @@ export async function caTokenCommand(subject: string, flags: TokenFlags): Promis
 /** Registers `signet ca token`. */
 export function registerCaToken(ca: Command): void {
   ca.command('token')
-    .description('mint a one-time token for POST /sign (or /revoke, or /ssh/sign) with a provisioner key')
+    .description('mint a one-time token for POST /sign (or /revoke, /ssh/sign, /spiffe/jwt-svid) with a provisioner key')
     .argument('<subject>', 'the subject (common name) the token authorizes; with --revoke, the serial number')
     .option('--san <name>', 'a SAN the certificate may carry (repeatable; default: the subject)', collect)
     .option('--config <file>', `the CA configuration (default ${DEFAULT_CONFIG_PATH} when it exists)`)
@@ -144,6 +149,7 @@ export function registerCaToken(ca: Command): void {
     .option('--ssh', 'a token for POST /ssh/sign: an SSH user certificate whose key ID is SUBJECT')
     .option('--host', 'with --ssh: an SSH host certificate')
     .option('--principal <name>', 'with --ssh: a principal the certificate may carry, a user name or (--host) a host name (repeatable; default: the subject)', collect)
+    .option('--jwt-svid', 'a token for POST /spiffe/jwt-svid: SUBJECT is the SPIFFE ID of the JWT-SVID')
     .addHelpText(
       'after',
       `
@@ -152,7 +158,8 @@ Examples:
   $ signet ca token db --san db.internal --ca-url https://ca.example.com:9443 --root root.crt --provisioner admin --key admin.key
   $ signet ca token 4a:1f:03:9c --revoke --password-file prov-pw.txt
   $ signet ca token alice@example.com --ssh --principal alice --principal deploy --password-file prov-pw.txt
-  $ signet ca token web01.example.com --ssh --host --principal web01.example.com --principal 10.0.0.5 --password-file prov-pw.txt`,
+  $ signet ca token web01.example.com --ssh --host --principal web01.example.com --principal 10.0.0.5 --password-file prov-pw.txt
+  $ signet ca token spiffe://example.org/billing/api --jwt-svid --password-file prov-pw.txt`,
     )
     .action(async (subject: string, flags: TokenFlags) => {
       process.stdout.write(`${await caTokenCommand(subject, flags)}\n`);
