@@ -434,6 +434,22 @@ export class Authority {
   }
 
   /**
+   * Authenticates a caller of the SPIFFE admin API: its client certificate must be one this CA
+   * issued, valid now and not revoked, an X509-SVID whose SPIFFE ID is granted by a registration
+   * entry with the admin flag (ERR_AUTH_* / ERR_CERT_REVOKED / ERR_FORBIDDEN_NOT_ADMIN). Resolves
+   * the caller's SPIFFE ID.
+   */
+  async authenticateSpiffeAdmin(der: Uint8Array | undefined): Promise<string> {
+    const record = await this.#authenticate(der, this.#options.clock.now());
+    if (record.status === 'revoked') throw new SignetError('ERR_CERT_REVOKED', 'the client certificate is revoked');
+    const id = record.names.find((n) => n.type === 'uri' && n.value.startsWith('spiffe://'))?.value;
+    if (id === undefined) throw new SignetError('ERR_FORBIDDEN_NOT_ADMIN', 'the admin API needs an X509-SVID (a client certificate with a SPIFFE ID)');
+    const entries = await this.#options.store.spiffe.listEntries({ spiffeId: id }, { limit: 100 });
+    if (!entries.items.some((e) => e.admin)) throw new SignetError('ERR_FORBIDDEN_NOT_ADMIN', `${id} is not an admin: no registration entry grants it with the admin flag`, { hint: 'signet entry update ID --admin' });
+    return id;
+  }
+
+  /**
    * The OIDC provisioner an ID token is for, read from its (not yet verified) `iss` and `aud`: a
    * provisioner whose issuer is `iss` and whose client ID is an audience (else one whose issuer is
    * `iss`). Undefined for anything else (a JWK provisioner's token names the provisioner as `iss`).

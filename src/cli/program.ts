@@ -15,6 +15,7 @@ import { registerAuditCommands } from './audit/index.js';
 import { registerDbCommands } from './db/index.js';
 import { registerAcmeCommands } from './acme/index.js';
 import { registerFederationCommands } from './federation/index.js';
+import { registerEntryCommands } from './entry/index.js';
 import { registerRevokeCommand } from './revoke/index.js';
 import { registerCrlCommands } from './crl/index.js';
 import { registerSshCommands } from './ssh/index.js';
@@ -95,6 +96,7 @@ export function buildProgram(): Command {
   registerDbCommands(program);
   registerAcmeCommands(program);
   registerFederationCommands(program);
+  registerEntryCommands(program);
   registerRevokeCommand(program);
   registerCrlCommands(program);
   registerSshCommands(program);

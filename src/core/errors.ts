@@ -192,6 +192,11 @@ export const ERROR_CATALOGUE = {
   ERR_FEDERATION_NOT_FOUND: 'usage',
   ERR_FEDERATION_EXISTS: 'usage',
   ERR_BUNDLE_NOT_FOUND: 'usage',
+  ERR_ENTRY_NOT_FOUND: 'usage',
+  ERR_ENTRY_EXISTS: 'usage',
+  ERR_ENTRY_CONFLICT: 'usage',
+  ERR_ENTRY_INVALID: 'input',
+  ERR_FORBIDDEN_NOT_ADMIN: 'invalid',
   ERR_BUNDLE_FETCH: 'network',
   // authority, OIDC provisioner: the OpenID provider's discovery document or keys cannot be fetched
   // (down, too slow, too large, an issuer that does not match); `signet ssh login`: the sign-in

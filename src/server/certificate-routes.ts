@@ -15,7 +15,7 @@ import { issuedResponse, jsonObject, stringField } from './sign-route.js';
 const BODY_LIMIT = 64 * 1024;
 
 /** DER of the certificate the client presented in the TLS handshake, if any. */
-function clientCertificate(socket: TLSSocket): Uint8Array | undefined {
+export function clientCertificate(socket: TLSSocket): Uint8Array | undefined {
   const peer = socket.getPeerCertificate(false) as { raw?: Buffer } | null;
   return peer?.raw && peer.raw.length > 0 ? new Uint8Array(peer.raw) : undefined;
 }

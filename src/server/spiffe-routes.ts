@@ -13,6 +13,11 @@
  *    `{"chain": PEM}` — validation by the SPIFFE standards with the bundle of the SVID's own trust
  *    domain (own or federated), for programs without a SPIFFE library: 200 `{"spiffeId", …}` or
  *    ERR_JWT_SVID_INVALID / ERR_X509_SVID_INVALID with `detail.reason`.
+ *  - The admin API for registration entries, for callers presenting an X509-SVID whose SPIFFE ID
+ *    an admin entry grants (mTLS): `GET /spiffe/admin/entries` (`?spiffeId=&parentId=&selector=
+ *    &limit=&cursor=`), `POST /spiffe/admin/entries` (create, 201), `GET /spiffe/admin/entries/{id}`,
+ *    `POST /spiffe/admin/entries/{id}` (update: the fields given replace the entry's; `revision`
+ *    makes it conditional), `POST /spiffe/admin/entries/{id}/delete`.
  */
 import { SignetError } from '../core/errors.js';
 import { parseDuration } from '../core/duration.js';
@@ -25,6 +30,9 @@ import type { TrustBundle } from '../spiffe/bundle.js';
 import { knownBundle } from '../spiffe/federation.js';
 import { parseTrustDomain } from '../spiffe/id.js';
 import { parseCertificate } from '../x509/certificate.js';
+import { createEntry, deleteEntry, entryContext, entryJson, entryNotFound, updateEntry, type EntrySpec } from '../spiffe/entries.js';
+import type { JsonValue } from '../x509/template/json.js';
+import { clientCertificate } from './certificate-routes.js';
 import { validateJwtSvid } from '../spiffe/jwt-svid.js';
 import { MAX_X509_SVID_CHAIN, validateX509Svid } from '../spiffe/x509-svid.js';
 import type { Route } from './http.js';
@@ -44,6 +52,57 @@ export interface SpiffeRouteOptions {
   readonly audience: (path: string) => string[];
   readonly store: Store;
   readonly clock: Clock;
+  /** The trust domains the CA serves. */
+  readonly trustDomains: readonly string[];
+}
+
+const ENTRY_FIELDS = ['spiffeId', 'parentId', 'selectors', 'x509Ttl', 'jwtTtl', 'dnsNames', 'admin', 'downstream', 'federatesWith', 'hint'];
+
+/** An entry (or the fields of a change) from a JSON body; ERR_REQUEST_INVALID for wrong types. */
+function entryFields(body: Record<string, JsonValue>): Partial<EntrySpec> {
+  const bad = (name: string, what: string): SignetError => new SignetError('ERR_REQUEST_INVALID', `field "${name}" must be ${what}`);
+  const list = (name: string): string[] | undefined => {
+    const v = body[name];
+    if (v === undefined) return undefined;
+    if (!Array.isArray(v) || !v.every((x): x is string => typeof x === 'string')) throw bad(name, 'a list of strings');
+    return v;
+  };
+  const flag = (name: string): boolean | undefined => {
+    const v = body[name];
+    if (v !== undefined && typeof v !== 'boolean') throw bad(name, 'true or false');
+    return v;
+  };
+  const ttl = (name: string): number | undefined => {
+    const v = stringField(body, name, false);
+    if (v === undefined) return undefined;
+    try {
+      return parseDuration(v);
+    } catch {
+      throw bad(name, 'a duration such as "1h"');
+    }
+  };
+  const spiffeId = stringField(body, 'spiffeId', false);
+  const parentId = stringField(body, 'parentId', false);
+  const hint = stringField(body, 'hint', false);
+  const selectors = list('selectors');
+  const dnsNames = list('dnsNames');
+  const federatesWith = list('federatesWith');
+  const admin = flag('admin');
+  const downstream = flag('downstream');
+  const x509TtlMs = ttl('x509Ttl');
+  const jwtTtlMs = ttl('jwtTtl');
+  return {
+    ...(spiffeId !== undefined ? { spiffeId } : {}),
+    ...(parentId !== undefined ? { parentId } : {}),
+    ...(selectors !== undefined ? { selectors } : {}),
+    ...(x509TtlMs !== undefined ? { x509TtlMs } : {}),
+    ...(jwtTtlMs !== undefined ? { jwtTtlMs } : {}),
+    ...(dnsNames !== undefined ? { dnsNames } : {}),
+    ...(admin !== undefined ? { admin } : {}),
+    ...(downstream !== undefined ? { downstream } : {}),
+    ...(federatesWith !== undefined ? { federatesWith } : {}),
+    ...(hint !== undefined ? { hint } : {}),
+  };
 }
 
 /** The SPIFFE routes. */
@@ -51,7 +110,77 @@ export function spiffeRoutes(o: SpiffeRouteOptions): Route[] {
   const { authority, service, audience } = o;
   /** Every bundle a validation may need, read once per request from the store (own and federated). */
   const bundles = async (trustDomain: string): Promise<TrustBundle | undefined> => knownBundle(o.store, trustDomain);
+  const admin = (socket: Parameters<typeof clientCertificate>[0]): Promise<string> => authority().authenticateSpiffeAdmin(clientCertificate(socket));
+  const actor = (id: string): string => `admin ${id}`;
   return [
+    {
+      method: 'GET',
+      path: '/spiffe/admin/entries',
+      handler: async (req) => {
+        await admin(req.socket);
+        const q = req.query;
+        for (const k of q.keys()) if (!['spiffeId', 'parentId', 'selector', 'limit', 'cursor'].includes(k)) throw new SignetError('ERR_REQUEST_INVALID', `unknown query parameter "${k.slice(0, 32)}"`);
+        const limitText = q.get('limit');
+        const limit = limitText === null ? 100 : /^\d{1,4}$/.test(limitText) ? Number(limitText) : NaN;
+        if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new SignetError('ERR_REQUEST_INVALID', 'limit must be a whole number from 1 to 1000');
+        const filter = { ...(q.get('spiffeId') !== null ? { spiffeId: q.get('spiffeId') as string } : {}), ...(q.get('parentId') !== null ? { parentId: q.get('parentId') as string } : {}), ...(q.get('selector') !== null ? { selector: q.get('selector') as string } : {}) };
+        const cursor = q.get('cursor');
+        let page;
+        try {
+          page = await o.store.spiffe.listEntries(filter, { limit, ...(cursor !== null ? { cursor } : {}) });
+        } catch (e) {
+          if (e instanceof SignetError && e.code === 'ERR_STORE_BAD_QUERY') throw new SignetError('ERR_REQUEST_INVALID', e.message);
+          throw e;
+        }
+        return { json: { entries: page.items.map(entryJson), ...(page.nextCursor !== undefined ? { nextCursor: page.nextCursor } : {}) } };
+      },
+    },
+    {
+      method: 'POST',
+      path: '/spiffe/admin/entries',
+      handler: async (req) => {
+        const who = await admin(req.socket);
+        const fields = entryFields(jsonObject(await req.json(VALIDATE_BODY_LIMIT), ENTRY_FIELDS));
+        if (fields.spiffeId === undefined || fields.parentId === undefined || fields.selectors === undefined) throw new SignetError('ERR_REQUEST_INVALID', 'an entry needs "spiffeId", "parentId" and "selectors"');
+        const spec: EntrySpec = { ...fields, spiffeId: fields.spiffeId, parentId: fields.parentId, selectors: fields.selectors };
+        const made = await createEntry(o.store, spec, await entryContext(o.store, o.trustDomains), actor(who), o.clock.now());
+        return { status: 201, json: entryJson(made) };
+      },
+    },
+    {
+      method: 'GET',
+      path: '/spiffe/admin/entries/:id',
+      handler: async (req) => {
+        await admin(req.socket);
+        const e = await o.store.spiffe.getEntry(req.params.id ?? '');
+        if (e === undefined) throw entryNotFound(req.params.id ?? '');
+        return { json: entryJson(e) };
+      },
+    },
+    {
+      method: 'POST',
+      path: '/spiffe/admin/entries/:id',
+      handler: async (req) => {
+        const who = await admin(req.socket);
+        const body = jsonObject(await req.json(VALIDATE_BODY_LIMIT), [...ENTRY_FIELDS, 'revision']);
+        const rev = body.revision;
+        if (rev !== undefined && (typeof rev !== 'number' || !Number.isSafeInteger(rev) || rev < 0)) throw new SignetError('ERR_REQUEST_INVALID', 'field "revision" must be a whole number');
+        const { revision: _ignored, ...rest } = body;
+        const change = entryFields(rest);
+        if (Object.keys(change).length === 0) throw new SignetError('ERR_REQUEST_INVALID', 'nothing to change');
+        const updated = await updateEntry(o.store, req.params.id ?? '', change, await entryContext(o.store, o.trustDomains), actor(who), o.clock.now(), typeof rev === 'number' ? BigInt(rev) : undefined);
+        return { json: entryJson(updated) };
+      },
+    },
+    {
+      method: 'POST',
+      path: '/spiffe/admin/entries/:id/delete',
+      handler: async (req) => {
+        const who = await admin(req.socket);
+        const gone = await deleteEntry(o.store, req.params.id ?? '', actor(who), o.clock.now());
+        return { json: { deleted: gone.id, spiffeId: gone.spiffeId, revision: Number(gone.revision) } };
+      },
+    },
     {
       method: 'GET',
       path: '/spiffe/bundle',

@@ -4,8 +4,8 @@
  * row — certificates with their DER, names, used one-time tokens (so a token used before the
  * move stays used after it), the audit log with its ids, the ACME server's accounts, orders,
  * authorizations, challenges, EAB keys and renewal windows, shared settings, counters (CRL
- * numbers keep growing after the move), the signed CRLs, and the SPIFFE JWT signing keys, bundles
- * and federation relationships — from one consistent snapshot of the
+ * numbers keep growing after the move), the signed CRLs, and the SPIFFE JWT signing keys, bundles,
+ * federation relationships and registration entries — from one consistent snapshot of the
  * source, into an empty, migrated target, in one transaction: the target ends up with all of it
  * or none of it. The counts are checked afterwards.
  */
@@ -34,7 +34,9 @@ type TableName =
   | 'crls'
   | 'spiffe_jwt_keys'
   | 'spiffe_bundles'
-  | 'spiffe_federations';
+  | 'spiffe_federations'
+  | 'spiffe_entries'
+  | 'spiffe_entry_selectors';
 
 /** Each copied table: its columns and its primary key (the order pages are read in). */
 const TABLES: readonly { readonly name: TableName; readonly columns: readonly string[]; readonly key: readonly string[] }[] = [
@@ -61,6 +63,8 @@ const TABLES: readonly { readonly name: TableName; readonly columns: readonly st
   { name: 'spiffe_jwt_keys', columns: ['kid', 'trust_domain', 'public_jwk', 'private_key', 'created_at', 'activates_at', 'expires_at'], key: ['kid'] },
   { name: 'spiffe_bundles', columns: ['trust_domain', 'kind', 'document', 'digest', 'sequence', 'updated_at'], key: ['trust_domain'] },
   { name: 'spiffe_federations', columns: ['trust_domain', 'url', 'profile', 'endpoint_spiffe_id', 'ca_certificates', 'created_at', 'next_refresh_at', 'last_success_at', 'last_error'], key: ['trust_domain'] },
+  { name: 'spiffe_entries', columns: ['id', 'spiffe_id', 'parent_id', 'selectors', 'match_key', 'x509_ttl_ms', 'jwt_ttl_ms', 'dns_names', 'admin', 'downstream', 'federates_with', 'hint', 'created_at', 'updated_at', 'revision', 'deleted_at'], key: ['id'] },
+  { name: 'spiffe_entry_selectors', columns: ['entry_id', 'selector'], key: ['entry_id', 'selector'] },
 ];
 
 /** What {@link copyStore} copied: rows per table. */

@@ -447,8 +447,53 @@ const spiffe: Migration = {
   },
 };
 
+/**
+ * Migration 11, SPIFFE registration entries: who gets which SPIFFE ID, by parent and selectors.
+ * Each change takes the next value of the `spiffe-entries` counter as the entry's revision, so
+ * "what changed since revision N" is an index range (deleted entries stay as tombstones until
+ * purged); an entry is unique by SPIFFE ID, parent and selectors among the live ones (a partial
+ * unique index on `match_key`); selectors are also one row each, so entries are found by selector.
+ */
+const spiffeEntries: Migration = {
+  version: 11,
+  name: 'spiffe-entries',
+  async up(db) {
+    const t = columnTypes(dialectOf(db));
+    await db.schema
+      .createTable('spiffe_entries')
+      .addColumn('id', t.key, (c) => c.primaryKey())
+      .addColumn('spiffe_id', t.key, (c) => c.notNull())
+      .addColumn('parent_id', t.key, (c) => c.notNull())
+      .addColumn('selectors', 'text', (c) => c.notNull())
+      .addColumn('match_key', t.key, (c) => c.notNull())
+      .addColumn('x509_ttl_ms', 'bigint')
+      .addColumn('jwt_ttl_ms', 'bigint')
+      .addColumn('dns_names', 'text', (c) => c.notNull())
+      .addColumn('admin', 'integer', (c) => c.notNull())
+      .addColumn('downstream', 'integer', (c) => c.notNull())
+      .addColumn('federates_with', 'text', (c) => c.notNull())
+      .addColumn('hint', 'text')
+      .addColumn('created_at', 'bigint', (c) => c.notNull())
+      .addColumn('updated_at', 'bigint', (c) => c.notNull())
+      .addColumn('revision', 'bigint', (c) => c.notNull())
+      .addColumn('deleted_at', 'bigint')
+      .execute();
+    await db.schema.createIndex('spiffe_entries_match').unique().on('spiffe_entries').column('match_key').where(sql<boolean>`deleted_at is null`).execute();
+    await db.schema.createIndex('spiffe_entries_parent').on('spiffe_entries').columns(['parent_id', 'id']).execute();
+    await db.schema.createIndex('spiffe_entries_spiffe_id').on('spiffe_entries').columns(['spiffe_id', 'id']).execute();
+    await db.schema.createIndex('spiffe_entries_revision').on('spiffe_entries').column('revision').execute();
+    await db.schema
+      .createTable('spiffe_entry_selectors')
+      .addColumn('entry_id', t.key, (c) => c.notNull())
+      .addColumn('selector', t.key, (c) => c.notNull())
+      .addPrimaryKeyConstraint('spiffe_entry_selectors_pk', ['entry_id', 'selector'])
+      .execute();
+    await db.schema.createIndex('spiffe_entry_selectors_selector').on('spiffe_entry_selectors').columns(['selector', 'entry_id']).execute();
+  },
+};
+
 /** Every migration the code knows, in order. Append only. */
-export const MIGRATIONS: readonly Migration[] = [initial, dropNameTypeIndex, coordination, currentIndex, acme, renewalWindows, acmeExpiry, revocationLists, crlPartitions, spiffe];
+export const MIGRATIONS: readonly Migration[] = [initial, dropNameTypeIndex, coordination, currentIndex, acme, renewalWindows, acmeExpiry, revocationLists, crlPartitions, spiffe, spiffeEntries];
 
 function checkList(migrations: readonly Migration[]): void {
   let previous = 0;

@@ -231,8 +231,41 @@ export interface SpiffeFederationsTable {
   last_error: string | null;
 }
 
+/** `spiffe_entries` (migration 11): registration entries; deleted ones stay as tombstones for a while (agents sync by revision). */
+export interface SpiffeEntriesTable {
+  id: string;
+  spiffe_id: string;
+  parent_id: string;
+  /** JSON list of `type:value`, sorted. */
+  selectors: string;
+  /** SHA-256 of spiffe ID, parent ID and selectors: an entry is unique by these (while not deleted). */
+  match_key: string;
+  x509_ttl_ms: IntegerColumn | null;
+  jwt_ttl_ms: IntegerColumn | null;
+  /** JSON list. */
+  dns_names: string;
+  admin: number;
+  downstream: number;
+  /** JSON list of trust domains. */
+  federates_with: string;
+  hint: string | null;
+  created_at: IntegerColumn;
+  updated_at: IntegerColumn;
+  /** The `spiffe-entries` counter value of its last change (creation, update, deletion). */
+  revision: IntegerColumn;
+  deleted_at: IntegerColumn | null;
+}
+
+/** `spiffe_entry_selectors` (migration 11): one row per selector of a live entry, for lookups by selector. */
+export interface SpiffeEntrySelectorsTable {
+  entry_id: string;
+  selector: string;
+}
+
 /** The whole schema at the latest migration. */
 export interface StoreDatabase {
+  spiffe_entries: SpiffeEntriesTable;
+  spiffe_entry_selectors: SpiffeEntrySelectorsTable;
   spiffe_jwt_keys: SpiffeJwtKeysTable;
   spiffe_bundles: SpiffeBundlesTable;
   spiffe_federations: SpiffeFederationsTable;

@@ -6,10 +6,11 @@
  */
 import type { Selectable } from 'kysely';
 import { SignetError } from '../core/errors.js';
-import type { SpiffeBundlesTable, SpiffeFederationsTable, SpiffeJwtKeysTable } from './schema.js';
-import type { BundleRecord, FederationRecord, JwtKeyRecord, SpiffeRepository } from './store.js';
+import { createHash } from 'node:crypto';
+import type { SpiffeBundlesTable, SpiffeEntriesTable, SpiffeFederationsTable, SpiffeJwtKeysTable } from './schema.js';
+import type { BundleRecord, EntryInput, EntryRecord, FederationRecord, JwtKeyRecord, SpiffeRepository } from './store.js';
 import { atomic, toNumber, type Db, type Runner } from './sql.js';
-import { epochMs, pageLimit } from './validation.js';
+import { badQuery, epochMs, pageLimit } from './validation.js';
 
 /** Largest document stored (a bundle endpoint answer is refused above this before it gets here). */
 const MAX_DOCUMENT = 1024 * 1024;
@@ -59,6 +60,84 @@ function toFederation(r: Selectable<SpiffeFederationsTable>): FederationRecord {
     ...(r.last_success_at !== null && { lastSuccessAt: new Date(toNumber(r.last_success_at)) }),
     ...(r.last_error !== null && { lastError: r.last_error }),
   };
+}
+
+const ENTRY_ID = /^[A-Za-z0-9_-]{1,128}$/;
+/** The store's own guards on an entry (the caller validated the SPIFFE semantics). */
+const MAX_SELECTORS = 64;
+const MAX_SELECTOR = 1024;
+
+function strings(v: unknown, field: string, max: number, maxLength: number): string[] {
+  if (!Array.isArray(v) || v.length > max || !v.every((x) => typeof x === 'string' && x.length > 0 && x.length <= maxLength)) throw invalid(`${field} must be a list of at most ${max} non-empty strings of at most ${maxLength} characters`, field);
+  return [...(v as string[])];
+}
+
+function ttl(v: unknown, field: string): number | null {
+  if (v === undefined) return null;
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v <= 0) throw invalid(`${field} must be a positive whole number of milliseconds`, field);
+  return v;
+}
+
+/** The row of an entry (without revision and times), checked. */
+function entryRow(e: EntryInput) {
+  if (typeof e !== 'object' || e === null) throw invalid('entry must be an object', 'entry');
+  if (typeof e.id !== 'string' || !ENTRY_ID.test(e.id)) throw invalid('id must be 1–128 characters from A–Z a–z 0–9 _ -', 'id');
+  const spiffeId = text(e.spiffeId, 'spiffeId');
+  const parentId = text(e.parentId, 'parentId');
+  const selectors = strings(e.selectors, 'selectors', MAX_SELECTORS, MAX_SELECTOR);
+  if (selectors.length === 0) throw invalid('an entry has at least one selector', 'selectors');
+  const sorted = [...new Set(selectors)].sort();
+  if (sorted.length !== selectors.length || sorted.some((x, i) => x !== selectors[i])) throw invalid('selectors must be sorted and distinct', 'selectors');
+  const selectorsJson = JSON.stringify(sorted);
+  return {
+    id: e.id,
+    spiffe_id: spiffeId,
+    parent_id: parentId,
+    selectors: selectorsJson,
+    match_key: createHash('sha256').update(`${spiffeId}\u0000${parentId}\u0000${selectorsJson}`).digest('hex'),
+    x509_ttl_ms: ttl(e.x509TtlMs, 'x509TtlMs'),
+    jwt_ttl_ms: ttl(e.jwtTtlMs, 'jwtTtlMs'),
+    dns_names: JSON.stringify(strings(e.dnsNames, 'dnsNames', 64, 253)),
+    admin: e.admin === true ? 1 : 0,
+    downstream: e.downstream === true ? 1 : 0,
+    federates_with: JSON.stringify(strings(e.federatesWith, 'federatesWith', 64, 255)),
+    hint: e.hint === undefined ? null : text(e.hint, 'hint', 1024),
+  };
+}
+
+function toEntry(r: Selectable<SpiffeEntriesTable>): EntryRecord {
+  return {
+    id: r.id,
+    spiffeId: r.spiffe_id,
+    parentId: r.parent_id,
+    selectors: JSON.parse(r.selectors) as string[],
+    ...(r.x509_ttl_ms !== null && { x509TtlMs: toNumber(r.x509_ttl_ms) }),
+    ...(r.jwt_ttl_ms !== null && { jwtTtlMs: toNumber(r.jwt_ttl_ms) }),
+    dnsNames: JSON.parse(r.dns_names) as string[],
+    admin: Number(r.admin) === 1,
+    downstream: Number(r.downstream) === 1,
+    federatesWith: JSON.parse(r.federates_with) as string[],
+    ...(r.hint !== null && { hint: r.hint }),
+    createdAt: new Date(toNumber(r.created_at)),
+    updatedAt: new Date(toNumber(r.updated_at)),
+    revision: BigInt(r.revision),
+    ...(r.deleted_at !== null && { deletedAt: new Date(toNumber(r.deleted_at)) }),
+  };
+}
+
+/** The next entry revision, in the caller's transaction (the counters row serializes writers on every backend). */
+async function nextRevision(trx: Db): Promise<number> {
+  const row = await trx
+    .insertInto('counters')
+    .values({ name: 'spiffe-entries', value: 1 })
+    .onConflict((oc) => oc.column('name').doUpdateSet((eb) => ({ value: eb('counters.value', '+', 1) })))
+    .returning('value')
+    .executeTakeFirstOrThrow();
+  return toNumber(row.value);
+}
+
+function duplicate(e: unknown): SignetError | undefined {
+  return isUniqueViolation(e) ? new SignetError('ERR_ENTRY_EXISTS', 'an entry with this SPIFFE ID, parent ID and selectors (or this entry ID) exists') : undefined;
 }
 
 function isUniqueViolation(e: unknown): boolean {
@@ -228,6 +307,104 @@ export function spiffeRepository(db: Db, run: Runner): SpiffeRepository {
           .set({ last_error: text(error, 'error', 1024), next_refresh_at: epochMs(nextRefreshAt, 'nextRefreshAt') })
           .where('trust_domain', '=', trustDomain(domain))
           .execute();
+      }),
+
+    createEntry: (entry, at) =>
+      run(() => {
+        const row = entryRow(entry);
+        const time = epochMs(at, 'at');
+        return atomic(db, async (trx) => {
+          const revision = await nextRevision(trx);
+          try {
+            await trx.insertInto('spiffe_entries').values({ ...row, created_at: time, updated_at: time, revision, deleted_at: null }).execute();
+          } catch (e) {
+            throw duplicate(e) ?? e;
+          }
+          await trx.insertInto('spiffe_entry_selectors').values((JSON.parse(row.selectors) as string[]).map((selector) => ({ entry_id: row.id, selector }))).execute();
+          return toEntry({ ...row, created_at: time, updated_at: time, revision, deleted_at: null });
+        });
+      }),
+
+    getEntry: (id) =>
+      run(async () => {
+        if (typeof id !== 'string' || !ENTRY_ID.test(id)) return undefined;
+        const r = await db.selectFrom('spiffe_entries').selectAll().where('id', '=', id).where('deleted_at', 'is', null).executeTakeFirst();
+        return r === undefined ? undefined : toEntry(r);
+      }),
+
+    listEntries: (filter, page = {}) =>
+      run(async () => {
+        const limit = pageLimit(page.limit);
+        let q = db.selectFrom('spiffe_entries').selectAll('spiffe_entries').where('spiffe_entries.deleted_at', 'is', null);
+        if (filter.spiffeId !== undefined) q = q.where('spiffe_entries.spiffe_id', '=', text(filter.spiffeId, 'spiffeId'));
+        if (filter.parentId !== undefined) q = q.where('spiffe_entries.parent_id', '=', text(filter.parentId, 'parentId'));
+        if (filter.selector !== undefined) {
+          const selector = text(filter.selector, 'selector', MAX_SELECTOR);
+          q = q.where('spiffe_entries.id', 'in', db.selectFrom('spiffe_entry_selectors').select('entry_id').where('selector', '=', selector));
+        }
+        if (page.cursor !== undefined) {
+          if (typeof page.cursor !== 'string' || !ENTRY_ID.test(page.cursor)) throw badQuery('cursor is not one this store handed out', 'cursor');
+          q = q.where('spiffe_entries.id', '>', page.cursor);
+        }
+        const rows = await q.orderBy('spiffe_entries.id').limit(limit + 1).execute();
+        const items = rows.slice(0, limit).map(toEntry);
+        return rows.length > limit ? { items, nextCursor: items[items.length - 1]?.id ?? '' } : { items };
+      }),
+
+    updateEntry: (entry, at, expectedRevision) =>
+      run(() => {
+        const row = entryRow(entry);
+        const time = epochMs(at, 'at');
+        return atomic(db, async (trx) => {
+          const current = await trx.selectFrom('spiffe_entries').selectAll().where('id', '=', row.id).where('deleted_at', 'is', null).executeTakeFirst();
+          if (current === undefined) return undefined;
+          if (expectedRevision !== undefined && BigInt(current.revision) !== expectedRevision) throw new SignetError('ERR_ENTRY_CONFLICT', `entry ${row.id} changed since revision ${expectedRevision} (now ${BigInt(current.revision)})`, { hint: 'read it again and repeat the change' });
+          const revision = await nextRevision(trx);
+          try {
+            await trx.updateTable('spiffe_entries').set({ ...row, updated_at: time, revision }).where('id', '=', row.id).execute();
+          } catch (e) {
+            throw duplicate(e) ?? e;
+          }
+          await trx.deleteFrom('spiffe_entry_selectors').where('entry_id', '=', row.id).execute();
+          await trx.insertInto('spiffe_entry_selectors').values((JSON.parse(row.selectors) as string[]).map((selector) => ({ entry_id: row.id, selector }))).execute();
+          return toEntry({ ...current, ...row, updated_at: time, revision });
+        });
+      }),
+
+    deleteEntry: (id, at) =>
+      run(() => {
+        const time = epochMs(at, 'at');
+        if (typeof id !== 'string' || !ENTRY_ID.test(id)) return Promise.resolve(undefined);
+        return atomic(db, async (trx) => {
+          const current = await trx.selectFrom('spiffe_entries').selectAll().where('id', '=', id).where('deleted_at', 'is', null).executeTakeFirst();
+          if (current === undefined) return undefined;
+          const revision = await nextRevision(trx);
+          await trx.updateTable('spiffe_entries').set({ deleted_at: time, updated_at: time, revision }).where('id', '=', id).execute();
+          await trx.deleteFrom('spiffe_entry_selectors').where('entry_id', '=', id).execute();
+          return toEntry({ ...current, deleted_at: time, updated_at: time, revision });
+        });
+      }),
+
+    entriesSince: (revision, limit) =>
+      run(async () => {
+        if (typeof revision !== 'bigint' || revision < 0n) throw badQuery('revision must be a non-negative bigint', 'revision');
+        const rows = await db.selectFrom('spiffe_entries').selectAll().where('revision', '>', Number(revision)).orderBy('revision').limit(pageLimit(limit)).execute();
+        return rows.map(toEntry);
+      }),
+
+    entryRevision: () =>
+      run(async () => {
+        const r = await db.selectFrom('counters').select('value').where('name', '=', 'spiffe-entries').executeTakeFirst();
+        return r === undefined ? 0n : BigInt(r.value);
+      }),
+
+    purgeDeletedEntries: (before, limit) =>
+      run(async () => {
+        const t = epochMs(before, 'before');
+        const ids = (await db.selectFrom('spiffe_entries').select('id').where('deleted_at', 'is not', null).where('deleted_at', '<', t).orderBy('deleted_at').limit(pageLimit(limit)).execute()).map((r) => r.id);
+        if (ids.length === 0) return 0;
+        await db.deleteFrom('spiffe_entries').where('id', 'in', ids).execute();
+        return ids.length;
       }),
 
     removeFederation: (domain) =>

@@ -572,7 +572,45 @@ export interface FederationRecord {
   readonly lastError?: string;
 }
 
-/** SPIFFE state every replica shares: JWT signing keys, bundles, federation relationships. */
+/** A SPIFFE registration entry: who gets `spiffeId` — workloads (or nodes) under `parentId` whose attested selectors include all of `selectors`. */
+export interface EntryRecord {
+  /** Opaque, URL-safe; assigned by the caller. */
+  readonly id: string;
+  readonly spiffeId: string;
+  /** An agent's or node entry's SPIFFE ID, or the server's for node entries. */
+  readonly parentId: string;
+  /** `type:value`, at least one, sorted, no repeats. */
+  readonly selectors: readonly string[];
+  readonly x509TtlMs?: number;
+  readonly jwtTtlMs?: number;
+  readonly dnsNames: readonly string[];
+  /** Its SVID may call the admin API. */
+  readonly admin: boolean;
+  /** Its SVID may mint SVIDs for others (a nested CA). */
+  readonly downstream: boolean;
+  /** Trust domains whose bundles workloads of this entry receive. */
+  readonly federatesWith: readonly string[];
+  readonly hint?: string;
+  readonly createdAt: Date;
+  readonly updatedAt: Date;
+  /** The revision of its last change (store-assigned, strictly growing across all entries). */
+  readonly revision: bigint;
+  /** Set on a deleted entry (a tombstone, listed only by {@link SpiffeRepository.entriesSince}). */
+  readonly deletedAt?: Date;
+}
+
+/** What {@link SpiffeRepository.createEntry} and {@link SpiffeRepository.updateEntry} write (the store sets revision and dates). */
+export type EntryInput = Omit<EntryRecord, 'createdAt' | 'updatedAt' | 'revision' | 'deletedAt'>;
+
+/** A filter of live entries (all given fields must match). */
+export interface EntryFilter {
+  readonly spiffeId?: string;
+  readonly parentId?: string;
+  /** Entries that have this selector among theirs. */
+  readonly selector?: string;
+}
+
+/** SPIFFE state every replica shares: JWT signing keys, bundles, federation relationships, registration entries. */
 export interface SpiffeRepository {
   /** Adds a JWT signing key; ERR_STORE_INVALID_RECORD for a bad record or a key ID in use. */
   addJwtKey(key: JwtKeyRecord): Promise<void>;
@@ -600,6 +638,26 @@ export interface SpiffeRepository {
   recordFederationFailure(trustDomain: string, error: string, nextRefreshAt: Date): Promise<void>;
   /** Removes the relationship and the foreign bundle fetched through it, together; false when there was none. */
   removeFederation(trustDomain: string): Promise<boolean>;
+  /** Adds an entry (revision assigned); ERR_ENTRY_EXISTS when a live entry has the same SPIFFE ID, parent and selectors, or the ID is taken. */
+  createEntry(entry: EntryInput, at: Date): Promise<EntryRecord>;
+  /** A live entry by ID. */
+  getEntry(id: string): Promise<EntryRecord | undefined>;
+  /** Live entries matching `filter`, by ID, a page at a time. */
+  listEntries(filter: EntryFilter, page?: PageRequest): Promise<Page<EntryRecord>>;
+  /**
+   * Replaces a live entry's fields (not its ID or creation time) and gives it a new revision;
+   * with `expectedRevision`, only if it is still at that revision (else ERR_ENTRY_CONFLICT).
+   * Undefined when there is no such live entry; ERR_ENTRY_EXISTS when it would duplicate another.
+   */
+  updateEntry(entry: EntryInput, at: Date, expectedRevision?: bigint): Promise<EntryRecord | undefined>;
+  /** Deletes a live entry (it stays as a tombstone with a new revision); undefined when there was none. */
+  deleteEntry(id: string, at: Date): Promise<EntryRecord | undefined>;
+  /** Entries (tombstones too) changed after `revision`, in revision order: how a follower catches up. */
+  entriesSince(revision: bigint, limit: number): Promise<readonly EntryRecord[]>;
+  /** The highest entry revision handed out (0 before the first change). */
+  entryRevision(): Promise<bigint>;
+  /** Forgets tombstones deleted before `before`; resolves how many. */
+  purgeDeletedEntries(before: Date, limit: number): Promise<number>;
 }
 
 /** The one write of a new certificate authorized by a one-time token (`POST /sign`). */

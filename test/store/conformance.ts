@@ -920,6 +920,76 @@ export function storeConformance(name: string, open: () => Promise<Store>): void
         assert.equal((await s.getBundle('mine.org'))?.kind, 'own');
         assert.deepEqual((await s.listFederations()).map((x) => x.trustDomain), ['mine.org', 'spiffe.org']);
       });
+
+      const entry = (id: string, o: Partial<Record<string, unknown>> = {}) => ({
+        id,
+        spiffeId: 'spiffe://example.org/web',
+        parentId: 'spiffe://example.org/signet/agent/join_token/abc',
+        selectors: ['unix:uid:1000'],
+        dnsNames: [],
+        admin: false,
+        downstream: false,
+        federatesWith: [],
+        ...o,
+      }) as Parameters<Store['spiffe']['createEntry']>[0];
+
+      test('entries: created with a revision, unique by SPIFFE ID + parent + selectors, found by SPIFFE ID, parent and selector, paged by ID', async () => {
+        const s = store.spiffe;
+        const a = await s.createEntry(entry('a', { selectors: ['unix:gid:50', 'unix:uid:1000'], x509TtlMs: 3_600_000, hint: 'web', dnsNames: ['web.example.org'], federatesWith: ['partner.org'], admin: true }), T);
+        assert.equal(a.revision, 1n);
+        assert.deepEqual(await s.getEntry('a'), a);
+        assert.deepEqual([a.x509TtlMs, a.jwtTtlMs, a.admin, a.downstream, a.hint, a.deletedAt], [3_600_000, undefined, true, false, 'web', undefined]);
+        await rejectsWith(s.createEntry(entry('b', { selectors: ['unix:gid:50', 'unix:uid:1000'] }), T), 'ERR_ENTRY_EXISTS');
+        await rejectsWith(s.createEntry(entry('a', { spiffeId: 'spiffe://example.org/other' }), T), 'ERR_ENTRY_EXISTS');
+        const b = await s.createEntry(entry('b'), T);
+        assert.equal(b.revision, 2n, 'a refused creation rolls its revision back');
+        await s.createEntry(entry('c', { spiffeId: 'spiffe://example.org/db', parentId: 'spiffe://example.org/signet/server', selectors: ['join_token:abc'] }), T);
+        assert.deepEqual((await s.listEntries({ spiffeId: 'spiffe://example.org/web' })).items.map((e) => e.id), ['a', 'b']);
+        assert.deepEqual((await s.listEntries({ parentId: 'spiffe://example.org/signet/server' })).items.map((e) => e.id), ['c']);
+        assert.deepEqual((await s.listEntries({ selector: 'unix:uid:1000' })).items.map((e) => e.id), ['a', 'b']);
+        assert.deepEqual((await s.listEntries({ selector: 'unix:gid:50', spiffeId: 'spiffe://example.org/web' })).items.map((e) => e.id), ['a']);
+        const p1 = await s.listEntries({}, { limit: 2 });
+        assert.deepEqual(p1.items.map((e) => e.id), ['a', 'b']);
+        const p2 = await s.listEntries({}, { limit: 2, ...(p1.nextCursor !== undefined ? { cursor: p1.nextCursor } : {}) });
+        assert.deepEqual([p2.items.map((e) => e.id), p2.nextCursor], [['c'], undefined]);
+        await rejectsWith(s.createEntry(entry('d', { selectors: [] }), T), 'ERR_STORE_INVALID_RECORD');
+        await rejectsWith(s.createEntry(entry('d', { selectors: ['b:1', 'a:1'] }), T), 'ERR_STORE_INVALID_RECORD');
+        await rejectsWith(s.createEntry(entry('bad id'), T), 'ERR_STORE_INVALID_RECORD');
+        await rejectsWith(s.listEntries({}, { cursor: 'no such cursor!' }), 'ERR_STORE_BAD_QUERY');
+      });
+
+      test('entries: updated with a new revision (optimistically, by revision), deleted as tombstones, followed by revision, tombstones purged', async () => {
+        const s = store.spiffe;
+        const a = await s.createEntry(entry('a'), T);
+        await s.createEntry(entry('b', { selectors: ['unix:uid:2000'] }), T);
+        const updated = await s.updateEntry(entry('a', { selectors: ['unix:uid:1001'], jwtTtlMs: 300_000 }), later(1), a.revision);
+        assert.ok(updated);
+        assert.deepEqual([updated.revision, updated.selectors, updated.jwtTtlMs, updated.createdAt, updated.updatedAt], [3n, ['unix:uid:1001'], 300_000, T, later(1)]);
+        assert.deepEqual((await s.listEntries({ selector: 'unix:uid:1000' })).items, [], 'the old selector no longer finds it');
+        await rejectsWith(s.updateEntry(entry('a'), later(2), a.revision), 'ERR_ENTRY_CONFLICT');
+        await rejectsWith(s.updateEntry(entry('a', { selectors: ['unix:uid:2000'] }), later(2)), 'ERR_ENTRY_EXISTS');
+        assert.equal(await s.updateEntry(entry('zz'), later(2)), undefined);
+        const gone = await s.deleteEntry('b', later(3));
+        assert.deepEqual([gone?.revision, gone?.deletedAt], [4n, later(3)]);
+        assert.equal(await s.deleteEntry('b', later(3)), undefined);
+        assert.equal(await s.getEntry('b'), undefined);
+        assert.deepEqual((await s.listEntries({})).items.map((e) => e.id), ['a']);
+        await s.createEntry(entry('b2', { selectors: ['unix:uid:2000'] }), later(4));
+        assert.deepEqual((await s.entriesSince(2n, 10)).map((e) => [e.id, e.revision, e.deletedAt !== undefined]), [['a', 3n, false], ['b', 4n, true], ['b2', 5n, false]]);
+        assert.equal(await s.entryRevision(), 5n);
+        assert.equal(await s.purgeDeletedEntries(later(3), 10), 0);
+        assert.equal(await s.purgeDeletedEntries(later(4), 10), 1);
+        assert.deepEqual((await s.entriesSince(0n, 10)).map((e) => e.id), ['a', 'b2']);
+      });
+
+      test('entries: concurrent creations get distinct revisions; of concurrent duplicates exactly one is created', async () => {
+        const s = store.spiffe;
+        const made = await Promise.all(Array.from({ length: 10 }, (_, i) => s.createEntry(entry(`e${i}`, { selectors: [`unix:uid:${i}`] }), T)));
+        assert.equal(new Set(made.map((e) => e.revision)).size, 10);
+        const dups = await Promise.allSettled(Array.from({ length: 6 }, (_, i) => s.createEntry(entry(`d${i}`, { selectors: ['unix:uid:777'] }), T)));
+        assert.equal(dups.filter((d) => d.status === 'fulfilled').length, 1);
+        assert.ok(dups.every((d) => d.status === 'fulfilled' || isSignetError(d.reason, 'ERR_ENTRY_EXISTS')));
+      });
     });
 
     describe('revocations', () => {

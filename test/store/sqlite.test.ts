@@ -323,6 +323,12 @@ describe('migrations', () => {
         // Migration 10, SPIFFE: a trust domain's live JWT keys, due federation refreshes.
         'spiffe_jwt_keys: trust_domain, expires_at',
         'spiffe_federations: next_refresh_at',
+        // Migration 11: entries unique among the live ones, by parent (an agent's), by SPIFFE ID, by revision (followers), by selector.
+        'spiffe_entries: match_key where deleted_at is null',
+        'spiffe_entries: parent_id, id',
+        'spiffe_entries: spiffe_id, id',
+        'spiffe_entries: revision',
+        'spiffe_entry_selectors: selector, entry_id',
       ];
       // Exactly these: each index costs every issuance a B-tree insert and a page at COMMIT.
       assert.deepEqual([...indexed].sort(), [...wanted].sort());

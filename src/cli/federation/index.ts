@@ -5,22 +5,19 @@
  * domain's SVIDs uses it — only it. Run on the CA host (the config names the store); every
  * replica sees a change at once.
  */
-import { readFileSync } from 'node:fs';
 import { Option, type Command } from 'commander';
 import { systemClock } from '../../core/clock.js';
 import { formatTime } from '../../core/duration.js';
 import { SignetError } from '../../core/errors.js';
 import { escapeControl } from '../../core/escape.js';
 import { decodePemAll, encodePem } from '../../core/pem.js';
-import { loadCaConfig } from '../../ca/config.js';
 import { fetchableUrl } from '../../client/fetch.js';
 import { MAX_BUNDLE_BYTES, parseBundle } from '../../spiffe/bundle.js';
 import { bundleDigest, parseBundleRecord, refreshFederation } from '../../spiffe/federation.js';
 import { parseSpiffeId, parseTrustDomain } from '../../spiffe/id.js';
-import { servedTrustDomains } from '../../spiffe/trust-domain.js';
 import type { BundleEndpointProfile, BundleRecord, FederationRecord } from '../../store/store.js';
 import { parseCertificate } from '../../x509/certificate.js';
-import { DEFAULT_CONFIG_PATH } from '../ca/config-validate.js';
+import { caTrustDomains } from '../spiffe-common.js';
 import { readInput } from '../io.js';
 import { addConfigOption } from '../inventory/flags.js';
 import { jsonArrayWriter, stdoutSink, tableWriter, type Column } from '../inventory/output.js';
@@ -69,9 +66,7 @@ const TABLE: readonly Column<{ f: FederationRecord; b: BundleRecord | undefined 
 /** The relationship to add, checked before anything is written. */
 function checkAdd(td: string, flags: AddFlags): { record: FederationRecord; bootstrap?: { document: string; sequence: number } } {
   const trustDomain = parseTrustDomain(td);
-  const config = loadCaConfig(flags.config ?? DEFAULT_CONFIG_PATH);
-  const served = servedTrustDomains(parseCertificate(decodePemAll(readFileSync(config.intermediate.certificate, 'latin1'))[0]?.der ?? new Uint8Array()));
-  if (served.includes(trustDomain)) throw new SignetError('ERR_BAD_OPTION', `${trustDomain} is the trust domain this CA serves; a CA does not federate with itself`);
+  if (caTrustDomains(flags.config).includes(trustDomain)) throw new SignetError('ERR_BAD_OPTION', `${trustDomain} is the trust domain this CA serves; a CA does not federate with itself`);
   const url = fetchableUrl(flags.url);
   if (url.protocol !== 'https:') throw new SignetError('ERR_BAD_OPTION', 'a bundle endpoint URL must be https (SPIFFE Federation §5)');
   if (url.href.length > 2048) throw new SignetError('ERR_BAD_OPTION', '--url is longer than 2048 characters');
