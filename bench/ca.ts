@@ -33,11 +33,11 @@ export interface BenchCa {
 }
 
 /** Creates a CA in `parent` (an empty directory) with `signet ca init`'s code. */
-export async function createBenchCa(parent: string): Promise<BenchCa> {
+export async function createBenchCa(parent: string, options: { readonly trustDomain?: string } = {}): Promise<BenchCa> {
   const passwordFile = join(parent, 'password.txt');
   writeFileSync(passwordFile, `${PASSWORD}\n`, { mode: 0o600 });
   const dir = join(parent, 'ca');
-  await caInitCommand({ name: 'Bench CA', dir, passwordFile, provisionerPasswordFile: passwordFile, rootKeyOut: join(parent, 'root.key') });
+  await caInitCommand({ name: 'Bench CA', dir, passwordFile, provisionerPasswordFile: passwordFile, rootKeyOut: join(parent, 'root.key'), ...(options.trustDomain !== undefined ? { trustDomain: options.trustDomain } : {}) });
   const configPath = join(dir, 'signet.json');
   const config = loadCaConfig(configPath);
   const provisioner = config.provisioners[0];

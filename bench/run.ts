@@ -31,7 +31,7 @@
  * `ssh` (bench/ssh.ts) compares SSH certificates built and signed with the raw signature rate of the
  * CA key, per CA key type (ISSUE 7).
  *
- * `node dist/bench/run.js [leaf|pipeline|lint|issuance|store|acme|crl|ocsp|bulk|ssh …]` runs only the named parts (all of
+ * `node dist/bench/run.js [leaf|pipeline|lint|issuance|store|acme|crl|ocsp|bulk|ssh|svid …]` runs only the named parts (all of
  * them without an argument).
  */
 import { arch, cpus, platform } from 'node:os';
@@ -50,6 +50,7 @@ import { benchCrl } from './crl.js';
 import { benchOcsp } from './ocsp.js';
 import { benchBulk } from './bulk.js';
 import { benchSsh } from './ssh.js';
+import { benchSvid } from './svid.js';
 import { race, SLICE_MS } from './measure.js';
 
 /** Total measuring time per side and key (the issue asks for ~1-2 s). */
@@ -180,7 +181,7 @@ function benchPipeline(kc: KeyCase): PipelineResult {
   };
 }
 
-const PARTS = ['leaf', 'pipeline', 'lint', 'issuance', 'store', 'acme', 'crl', 'ocsp', 'bulk', 'ssh'] as const;
+const PARTS = ['leaf', 'pipeline', 'lint', 'issuance', 'store', 'acme', 'crl', 'ocsp', 'bulk', 'ssh', 'svid'] as const;
 type Part = (typeof PARTS)[number];
 const asked = process.argv.slice(2);
 for (const a of asked) {
@@ -203,6 +204,7 @@ const crl = runs('crl') ? await benchCrl() : undefined;
 const ocsp = runs('ocsp') ? await benchOcsp() : undefined;
 const bulk = runs('bulk') ? await benchBulk() : undefined;
 const ssh = runs('ssh') ? benchSsh() : undefined;
+const svid = runs('svid') ? await benchSvid() : undefined;
 const p256 = results?.find((r) => r.key === 'P-256');
 process.stdout.write(
   JSON.stringify(
@@ -229,6 +231,7 @@ process.stdout.write(
       ocsp,
       bulk,
       ssh,
+      svid,
     },
     null,
     2,

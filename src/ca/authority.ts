@@ -28,6 +28,8 @@ import type { CaConfig, CaProvisioner } from './config.js';
 import { keyTypeName, type KeyTypeName } from './config.js';
 import { OidcVerifier } from './oidc.js';
 import { checkAll, compilePolicy, compileSshPolicies, type Policy, type SshPolicies } from './policy.js';
+import { specFromProfile } from '../x509/profiles.js';
+import { parseSubject } from '../x509/name.js';
 import { verifyRenewalToken, verifySshPopToken, verifyToken, type TokenClaims, type TokenProvisioner } from './token.js';
 import type { CertificateName, CertificateRecord, Store, StoreTx, TokenUse } from '../store/store.js';
 import { isCanonicalSerial, serialHex } from '../store/validation.js';
@@ -81,6 +83,27 @@ export interface JwtSvidResult {
   readonly kid: string;
   readonly expiresAt: Date;
 }
+
+/** One X509-SVID of a batch ({@link Authority.issueX509Svids}). */
+export interface X509SvidRequest {
+  readonly spiffeId: string;
+  readonly dnsNames: readonly string[];
+  /** A PKCS#10 request (DER) for the workload's key: its signature is checked, its names ignored. */
+  readonly csr: Uint8Array;
+  /** Default: {@link DEFAULT_X509_SVID_TTL_MS}. */
+  readonly ttlMs?: number;
+  /** The registration entry it is for (recorded in the audit event). */
+  readonly entryId?: string;
+}
+
+/** An issued X509-SVID, or why this one of the batch was refused. */
+export type X509SvidOutcome = { readonly ok: true; readonly spiffeId: string; readonly certificate: Uint8Array; readonly chain: readonly Uint8Array[]; readonly record: CertificateRecord } | { readonly ok: false; readonly error: SignetError };
+
+/** X509-SVID lifetime when the entry names none (SPIRE's default). */
+export const DEFAULT_X509_SVID_TTL_MS = 3_600_000;
+
+/** The inventory's provisioner name of SVIDs issued for registration entries. */
+export const SPIFFE_ISSUER = 'spiffe';
 
 /** Most audiences one JWT-SVID names, and the longest one. */
 const MAX_SVID_AUDIENCES = 16;
@@ -208,6 +231,9 @@ interface ProvisionerRuntime {
   readonly leaf?: readonly LeafRenderer[];
 }
 
+/** Who signs, for {@link Authority} internals: a provisioner's runtime, or the SPIFFE issuer. */
+type Signing = Pick<ProvisionerRuntime, 'policy' | 'templateName'> & { readonly provisioner: { readonly name: string } };
+
 function sanKey(n: GeneralName): string {
   if (n.type === 'dns' || n.type === 'email') return `${n.type}:${n.value.toLowerCase()}`;
   if (n.type === 'dirName' || n.type === 'other') return `${n.type}:?`;
@@ -281,6 +307,11 @@ export class Authority {
   /** The authority's time (requests with relative times resolve against it). */
   now(): Date {
     return this.#options.clock.now();
+  }
+
+  /** The configuration this authority was built from. */
+  get config(): CaConfig {
+    return this.#options.config;
   }
 
   /** SHA-256 of the root certificate, lower-case hex (what tokens carry as `sha`). */
@@ -434,16 +465,76 @@ export class Authority {
   }
 
   /**
+   * Issues a batch of X509-SVIDs (what an agent asks for, for the entries it serves) through the
+   * authority pipeline — the CSR's signature and key type, the authority's policy, the SPIFFE
+   * checks, lint — and records every issued one with its audit event (`spiffe.x509-svid`, with the
+   * entry and the requester) in one transaction. An item that is refused gets its error; the
+   * others are issued. The caller has decided that `requester` may have these IDs.
+   */
+  async issueX509Svids(requests: readonly X509SvidRequest[], requester: string): Promise<X509SvidOutcome[]> {
+    const now = this.#options.clock.now();
+    const started = performance.now();
+    const claims = this.#options.config.claims;
+    const out: X509SvidOutcome[] = [];
+    const signed: { record: CertificateRecord; entryId?: string }[] = [];
+    for (const r of requests) {
+      try {
+        const csr = parseCsr(r.csr);
+        verifyCsrSignature(csr);
+        const keyType = csrKeyType(csr);
+        if (keyType === undefined || !claims.keyTypes.includes(keyType)) throw new SignetError('ERR_FORBIDDEN_KEY_TYPE', `key type ${keyType ?? 'of the CSR'} is not allowed (claims.keyTypes: ${claims.keyTypes.join(', ')})`);
+        const ttl = r.ttlMs ?? DEFAULT_X509_SVID_TTL_MS;
+        const sans: GeneralName[] = [{ type: 'uri', value: r.spiffeId }, ...r.dnsNames.map((d): GeneralName => ({ type: 'dns', value: d }))];
+        const spec = specFromProfile('leaf', { subject: parseSubject(''), publicKey: csr.spki, now, notBefore: new Date(now.getTime() - claims.backdateMs), notAfter: new Date(now.getTime() + ttl), sans, extKeyUsage: ['serverAuth', 'clientAuth'] });
+        const { issued, record } = this.#signOnly(this.#svidSigning, spec, csr.publicKey, keyType, requester, now);
+        signed.push({ record, ...(r.entryId !== undefined ? { entryId: r.entryId } : {}) });
+        out.push({ ok: true, spiffeId: r.spiffeId, certificate: issued.der, chain: this.#chain, record });
+      } catch (e) {
+        if (!isSignetError(e)) throw e;
+        out.push({ ok: false, error: e });
+      }
+    }
+    if (signed.length > 0) {
+      await this.#options.store.transaction(async (tx) => {
+        for (const { record, entryId } of signed) {
+          await tx.certificates.insert(record);
+          await tx.audit.append({ time: now, type: 'spiffe.x509-svid', outcome: 'success', actor: requester, provisioner: record.provisioner, serial: record.serial, detail: { spiffeId: record.names.find((n) => n.type === 'uri')?.value ?? '', ...(entryId !== undefined ? { entry: entryId } : {}), notAfter: record.notAfter.toISOString() } });
+        }
+      });
+    }
+    const seconds = (performance.now() - started) / 1000 / Math.max(1, requests.length);
+    for (const o of out) this.#options.observe?.({ operation: 'x509-svid', outcome: o.ok ? 'success' : 'failure', provisioner: SPIFFE_ISSUER, ...(o.ok ? {} : { code: o.error.code }), seconds });
+    return out;
+  }
+
+  /** The authority's name policy on a SPIFFE ID (what a JWT-SVID for a registration entry passes; X509-SVIDs pass it when signed). */
+  checkSvidPolicy(spiffeId: string): void {
+    checkAll([this.#authorityPolicy], { sans: [{ type: 'uri', value: spiffeId }] });
+  }
+
+  /** The signer of SVIDs issued for registration entries: the authority's policy only, recorded as provisioner `spiffe`, profile `x509-svid`. */
+  readonly #svidSigning: Signing = { provisioner: { name: SPIFFE_ISSUER }, policy: compilePolicy(undefined, { name: SPIFFE_ISSUER }), templateName: 'x509-svid' };
+
+  /**
+   * Authenticates a client by its X509-SVID: a certificate this CA issued, valid now, not revoked,
+   * with a SPIFFE ID (`noId` is the code when it has none). Resolves its inventory row and ID.
+   */
+  async authenticateSvid(der: Uint8Array | undefined, noId: 'ERR_FORBIDDEN_NOT_ADMIN' | 'ERR_AUTH_CERTIFICATE' = 'ERR_AUTH_CERTIFICATE'): Promise<{ readonly record: CertificateRecord; readonly spiffeId: string }> {
+    const record = await this.#authenticate(der, this.#options.clock.now());
+    if (record.status === 'revoked') throw new SignetError('ERR_CERT_REVOKED', 'the client certificate is revoked');
+    const spiffeId = record.names.find((n) => n.type === 'uri' && n.value.startsWith('spiffe://'))?.value;
+    if (spiffeId === undefined) throw new SignetError(noId, 'this request needs an X509-SVID (a client certificate with a SPIFFE ID)');
+    return { record, spiffeId };
+  }
+
+  /**
    * Authenticates a caller of the SPIFFE admin API: its client certificate must be one this CA
    * issued, valid now and not revoked, an X509-SVID whose SPIFFE ID is granted by a registration
    * entry with the admin flag (ERR_AUTH_* / ERR_CERT_REVOKED / ERR_FORBIDDEN_NOT_ADMIN). Resolves
    * the caller's SPIFFE ID.
    */
   async authenticateSpiffeAdmin(der: Uint8Array | undefined): Promise<string> {
-    const record = await this.#authenticate(der, this.#options.clock.now());
-    if (record.status === 'revoked') throw new SignetError('ERR_CERT_REVOKED', 'the client certificate is revoked');
-    const id = record.names.find((n) => n.type === 'uri' && n.value.startsWith('spiffe://'))?.value;
-    if (id === undefined) throw new SignetError('ERR_FORBIDDEN_NOT_ADMIN', 'the admin API needs an X509-SVID (a client certificate with a SPIFFE ID)');
+    const { spiffeId: id } = await this.authenticateSvid(der, 'ERR_FORBIDDEN_NOT_ADMIN');
     const entries = await this.#options.store.spiffe.listEntries({ spiffeId: id }, { limit: 100 });
     if (!entries.items.some((e) => e.admin)) throw new SignetError('ERR_FORBIDDEN_NOT_ADMIN', `${id} is not an admin: no registration entry grants it with the admin flag`, { hint: 'signet entry update ID --admin' });
     return id;
@@ -796,7 +887,7 @@ export class Authority {
    * backend may do in one round trip.
    */
   async #signAndRecord(
-    rt: ProvisionerRuntime,
+    rt: Signing,
     spec: ReturnType<typeof templateToSpec>,
     publicKey: KeyObject,
     keyType: string,
@@ -806,6 +897,13 @@ export class Authority {
     inTx: { readonly token: TokenUse } | ((tx: StoreTx, record: CertificateRecord) => Promise<void>),
     replaces?: string,
   ): Promise<SignResult> {
+    const { issued, record } = this.#signOnly(rt, spec, publicKey, keyType, requester, now, replaces);
+    await this.#commit(record, event, inTx, replaces);
+    return { certificate: issued.der, chain: this.#chain, record };
+  }
+
+  /** Policy on what will be signed, lint, sign: the certificate and its inventory row, not yet recorded. */
+  #signOnly(rt: Signing, spec: ReturnType<typeof templateToSpec>, publicKey: KeyObject, keyType: string, requester: string, now: Date, replaces?: string): { issued: ReturnType<typeof issueLintedCertificate>; record: CertificateRecord } {
     const specCn = spec.subject instanceof Uint8Array ? undefined : spec.subject.flat().find((a) => a.type === 'CN' || a.type === 'commonName' || a.type === '2.5.4.3')?.value;
     const specSans = spec.extensions?.subjectAltName?.names ?? [];
     checkAll([this.#authorityPolicy, rt.policy], { ...(specCn !== undefined ? { commonName: specCn } : {}), sans: specSans });
@@ -833,8 +931,7 @@ export class Authority {
       issuedAt: now,
       der: issued.der,
     };
-    await this.#commit(record, event, inTx, replaces);
-    return { certificate: issued.der, chain: this.#chain, record };
+    return { issued, record };
   }
 
   /**

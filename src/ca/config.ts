@@ -337,6 +337,8 @@ export interface SpiffeDocument {
   jwtKeyLifetime?: string;
   /** `spiffe_refresh_hint` of the bundle (default 5m): how often federated peers and agents should fetch it. */
   refreshHint?: string;
+  /** Lifetime of node agents' own SVIDs (default 1h); an agent renews at half of it. */
+  agentSvidLifetime?: string;
 }
 
 /** `revocation` as written: how CRLs (and OCSP) publish revocations. */
@@ -497,9 +499,10 @@ export interface SpiffeSettings {
   readonly jwtKeyType: KeyTypeName;
   readonly jwtKeyLifetimeMs: number;
   readonly refreshHintMs: number;
+  readonly agentSvidLifetimeMs: number;
 }
 
-export const DEFAULT_SPIFFE_SETTINGS: SpiffeSettings = Object.freeze({ jwtKeyType: 'EC P-256', jwtKeyLifetimeMs: 24 * 3_600_000, refreshHintMs: 5 * 60_000 });
+export const DEFAULT_SPIFFE_SETTINGS: SpiffeSettings = Object.freeze({ jwtKeyType: 'EC P-256', jwtKeyLifetimeMs: 24 * 3_600_000, refreshHintMs: 5 * 60_000, agentSvidLifetimeMs: 3_600_000 });
 
 /** The validated `revocation` section. */
 export interface RevocationSettings {
@@ -712,7 +715,8 @@ class Walker {
 // Field readers
 
 const TOP_FIELDS = ['version', 'name', 'address', 'dnsNames', 'urls', 'root', 'intermediate', 'ssh', 'db', 'claims', 'policy', 'provisioners', 'acme', 'crlUrl', 'ocspUrl', 'revocation', 'spiffe', 'logLevel'];
-const SPIFFE_FIELDS = ['jwtKeyType', 'jwtKeyLifetime', 'refreshHint'];
+const SPIFFE_FIELDS = ['jwtKeyType', 'jwtKeyLifetime', 'refreshHint', 'agentSvidLifetime'];
+const MAX_AGENT_SVID_LIFETIME_MS = 7 * 24 * 3_600_000;
 /** Bounds of `spiffe`. */
 const MIN_JWT_KEY_LIFETIME_MS = 3_600_000;
 const MAX_JWT_KEY_LIFETIME_MS = 90 * 24 * 3_600_000;
@@ -964,7 +968,9 @@ function readSpiffe(w: Walker, v: JsonValue | undefined): SpiffeSettings | undef
   if (lifetime !== undefined && lifetime < MIN_JWT_KEY_LIFETIME_MS) w.add('$.spiffe.jwtKeyLifetime', `must be at least ${formatDuration(MIN_JWT_KEY_LIFETIME_MS)}`);
   const hint = w.duration(getOwn(o, 'refreshHint'), '$.spiffe.refreshHint', { positive: true });
   if (hint !== undefined && hint < MIN_REFRESH_HINT_MS) w.add('$.spiffe.refreshHint', `must be at least ${formatDuration(MIN_REFRESH_HINT_MS)}`);
-  const out = { jwtKeyType: jwtKeyType ?? DEFAULT_SPIFFE_SETTINGS.jwtKeyType, jwtKeyLifetimeMs: lifetime ?? DEFAULT_SPIFFE_SETTINGS.jwtKeyLifetimeMs, refreshHintMs: hint ?? DEFAULT_SPIFFE_SETTINGS.refreshHintMs };
+  const agent = w.duration(getOwn(o, 'agentSvidLifetime'), '$.spiffe.agentSvidLifetime', { positive: true, max: MAX_AGENT_SVID_LIFETIME_MS });
+  if (agent !== undefined && agent < 5 * 60_000) w.add('$.spiffe.agentSvidLifetime', 'must be at least 5m');
+  const out = { jwtKeyType: jwtKeyType ?? DEFAULT_SPIFFE_SETTINGS.jwtKeyType, jwtKeyLifetimeMs: lifetime ?? DEFAULT_SPIFFE_SETTINGS.jwtKeyLifetimeMs, refreshHintMs: hint ?? DEFAULT_SPIFFE_SETTINGS.refreshHintMs, agentSvidLifetimeMs: agent ?? DEFAULT_SPIFFE_SETTINGS.agentSvidLifetimeMs };
   if (w.problems.length === before && out.refreshHintMs * 6 > out.jwtKeyLifetimeMs) {
     w.add(hint !== undefined ? '$.spiffe.refreshHint' : '$.spiffe.jwtKeyLifetime', `refreshHint (${formatDuration(out.refreshHintMs)}) must be at most a sixth of jwtKeyLifetime (${formatDuration(out.jwtKeyLifetimeMs)}): a new key is published a third of its lifetime before it signs, and peers must fetch it in that time`);
   }

@@ -384,7 +384,7 @@ export async function startCa(config: CaConfig, options: StartCaOptions): Promis
         signRoute(live, () => audience('/sign')),
         ...sshRoutes(live, audience),
         ...certificateRoutes(live, audience),
-        ...spiffeRoutes({ authority: live, service: () => trustDomains.values().next().value, audience, store, clock: options.clock, trustDomains: [...trustDomains.keys()] }),
+        ...spiffeRoutes({ authority: live, service: () => trustDomains.values().next().value, audience, store, clock: options.clock, trustDomains: [...trustDomains.keys()], agentSvidLifetimeMs: config.spiffe.agentSvidLifetimeMs }),
         ...acme.routes,
       ],
       requestClientCertificate: true,

@@ -16,6 +16,7 @@ import { registerDbCommands } from './db/index.js';
 import { registerAcmeCommands } from './acme/index.js';
 import { registerFederationCommands } from './federation/index.js';
 import { registerEntryCommands } from './entry/index.js';
+import { registerAgentCommands } from './agent/index.js';
 import { registerRevokeCommand } from './revoke/index.js';
 import { registerCrlCommands } from './crl/index.js';
 import { registerSshCommands } from './ssh/index.js';
@@ -97,6 +98,7 @@ export function buildProgram(): Command {
   registerAcmeCommands(program);
   registerFederationCommands(program);
   registerEntryCommands(program);
+  registerAgentCommands(program);
   registerRevokeCommand(program);
   registerCrlCommands(program);
   registerSshCommands(program);

@@ -197,6 +197,9 @@ export const ERROR_CATALOGUE = {
   ERR_ENTRY_CONFLICT: 'usage',
   ERR_ENTRY_INVALID: 'input',
   ERR_FORBIDDEN_NOT_ADMIN: 'invalid',
+  ERR_AGENT_BANNED: 'invalid',
+  ERR_AGENT_NOT_FOUND: 'usage',
+  ERR_ATTESTATION_FAILED: 'invalid',
   ERR_BUNDLE_FETCH: 'network',
   // authority, OIDC provisioner: the OpenID provider's discovery document or keys cannot be fetched
   // (down, too slow, too large, an issuer that does not match); `signet ssh login`: the sign-in

@@ -104,6 +104,8 @@ export function httpStatusFor(code: ErrorCode): number {
     ERR_SSH_NOT_ENABLED: 403,
     ERR_SPIFFE_NOT_ENABLED: 403,
     ERR_SPIFFE_NOT_READY: 503,
+    ERR_ATTESTATION_FAILED: 401,
+    ERR_AGENT_BANNED: 403,
     ERR_CERT_REPLACED: 409,
     // The database is down, unreachable or locked for too long: the request did nothing, retry later.
     ERR_STORE_UNAVAILABLE: 503,

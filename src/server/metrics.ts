@@ -12,7 +12,7 @@ import type { RequestRecord, Route } from './http.js';
 
 /** What the authority reports after each decision. */
 export interface AuthorityOutcome {
-  readonly operation: 'sign' | 'renew' | 'rekey' | 'revoke' | 'ssh-sign' | 'ssh-renew' | 'jwt-svid';
+  readonly operation: 'sign' | 'renew' | 'rekey' | 'revoke' | 'ssh-sign' | 'ssh-renew' | 'jwt-svid' | 'x509-svid';
   readonly outcome: 'success' | 'failure';
   /** The provisioner, once it is known from configuration or the inventory (never from an unverified token). */
   readonly provisioner?: string;

@@ -18,13 +18,18 @@
  *    &limit=&cursor=`), `POST /spiffe/admin/entries` (create, 201), `GET /spiffe/admin/entries/{id}`,
  *    `POST /spiffe/admin/entries/{id}` (update: the fields given replace the entry's; `revision`
  *    makes it conditional), `POST /spiffe/admin/entries/{id}/delete`.
+ *  - Node agents: `POST /spiffe/agent/attest` (`{"attestor": "join_token", "token", "csr"}` → 201
+ *    the agent SVID), and over mTLS with the agent SVID: `POST /spiffe/agent/renew` (`{"csr"}`),
+ *    `GET /spiffe/agent/entries` (the entries it may serve, with the entry revision),
+ *    `POST /spiffe/agent/svids` (a batch: `{"x509": [{"entryId", "csr"}], "jwt": [{"entryId",
+ *    "audience"}]}` → each item an SVID or its error).
  */
 import { SignetError } from '../core/errors.js';
 import { parseDuration } from '../core/duration.js';
 import type { Authority } from '../ca/authority.js';
 import type { TrustDomainService } from '../spiffe/trust-domain.js';
 import type { Clock } from '../core/clock.js';
-import { decodePemAll } from '../core/pem.js';
+import { decodePem, decodePemAll, encodePem } from '../core/pem.js';
 import type { Store } from '../store/store.js';
 import type { TrustBundle } from '../spiffe/bundle.js';
 import { knownBundle } from '../spiffe/federation.js';
@@ -33,6 +38,7 @@ import { parseCertificate } from '../x509/certificate.js';
 import { createEntry, deleteEntry, entryContext, entryJson, entryNotFound, updateEntry, type EntrySpec } from '../spiffe/entries.js';
 import type { JsonValue } from '../x509/template/json.js';
 import { clientCertificate } from './certificate-routes.js';
+import { attestWithJoinToken, authenticateAgent, authorizedEntries, issueBatch, MAX_BATCH, renewAgentSvid, type AgentContext, type IssuedSvid } from '../spiffe/agents.js';
 import { validateJwtSvid } from '../spiffe/jwt-svid.js';
 import { MAX_X509_SVID_CHAIN, validateX509Svid } from '../spiffe/x509-svid.js';
 import type { Route } from './http.js';
@@ -54,6 +60,17 @@ export interface SpiffeRouteOptions {
   readonly clock: Clock;
   /** The trust domains the CA serves. */
   readonly trustDomains: readonly string[];
+  /** Lifetime of agent SVIDs. */
+  readonly agentSvidLifetimeMs: number;
+}
+
+function svidJson(s: IssuedSvid): Record<string, unknown> {
+  return { spiffeId: s.spiffeId, svid: s.chain.map((d) => encodePem('CERTIFICATE', d)), serial: s.serial, expiresAt: s.expiresAt.toISOString() };
+}
+
+function errorJson(e: SignetError): Record<string, unknown> {
+  const reason = (e.detail as { reason?: unknown } | undefined)?.reason;
+  return { code: e.code, message: e.message, ...(typeof reason === 'string' ? { reason } : {}) };
 }
 
 const ENTRY_FIELDS = ['spiffeId', 'parentId', 'selectors', 'x509Ttl', 'jwtTtl', 'dnsNames', 'admin', 'downstream', 'federatesWith', 'hint'];
@@ -111,8 +128,75 @@ export function spiffeRoutes(o: SpiffeRouteOptions): Route[] {
   /** Every bundle a validation may need, read once per request from the store (own and federated). */
   const bundles = async (trustDomain: string): Promise<TrustBundle | undefined> => knownBundle(o.store, trustDomain);
   const admin = (socket: Parameters<typeof clientCertificate>[0]): Promise<string> => authority().authenticateSpiffeAdmin(clientCertificate(socket));
+  const agents = (): AgentContext => {
+    const s = service();
+    if (s === undefined) throw new SignetError('ERR_SPIFFE_NOT_ENABLED', 'this CA serves no SPIFFE trust domain: it attests no agents');
+    return { store: o.store, authority, clock: o.clock, trustDomain: s, agentSvidLifetimeMs: o.agentSvidLifetimeMs };
+  };
+  const csrOf = (pem: string): Uint8Array => decodePem(pem, ['CERTIFICATE REQUEST', 'NEW CERTIFICATE REQUEST']).der;
   const actor = (id: string): string => `admin ${id}`;
   return [
+    {
+      method: 'POST',
+      path: '/spiffe/agent/attest',
+      handler: async (req) => {
+        const ctx = agents();
+        const body = jsonObject(await req.json(VALIDATE_BODY_LIMIT), ['attestor', 'token', 'csr']);
+        const attestor = stringField(body, 'attestor', true);
+        if (attestor !== 'join_token') throw new SignetError('ERR_REQUEST_INVALID', `unknown attestor ${JSON.stringify(String(attestor).slice(0, 32))} (join_token)`);
+        const svid = await attestWithJoinToken(ctx, stringField(body, 'token', true) ?? '', csrOf(stringField(body, 'csr', true) ?? ''));
+        return { status: 201, json: { ...svidJson(svid), bundle: ctx.trustDomain.bundle?.document ?? null } };
+      },
+    },
+    {
+      method: 'POST',
+      path: '/spiffe/agent/renew',
+      handler: async (req) => {
+        const ctx = agents();
+        const body = jsonObject(await req.json(VALIDATE_BODY_LIMIT), ['csr']);
+        const svid = await renewAgentSvid(ctx, clientCertificate(req.socket), csrOf(stringField(body, 'csr', true) ?? ''));
+        return { status: 201, json: svidJson(svid) };
+      },
+    },
+    {
+      method: 'GET',
+      path: '/spiffe/agent/entries',
+      handler: async (req) => {
+        const ctx = agents();
+        const agent = await authenticateAgent(ctx, clientCertificate(req.socket));
+        const revision = await o.store.spiffe.entryRevision();
+        const entries = [...(await authorizedEntries(o.store, agent)).values()].sort((a, b) => (a.id < b.id ? -1 : 1));
+        return { json: { agent: agent.spiffeId, revision: Number(revision), entries: entries.map(entryJson) } };
+      },
+    },
+    {
+      method: 'POST',
+      path: '/spiffe/agent/svids',
+      handler: async (req) => {
+        const ctx = agents();
+        const agent = await authenticateAgent(ctx, clientCertificate(req.socket));
+        const body = jsonObject(await req.json(MAX_BATCH * 4096), ['x509', 'jwt']);
+        const items = (name: string): Record<string, JsonValue>[] => {
+          const v = body[name] ?? [];
+          if (!Array.isArray(v)) throw new SignetError('ERR_REQUEST_INVALID', `field "${name}" must be a list`);
+          return v.map((x) => jsonObject(x, name === 'x509' ? ['entryId', 'csr'] : ['entryId', 'audience']));
+        };
+        const x509 = items('x509').map((x) => ({ entryId: stringField(x, 'entryId', true) ?? '', csr: csrOf(stringField(x, 'csr', true) ?? '') }));
+        const jwt = items('jwt').map((x) => {
+          const aud = x.audience;
+          const audience = typeof aud === 'string' ? [aud] : Array.isArray(aud) && aud.every((a): a is string => typeof a === 'string') ? aud : undefined;
+          if (audience === undefined) throw new SignetError('ERR_REQUEST_INVALID', 'field "audience" must be a string or a list of strings');
+          return { entryId: stringField(x, 'entryId', true) ?? '', audience };
+        });
+        const r = await issueBatch(ctx, agent, { x509, jwt });
+        return {
+          json: {
+            x509: r.x509.map((i) => (i.ok ? { entryId: i.entryId, ...svidJson(i) } : { entryId: i.entryId, error: errorJson(i.error) })),
+            jwt: r.jwt.map((i) => (i.ok ? { entryId: i.entryId, spiffeId: i.spiffeId, token: i.token, expiresAt: i.expiresAt.toISOString() } : { entryId: i.entryId, error: errorJson(i.error) })),
+          },
+        };
+      },
+    },
     {
       method: 'GET',
       path: '/spiffe/admin/entries',

@@ -48,8 +48,19 @@ function refuse(reason: JwtSvidReason): SignetError {
 
 const b64u = (o: unknown): string => Buffer.from(JSON.stringify(o)).toString('base64url');
 
+/** Algorithms of keys already seen (reading a key's details costs more than a small signature's hashing). */
+const ALGORITHM_OF = new WeakMap<KeyObject, JwsSignatureAlgorithm>();
+
 /** The JWT-SVID algorithm for a signing key: ES256/384/512 by curve, RS256 for RSA; Ed25519 is not allowed by the standard. */
 export function jwtSvidAlgorithm(key: KeyObject): JwsSignatureAlgorithm {
+  const known = ALGORITHM_OF.get(key);
+  if (known !== undefined) return known;
+  const alg = detectAlgorithm(key);
+  ALGORITHM_OF.set(key, alg);
+  return alg;
+}
+
+function detectAlgorithm(key: KeyObject): JwsSignatureAlgorithm {
   if (key.asymmetricKeyType === 'ec') {
     const alg = ({ prime256v1: 'ES256', secp384r1: 'ES384', secp521r1: 'ES512' } as const)[key.asymmetricKeyDetails?.namedCurve ?? ''];
     if (alg !== undefined) return alg;

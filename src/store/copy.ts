@@ -5,7 +5,8 @@
  * move stays used after it), the audit log with its ids, the ACME server's accounts, orders,
  * authorizations, challenges, EAB keys and renewal windows, shared settings, counters (CRL
  * numbers keep growing after the move), the signed CRLs, and the SPIFFE JWT signing keys, bundles,
- * federation relationships and registration entries — from one consistent snapshot of the
+ * federation relationships, registration entries, join tokens and
+ * attested agents — from one consistent snapshot of the
  * source, into an empty, migrated target, in one transaction: the target ends up with all of it
  * or none of it. The counts are checked afterwards.
  */
@@ -36,7 +37,9 @@ type TableName =
   | 'spiffe_bundles'
   | 'spiffe_federations'
   | 'spiffe_entries'
-  | 'spiffe_entry_selectors';
+  | 'spiffe_entry_selectors'
+  | 'spiffe_join_tokens'
+  | 'spiffe_agents';
 
 /** Each copied table: its columns and its primary key (the order pages are read in). */
 const TABLES: readonly { readonly name: TableName; readonly columns: readonly string[]; readonly key: readonly string[] }[] = [
@@ -65,6 +68,8 @@ const TABLES: readonly { readonly name: TableName; readonly columns: readonly st
   { name: 'spiffe_federations', columns: ['trust_domain', 'url', 'profile', 'endpoint_spiffe_id', 'ca_certificates', 'created_at', 'next_refresh_at', 'last_success_at', 'last_error'], key: ['trust_domain'] },
   { name: 'spiffe_entries', columns: ['id', 'spiffe_id', 'parent_id', 'selectors', 'match_key', 'x509_ttl_ms', 'jwt_ttl_ms', 'dns_names', 'admin', 'downstream', 'federates_with', 'hint', 'created_at', 'updated_at', 'revision', 'deleted_at'], key: ['id'] },
   { name: 'spiffe_entry_selectors', columns: ['entry_id', 'selector'], key: ['entry_id', 'selector'] },
+  { name: 'spiffe_join_tokens', columns: ['id', 'secret_hash', 'created_at', 'expires_at', 'used_at', 'used_by'], key: ['id'] },
+  { name: 'spiffe_agents', columns: ['spiffe_id', 'attestor', 'selectors', 'serial', 'svid_expires_at', 'banned', 'created_at', 'updated_at'], key: ['spiffe_id'] },
 ];
 
 /** What {@link copyStore} copied: rows per table. */

@@ -492,8 +492,41 @@ const spiffeEntries: Migration = {
   },
 };
 
+/**
+ * Migration 12, SPIFFE node attestation: join tokens (single-use: a token is used by exactly one
+ * UPDATE … WHERE used_at IS NULL; only a hash of its secret is kept) and the attested agents
+ * (their node selectors, their newest agent SVID, banned or not).
+ */
+const spiffeAgents: Migration = {
+  version: 12,
+  name: 'spiffe-agents',
+  async up(db) {
+    const t = columnTypes(dialectOf(db));
+    await db.schema
+      .createTable('spiffe_join_tokens')
+      .addColumn('id', t.key, (c) => c.primaryKey())
+      .addColumn('secret_hash', 'text', (c) => c.notNull())
+      .addColumn('created_at', 'bigint', (c) => c.notNull())
+      .addColumn('expires_at', 'bigint', (c) => c.notNull())
+      .addColumn('used_at', 'bigint')
+      .addColumn('used_by', 'text')
+      .execute();
+    await db.schema
+      .createTable('spiffe_agents')
+      .addColumn('spiffe_id', t.key, (c) => c.primaryKey())
+      .addColumn('attestor', 'text', (c) => c.notNull())
+      .addColumn('selectors', 'text', (c) => c.notNull())
+      .addColumn('serial', t.key)
+      .addColumn('svid_expires_at', 'bigint')
+      .addColumn('banned', 'integer', (c) => c.notNull())
+      .addColumn('created_at', 'bigint', (c) => c.notNull())
+      .addColumn('updated_at', 'bigint', (c) => c.notNull())
+      .execute();
+  },
+};
+
 /** Every migration the code knows, in order. Append only. */
-export const MIGRATIONS: readonly Migration[] = [initial, dropNameTypeIndex, coordination, currentIndex, acme, renewalWindows, acmeExpiry, revocationLists, crlPartitions, spiffe, spiffeEntries];
+export const MIGRATIONS: readonly Migration[] = [initial, dropNameTypeIndex, coordination, currentIndex, acme, renewalWindows, acmeExpiry, revocationLists, crlPartitions, spiffe, spiffeEntries, spiffeAgents];
 
 function checkList(migrations: readonly Migration[]): void {
   let previous = 0;

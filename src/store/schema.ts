@@ -262,8 +262,34 @@ export interface SpiffeEntrySelectorsTable {
   selector: string;
 }
 
+/** `spiffe_join_tokens` (migration 12): single-use node attestation tokens (only their hash). */
+export interface SpiffeJoinTokensTable {
+  id: string;
+  secret_hash: string;
+  created_at: IntegerColumn;
+  expires_at: IntegerColumn;
+  used_at: IntegerColumn | null;
+  used_by: string | null;
+}
+
+/** `spiffe_agents` (migration 12): attested nodes. */
+export interface SpiffeAgentsTable {
+  spiffe_id: string;
+  attestor: string;
+  /** JSON list of node selectors from the attestation. */
+  selectors: string;
+  /** The serial of its newest agent SVID. */
+  serial: string | null;
+  svid_expires_at: IntegerColumn | null;
+  banned: number;
+  created_at: IntegerColumn;
+  updated_at: IntegerColumn;
+}
+
 /** The whole schema at the latest migration. */
 export interface StoreDatabase {
+  spiffe_join_tokens: SpiffeJoinTokensTable;
+  spiffe_agents: SpiffeAgentsTable;
   spiffe_entries: SpiffeEntriesTable;
   spiffe_entry_selectors: SpiffeEntrySelectorsTable;
   spiffe_jwt_keys: SpiffeJwtKeysTable;

@@ -7,8 +7,8 @@
 import type { Selectable } from 'kysely';
 import { SignetError } from '../core/errors.js';
 import { createHash } from 'node:crypto';
-import type { SpiffeBundlesTable, SpiffeEntriesTable, SpiffeFederationsTable, SpiffeJwtKeysTable } from './schema.js';
-import type { BundleRecord, EntryInput, EntryRecord, FederationRecord, JwtKeyRecord, SpiffeRepository } from './store.js';
+import type { SpiffeAgentsTable, SpiffeBundlesTable, SpiffeEntriesTable, SpiffeFederationsTable, SpiffeJoinTokensTable, SpiffeJwtKeysTable } from './schema.js';
+import type { AgentRecord, BundleRecord, EntryInput, EntryRecord, FederationRecord, JoinTokenRecord, JwtKeyRecord, SpiffeRepository } from './store.js';
 import { atomic, toNumber, type Db, type Runner } from './sql.js';
 import { badQuery, epochMs, pageLimit } from './validation.js';
 
@@ -138,6 +138,30 @@ async function nextRevision(trx: Db): Promise<number> {
 
 function duplicate(e: unknown): SignetError | undefined {
   return isUniqueViolation(e) ? new SignetError('ERR_ENTRY_EXISTS', 'an entry with this SPIFFE ID, parent ID and selectors (or this entry ID) exists') : undefined;
+}
+
+function toJoinToken(r: Selectable<SpiffeJoinTokensTable>): JoinTokenRecord {
+  return {
+    id: r.id,
+    secretHash: r.secret_hash,
+    createdAt: new Date(toNumber(r.created_at)),
+    expiresAt: new Date(toNumber(r.expires_at)),
+    ...(r.used_at !== null && { usedAt: new Date(toNumber(r.used_at)) }),
+    ...(r.used_by !== null && { usedBy: r.used_by }),
+  };
+}
+
+function toAgent(r: Selectable<SpiffeAgentsTable>): AgentRecord {
+  return {
+    spiffeId: r.spiffe_id,
+    attestor: r.attestor,
+    selectors: JSON.parse(r.selectors) as string[],
+    ...(r.serial !== null && { serial: r.serial }),
+    ...(r.svid_expires_at !== null && { svidExpiresAt: new Date(toNumber(r.svid_expires_at)) }),
+    banned: Number(r.banned) === 1,
+    createdAt: new Date(toNumber(r.created_at)),
+    updatedAt: new Date(toNumber(r.updated_at)),
+  };
 }
 
 function isUniqueViolation(e: unknown): boolean {
@@ -405,6 +429,96 @@ export function spiffeRepository(db: Db, run: Runner): SpiffeRepository {
         if (ids.length === 0) return 0;
         await db.deleteFrom('spiffe_entries').where('id', 'in', ids).execute();
         return ids.length;
+      }),
+
+    addJoinToken: (t) =>
+      run(async () => {
+        if (typeof t.id !== 'string' || !ENTRY_ID.test(t.id)) throw invalid('id must be 1–128 characters from A–Z a–z 0–9 _ -', 'id');
+        if (typeof t.secretHash !== 'string' || !DIGEST.test(t.secretHash)) throw invalid('secretHash must be 64 lower-case hex digits', 'secretHash');
+        try {
+          await db.insertInto('spiffe_join_tokens').values({ id: t.id, secret_hash: t.secretHash, created_at: epochMs(t.createdAt, 'createdAt'), expires_at: epochMs(t.expiresAt, 'expiresAt'), used_at: null, used_by: null }).execute();
+        } catch (e) {
+          if (isUniqueViolation(e)) throw invalid(`join token ${t.id} exists`, 'id');
+          throw e;
+        }
+      }),
+
+    useJoinToken: (id, secretHash, at, agentId) =>
+      run(() => {
+        const time = epochMs(at, 'at');
+        if (typeof id !== 'string' || !ENTRY_ID.test(id) || typeof secretHash !== 'string') return Promise.resolve('unknown' as const);
+        return atomic(db, async (trx) => {
+          const r = await trx
+            .updateTable('spiffe_join_tokens')
+            .set({ used_at: time, used_by: text(agentId, 'agentId') })
+            .where('id', '=', id)
+            .where('secret_hash', '=', secretHash)
+            .where('used_at', 'is', null)
+            .where('expires_at', '>', time)
+            .executeTakeFirst();
+          if (Number(r.numUpdatedRows) === 1) return 'used' as const;
+          const t = await trx.selectFrom('spiffe_join_tokens').selectAll().where('id', '=', id).executeTakeFirst();
+          if (t === undefined || t.secret_hash !== secretHash) return 'unknown' as const;
+          return t.used_at !== null ? ('already-used' as const) : ('expired' as const);
+        });
+      }),
+
+    listJoinTokens: () => run(async () => (await db.selectFrom('spiffe_join_tokens').selectAll().orderBy('created_at').orderBy('id').execute()).map(toJoinToken)),
+
+    attestAgent: (a, at) =>
+      run(() => {
+        const time = epochMs(at, 'at');
+        const id = text(a.spiffeId, 'spiffeId');
+        const values = {
+          attestor: text(a.attestor, 'attestor', 64),
+          selectors: JSON.stringify(strings(a.selectors, 'selectors', MAX_SELECTORS, MAX_SELECTOR)),
+          serial: a.serial === undefined ? null : text(a.serial, 'serial', 64),
+          svid_expires_at: a.svidExpiresAt === undefined ? null : epochMs(a.svidExpiresAt, 'svidExpiresAt'),
+          updated_at: time,
+        };
+        return atomic(db, async (trx) => {
+          const current = await trx.selectFrom('spiffe_agents').selectAll().where('spiffe_id', '=', id).executeTakeFirst();
+          if (current !== undefined && Number(current.banned) === 1) throw new SignetError('ERR_AGENT_BANNED', `agent ${id} is banned`, { hint: 'signet agent ban --undo, or evict it' });
+          if (current === undefined) {
+            const row = { spiffe_id: id, ...values, banned: 0, created_at: time };
+            await trx.insertInto('spiffe_agents').values(row).execute();
+            return toAgent(row);
+          }
+          await trx.updateTable('spiffe_agents').set(values).where('spiffe_id', '=', id).execute();
+          return toAgent({ ...current, ...values });
+        });
+      }),
+
+    getAgent: (id) =>
+      run(async () => {
+        if (typeof id !== 'string') return undefined;
+        const r = await db.selectFrom('spiffe_agents').selectAll().where('spiffe_id', '=', id).executeTakeFirst();
+        return r === undefined ? undefined : toAgent(r);
+      }),
+
+    listAgents: () => run(async () => (await db.selectFrom('spiffe_agents').selectAll().orderBy('spiffe_id').execute()).map(toAgent)),
+
+    renewAgent: (id, serial, expiresAt, at) =>
+      run(async () => {
+        const r = await db
+          .updateTable('spiffe_agents')
+          .set({ serial: text(serial, 'serial', 64), svid_expires_at: epochMs(expiresAt, 'svidExpiresAt'), updated_at: epochMs(at, 'at') })
+          .where('spiffe_id', '=', text(id, 'spiffeId'))
+          .where('banned', '=', 0)
+          .executeTakeFirst();
+        return Number(r.numUpdatedRows) === 1;
+      }),
+
+    setAgentBanned: (id, banned, at) =>
+      run(async () => {
+        const r = await db.updateTable('spiffe_agents').set({ banned: banned ? 1 : 0, updated_at: epochMs(at, 'at') }).where('spiffe_id', '=', text(id, 'spiffeId')).executeTakeFirst();
+        return Number(r.numUpdatedRows) === 1;
+      }),
+
+    deleteAgent: (id) =>
+      run(async () => {
+        const r = await db.deleteFrom('spiffe_agents').where('spiffe_id', '=', text(id, 'spiffeId')).executeTakeFirst();
+        return Number(r.numDeletedRows) === 1;
       }),
 
     removeFederation: (domain) =>

@@ -610,6 +610,37 @@ export interface EntryFilter {
   readonly selector?: string;
 }
 
+/** A join token: a single-use secret an operator hands to a node so that its agent can attest. */
+export interface JoinTokenRecord {
+  /** Public, URL-safe: part of the agent's SPIFFE ID. */
+  readonly id: string;
+  /** SHA-256 (hex) of the secret; the secret itself is never stored. */
+  readonly secretHash: string;
+  readonly createdAt: Date;
+  readonly expiresAt: Date;
+  readonly usedAt?: Date;
+  /** The agent that used it. */
+  readonly usedBy?: string;
+}
+
+/** What using a join token came to. */
+export type JoinTokenUse = 'used' | 'unknown' | 'already-used' | 'expired';
+
+/** An attested node agent. */
+export interface AgentRecord {
+  readonly spiffeId: string;
+  /** How it attested: `join_token`, `x509pop`, `tpm`. */
+  readonly attestor: string;
+  /** Node selectors from the attestation. */
+  readonly selectors: readonly string[];
+  /** Its newest agent SVID. */
+  readonly serial?: string;
+  readonly svidExpiresAt?: Date;
+  readonly banned: boolean;
+  readonly createdAt: Date;
+  readonly updatedAt: Date;
+}
+
 /** SPIFFE state every replica shares: JWT signing keys, bundles, federation relationships, registration entries. */
 export interface SpiffeRepository {
   /** Adds a JWT signing key; ERR_STORE_INVALID_RECORD for a bad record or a key ID in use. */
@@ -658,6 +689,23 @@ export interface SpiffeRepository {
   entryRevision(): Promise<bigint>;
   /** Forgets tombstones deleted before `before`; resolves how many. */
   purgeDeletedEntries(before: Date, limit: number): Promise<number>;
+  addJoinToken(token: JoinTokenRecord): Promise<void>;
+  /** Uses a join token: exactly one caller gets `used`, and only with the right secret, before it expires. */
+  useJoinToken(id: string, secretHash: string, at: Date, agentId: string): Promise<JoinTokenUse>;
+  listJoinTokens(): Promise<readonly JoinTokenRecord[]>;
+  /**
+   * Records an attestation: a new agent, or the same agent attesting again (its selectors and
+   * SVID replaced). ERR_AGENT_BANNED when it is banned (nothing changes).
+   */
+  attestAgent(agent: Omit<AgentRecord, 'createdAt' | 'updatedAt' | 'banned'>, at: Date): Promise<AgentRecord>;
+  getAgent(spiffeId: string): Promise<AgentRecord | undefined>;
+  listAgents(): Promise<readonly AgentRecord[]>;
+  /** Records an agent's renewed SVID; false when the agent is gone (evicted) or banned. */
+  renewAgent(spiffeId: string, serial: string, svidExpiresAt: Date, at: Date): Promise<boolean>;
+  /** Bans (or unbans) an agent: a banned one can neither renew nor attest again. False when there is no such agent. */
+  setAgentBanned(spiffeId: string, banned: boolean, at: Date): Promise<boolean>;
+  /** Forgets an agent (eviction): it must attest again. False when there was none. */
+  deleteAgent(spiffeId: string): Promise<boolean>;
 }
 
 /** The one write of a new certificate authorized by a one-time token (`POST /sign`). */

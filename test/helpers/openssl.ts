@@ -38,6 +38,8 @@ export function runAsync(cmd: string, args: readonly string[], input = '', optio
     const child = execFile(cmd, args, { timeout: 30_000, ...(options.env ? { env: options.env } : {}) }, (error, stdout, stderr) => {
       resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
     });
+    // A command that exits without reading its input (openssl verify) closes the pipe first: not an error.
+    child.stdin?.on('error', () => undefined);
     child.stdin?.end(input);
   });
 }

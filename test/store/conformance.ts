@@ -982,6 +982,42 @@ export function storeConformance(name: string, open: () => Promise<Store>): void
         assert.deepEqual((await s.entriesSince(0n, 10)).map((e) => e.id), ['a', 'b2']);
       });
 
+      test('join tokens: used once, only with the right secret, before they expire; concurrent uses: exactly one', async () => {
+        const s = store.spiffe;
+        const hash = (c: string) => c.repeat(64);
+        await s.addJoinToken({ id: 't1', secretHash: hash('a'), createdAt: T, expiresAt: later(60_000) });
+        await s.addJoinToken({ id: 't2', secretHash: hash('b'), createdAt: T, expiresAt: later(60_000) });
+        await rejectsWith(s.addJoinToken({ id: 't1', secretHash: hash('c'), createdAt: T, expiresAt: later(1) }), 'ERR_STORE_INVALID_RECORD');
+        assert.equal(await s.useJoinToken('t1', hash('b'), later(1), 'agent-x'), 'unknown', 'the wrong secret');
+        assert.equal(await s.useJoinToken('nope', hash('a'), later(1), 'agent-x'), 'unknown');
+        assert.equal(await s.useJoinToken('t1', hash('a'), later(60_000), 'agent-x'), 'expired');
+        const racing = await Promise.all(Array.from({ length: 6 }, (_, i) => s.useJoinToken('t2', hash('b'), later(1), `agent-${i}`)));
+        assert.equal(racing.filter((r) => r === 'used').length, 1);
+        assert.ok(racing.every((r) => r === 'used' || r === 'already-used'));
+        const t2 = (await s.listJoinTokens()).find((t) => t.id === 't2');
+        assert.ok(t2?.usedAt !== undefined && t2.usedBy?.startsWith('agent-'));
+      });
+
+      test('agents: attested (again), renewed, banned (no renewal, no attestation), evicted', async () => {
+        const s = store.spiffe;
+        const a = await s.attestAgent({ spiffeId: 'spiffe://example.org/signet/agent/join_token/t1', attestor: 'join_token', selectors: ['join_token:t1'], serial: '0a', svidExpiresAt: later(3_600_000) }, T);
+        assert.deepEqual([a.banned, a.serial, a.selectors], [false, '0a', ['join_token:t1']]);
+        assert.equal(await s.renewAgent(a.spiffeId, '0b', later(7_200_000), later(1)), true);
+        assert.equal((await s.getAgent(a.spiffeId))?.serial, '0b');
+        assert.equal(await s.setAgentBanned(a.spiffeId, true, later(2)), true);
+        assert.equal(await s.renewAgent(a.spiffeId, '0c', later(7_200_000), later(3)), false);
+        await rejectsWith(s.attestAgent({ spiffeId: a.spiffeId, attestor: 'join_token', selectors: ['join_token:t1'], serial: '0d', svidExpiresAt: later(1) }, later(4)), 'ERR_AGENT_BANNED');
+        assert.equal((await s.getAgent(a.spiffeId))?.serial, '0b', 'nothing changed');
+        assert.equal(await s.setAgentBanned(a.spiffeId, false, later(5)), true);
+        const again = await s.attestAgent({ spiffeId: a.spiffeId, attestor: 'join_token', selectors: ['join_token:t1'], serial: '0e', svidExpiresAt: later(1) }, later(6));
+        assert.deepEqual([again.serial, again.createdAt], ['0e', T]);
+        assert.deepEqual((await s.listAgents()).map((x) => x.spiffeId), [a.spiffeId]);
+        assert.equal(await s.deleteAgent(a.spiffeId), true);
+        assert.equal(await s.deleteAgent(a.spiffeId), false);
+        assert.equal(await s.setAgentBanned(a.spiffeId, true, later(7)), false);
+        assert.equal(await s.getAgent(a.spiffeId), undefined);
+      });
+
       test('entries: concurrent creations get distinct revisions; of concurrent duplicates exactly one is created', async () => {
         const s = store.spiffe;
         const made = await Promise.all(Array.from({ length: 10 }, (_, i) => s.createEntry(entry(`e${i}`, { selectors: [`unix:uid:${i}`] }), T)));

@@ -1,0 +1,216 @@
+/**
+ * Node attestation and what an attested agent may ask for (server side).
+ *
+ * - **Join tokens** (`signet token generate`): `<id>.<secret>`, single-use, with a TTL; only the
+ *   SHA-256 of the secret is stored. An agent that presents one (and a CSR for its key) becomes
+ *   `spiffe://<td>/signet/agent/join_token/<id>`, with the node selector `join_token:<id>`, and
+ *   gets an agent SVID (`spiffe.agentSvidLifetime`). The token is used in the same transaction
+ *   that records the agent: a banned agent does not use it up, and of two agents racing with one
+ *   token exactly one attests.
+ * - **Agent SVID renewal**: over mTLS with the agent's newest SVID, for a new key's CSR; an
+ *   evicted agent (`signet agent evict`) must attest again, a banned one cannot do either.
+ * - **Entries an agent may serve**: those whose parent is the agent, and those whose parent is a
+ *   node entry (parent = the server) whose selectors the agent's node selectors all include.
+ * - **Batch SVIDs**: X509-SVIDs (a CSR each) and JWT-SVIDs for such entries in one round trip,
+ *   each through the authority's pipeline; an item the agent may not have is refused alone.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import type { Authority, X509SvidOutcome } from '../ca/authority.js';
+import type { Clock } from '../core/clock.js';
+import { SignetError, isSignetError } from '../core/errors.js';
+import type { AgentRecord, EntryRecord, Store } from '../store/store.js';
+import { parseCsr, verifyCsrSignature } from '../x509/csr.js';
+import { agentSpiffeId } from './entries.js';
+import { parseSpiffeId } from './id.js';
+import { serverSpiffeId, type TrustDomainService } from './trust-domain.js';
+
+/** Bounds of a join token's lifetime. */
+export const MIN_JOIN_TOKEN_TTL_MS = 60_000;
+export const MAX_JOIN_TOKEN_TTL_MS = 30 * 24 * 3_600_000;
+/** JWT-SVIDs listed per audit event of a batch (well inside the store's 64 KiB of detail). */
+const AUDIT_CHUNK = 200;
+
+/** Most items in one batch request. */
+export const MAX_BATCH = 500;
+
+const sha256 = (s: string): string => createHash('sha256').update(s).digest('hex');
+
+/** A new join token, stored (hashed); the token text is shown once. */
+export async function generateJoinToken(store: Store, ttlMs: number, now: Date): Promise<{ readonly token: string; readonly id: string; readonly expiresAt: Date }> {
+  if (!Number.isSafeInteger(ttlMs) || ttlMs < MIN_JOIN_TOKEN_TTL_MS || ttlMs > MAX_JOIN_TOKEN_TTL_MS) throw new SignetError('ERR_BAD_OPTION', 'a join token lives 1m to 30d');
+  const id = randomBytes(8).toString('hex');
+  const secret = randomBytes(24).toString('base64url');
+  const expiresAt = new Date(now.getTime() + ttlMs);
+  await store.transaction(async (tx) => {
+    await tx.spiffe.addJoinToken({ id, secretHash: sha256(secret), createdAt: now, expiresAt });
+    await tx.audit.append({ time: now, type: 'spiffe.join-token.create', outcome: 'success', actor: 'operator (signet token generate)', detail: { id, expiresAt: expiresAt.toISOString() } });
+  });
+  return { token: `${id}.${secret}`, id, expiresAt };
+}
+
+function attestationFailed(message: string, reason: string): SignetError {
+  return new SignetError('ERR_ATTESTATION_FAILED', `node attestation failed: ${message}`, { detail: { reason } });
+}
+
+/** What the agent endpoints need. */
+export interface AgentContext {
+  readonly store: Store;
+  readonly authority: () => Authority;
+  readonly clock: Clock;
+  /** The trust domain the agents belong to, and its JWT signer. */
+  readonly trustDomain: TrustDomainService;
+  readonly agentSvidLifetimeMs: number;
+}
+
+/** An agent SVID (or a batch item) as the endpoints answer it. */
+export interface IssuedSvid {
+  readonly spiffeId: string;
+  /** Leaf first, then the intermediate (DER). */
+  readonly chain: readonly Uint8Array[];
+  readonly serial: string;
+  readonly expiresAt: Date;
+}
+
+function firstIssued(outcomes: readonly X509SvidOutcome[]): IssuedSvid {
+  const o = outcomes[0];
+  if (o === undefined) throw new SignetError('ERR_INTERNAL', 'no SVID was issued');
+  if (!o.ok) throw o.error;
+  return { spiffeId: o.spiffeId, chain: [o.certificate, ...o.chain], serial: o.record.serial, expiresAt: o.record.notAfter };
+}
+
+/** Attests an agent with a join token and issues its agent SVID for `csr`. */
+export async function attestWithJoinToken(ctx: AgentContext, token: string, csr: Uint8Array): Promise<IssuedSvid> {
+  const m = /^([0-9a-f]{16})\.([A-Za-z0-9_-]{32})$/.exec(token);
+  if (!m) throw attestationFailed('the join token is malformed (expected ID.SECRET from signet token generate)', 'malformed');
+  const [, id, secret] = m as unknown as [string, string, string];
+  // The CSR is checked before the token is used: a bad request does not burn the token.
+  verifyCsrSignature(parseCsr(csr));
+  const td = ctx.trustDomain.trustDomain;
+  const agentId = agentSpiffeId(td, 'join_token', id);
+  const now = ctx.clock.now();
+  await ctx.store.transaction(async (tx) => {
+    const use = await tx.spiffe.useJoinToken(id, sha256(secret), now, agentId);
+    if (use !== 'used') throw attestationFailed(use === 'already-used' ? 'the join token has been used' : use === 'expired' ? 'the join token has expired' : 'the join token is unknown', use);
+    await tx.spiffe.attestAgent({ spiffeId: agentId, attestor: 'join_token', selectors: [`join_token:${id}`] }, now);
+    await tx.audit.append({ time: now, type: 'spiffe.agent.attest', outcome: 'success', actor: agentId, detail: { attestor: 'join_token', token: id } });
+  });
+  const svid = firstIssued(await ctx.authority().issueX509Svids([{ spiffeId: agentId, dnsNames: [], csr, ttlMs: ctx.agentSvidLifetimeMs }], agentId));
+  await ctx.store.spiffe.renewAgent(agentId, svid.serial, svid.expiresAt, now);
+  return svid;
+}
+
+/** The attested, not banned agent a client certificate (its newest agent SVID) belongs to. */
+export async function authenticateAgent(ctx: AgentContext, der: Uint8Array | undefined): Promise<AgentRecord> {
+  const { record, spiffeId } = await ctx.authority().authenticateSvid(der);
+  const agent = await ctx.store.spiffe.getAgent(spiffeId);
+  if (agent === undefined) throw new SignetError('ERR_AGENT_NOT_FOUND', `${spiffeId} is not an attested agent (evicted, or never attested)`, { hint: 'attest again' });
+  if (agent.banned) throw new SignetError('ERR_AGENT_BANNED', `agent ${spiffeId} is banned`);
+  if (agent.serial !== record.serial) throw new SignetError('ERR_AUTH_CERTIFICATE', 'only the agent\'s newest SVID authenticates it');
+  return agent;
+}
+
+/** Renews an agent's SVID for a new key (`csr`). */
+export async function renewAgentSvid(ctx: AgentContext, der: Uint8Array | undefined, csr: Uint8Array): Promise<IssuedSvid> {
+  const agent = await authenticateAgent(ctx, der);
+  const svid = firstIssued(await ctx.authority().issueX509Svids([{ spiffeId: agent.spiffeId, dnsNames: [], csr, ttlMs: ctx.agentSvidLifetimeMs }], agent.spiffeId));
+  if (!(await ctx.store.spiffe.renewAgent(agent.spiffeId, svid.serial, svid.expiresAt, ctx.clock.now()))) throw new SignetError('ERR_AGENT_BANNED', `agent ${agent.spiffeId} was banned or evicted meanwhile`);
+  return svid;
+}
+
+/** Every live entry with `parentId`, all pages. */
+async function entriesUnder(store: Store, filter: { parentId: string; selector?: string }): Promise<EntryRecord[]> {
+  const out: EntryRecord[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await store.spiffe.listEntries(filter, { limit: 1000, ...(cursor !== undefined ? { cursor } : {}) });
+    out.push(...page.items);
+    cursor = page.nextCursor;
+  } while (cursor !== undefined);
+  return out;
+}
+
+/** The entries `agent` may serve (see the module comment), by entry ID. */
+export async function authorizedEntries(store: Store, agent: AgentRecord): Promise<Map<string, EntryRecord>> {
+  const td = parseSpiffeId(agent.spiffeId).trustDomain;
+  const have = new Set(agent.selectors);
+  const aliases = new Set<string>();
+  for (const s of agent.selectors) {
+    for (const e of await entriesUnder(store, { parentId: serverSpiffeId(td), selector: s })) {
+      if (e.selectors.every((x) => have.has(x))) aliases.add(e.spiffeId);
+    }
+  }
+  const out = new Map<string, EntryRecord>();
+  for (const parent of [agent.spiffeId, ...aliases]) for (const e of await entriesUnder(store, { parentId: parent })) out.set(e.id, e);
+  return out;
+}
+
+/** One batch request of an agent. */
+export interface BatchRequest {
+  readonly x509: readonly { readonly entryId: string; readonly csr: Uint8Array }[];
+  readonly jwt: readonly { readonly entryId: string; readonly audience: readonly string[] }[];
+}
+
+/** One item's answer: an SVID, or the error that refused it. */
+export type BatchItem<T> = ({ readonly entryId: string } & ({ readonly ok: true } & T)) | { readonly entryId: string; readonly ok: false; readonly error: SignetError };
+
+/** A batch's answers, in request order. */
+export interface BatchResult {
+  readonly x509: readonly BatchItem<IssuedSvid>[];
+  readonly jwt: readonly BatchItem<{ readonly spiffeId: string; readonly token: string; readonly expiresAt: Date }>[];
+}
+
+/**
+ * Issues the SVIDs an agent asks for, for entries it may serve: X509-SVIDs with the entry's DNS
+ * names and TTL (default 1h), JWT-SVIDs with the entry's JWT TTL (default: the authority's
+ * `jwtSvidDefaultLifetime`). Every item is audited.
+ */
+export async function issueBatch(ctx: AgentContext, agent: AgentRecord, request: BatchRequest): Promise<BatchResult> {
+  if (request.x509.length + request.jwt.length > MAX_BATCH) throw new SignetError('ERR_REQUEST_INVALID', `a batch holds at most ${MAX_BATCH} items`);
+  const entries = await authorizedEntries(ctx.store, agent);
+  const refused = (entryId: string): SignetError => new SignetError('ERR_FORBIDDEN_NAMES', `entry ${entryId.slice(0, 128)} is not one this agent may serve`);
+  const x509Items: ({ index: number; entry: EntryRecord; csr: Uint8Array })[] = [];
+  const x509: BatchItem<IssuedSvid>[] = request.x509.map((r, index) => {
+    const entry = entries.get(r.entryId);
+    if (entry === undefined) return { entryId: r.entryId, ok: false, error: refused(r.entryId) };
+    x509Items.push({ index, entry, csr: r.csr });
+    return { entryId: r.entryId, ok: false, error: new SignetError('ERR_INTERNAL', 'pending') };
+  });
+  const outcomes = await ctx.authority().issueX509Svids(
+    x509Items.map((i) => ({ spiffeId: i.entry.spiffeId, dnsNames: i.entry.dnsNames, csr: i.csr, entryId: i.entry.id, ...(i.entry.x509TtlMs !== undefined ? { ttlMs: i.entry.x509TtlMs } : {}) })),
+    agent.spiffeId,
+  );
+  outcomes.forEach((o, k) => {
+    const item = x509Items[k];
+    if (item === undefined) return;
+    x509[item.index] = o.ok ? { entryId: item.entry.id, ok: true, spiffeId: o.spiffeId, chain: [o.certificate, ...o.chain], serial: o.record.serial, expiresAt: o.record.notAfter } : { entryId: item.entry.id, ok: false, error: o.error };
+  });
+  const jwt: BatchResult['jwt'][number][] = [];
+  const defaultJwtTtl = ctx.authority().config.claims.jwtSvidDefaultLifetimeMs;
+  const now = ctx.clock.now();
+  for (const r of request.jwt) {
+    const entry = entries.get(r.entryId);
+    if (entry === undefined) {
+      jwt.push({ entryId: r.entryId, ok: false, error: refused(r.entryId) });
+      continue;
+    }
+    try {
+      if (r.audience.length === 0 || r.audience.length > 16 || r.audience.some((a) => typeof a !== 'string' || a === '' || a.length > 512)) throw new SignetError('ERR_REQUEST_INVALID', 'a JWT-SVID names 1 to 16 audiences of 1 to 512 characters');
+      ctx.authority().checkSvidPolicy(entry.spiffeId);
+      const minted = await ctx.trustDomain.mint(parseSpiffeId(entry.spiffeId), r.audience, entry.jwtTtlMs ?? defaultJwtTtl);
+      jwt.push({ entryId: entry.id, ok: true, spiffeId: entry.spiffeId, token: minted.token, expiresAt: minted.expiresAt });
+    } catch (e) {
+      if (!isSignetError(e)) throw e;
+      jwt.push({ entryId: entry.id, ok: false, error: e });
+    }
+  }
+  // One audit event per AUDIT_CHUNK JWT-SVIDs (a JWT has no serial to file it under), each listing its items.
+  const minted = jwt.flatMap((j) => (j.ok ? [{ entry: j.entryId, spiffeId: j.spiffeId, expiresAt: j.expiresAt.toISOString() }] : []));
+  if (minted.length > 0) {
+    await ctx.store.transaction(async (tx) => {
+      for (let k = 0; k < minted.length; k += AUDIT_CHUNK) {
+        await tx.audit.append({ time: now, type: 'spiffe.jwt-svid', outcome: 'success', actor: agent.spiffeId, provisioner: 'spiffe', detail: { count: Math.min(AUDIT_CHUNK, minted.length - k), items: minted.slice(k, k + AUDIT_CHUNK) } });
+      }
+    });
+  }
+  return { x509, jwt };
+}
