@@ -339,6 +339,8 @@ export interface SpiffeDocument {
   refreshHint?: string;
   /** Lifetime of node agents' own SVIDs (default 1h); an agent renews at half of it. */
   agentSvidLifetime?: string;
+  /** x509pop node attestation: the CA certificates (PEM) node certificates must chain to. */
+  x509popCaFile?: string;
 }
 
 /** `revocation` as written: how CRLs (and OCSP) publish revocations. */
@@ -500,6 +502,8 @@ export interface SpiffeSettings {
   readonly jwtKeyLifetimeMs: number;
   readonly refreshHintMs: number;
   readonly agentSvidLifetimeMs: number;
+  /** PEM certificates that node certificates must chain to for x509pop attestation (absolute path); undefined: no x509pop. */
+  readonly x509popCaFile?: string;
 }
 
 export const DEFAULT_SPIFFE_SETTINGS: SpiffeSettings = Object.freeze({ jwtKeyType: 'EC P-256', jwtKeyLifetimeMs: 24 * 3_600_000, refreshHintMs: 5 * 60_000, agentSvidLifetimeMs: 3_600_000 });
@@ -715,7 +719,7 @@ class Walker {
 // Field readers
 
 const TOP_FIELDS = ['version', 'name', 'address', 'dnsNames', 'urls', 'root', 'intermediate', 'ssh', 'db', 'claims', 'policy', 'provisioners', 'acme', 'crlUrl', 'ocspUrl', 'revocation', 'spiffe', 'logLevel'];
-const SPIFFE_FIELDS = ['jwtKeyType', 'jwtKeyLifetime', 'refreshHint', 'agentSvidLifetime'];
+const SPIFFE_FIELDS = ['jwtKeyType', 'jwtKeyLifetime', 'refreshHint', 'agentSvidLifetime', 'x509popCaFile'];
 const MAX_AGENT_SVID_LIFETIME_MS = 7 * 24 * 3_600_000;
 /** Bounds of `spiffe`. */
 const MIN_JWT_KEY_LIFETIME_MS = 3_600_000;
@@ -970,7 +974,8 @@ function readSpiffe(w: Walker, v: JsonValue | undefined): SpiffeSettings | undef
   if (hint !== undefined && hint < MIN_REFRESH_HINT_MS) w.add('$.spiffe.refreshHint', `must be at least ${formatDuration(MIN_REFRESH_HINT_MS)}`);
   const agent = w.duration(getOwn(o, 'agentSvidLifetime'), '$.spiffe.agentSvidLifetime', { positive: true, max: MAX_AGENT_SVID_LIFETIME_MS });
   if (agent !== undefined && agent < 5 * 60_000) w.add('$.spiffe.agentSvidLifetime', 'must be at least 5m');
-  const out = { jwtKeyType: jwtKeyType ?? DEFAULT_SPIFFE_SETTINGS.jwtKeyType, jwtKeyLifetimeMs: lifetime ?? DEFAULT_SPIFFE_SETTINGS.jwtKeyLifetimeMs, refreshHintMs: hint ?? DEFAULT_SPIFFE_SETTINGS.refreshHintMs, agentSvidLifetimeMs: agent ?? DEFAULT_SPIFFE_SETTINGS.agentSvidLifetimeMs };
+  const x509popCaFile = getOwn(o, 'x509popCaFile') === undefined ? undefined : w.file(getOwn(o, 'x509popCaFile'), '$.spiffe.x509popCaFile');
+  const out = { jwtKeyType: jwtKeyType ?? DEFAULT_SPIFFE_SETTINGS.jwtKeyType, jwtKeyLifetimeMs: lifetime ?? DEFAULT_SPIFFE_SETTINGS.jwtKeyLifetimeMs, refreshHintMs: hint ?? DEFAULT_SPIFFE_SETTINGS.refreshHintMs, agentSvidLifetimeMs: agent ?? DEFAULT_SPIFFE_SETTINGS.agentSvidLifetimeMs, ...(x509popCaFile !== undefined ? { x509popCaFile } : {}) };
   if (w.problems.length === before && out.refreshHintMs * 6 > out.jwtKeyLifetimeMs) {
     w.add(hint !== undefined ? '$.spiffe.refreshHint' : '$.spiffe.jwtKeyLifetime', `refreshHint (${formatDuration(out.refreshHintMs)}) must be at most a sixth of jwtKeyLifetime (${formatDuration(out.jwtKeyLifetimeMs)}): a new key is published a third of its lifetime before it signs, and peers must fetch it in that time`);
   }

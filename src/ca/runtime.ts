@@ -11,7 +11,7 @@ import type { Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { isIP } from 'node:net';
 import type { Clock } from '../core/clock.js';
-import { decodePem, looksLikePem } from '../core/pem.js';
+import { decodePem, decodePemAll, looksLikePem } from '../core/pem.js';
 import { SignetError, isSignetError } from '../core/errors.js';
 import { passwordFromFile } from '../core/password-file.js';
 import { parsePrivateKey } from '../crypto/keys.js';
@@ -274,6 +274,10 @@ export async function startCa(config: CaConfig, options: StartCaOptions): Promis
     const observe = (o: AuthorityOutcome): void => metrics.outcome(o);
     // CRL partitions as the CA started (revocation settings need a restart): the authority names them, the publishers sign them.
     const crlShards = config.revocation.crl.enabled ? config.revocation.crl.shards : 1;
+    // x509pop node attestation: the CA certificates node certificates must chain to.
+    const x509popFile = config.spiffe.x509popCaFile;
+    const x509popRoots = x509popFile === undefined ? [] : decodePemAll(readFileSync(x509popFile, 'latin1')).filter((b) => b.label === 'CERTIFICATE').map((b) => parseCertificate(b.der));
+    if (x509popFile !== undefined && x509popRoots.length === 0) throw new SignetError('ERR_INPUT_EMPTY', `spiffe.x509popCaFile ${x509popFile} holds no PEM certificate`);
     // The SPIFFE trust domains the intermediate serves: their JWT keys and bundles, ready before anything listens.
     const trustDomains = new Map<string, TrustDomainService>();
     for (const td of servedTrustDomains(parseCertificate(intermediate))) {
@@ -384,7 +388,7 @@ export async function startCa(config: CaConfig, options: StartCaOptions): Promis
         signRoute(live, () => audience('/sign')),
         ...sshRoutes(live, audience),
         ...certificateRoutes(live, audience),
-        ...spiffeRoutes({ authority: live, service: () => trustDomains.values().next().value, audience, store, clock: options.clock, trustDomains: [...trustDomains.keys()], agentSvidLifetimeMs: config.spiffe.agentSvidLifetimeMs }),
+        ...spiffeRoutes({ authority: live, service: () => trustDomains.values().next().value, audience, store, clock: options.clock, trustDomains: [...trustDomains.keys()], agentSvidLifetimeMs: config.spiffe.agentSvidLifetimeMs, x509popRoots }),
         ...acme.routes,
       ],
       requestClientCertificate: true,

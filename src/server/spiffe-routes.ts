@@ -34,11 +34,11 @@ import type { Store } from '../store/store.js';
 import type { TrustBundle } from '../spiffe/bundle.js';
 import { knownBundle } from '../spiffe/federation.js';
 import { parseTrustDomain } from '../spiffe/id.js';
-import { parseCertificate } from '../x509/certificate.js';
+import { parseCertificate, type Certificate } from '../x509/certificate.js';
 import { createEntry, deleteEntry, entryContext, entryJson, entryNotFound, updateEntry, type EntrySpec } from '../spiffe/entries.js';
 import type { JsonValue } from '../x509/template/json.js';
 import { clientCertificate } from './certificate-routes.js';
-import { attestWithJoinToken, authenticateAgent, authorizedEntries, issueBatch, MAX_BATCH, renewAgentSvid, type AgentContext, type IssuedSvid } from '../spiffe/agents.js';
+import { attestWithJoinToken, attestWithX509Pop, authenticateAgent, authorizedEntries, issueBatch, MAX_BATCH, renewAgentSvid, type AgentContext, type IssuedSvid } from '../spiffe/agents.js';
 import { validateJwtSvid } from '../spiffe/jwt-svid.js';
 import { MAX_X509_SVID_CHAIN, validateX509Svid } from '../spiffe/x509-svid.js';
 import type { Route } from './http.js';
@@ -62,6 +62,8 @@ export interface SpiffeRouteOptions {
   readonly trustDomains: readonly string[];
   /** Lifetime of agent SVIDs. */
   readonly agentSvidLifetimeMs: number;
+  /** The x509pop CA certificates (empty: no x509pop attestation). */
+  readonly x509popRoots: readonly Certificate[];
 }
 
 function svidJson(s: IssuedSvid): Record<string, unknown> {
@@ -131,7 +133,7 @@ export function spiffeRoutes(o: SpiffeRouteOptions): Route[] {
   const agents = (): AgentContext => {
     const s = service();
     if (s === undefined) throw new SignetError('ERR_SPIFFE_NOT_ENABLED', 'this CA serves no SPIFFE trust domain: it attests no agents');
-    return { store: o.store, authority, clock: o.clock, trustDomain: s, agentSvidLifetimeMs: o.agentSvidLifetimeMs };
+    return { store: o.store, authority, clock: o.clock, trustDomain: s, agentSvidLifetimeMs: o.agentSvidLifetimeMs, x509popRoots: o.x509popRoots };
   };
   const csrOf = (pem: string): Uint8Array => decodePem(pem, ['CERTIFICATE REQUEST', 'NEW CERTIFICATE REQUEST']).der;
   const actor = (id: string): string => `admin ${id}`;
@@ -141,10 +143,22 @@ export function spiffeRoutes(o: SpiffeRouteOptions): Route[] {
       path: '/spiffe/agent/attest',
       handler: async (req) => {
         const ctx = agents();
-        const body = jsonObject(await req.json(VALIDATE_BODY_LIMIT), ['attestor', 'token', 'csr']);
+        const body = jsonObject(await req.json(VALIDATE_BODY_LIMIT), ['attestor', 'token', 'csr', 'intermediates']);
         const attestor = stringField(body, 'attestor', true);
-        if (attestor !== 'join_token') throw new SignetError('ERR_REQUEST_INVALID', `unknown attestor ${JSON.stringify(String(attestor).slice(0, 32))} (join_token)`);
-        const svid = await attestWithJoinToken(ctx, stringField(body, 'token', true) ?? '', csrOf(stringField(body, 'csr', true) ?? ''));
+        const token = stringField(body, 'token', true) ?? '';
+        const csr = csrOf(stringField(body, 'csr', true) ?? '');
+        let svid: IssuedSvid;
+        if (attestor === 'join_token') {
+          if (body.intermediates !== undefined) throw new SignetError('ERR_REQUEST_INVALID', 'field "intermediates" goes with the x509pop attestor');
+          svid = await attestWithJoinToken(ctx, token, csr);
+        } else if (attestor === 'x509pop') {
+          const pem = stringField(body, 'intermediates', false) ?? '';
+          const intermediates = pem === '' ? [] : decodePemAll(pem).filter((b) => b.label === 'CERTIFICATE').map((b) => b.der);
+          if (intermediates.length > 8) throw new SignetError('ERR_REQUEST_INVALID', 'at most 8 intermediate certificates');
+          svid = await attestWithX509Pop(ctx, token, intermediates, csr, audience('/spiffe/agent/attest'));
+        } else {
+          throw new SignetError('ERR_REQUEST_INVALID', `unknown attestor ${JSON.stringify(String(attestor).slice(0, 32))} (join_token, x509pop)`);
+        }
         return { status: 201, json: { ...svidJson(svid), bundle: ctx.trustDomain.bundle?.document ?? null } };
       },
     },

@@ -20,6 +20,10 @@ import type { Clock } from '../core/clock.js';
 import { SignetError, isSignetError } from '../core/errors.js';
 import type { AgentRecord, EntryRecord, Store } from '../store/store.js';
 import { parseCsr, verifyCsrSignature } from '../x509/csr.js';
+import { parseCertificate, type Certificate } from '../x509/certificate.js';
+import { verifyChain } from '../x509/verify/verify-chain.js';
+import { verifyRenewalToken } from '../ca/token.js';
+import { checkSelector } from './entries.js';
 import { agentSpiffeId } from './entries.js';
 import { parseSpiffeId } from './id.js';
 import { serverSpiffeId, type TrustDomainService } from './trust-domain.js';
@@ -60,6 +64,8 @@ export interface AgentContext {
   /** The trust domain the agents belong to, and its JWT signer. */
   readonly trustDomain: TrustDomainService;
   readonly agentSvidLifetimeMs: number;
+  /** x509pop: the CA certificates node certificates must chain to (empty: x509pop is not configured). */
+  readonly x509popRoots: readonly Certificate[];
 }
 
 /** An agent SVID (or a batch item) as the endpoints answer it. */
@@ -93,6 +99,65 @@ export async function attestWithJoinToken(ctx: AgentContext, token: string, csr:
     if (use !== 'used') throw attestationFailed(use === 'already-used' ? 'the join token has been used' : use === 'expired' ? 'the join token has expired' : 'the join token is unknown', use);
     await tx.spiffe.attestAgent({ spiffeId: agentId, attestor: 'join_token', selectors: [`join_token:${id}`] }, now);
     await tx.audit.append({ time: now, type: 'spiffe.agent.attest', outcome: 'success', actor: agentId, detail: { attestor: 'join_token', token: id } });
+  });
+  const svid = firstIssued(await ctx.authority().issueX509Svids([{ spiffeId: agentId, dnsNames: [], csr, ttlMs: ctx.agentSvidLifetimeMs }], agentId));
+  await ctx.store.spiffe.renewAgent(agentId, svid.serial, svid.expiresAt, now);
+  return svid;
+}
+
+/**
+ * Attests an agent by X.509 proof of possession (x509pop): `token` is a possession token (the
+ * renewal token format: a JWS signed with the node certificate's key, the certificate in `x5c`,
+ * audience = the attest URL, at most 5 min, a `jti` used once) and `intermediates` complete the
+ * node certificate's chain to a configured x509pop CA. The agent becomes
+ * `spiffe://TD/signet/agent/x509pop/<SHA-256 of the node certificate>` with the node selectors
+ * `x509pop:subject:cn:…`, `x509pop:serialnumber:…`, `x509pop:san:dns:…` and
+ * `x509pop:ca:fingerprint:…` (each CA certificate of the chain).
+ */
+export async function attestWithX509Pop(ctx: AgentContext, token: string, intermediates: readonly Uint8Array[], csr: Uint8Array, audience: readonly string[]): Promise<IssuedSvid> {
+  if (ctx.x509popRoots.length === 0) throw attestationFailed('this CA has no x509pop CA (spiffe.x509popCaFile)', 'not-configured');
+  verifyCsrSignature(parseCsr(csr));
+  const now = ctx.clock.now();
+  let chain: readonly Certificate[] = [];
+  const claims = verifyRenewalToken(token, {
+    audience,
+    now,
+    certificateKey: (der) => {
+      const leaf = parseCertificate(der);
+      try {
+        chain = verifyChain(leaf, { roots: ctx.x509popRoots, intermediates: intermediates.map((d) => parseCertificate(d)), time: now }).chain;
+      } catch (e) {
+        throw attestationFailed(`the node certificate does not verify with the x509pop CA: ${isSignetError(e) ? e.message : 'unreadable'}`, 'untrusted');
+      }
+      const ku = leaf.ext.keyUsage?.usages;
+      if (ku !== undefined && !ku.includes('digitalSignature')) throw attestationFailed('the node certificate may not sign (no digitalSignature)', 'untrusted');
+      if (leaf.publicKey === undefined) throw attestationFailed('the node certificate\'s key cannot be read', 'untrusted');
+      return leaf.publicKey;
+    },
+  });
+  const leaf = chain[0] ?? parseCertificate(claims.certificate);
+  const td = ctx.trustDomain.trustDomain;
+  const agentId = agentSpiffeId(td, 'x509pop', createHash('sha256').update(claims.certificate).digest('hex'));
+  const cn = leaf.subject.rdns.flat().find((a) => a.shortName === 'CN')?.value;
+  const candidates = [
+    ...(cn !== undefined ? [`x509pop:subject:cn:${cn}`] : []),
+    `x509pop:serialnumber:${leaf.serialHex}`,
+    ...(leaf.ext.subjectAltName ?? []).flatMap((n) => (n.type === 'dns' ? [`x509pop:san:dns:${n.value}`] : [])),
+    ...chain.slice(1).map((c) => `x509pop:ca:fingerprint:${createHash('sha256').update(c.der).digest('hex')}`),
+  ];
+  // A name that cannot be a selector (control characters, too long) is left out rather than refused.
+  const selectors = [...new Set(candidates.filter((c) => {
+    try {
+      checkSelector(c);
+      return true;
+    } catch {
+      return false;
+    }
+  }))].sort();
+  await ctx.store.transaction(async (tx) => {
+    if (!(await tx.tokens.consume({ provisioner: 'x509pop', jti: claims.jti, expiresAt: claims.rememberUntil }))) throw new SignetError('ERR_TOKEN_REPLAYED', 'this proof of possession has already been used', { hint: 'sign a new one for each attestation' });
+    await tx.spiffe.attestAgent({ spiffeId: agentId, attestor: 'x509pop', selectors }, now);
+    await tx.audit.append({ time: now, type: 'spiffe.agent.attest', outcome: 'success', actor: agentId, detail: { attestor: 'x509pop', serial: leaf.serialHex, subject: leaf.subject.text } });
   });
   const svid = firstIssued(await ctx.authority().issueX509Svids([{ spiffeId: agentId, dnsNames: [], csr, ttlMs: ctx.agentSvidLifetimeMs }], agentId));
   await ctx.store.spiffe.renewAgent(agentId, svid.serial, svid.expiresAt, now);
