@@ -38,6 +38,7 @@ import type { CaConfig, CaProvisioner } from './config.js';
 import { servedTrustDomains, serverSpiffeId, TrustDomainService, type TrustDomainMaintenance } from '../spiffe/trust-domain.js';
 import { spiffeRoutes } from '../server/spiffe-routes.js';
 import { refreshDueFederations, type FederationRefresh } from '../spiffe/federation.js';
+import { RevisionWatcher } from '../spiffe/revision-watch.js';
 
 /** Options of {@link startCa}. */
 export interface StartCaOptions {
@@ -70,6 +71,9 @@ export function spiffeInterval(refreshHintMs: number): number {
 /** How long expired ACME orders and authorizations are kept before the periodic purge deletes them. */
 export const ACME_RETENTION_MS = 30 * 24 * 3_600_000;
 
+/** How long deleted registration entries stay as tombstones (what `entriesSince` followers see) before the SPIFFE job forgets them. */
+export const ENTRY_TOMBSTONE_RETENTION_MS = 7 * 24 * 3_600_000;
+
 /** How often the periodic jobs of {@link startCa} tick by default. */
 export const JOB_INTERVAL_MS = 10 * 60_000;
 
@@ -78,7 +82,7 @@ export interface JobRun {
   readonly job: 'purge-used-tokens' | 'acme-resume-validations' | 'acme-purge-expired' | 'revocation' | 'spiffe';
   /** False when another replica holds the job's lease (it runs there). */
   readonly ran: boolean;
-  /** Used tokens (and ACME nonces), or long-expired ACME orders and authorizations, that were deleted. */
+  /** Used tokens (and ACME nonces), long-expired ACME orders and authorizations, or old entry tombstones (the SPIFFE job), that were deleted. */
   readonly purged?: number;
   /** ACME validations abandoned by a stopped replica that were started again. */
   readonly resumed?: number;
@@ -274,6 +278,8 @@ export async function startCa(config: CaConfig, options: StartCaOptions): Promis
     const observe = (o: AuthorityOutcome): void => metrics.outcome(o);
     // CRL partitions as the CA started (revocation settings need a restart): the authority names them, the publishers sign them.
     const crlShards = config.revocation.crl.enabled ? config.revocation.crl.shards : 1;
+    // Agents holding a request open for entry changes wake through one watcher per replica.
+    const entryChanges = new RevisionWatcher(() => store.spiffe.entryRevision());
     // x509pop node attestation: the CA certificates node certificates must chain to.
     const x509popFile = config.spiffe.x509popCaFile;
     const x509popRoots = x509popFile === undefined ? [] : decodePemAll(readFileSync(x509popFile, 'latin1')).filter((b) => b.label === 'CERTIFICATE').map((b) => parseCertificate(b.der));
@@ -388,7 +394,7 @@ export async function startCa(config: CaConfig, options: StartCaOptions): Promis
         signRoute(live, () => audience('/sign')),
         ...sshRoutes(live, audience),
         ...certificateRoutes(live, audience),
-        ...spiffeRoutes({ authority: live, service: () => trustDomains.values().next().value, audience, store, clock: options.clock, trustDomains: [...trustDomains.keys()], agentSvidLifetimeMs: config.spiffe.agentSvidLifetimeMs, x509popRoots }),
+        ...spiffeRoutes({ authority: live, service: () => trustDomains.values().next().value, audience, store, clock: options.clock, trustDomains: [...trustDomains.keys()], agentSvidLifetimeMs: config.spiffe.agentSvidLifetimeMs, x509popRoots, entryChanges }),
         ...acme.routes,
       ],
       requestClientCertificate: true,
@@ -474,7 +480,9 @@ export async function startCa(config: CaConfig, options: StartCaOptions): Promis
         for (const s of trustDomains.values()) done.push(await s.maintain());
         // Foreign bundles whose refresh hint has passed, fetched by the lease holder for every replica.
         const federation = await refreshDueFederations(store, options.clock);
-        return { job: 'spiffe', ran: true, ...(done.length > 0 ? { spiffe: done } : {}), ...(federation.length > 0 ? { federation } : {}) };
+        // Deleted entries are kept as tombstones for followers a while, then forgotten (a bounded batch per tick).
+        const purgedEntries = await store.spiffe.purgeDeletedEntries(new Date(options.clock.now().getTime() - ENTRY_TOMBSTONE_RETENTION_MS), 1000);
+        return { job: 'spiffe', ran: true, ...(done.length > 0 ? { spiffe: done } : {}), ...(federation.length > 0 ? { federation } : {}), ...(purgedEntries > 0 ? { purged: purgedEntries } : {}) };
       }
       for (const s of trustDomains.values()) await s.refresh();
       return { job: 'spiffe', ran: false };
@@ -511,6 +519,7 @@ export async function startCa(config: CaConfig, options: StartCaOptions): Promis
       trustDomains,
       maintainSpiffe,
       close: async () => {
+        entryChanges.close();
         clearInterval(jobTimer);
         clearInterval(spiffeTimer);
         clearInterval(revocationTimer);

@@ -20,7 +20,8 @@
  *    makes it conditional), `POST /spiffe/admin/entries/{id}/delete`.
  *  - Node agents: `POST /spiffe/agent/attest` (`{"attestor": "join_token", "token", "csr"}` → 201
  *    the agent SVID), and over mTLS with the agent SVID: `POST /spiffe/agent/renew` (`{"csr"}`),
- *    `GET /spiffe/agent/entries` (the entries it may serve, with the entry revision),
+ *    `GET /spiffe/agent/entries` (the entries it may serve, with the entry revision; with
+ *    `?after=N&wait=30s` it answers only once the revision passed N, or when the wait is over),
  *    `POST /spiffe/agent/svids` (a batch: `{"x509": [{"entryId", "csr"}], "jwt": [{"entryId",
  *    "audience"}]}` → each item an SVID or its error).
  */
@@ -35,6 +36,7 @@ import type { TrustBundle } from '../spiffe/bundle.js';
 import { knownBundle } from '../spiffe/federation.js';
 import { parseTrustDomain } from '../spiffe/id.js';
 import { parseCertificate, type Certificate } from '../x509/certificate.js';
+import type { RevisionWatcher } from '../spiffe/revision-watch.js';
 import { createEntry, deleteEntry, entryContext, entryJson, entryNotFound, updateEntry, type EntrySpec } from '../spiffe/entries.js';
 import type { JsonValue } from '../x509/template/json.js';
 import { clientCertificate } from './certificate-routes.js';
@@ -64,7 +66,12 @@ export interface SpiffeRouteOptions {
   readonly agentSvidLifetimeMs: number;
   /** The x509pop CA certificates (empty: no x509pop attestation). */
   readonly x509popRoots: readonly Certificate[];
+  /** Wakes agents waiting for entry changes. */
+  readonly entryChanges: RevisionWatcher;
 }
+
+/** Longest an agent's request for entry changes is held open. */
+export const MAX_ENTRIES_WAIT_MS = 60_000;
 
 function svidJson(s: IssuedSvid): Record<string, unknown> {
   return { spiffeId: s.spiffeId, svid: s.chain.map((d) => encodePem('CERTIFICATE', d)), serial: s.serial, expiresAt: s.expiresAt.toISOString() };
@@ -177,7 +184,24 @@ export function spiffeRoutes(o: SpiffeRouteOptions): Route[] {
       path: '/spiffe/agent/entries',
       handler: async (req) => {
         const ctx = agents();
-        const agent = await authenticateAgent(ctx, clientCertificate(req.socket));
+        let agent = await authenticateAgent(ctx, clientCertificate(req.socket));
+        for (const k of req.query.keys()) if (k !== 'after' && k !== 'wait') throw new SignetError('ERR_REQUEST_INVALID', `unknown query parameter "${k.slice(0, 32)}"`);
+        const after = req.query.get('after');
+        const wait = req.query.get('wait');
+        if ((after === null) !== (wait === null)) throw new SignetError('ERR_REQUEST_INVALID', '"after" and "wait" go together');
+        if (after !== null && wait !== null) {
+          if (!/^\d{1,18}$/.test(after)) throw new SignetError('ERR_REQUEST_INVALID', '"after" must be an entry revision (a whole number)');
+          let waitMs: number;
+          try {
+            waitMs = parseDuration(wait);
+          } catch {
+            throw new SignetError('ERR_REQUEST_INVALID', '"wait" must be a duration such as 30s');
+          }
+          if (waitMs > MAX_ENTRIES_WAIT_MS) throw new SignetError('ERR_REQUEST_INVALID', `"wait" is at most ${MAX_ENTRIES_WAIT_MS / 1000}s`);
+          await o.entryChanges.waitBeyond(BigInt(after), waitMs);
+          // The agent may have been banned or evicted while it waited.
+          agent = await authenticateAgent(ctx, clientCertificate(req.socket));
+        }
         const revision = await o.store.spiffe.entryRevision();
         const entries = [...(await authorizedEntries(o.store, agent)).values()].sort((a, b) => (a.id < b.id ? -1 : 1));
         return { json: { agent: agent.spiffeId, revision: Number(revision), entries: entries.map(entryJson) } };
@@ -242,6 +266,7 @@ export function spiffeRoutes(o: SpiffeRouteOptions): Route[] {
         if (fields.spiffeId === undefined || fields.parentId === undefined || fields.selectors === undefined) throw new SignetError('ERR_REQUEST_INVALID', 'an entry needs "spiffeId", "parentId" and "selectors"');
         const spec: EntrySpec = { ...fields, spiffeId: fields.spiffeId, parentId: fields.parentId, selectors: fields.selectors };
         const made = await createEntry(o.store, spec, await entryContext(o.store, o.trustDomains), actor(who), o.clock.now());
+        o.entryChanges.notify();
         return { status: 201, json: entryJson(made) };
       },
     },
@@ -267,6 +292,7 @@ export function spiffeRoutes(o: SpiffeRouteOptions): Route[] {
         const change = entryFields(rest);
         if (Object.keys(change).length === 0) throw new SignetError('ERR_REQUEST_INVALID', 'nothing to change');
         const updated = await updateEntry(o.store, req.params.id ?? '', change, await entryContext(o.store, o.trustDomains), actor(who), o.clock.now(), typeof rev === 'number' ? BigInt(rev) : undefined);
+        o.entryChanges.notify();
         return { json: entryJson(updated) };
       },
     },
@@ -276,6 +302,7 @@ export function spiffeRoutes(o: SpiffeRouteOptions): Route[] {
       handler: async (req) => {
         const who = await admin(req.socket);
         const gone = await deleteEntry(o.store, req.params.id ?? '', actor(who), o.clock.now());
+        o.entryChanges.notify();
         return { json: { deleted: gone.id, spiffeId: gone.spiffeId, revision: Number(gone.revision) } };
       },
     },

@@ -138,6 +138,24 @@ test('the entries an agent serves, and a batch of X509- and JWT-SVIDs for them; 
   assert.equal((await httpsRequest(ca, `${running.url}/spiffe/agent/entries`)).json?.code, 'ERR_AUTH_REQUIRED');
 });
 
+test('an agent holding GET /spiffe/agent/entries?after=N&wait=… open gets the change as soon as the replica sees it, or its entries unchanged when the wait is over', async () => {
+  const first = await asAgent('/spiffe/agent/entries', agent);
+  const rev = first.json?.revision as number;
+  const idle = await asAgent(`/spiffe/agent/entries?after=${rev}&wait=1s`, agent);
+  assert.equal(idle.status, 200, idle.text);
+  assert.equal(idle.json?.revision, rev, 'nothing changed: the same revision when the wait is over');
+  const waiting = asAgent(`/spiffe/agent/entries?after=${rev}&wait=60s`, agent);
+  // A change made in another process (signet entry on the CA host) reaches the waiting agent.
+  ok(await signetAsync(['entry', 'create', '--spiffe-id', 'spiffe://example.org/late', '--parent-id', agent.agentId, '--selector', 'unix:uid:1500', ...cfg()]));
+  const woke = await waiting;
+  assert.equal(woke.status, 200, woke.text);
+  assert.ok((woke.json?.revision as number) > rev);
+  assert.ok((woke.json?.entries as { spiffeId: string }[]).some((e) => e.spiffeId === 'spiffe://example.org/late'));
+  for (const q of [`after=${rev}`, 'wait=5s', 'after=x&wait=5s', `after=${rev}&wait=2m`, `after=${rev}&wait=soon`, 'since=1']) {
+    assert.equal((await asAgent(`/spiffe/agent/entries?${q}`, agent)).json?.code, 'ERR_REQUEST_INVALID', q);
+  }
+});
+
 test('signet agent ban, unban and evict: a banned agent gets nothing, an evicted one must attest again', async () => {
   ok(await signetAsync(['agent', 'ban', agent.agentId, ...cfg()]));
   assert.deepEqual([(await asAgent('/spiffe/agent/entries', agent)).json?.code], ['ERR_AGENT_BANNED']);
@@ -153,4 +171,16 @@ test('signet agent ban, unban and evict: a banned agent gets nothing, an evicted
   fails(await signetAsync(['token', 'generate', '--config', plain.configPath]), 1, 'ERR_SPIFFE_NOT_ENABLED');
   const events = await running.store.audit.list({ limit: 300 });
   for (const t of ['spiffe.join-token.create', 'spiffe.agent.attest', 'spiffe.agent.ban', 'spiffe.agent.unban', 'spiffe.agent.evict']) assert.ok(events.some((e) => e.type === t), t);
+});
+
+test('the SPIFFE job forgets entry tombstones after a week', async () => {
+  const e = JSON.parse(ok(await signetAsync(['entry', 'create', '--spiffe-id', 'spiffe://example.org/brief', '--parent-id', 'spiffe://example.org/nodes/n1', '--selector', 'unix:uid:4000', '--json', ...cfg()])).stdout) as { id: string };
+  ok(await signetAsync(['entry', 'delete', e.id, ...cfg()]));
+  const rev = await running.store.spiffe.entryRevision();
+  assert.ok((await running.store.spiffe.entriesSince(rev - 1n, 10)).some((x) => x.id === e.id && x.deletedAt !== undefined), 'a tombstone for followers');
+  assert.equal((await running.maintainSpiffe()).purged, undefined, 'kept for now');
+  offset += 8 * 24 * 3_600_000;
+  const run = await running.maintainSpiffe();
+  assert.ok((run.purged ?? 0) >= 1);
+  assert.ok(!(await running.store.spiffe.entriesSince(0n, 1000)).some((x) => x.id === e.id));
 });
