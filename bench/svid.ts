@@ -20,7 +20,7 @@ import { loadCaConfig } from '../src/ca/config.js';
 import { startCa } from '../src/ca/runtime.js';
 import { systemClock } from '../src/core/clock.js';
 import { createSoftwareSigner } from '../src/crypto/signer.js';
-import { issueBatch, type AgentContext } from '../src/spiffe/agents.js';
+import { AuthorizedEntriesCache, issueBatch, type AgentContext } from '../src/spiffe/agents.js';
 import { buildCsr, parseCsr } from '../src/x509/csr.js';
 import { createBenchCa } from './ca.js';
 
@@ -74,7 +74,7 @@ export async function benchSvid(): Promise<{ batch: number; measureMs: number; r
     const agent = await store.spiffe.getAgent(agentId);
     const trustDomain = running.trustDomains.get(TD);
     if (agent === undefined || trustDomain === undefined) throw new Error('bench setup failed');
-    const ctx: AgentContext = { store, authority: () => running.authority, clock: systemClock, trustDomain, agentSvidLifetimeMs: 3_600_000, x509popRoots: [] };
+    const ctx: AgentContext = { store, authority: () => running.authority, clock: systemClock, trustDomain, agentSvidLifetimeMs: 3_600_000, x509popRoots: [], authorized: new AuthorizedEntriesCache() };
 
     // Floors, with the CA's own key and sizes from a real SVID.
     const intermediateKey = ca.intermediateKey;

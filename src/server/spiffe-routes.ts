@@ -40,7 +40,7 @@ import type { RevisionWatcher } from '../spiffe/revision-watch.js';
 import { createEntry, deleteEntry, entryContext, entryJson, entryNotFound, updateEntry, type EntrySpec } from '../spiffe/entries.js';
 import type { JsonValue } from '../x509/template/json.js';
 import { clientCertificate } from './certificate-routes.js';
-import { attestWithJoinToken, attestWithX509Pop, authenticateAgent, authorizedEntries, issueBatch, MAX_BATCH, renewAgentSvid, type AgentContext, type IssuedSvid } from '../spiffe/agents.js';
+import { AuthorizedEntriesCache, attestWithJoinToken, attestWithX509Pop, authenticateAgent, issueBatch, MAX_BATCH, renewAgentSvid, type AgentContext, type IssuedSvid } from '../spiffe/agents.js';
 import { validateJwtSvid } from '../spiffe/jwt-svid.js';
 import { MAX_X509_SVID_CHAIN, validateX509Svid } from '../spiffe/x509-svid.js';
 import type { Route } from './http.js';
@@ -137,10 +137,11 @@ export function spiffeRoutes(o: SpiffeRouteOptions): Route[] {
   /** Every bundle a validation may need, read once per request from the store (own and federated). */
   const bundles = async (trustDomain: string): Promise<TrustBundle | undefined> => knownBundle(o.store, trustDomain);
   const admin = (socket: Parameters<typeof clientCertificate>[0]): Promise<string> => authority().authenticateSpiffeAdmin(clientCertificate(socket));
+  const authorized = new AuthorizedEntriesCache();
   const agents = (): AgentContext => {
     const s = service();
     if (s === undefined) throw new SignetError('ERR_SPIFFE_NOT_ENABLED', 'this CA serves no SPIFFE trust domain: it attests no agents');
-    return { store: o.store, authority, clock: o.clock, trustDomain: s, agentSvidLifetimeMs: o.agentSvidLifetimeMs, x509popRoots: o.x509popRoots };
+    return { store: o.store, authority, clock: o.clock, trustDomain: s, agentSvidLifetimeMs: o.agentSvidLifetimeMs, x509popRoots: o.x509popRoots, authorized };
   };
   const csrOf = (pem: string): Uint8Array => decodePem(pem, ['CERTIFICATE REQUEST', 'NEW CERTIFICATE REQUEST']).der;
   const actor = (id: string): string => `admin ${id}`;
@@ -203,7 +204,7 @@ export function spiffeRoutes(o: SpiffeRouteOptions): Route[] {
           agent = await authenticateAgent(ctx, clientCertificate(req.socket));
         }
         const revision = await o.store.spiffe.entryRevision();
-        const entries = [...(await authorizedEntries(o.store, agent)).values()].sort((a, b) => (a.id < b.id ? -1 : 1));
+        const entries = [...(await authorized.get(o.store, agent)).values()].sort((a, b) => (a.id < b.id ? -1 : 1));
         return { json: { agent: agent.spiffeId, revision: Number(revision), entries: entries.map(entryJson) } };
       },
     },
