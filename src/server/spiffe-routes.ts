@@ -290,7 +290,10 @@ export function spiffeRoutes(o: SpiffeRouteOptions): Route[] {
         const rev = body.revision;
         if (rev !== undefined && (typeof rev !== 'number' || !Number.isSafeInteger(rev) || rev < 0)) throw new SignetError('ERR_REQUEST_INVALID', 'field "revision" must be a whole number');
         const { revision: _ignored, ...rest } = body;
-        const change = entryFields(rest);
+        // null removes an optional field: x509Ttl, jwtTtl, hint.
+        const clear = (['x509Ttl', 'jwtTtl', 'hint'] as const).filter((k) => rest[k] === null);
+        for (const k of clear) delete rest[k];
+        const change = { ...entryFields(rest), ...(clear.length > 0 ? { clear } : {}) };
         if (Object.keys(change).length === 0) throw new SignetError('ERR_REQUEST_INVALID', 'nothing to change');
         const updated = await updateEntry(o.store, req.params.id ?? '', change, await entryContext(o.store, o.trustDomains), actor(who), o.clock.now(), typeof rev === 'number' ? BigInt(rev) : undefined);
         o.entryChanges.notify();

@@ -194,7 +194,17 @@ export async function createEntry(store: Store, spec: EntrySpec, ctx: EntryConte
  * whole), with `expectedRevision` only if nobody changed it since. ERR_ENTRY_NOT_FOUND when there
  * is no such live entry.
  */
-export async function updateEntry(store: Store, id: string, change: Partial<EntrySpec>, ctx: EntryContext, actor: string, now: Date, expectedRevision?: bigint): Promise<EntryRecord> {
+/** The optional fields of an entry an update can remove (back to the provisioner's defaults, no hint). */
+export type ClearableEntryField = 'x509Ttl' | 'jwtTtl' | 'hint';
+
+/** A change of an entry: the fields given replace the entry's; `clear` removes optional ones. */
+export type EntryChange = Partial<EntrySpec> & { readonly clear?: readonly ClearableEntryField[] };
+
+export async function updateEntry(store: Store, id: string, change: EntryChange, ctx: EntryContext, actor: string, now: Date, expectedRevision?: bigint): Promise<EntryRecord> {
+  const clear = new Set(change.clear ?? []);
+  for (const [field, value] of [['x509Ttl', change.x509TtlMs], ['jwtTtl', change.jwtTtlMs], ['hint', change.hint]] as const) {
+    if (clear.has(field) && value !== undefined) throw invalid(field, 'cannot be both set and cleared');
+  }
   return store.transaction(async (tx) => {
     const current = await tx.spiffe.getEntry(id);
     if (current === undefined) throw entryNotFound(id);
@@ -202,13 +212,13 @@ export async function updateEntry(store: Store, id: string, change: Partial<Entr
       spiffeId: change.spiffeId ?? current.spiffeId,
       parentId: change.parentId ?? current.parentId,
       selectors: change.selectors ?? current.selectors,
-      ...((change.x509TtlMs ?? current.x509TtlMs) !== undefined ? { x509TtlMs: change.x509TtlMs ?? current.x509TtlMs } : {}),
-      ...((change.jwtTtlMs ?? current.jwtTtlMs) !== undefined ? { jwtTtlMs: change.jwtTtlMs ?? current.jwtTtlMs } : {}),
+      ...(!clear.has('x509Ttl') && (change.x509TtlMs ?? current.x509TtlMs) !== undefined ? { x509TtlMs: change.x509TtlMs ?? current.x509TtlMs } : {}),
+      ...(!clear.has('jwtTtl') && (change.jwtTtlMs ?? current.jwtTtlMs) !== undefined ? { jwtTtlMs: change.jwtTtlMs ?? current.jwtTtlMs } : {}),
       dnsNames: change.dnsNames ?? current.dnsNames,
       admin: change.admin ?? current.admin,
       downstream: change.downstream ?? current.downstream,
       federatesWith: change.federatesWith ?? current.federatesWith,
-      ...((change.hint ?? current.hint) !== undefined ? { hint: change.hint ?? current.hint } : {}),
+      ...(!clear.has('hint') && (change.hint ?? current.hint) !== undefined ? { hint: change.hint ?? current.hint } : {}),
     };
     const updated = await tx.spiffe.updateEntry({ id, ...checkEntry(merged, ctx) }, now, expectedRevision);
     if (updated === undefined) throw entryNotFound(id);

@@ -90,6 +90,9 @@ test('signet entry: create, list by selector, show, update (conditionally), dele
   const updated = JSON.parse(ok(await signetAsync(['entry', 'update', made.id, '--selector', 'unix:uid:1001', '--revision', String(made.revision), '--json', ...cfg])).stdout) as { selectors: string[]; x509Ttl: string; revision: number; dnsNames: string[] };
   assert.deepEqual([updated.selectors, updated.x509Ttl, updated.dnsNames], [['unix:uid:1001'], '1h', ['billing.example.org']], 'other fields kept');
   fails(await signetAsync(['entry', 'update', made.id, '--hint', 'x', '--revision', String(made.revision), ...cfg]), 2, 'ERR_ENTRY_CONFLICT');
+  const cleared = JSON.parse(ok(await signetAsync(['entry', 'update', made.id, '--clear-x509-ttl', '--hint', 'billing', '--json', ...cfg])).stdout) as { x509Ttl: string | null; hint: string | null };
+  assert.deepEqual([cleared.x509Ttl, cleared.hint], [null, 'billing'], 'back to the provisioner\'s lifetime');
+  fails(await signetAsync(['entry', 'update', made.id, '--clear-hint', '--hint', 'x', ...cfg]), 3, 'ERR_ENTRY_INVALID');
   fails(await signetAsync(['entry', 'create', '--spiffe-id', 'spiffe://example.org/billing', '--parent-id', AGENT, '--selector', 'unix:uid:1001', ...cfg]), 2, 'ERR_ENTRY_EXISTS');
   fails(await signetAsync(['entry', 'create', '--spiffe-id', 'spiffe://example.org/signet/agent/x', '--parent-id', AGENT, '--selector', 'unix:uid:1', ...cfg]), 3, 'ERR_ENTRY_INVALID');
   fails(await signetAsync(['entry', 'create', '--spiffe-id', 'spiffe://example.org/x', '--parent-id', AGENT, '--selector', 'unix:uid:x', ...cfg]), 3, 'ERR_ENTRY_INVALID');
@@ -126,6 +129,8 @@ test('the admin API: an admin entry\'s X509-SVID manages entries over mTLS; othe
   assert.equal((await call(`/spiffe/admin/entries/${id}`, { as: adm })).json?.spiffeId, 'spiffe://example.org/api');
   const upd = await call(`/spiffe/admin/entries/${id}`, { as: adm, body: { selectors: ['unix:uid:2001'], revision: created.json?.revision } });
   assert.equal(upd.status, 200, upd.text);
+  const noTtl = await call(`/spiffe/admin/entries/${id}`, { as: adm, body: { jwtTtl: null } });
+  assert.deepEqual([noTtl.status, noTtl.json?.jwtTtl], [200, null], 'null clears an optional field');
   const stale = await call(`/spiffe/admin/entries/${id}`, { as: adm, body: { hint: 'x', revision: created.json?.revision } });
   assert.deepEqual([stale.status, stale.json?.code], [409, 'ERR_ENTRY_CONFLICT']);
   const bad = await call('/spiffe/admin/entries', { as: adm, body: { spiffeId: 'spiffe://example.org/signet/agent/x', parentId: AGENT, selectors: ['unix:uid:1'] } });

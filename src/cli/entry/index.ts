@@ -30,6 +30,9 @@ interface EntryFlags {
   readonly federatesWith?: string[];
   readonly hint?: string;
   readonly revision?: string;
+  readonly clearX509Ttl?: boolean;
+  readonly clearJwtTtl?: boolean;
+  readonly clearHint?: boolean;
   readonly json?: boolean;
 }
 
@@ -182,6 +185,9 @@ Examples:
     .option('--no-admin', 'its SVID may no longer use the admin API')
     .option('--no-downstream', 'its SVID may no longer sign SVIDs')
     .option('--revision <n>', 'change it only if it is still at this revision (else ERR_ENTRY_CONFLICT)')
+    .option('--clear-x509-ttl', 'back to the provisioner\'s X509-SVID lifetime')
+    .option('--clear-jwt-ttl', 'back to the provisioner\'s JWT-SVID lifetime')
+    .option('--clear-hint', 'remove the hint')
     .addHelpText(
       'after',
       `
@@ -190,11 +196,13 @@ checked whole, as on create.
 
 Examples:
   $ signet entry update 1b4e28ba-2fa1-11d2-883f-0016d3cca427 --selector unix:uid:1001 --x509-ttl 30m
-  $ signet entry update 1b4e28ba-2fa1-11d2-883f-0016d3cca427 --no-admin --revision 42`,
+  $ signet entry update 1b4e28ba-2fa1-11d2-883f-0016d3cca427 --no-admin --revision 42
+  $ signet entry update 1b4e28ba-2fa1-11d2-883f-0016d3cca427 --clear-x509-ttl --clear-hint`,
     )
     .action(async (id: string, flags: EntryFlags) => {
       const tds = caTrustDomains(flags.config);
-      const change = specOf(flags, tds);
+      const clear = [...(flags.clearX509Ttl === true ? (['x509Ttl'] as const) : []), ...(flags.clearJwtTtl === true ? (['jwtTtl'] as const) : []), ...(flags.clearHint === true ? (['hint'] as const) : [])];
+      const change = { ...specOf(flags, tds), ...(clear.length > 0 ? { clear } : {}) };
       if (Object.keys(change).length === 0) throw new SignetError('ERR_USAGE', 'nothing to change: give at least one field');
       let expected: bigint | undefined;
       if (flags.revision !== undefined) {
