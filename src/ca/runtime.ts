@@ -481,7 +481,9 @@ export async function startCa(config: CaConfig, options: StartCaOptions): Promis
         // Foreign bundles whose refresh hint has passed, fetched by the lease holder for every replica.
         const federation = await refreshDueFederations(store, options.clock);
         // Deleted entries are kept as tombstones for followers a while, then forgotten (a bounded batch per tick).
-        const purgedEntries = await store.spiffe.purgeDeletedEntries(new Date(options.clock.now().getTime() - ENTRY_TOMBSTONE_RETENTION_MS), 1000);
+        const horizon = new Date(options.clock.now().getTime() - ENTRY_TOMBSTONE_RETENTION_MS);
+        // …and so are join tokens a week after they expired (used ones are in the audit log).
+        const purgedEntries = (await store.spiffe.purgeDeletedEntries(horizon, 1000)) + (await store.spiffe.purgeJoinTokens(horizon, 1000));
         return { job: 'spiffe', ran: true, ...(done.length > 0 ? { spiffe: done } : {}), ...(federation.length > 0 ? { federation } : {}), ...(purgedEntries > 0 ? { purged: purgedEntries } : {}) };
       }
       for (const s of trustDomains.values()) await s.refresh();

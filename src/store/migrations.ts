@@ -525,8 +525,17 @@ const spiffeAgents: Migration = {
   },
 };
 
+/** Migration 13: the purge of long-expired join tokens is an index range. */
+const joinTokenExpiry: Migration = {
+  version: 13,
+  name: 'spiffe-join-token-expiry',
+  async up(db) {
+    await db.schema.createIndex('spiffe_join_tokens_expires_at').on('spiffe_join_tokens').column('expires_at').execute();
+  },
+};
+
 /** Every migration the code knows, in order. Append only. */
-export const MIGRATIONS: readonly Migration[] = [initial, dropNameTypeIndex, coordination, currentIndex, acme, renewalWindows, acmeExpiry, revocationLists, crlPartitions, spiffe, spiffeEntries, spiffeAgents];
+export const MIGRATIONS: readonly Migration[] = [initial, dropNameTypeIndex, coordination, currentIndex, acme, renewalWindows, acmeExpiry, revocationLists, crlPartitions, spiffe, spiffeEntries, spiffeAgents, joinTokenExpiry];
 
 function checkList(migrations: readonly Migration[]): void {
   let previous = 0;

@@ -463,6 +463,15 @@ export function spiffeRepository(db: Db, run: Runner): SpiffeRepository {
         });
       }),
 
+    purgeJoinTokens: (before, limit) =>
+      run(async () => {
+        const t = epochMs(before, 'before');
+        const ids = (await db.selectFrom('spiffe_join_tokens').select('id').where('expires_at', '<', t).orderBy('expires_at').limit(pageLimit(limit)).execute()).map((r) => r.id);
+        if (ids.length === 0) return 0;
+        await db.deleteFrom('spiffe_join_tokens').where('id', 'in', ids).execute();
+        return ids.length;
+      }),
+
     listJoinTokens: () => run(async () => (await db.selectFrom('spiffe_join_tokens').selectAll().orderBy('created_at').orderBy('id').execute()).map(toJoinToken)),
 
     attestAgent: (a, at) =>

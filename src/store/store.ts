@@ -693,6 +693,8 @@ export interface SpiffeRepository {
   /** Uses a join token: exactly one caller gets `used`, and only with the right secret, before it expires. */
   useJoinToken(id: string, secretHash: string, at: Date, agentId: string): Promise<JoinTokenUse>;
   listJoinTokens(): Promise<readonly JoinTokenRecord[]>;
+  /** Forgets join tokens that expired before `before` (used or not); resolves how many. */
+  purgeJoinTokens(before: Date, limit: number): Promise<number>;
   /**
    * Records an attestation: a new agent, or the same agent attesting again (its selectors and
    * SVID replaced). ERR_AGENT_BANNED when it is banned (nothing changes).

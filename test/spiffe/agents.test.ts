@@ -173,7 +173,7 @@ test('signet agent ban, unban and evict: a banned agent gets nothing, an evicted
   for (const t of ['spiffe.join-token.create', 'spiffe.agent.attest', 'spiffe.agent.ban', 'spiffe.agent.unban', 'spiffe.agent.evict']) assert.ok(events.some((e) => e.type === t), t);
 });
 
-test('the SPIFFE job forgets entry tombstones after a week', async () => {
+test('the SPIFFE job forgets entry tombstones and expired join tokens after a week', async () => {
   const e = JSON.parse(ok(await signetAsync(['entry', 'create', '--spiffe-id', 'spiffe://example.org/brief', '--parent-id', 'spiffe://example.org/nodes/n1', '--selector', 'unix:uid:4000', '--json', ...cfg()])).stdout) as { id: string };
   ok(await signetAsync(['entry', 'delete', e.id, ...cfg()]));
   const rev = await running.store.spiffe.entryRevision();
@@ -183,4 +183,5 @@ test('the SPIFFE job forgets entry tombstones after a week', async () => {
   const run = await running.maintainSpiffe();
   assert.ok((run.purged ?? 0) >= 1);
   assert.ok(!(await running.store.spiffe.entriesSince(0n, 1000)).some((x) => x.id === e.id));
+  assert.deepEqual(await running.store.spiffe.listJoinTokens(), [], 'join tokens expired a week ago are gone too');
 });

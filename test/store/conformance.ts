@@ -996,6 +996,9 @@ export function storeConformance(name: string, open: () => Promise<Store>): void
         assert.ok(racing.every((r) => r === 'used' || r === 'already-used'));
         const t2 = (await s.listJoinTokens()).find((t) => t.id === 't2');
         assert.ok(t2?.usedAt !== undefined && t2.usedBy?.startsWith('agent-'));
+        assert.equal(await s.purgeJoinTokens(later(60_000), 10), 0, 'not before they expired');
+        assert.equal(await s.purgeJoinTokens(later(60_001), 10), 2, 'used or not');
+        assert.deepEqual(await s.listJoinTokens(), []);
       });
 
       test('agents: attested (again), renewed, banned (no renewal, no attestation), evicted', async () => {

@@ -329,6 +329,8 @@ describe('migrations', () => {
         'spiffe_entries: spiffe_id, id',
         'spiffe_entries: revision',
         'spiffe_entry_selectors: selector, entry_id',
+        // Migration 13: the purge of long-expired join tokens.
+        'spiffe_join_tokens: expires_at',
       ];
       // Exactly these: each index costs every issuance a B-tree insert and a page at COMMIT.
       assert.deepEqual([...indexed].sort(), [...wanted].sort());
