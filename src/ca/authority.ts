@@ -479,10 +479,7 @@ export class Authority {
     const signed: { record: CertificateRecord; entryId?: string }[] = [];
     for (const r of requests) {
       try {
-        const csr = parseCsr(r.csr);
-        verifyCsrSignature(csr);
-        const keyType = csrKeyType(csr);
-        if (keyType === undefined || !claims.keyTypes.includes(keyType)) throw new SignetError('ERR_FORBIDDEN_KEY_TYPE', `key type ${keyType ?? 'of the CSR'} is not allowed (claims.keyTypes: ${claims.keyTypes.join(', ')})`);
+        const { csr, keyType } = this.checkSvidCsr(r.csr);
         const ttl = r.ttlMs ?? DEFAULT_X509_SVID_TTL_MS;
         const sans: GeneralName[] = [{ type: 'uri', value: r.spiffeId }, ...r.dnsNames.map((d): GeneralName => ({ type: 'dns', value: d }))];
         const spec = specFromProfile('leaf', { subject: parseSubject(''), publicKey: csr.spki, now, notBefore: new Date(now.getTime() - claims.backdateMs), notAfter: new Date(now.getTime() + ttl), sans, extKeyUsage: ['serverAuth', 'clientAuth'] });
@@ -510,6 +507,20 @@ export class Authority {
   /** The authority's name policy on a SPIFFE ID (what a JWT-SVID for a registration entry passes; X509-SVIDs pass it when signed). */
   checkSvidPolicy(spiffeId: string): void {
     checkAll([this.#authorityPolicy], { sans: [{ type: 'uri', value: spiffeId }] });
+  }
+
+  /**
+   * What {@link issueX509Svids} checks of a request before anything else: a parseable CSR whose
+   * signature verifies, for a key type the authority's claims allow. Callers that spend something
+   * first (a join token, a proof of possession) check it before.
+   */
+  checkSvidCsr(der: Uint8Array): { readonly csr: ParsedCsr; readonly keyType: KeyTypeName } {
+    const csr = parseCsr(der);
+    verifyCsrSignature(csr);
+    const keyTypes = this.#options.config.claims.keyTypes;
+    const keyType = csrKeyType(csr);
+    if (keyType === undefined || !keyTypes.includes(keyType)) throw new SignetError('ERR_FORBIDDEN_KEY_TYPE', `key type ${keyType ?? 'of the CSR'} is not allowed (claims.keyTypes: ${keyTypes.join(', ')})`);
+    return { csr, keyType };
   }
 
   /** The signer of SVIDs issued for registration entries: the authority's policy only, recorded as provisioner `spiffe`, profile `x509-svid`. */

@@ -530,3 +530,8 @@ export function promptHidden(prompt: string, options: { hint?: string } = {}): P
 export function printJson(value: unknown): void {
   process.stdout.write(escapeJsonText(JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v), 2)) + '\n');
 }
+
+/** Commander's accumulator for a repeatable option (`--san a --san b` → `['a', 'b']`). */
+export function collect(value: string, previous: readonly string[] | undefined): string[] {
+  return [...(previous ?? []), value];
+}

@@ -35,14 +35,14 @@ import type { Store } from '../store/store.js';
 import type { TrustBundle } from '../spiffe/bundle.js';
 import { knownBundle } from '../spiffe/federation.js';
 import { parseTrustDomain } from '../spiffe/id.js';
-import { parseCertificate, type Certificate } from '../x509/certificate.js';
+import type { Certificate } from '../x509/certificate.js';
 import type { RevisionWatcher } from '../spiffe/revision-watch.js';
 import { createEntry, deleteEntry, entryContext, entryJson, entryNotFound, updateEntry, type EntrySpec } from '../spiffe/entries.js';
 import type { JsonValue } from '../x509/template/json.js';
 import { clientCertificate } from './certificate-routes.js';
 import { AuthorizedEntriesCache, attestWithJoinToken, attestWithX509Pop, authenticateAgent, issueBatch, MAX_BATCH, renewAgentSvid, type AgentContext, type IssuedSvid } from '../spiffe/agents.js';
-import { validateJwtSvid } from '../spiffe/jwt-svid.js';
-import { MAX_X509_SVID_CHAIN, validateX509Svid } from '../spiffe/x509-svid.js';
+import { jwtSvidTrustDomain, validateJwtSvid } from '../spiffe/jwt-svid.js';
+import { MAX_X509_SVID_CHAIN, validateX509Svid, x509SvidTrustDomain } from '../spiffe/x509-svid.js';
 import type { Route } from './http.js';
 import { jsonObject, stringField } from './sign-route.js';
 
@@ -339,17 +339,8 @@ export function spiffeRoutes(o: SpiffeRouteOptions): Route[] {
         const token = stringField(fields, 'token', true) ?? '';
         const aud = stringField(fields, 'audience', true) ?? '';
         // The subject's trust domain decides the bundle; read it before validating (validation is synchronous).
-        let held: TrustBundle | undefined;
-        const claimed = /^[^.]+\.([A-Za-z0-9_-]+)\./.exec(token)?.[1];
-        if (claimed !== undefined) {
-          try {
-            const sub = (JSON.parse(Buffer.from(claimed, 'base64url').toString('utf8')) as { sub?: unknown }).sub;
-            const td = typeof sub === 'string' ? /^spiffe:\/\/([^/]+)/.exec(sub)?.[1] : undefined;
-            if (td !== undefined && /^[a-z0-9._-]{1,255}$/.test(td)) held = await bundles(td);
-          } catch {
-            held = undefined; // validateJwtSvid names what is wrong with the token
-          }
-        }
+        const td = jwtSvidTrustDomain(token);
+        const held = td === undefined ? undefined : await bundles(td);
         const v = validateJwtSvid(token, { audience: aud, bundle: (td) => (held?.trustDomain === td ? held : undefined), now: o.clock.now() });
         return { json: { spiffeId: v.id.toString(), audience: v.audience, expiresAt: v.expiresAt.toISOString(), claims: v.claims } };
       },
@@ -362,15 +353,9 @@ export function spiffeRoutes(o: SpiffeRouteOptions): Route[] {
         const pem = stringField(fields, 'chain', true) ?? '';
         const ders = decodePemAll(pem).filter((b) => b.label === 'CERTIFICATE').map((b) => b.der);
         if (ders.length === 0 || ders.length > MAX_X509_SVID_CHAIN) throw new SignetError('ERR_REQUEST_INVALID', `"chain" must hold 1 to ${MAX_X509_SVID_CHAIN} PEM certificates, leaf first`);
-        // The leaf's trust domain decides the bundle.
-        let held: TrustBundle | undefined;
-        try {
-          const uri = (parseCertificate(ders[0] as Uint8Array).ext.subjectAltName ?? []).find((n) => n.type === 'uri');
-          const td = uri?.type === 'uri' ? /^spiffe:\/\/([a-z0-9._-]{1,255})(\/|$)/.exec(uri.value)?.[1] : undefined;
-          if (td !== undefined) held = await bundles(td);
-        } catch {
-          held = undefined; // validateX509Svid names what is wrong with the chain
-        }
+        // The leaf's trust domain decides the bundle; validateX509Svid names what is wrong with the chain.
+        const td = x509SvidTrustDomain(ders[0] as Uint8Array);
+        const held = td === undefined ? undefined : await bundles(td);
         const v = validateX509Svid(ders, (td) => (held?.trustDomain === td ? held : undefined), o.clock.now());
         return { json: { spiffeId: v.id.toString(), chain: v.chain.map((c) => c.subject.text) } };
       },

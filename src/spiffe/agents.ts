@@ -19,7 +19,6 @@ import type { Authority, X509SvidOutcome } from '../ca/authority.js';
 import type { Clock } from '../core/clock.js';
 import { SignetError, isSignetError } from '../core/errors.js';
 import type { AgentRecord, EntryRecord, Store } from '../store/store.js';
-import { parseCsr, verifyCsrSignature } from '../x509/csr.js';
 import { parseCertificate, type Certificate } from '../x509/certificate.js';
 import { verifyChain } from '../x509/verify/verify-chain.js';
 import { verifyRenewalToken } from '../ca/token.js';
@@ -118,8 +117,8 @@ export async function attestWithJoinToken(ctx: AgentContext, token: string, csr:
   const m = /^([0-9a-f]{16})\.([A-Za-z0-9_-]{32})$/.exec(token);
   if (!m) throw attestationFailed('the join token is malformed (expected ID.SECRET from signet token generate)', 'malformed');
   const [, id, secret] = m as unknown as [string, string, string];
-  // The CSR is checked before the token is used: a bad request does not burn the token.
-  verifyCsrSignature(parseCsr(csr));
+  // The CSR (signature, key type) is checked before the token is used: a bad request does not burn the token.
+  ctx.authority().checkSvidCsr(csr);
   const td = ctx.trustDomain.trustDomain;
   const agentId = agentSpiffeId(td, 'join_token', id);
   const now = ctx.clock.now();
@@ -145,7 +144,7 @@ export async function attestWithJoinToken(ctx: AgentContext, token: string, csr:
  */
 export async function attestWithX509Pop(ctx: AgentContext, token: string, intermediates: readonly Uint8Array[], csr: Uint8Array, audience: readonly string[]): Promise<IssuedSvid> {
   if (ctx.x509popRoots.length === 0) throw attestationFailed('this CA has no x509pop CA (spiffe.x509popCaFile)', 'not-configured');
-  verifyCsrSignature(parseCsr(csr));
+  ctx.authority().checkSvidCsr(csr);
   const now = ctx.clock.now();
   let chain: readonly Certificate[] = [];
   const claims = verifyRenewalToken(token, {

@@ -131,6 +131,20 @@ function segment(text: string | undefined): JsonObject {
   return value;
 }
 
+/**
+ * The trust domain a token's `sub` names, read without verifying anything (undefined when the
+ * token or its subject is malformed): which bundle a caller must fetch before it validates.
+ */
+export function jwtSvidTrustDomain(token: string): string | undefined {
+  if (typeof token !== 'string' || token.length > MAX_JWT_SVID_SIZE) return undefined;
+  try {
+    const sub = segment(token.split('.')[1]).sub;
+    return typeof sub === 'string' ? parseSpiffeId(sub).trustDomain : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Validates a JWT-SVID in the standard's order (see the module comment). */
 export function validateJwtSvid(token: string, options: ValidateJwtSvidOptions): JwtSvid {
   if (typeof token !== 'string' || token.length > MAX_JWT_SVID_SIZE) throw refuse('malformed');

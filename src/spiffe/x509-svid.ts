@@ -27,6 +27,26 @@ export interface VerifiedX509Svid {
   readonly chain: readonly Certificate[];
 }
 
+/** The leaf's SPIFFE ID: its one URI SAN, parsed (ERR_X509_SVID_INVALID `no-spiffe-id` otherwise). */
+function spiffeIdOf(leaf: Certificate): SpiffeId {
+  const uris = (leaf.ext.subjectAltName ?? []).filter((n) => n.type === 'uri');
+  if (uris.length !== 1) throw refuse('no-spiffe-id', `the leaf must carry exactly one URI SAN, it has ${uris.length}`);
+  try {
+    return parseSpiffeId(uris[0]?.type === 'uri' ? uris[0].value : '');
+  } catch (e) {
+    throw refuse('no-spiffe-id', 'the leaf\'s URI SAN is not a valid SPIFFE ID', e);
+  }
+}
+
+/** The trust domain of a leaf's SPIFFE ID, read without verifying anything (undefined when there is none): which bundle to fetch first. */
+export function x509SvidTrustDomain(leaf: Uint8Array): string | undefined {
+  try {
+    return spiffeIdOf(parseCertificate(leaf)).trustDomain;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Verifies `chain` (DER, leaf first, then the intermediates it presented) at `now` with the bundle of its own trust domain. */
 export function validateX509Svid(chain: readonly Uint8Array[], bundle: (trustDomain: string) => TrustBundle | undefined, now: Date): VerifiedX509Svid {
   if (chain.length === 0 || chain.length > MAX_X509_SVID_CHAIN) throw refuse('malformed', `a chain holds 1 to ${MAX_X509_SVID_CHAIN} certificates`);
@@ -37,14 +57,7 @@ export function validateX509Svid(chain: readonly Uint8Array[], bundle: (trustDom
     throw refuse('malformed', 'a certificate of the chain cannot be parsed', e);
   }
   const leaf = certs[0] as Certificate;
-  const uris = (leaf.ext.subjectAltName ?? []).filter((n) => n.type === 'uri');
-  if (uris.length !== 1) throw refuse('no-spiffe-id', `the leaf must carry exactly one URI SAN, it has ${uris.length}`);
-  let id: SpiffeId;
-  try {
-    id = parseSpiffeId(uris[0]?.type === 'uri' ? uris[0].value : '');
-  } catch (e) {
-    throw refuse('no-spiffe-id', 'the leaf\'s URI SAN is not a valid SPIFFE ID', e);
-  }
+  const id = spiffeIdOf(leaf);
   if (leaf.ext.basicConstraints?.ca === true) throw refuse('not-leaf', 'the leaf is a CA certificate');
   const ku = leaf.ext.keyUsage?.usages;
   if (ku !== undefined && (ku.includes('keyCertSign') || ku.includes('cRLSign'))) throw refuse('not-leaf', 'the leaf may sign certificates or CRLs (keyCertSign/cRLSign)');

@@ -23,7 +23,7 @@ import type {
   PageRequest,
 } from './store.js';
 import { badQuery, checkSerial, epochMs, pageLimit } from './validation.js';
-import { atomic, toNumber as n, type Db, type Runner } from './sql.js';
+import { atomic, isUniqueViolation, toNumber as n, type Db, type Runner } from './sql.js';
 
 
 const ACCOUNT_STATUS: ReadonlySet<string> = new Set<AcmeAccountStatus>(['valid', 'deactivated', 'revoked']);
@@ -538,8 +538,3 @@ export function acmeRepository(db: Db, run: Runner): AcmeRepository {
   };
 }
 
-/** A unique-index violation from either driver (SQLite: SQLITE_CONSTRAINT_UNIQUE; PostgreSQL: 23505). */
-function isUniqueViolation(e: unknown): boolean {
-  const code = (e as { code?: unknown } | null)?.code;
-  return code === 'SQLITE_CONSTRAINT_UNIQUE' || code === '23505';
-}

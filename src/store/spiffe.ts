@@ -9,7 +9,7 @@ import { SignetError } from '../core/errors.js';
 import { createHash } from 'node:crypto';
 import type { SpiffeAgentsTable, SpiffeBundlesTable, SpiffeEntriesTable, SpiffeFederationsTable, SpiffeJoinTokensTable, SpiffeJwtKeysTable } from './schema.js';
 import type { AgentRecord, BundleRecord, EntryInput, EntryRecord, FederationRecord, JoinTokenRecord, JwtKeyRecord, SpiffeRepository } from './store.js';
-import { atomic, toNumber, type Db, type Runner } from './sql.js';
+import { atomic, isUniqueViolation, toNumber, type Db, type Runner } from './sql.js';
 import { badQuery, epochMs, pageLimit } from './validation.js';
 
 /** Largest document stored (a bundle endpoint answer is refused above this before it gets here). */
@@ -164,10 +164,6 @@ function toAgent(r: Selectable<SpiffeAgentsTable>): AgentRecord {
   };
 }
 
-function isUniqueViolation(e: unknown): boolean {
-  const code = (e as { code?: unknown } | null)?.code;
-  return code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || code === '23505';
-}
 
 /** The SPIFFE repository over `db`. */
 export function spiffeRepository(db: Db, run: Runner): SpiffeRepository {

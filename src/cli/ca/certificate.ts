@@ -19,7 +19,7 @@ import { createSoftwareSigner } from '../../crypto/signer.js';
 import { buildCsr } from '../../x509/csr.js';
 import { formatGeneralName, parseGeneralName } from '../../x509/general-name.js';
 import { keySpecFromFlags } from '../key/key-flags.js';
-import { checkOutputs, commitOutputs, printJson, readPassword, type PlannedOutput } from '../io.js';
+import { collect, checkOutputs, commitOutputs, printJson, readPassword, type PlannedOutput } from '../io.js';
 import { addTokenOptions, tokenInputs, checkIssued, obtainToken, type TokenSourceFlags } from './client-common.js';
 import { addConnectionOptions, clientFor, resolveCa, type ConnectionFlags } from './connection.js';
 
@@ -46,9 +46,6 @@ export interface CaCertificateResult {
   readonly caUrl: string;
 }
 
-function collect(value: string, previous: string[] | undefined): string[] {
-  return [...(previous ?? []), value];
-}
 
 /** `--not-after 8h` (from now), `+8h` or an RFC 3339 time, as RFC 3339 for the API (ERR_BAD_TIME). */
 function requestTime(text: string | undefined, now: Date): string | undefined {

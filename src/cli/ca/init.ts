@@ -59,7 +59,7 @@ import {
 } from '../../ca/config.js';
 import { loadPrivateKeyFile } from '../key/load.js';
 import { keySpecFromFlags } from '../key/key-flags.js';
-import { checkOutputs, commitOutputs, fsError, printJson, readInput, readPassword, withSource, type NamedInput } from '../io.js';
+import { collect, checkOutputs, commitOutputs, fsError, printJson, readInput, readPassword, withSource, type NamedInput } from '../io.js';
 import { promptLine } from './prompt.js';
 import { makeSshCaKeys, SSH_CA_FILES, sshKeySpec, type SshCaKeyInfo } from './ssh.js';
 import { parseTrustDomain } from '../../spiffe/id.js';
@@ -640,9 +640,6 @@ export function formatCaInit(r: CaInitResult): string {
   return lines.join('\n') + '\n';
 }
 
-function collect(value: string, previous: string[] | undefined): string[] {
-  return [...(previous ?? []), value];
-}
 
 /** Registers `signet ca init`. */
 export function registerCaInit(group: Command): void {

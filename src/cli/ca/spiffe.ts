@@ -7,7 +7,7 @@ import type { Command } from 'commander';
 import { SignetError } from '../../core/errors.js';
 import { parseBundle } from '../../spiffe/bundle.js';
 import { parseSpiffeId } from '../../spiffe/id.js';
-import { printJson } from '../io.js';
+import { collect, printJson } from '../io.js';
 import { addTokenOptions, obtainToken, type TokenSourceFlags } from './client-common.js';
 import { addConnectionOptions, clientFor, resolveCa, type ConnectionFlags } from './connection.js';
 
@@ -17,9 +17,6 @@ interface JwtSvidFlags extends ConnectionFlags, TokenSourceFlags {
   json?: boolean;
 }
 
-function collect(value: string, previous: string[] | undefined): string[] {
-  return [...(previous ?? []), value];
-}
 
 /** Runs `ca jwt-svid`: the token and what the CA said about it. */
 export async function caJwtSvidCommand(spiffeId: string, flags: JwtSvidFlags): Promise<{ token: string; spiffeId: string; kid: string; expiresAt: string }> {

@@ -21,7 +21,7 @@ import { parseGeneralName } from '../../x509/general-name.js';
 import { principalProblem } from '../../ca/policy.js';
 import { parseSpiffeId } from '../../spiffe/id.js';
 import { parseSerial } from '../../x509/serial.js';
-import { readInput, readPassword } from '../io.js';
+import { collect, readInput, readPassword } from '../io.js';
 import { DEFAULT_CONFIG_PATH } from './config-validate.js';
 
 export interface TokenFlags {
@@ -68,9 +68,6 @@ export function normalizeSerial(text: string): string {
   return Buffer.from(bytes.subarray(i)).toString('hex');
 }
 
-function collect(value: string, previous: string[] | undefined): string[] {
-  return [...(previous ?? []), value];
-}
 
 /** Mints the token `signet ca token` prints; exported for tests and `ca certificate`. */
 export async function caTokenCommand(subject: string, flags: TokenFlags): Promise<string> {

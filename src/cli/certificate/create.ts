@@ -37,7 +37,7 @@ import { PROFILE_NAMES, getProfile, specFromProfile, type Profile } from '../../
 import { formatSerial } from '../../x509/serial.js';
 import { loadPrivateKeyFile, loadPublicKeyFile } from '../key/load.js';
 import { keySpecFromFlags } from '../key/key-flags.js';
-import { checkOutputs, commitOutputs, printJson, readInput, readPassword, withSource, type NamedInput, type PlannedOutput } from '../io.js';
+import { collect, checkOutputs, commitOutputs, printJson, readInput, readPassword, withSource, type NamedInput, type PlannedOutput } from '../io.js';
 import { addTemplateOptions, specFromTemplateFlags } from './template.js';
 import { checkLifetimeEnd, parseLifetimeFlag } from './validity.js';
 
@@ -415,9 +415,6 @@ export function issuanceWarnings(result: CertificateCreateResult): string[] {
   return out;
 }
 
-function collect(value: string, previous: string[] | undefined): string[] {
-  return [...(previous ?? []), value];
-}
 
 /** Registers `signet certificate create`. */
 export function registerCertificateCreate(group: Command): void {

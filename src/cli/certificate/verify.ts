@@ -15,7 +15,7 @@ import { parseCrls, type Crl } from '../../x509/crl.js';
 import { checkCrls, type CrlCheck } from '../../x509/verify/revocation.js';
 import { checkOcspResponse, ocspQuery, type OcspGood } from '../../x509/verify/ocsp.js';
 import { fetchableUrl, fetchBytes } from '../../client/fetch.js';
-import { checkInputs, MAX_CRL_BYTES, printJson, readInput, withSource } from '../io.js';
+import { collect, checkInputs, MAX_CRL_BYTES, printJson, readInput, withSource } from '../io.js';
 
 interface VerifyCliOptions {
   roots?: string[];
@@ -33,10 +33,6 @@ interface VerifyCliOptions {
 
 const PURPOSES: readonly VerifyPurpose[] = ['server', 'client', 'any'];
 
-/** Repeatable option collector (no default, so --help shows none). */
-function collect(value: string, previous: string[] | undefined): string[] {
-  return [...(previous ?? []), value];
-}
 
 /** Reads and parses certificate files; a parse error names the file (`roots file web.key: …`). */
 function readCertificates(files: readonly string[], what: string): Certificate[] {

@@ -15,7 +15,7 @@ import { parseCrls, verifyCrlSignature, type Crl } from '../../x509/crl.js';
 import { crlStatus, describeCrl, renderText, type CrlReport } from '../../x509/inspect.js';
 import { commandTime } from '../certificate/inspect.js';
 import { parseSerialText } from '../inventory/flags.js';
-import { MAX_CRL_BYTES, parseTimeoutOption, printJson, readInput, withSource } from '../io.js';
+import { collect, MAX_CRL_BYTES, parseTimeoutOption, printJson, readInput, withSource } from '../io.js';
 import { equalBytes } from '../../core/bytes.js';
 
 interface CrlInspectOptions {
@@ -46,9 +46,6 @@ interface SerialLookup {
   readonly invalidityDate?: string;
 }
 
-function collect(value: string, previous: string[] | undefined): string[] {
-  return [...(previous ?? []), value];
-}
 
 /** Reads the CRL(s): a file, stdin, or an http(s) URL. */
 async function loadCrls(input: string, opts: CrlInspectOptions): Promise<{ source: { type: 'file' | 'stdin' | 'url'; name: string }; crls: Crl[] }> {

@@ -15,6 +15,7 @@ import { addConfigOption } from '../inventory/flags.js';
 import { jsonArrayWriter, stdoutSink, tableWriter, type Column } from '../inventory/output.js';
 import { withStore } from '../inventory/store-access.js';
 import { caTrustDomains } from '../spiffe-common.js';
+import { collect } from '../io.js';
 
 interface EntryFlags {
   readonly config?: string;
@@ -38,9 +39,6 @@ interface EntryFlags {
 
 const ACTOR = (cmd: string): string => `operator (signet entry ${cmd})`;
 
-function collect(value: string, previous: string[] | undefined): string[] {
-  return [...(previous ?? []), value];
-}
 
 function duration(text: string | undefined, flag: string): number | undefined {
   if (text === undefined) return undefined;

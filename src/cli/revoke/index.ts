@@ -14,7 +14,7 @@ import { formatTime, parseDuration, parseTime } from '../../core/duration.js';
 import { liveUnreplaced, MAX_BATCH, newIncidentId, revokeSelection, setRenewalWindow, survey, type Survey } from '../../revocation/bulk.js';
 import type { CertificateFilter, Store } from '../../store/store.js';
 import { parseRevocationReason } from '../ca/revoke.js';
-import { printJson } from '../io.js';
+import { collect, printJson } from '../io.js';
 import { isNameQuery, parseFingerprintText, parseSerialText } from '../inventory/flags.js';
 import { CONFIG_OPTION_HELP, withStore } from '../inventory/store-access.js';
 
@@ -45,9 +45,6 @@ interface RevokeFlags {
   readonly json?: boolean;
 }
 
-function collect(value: string, previous: readonly string[] | undefined): string[] {
-  return [...(previous ?? []), value];
-}
 
 /**
  * The filters `where` selects (several when a serial list is longer than one query takes), and

@@ -21,7 +21,7 @@ import { formatTime, parseTime } from '../../core/duration.js';
 import { generateKeyAsync, type KeySpec } from '../../crypto/key-spec.js';
 import { formatCertificateLine, parseSshCertificate, SSH_FOREVER, type SshCertificate } from '../../ssh/certificate.js';
 import { formatOpenSshPrivateKey, formatPublicKeyLine, parsePublicKeyBlob, parsePublicKeyLine, publicKeyBlob, sshFingerprint } from '../../ssh/keys.js';
-import { checkOutputs, commitOutputs, printJson, readInput, type OutputData, type PlannedOutput } from '../io.js';
+import { collect, checkOutputs, commitOutputs, printJson, readInput, type OutputData, type PlannedOutput } from '../io.js';
 import { addTokenOptions, tokenInputs, obtainToken, type TokenSourceFlags } from '../ca/client-common.js';
 import { addConnectionOptions, clientFor, resolveCa, type ConnectionFlags, type ResolvedCa } from '../ca/connection.js';
 import { sshKeySpec } from '../ca/ssh.js';
@@ -54,9 +54,6 @@ export interface SshCertificateResult {
   readonly caUrl: string;
 }
 
-function collect(value: string, previous: string[] | undefined): string[] {
-  return [...(previous ?? []), value];
-}
 
 /**
  * Checks what the CA answered: an OpenSSH certificate (a valid one, signed by the key it names) of

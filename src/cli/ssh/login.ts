@@ -14,7 +14,7 @@ import { generateKeyAsync } from '../../crypto/key-spec.js';
 import { parseSshCertificate, SSH_FOREVER } from '../../ssh/certificate.js';
 import { parsePublicKeyLine, publicKeyBlob, sshFingerprint } from '../../ssh/keys.js';
 import { agentAddCertificate, agentList, agentRemove, agentSocket } from '../../ssh/agent.js';
-import { printJson } from '../io.js';
+import { collect, printJson } from '../io.js';
 import { addTokenOptions, type TokenSourceFlags } from '../ca/client-common.js';
 import { addConnectionOptions, clientFor, resolveCa, type ConnectionFlags, type ResolvedCa } from '../ca/connection.js';
 import { sshKeySpec } from '../ca/ssh.js';
@@ -46,9 +46,6 @@ export interface SshLoginResult {
   readonly fingerprint: string;
 }
 
-function collect(value: string, previous: string[] | undefined): string[] {
-  return [...(previous ?? []), value];
-}
 
 /**
  * The OIDC provisioner to sign in with, when no token is given and none is to be minted here: the
