@@ -4,6 +4,8 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 
 const onPath = (command) => spawnSync('sh', ['-c', `command -v ${command}`]).status === 0;
+// A library package (nothing on PATH to look for).
+const debInstalled = (pkg) => spawnSync('dpkg-query', ['-W', '-f=${Status}', pkg]).stdout?.toString().includes('install ok installed') === true;
 // Debian keeps the PostgreSQL server binaries off PATH, under /usr/lib/postgresql/<version>/bin.
 const hasPostgresServer = () => {
   const root = '/usr/lib/postgresql';
@@ -24,6 +26,11 @@ const needed = [
   // SPIFFE (test/spiffe): an independent JWT implementation (PyJWT) checks Signet's JWT-SVIDs and bundles.
   { present: () => existsSync('/usr/lib/python3/dist-packages/jwt/__init__.py'), package: 'python3-jwt' },
   { present: () => existsSync('/usr/lib/python3/dist-packages/cryptography/__init__.py'), package: 'python3-cryptography' },
+  // TPM node attestation (test/spiffe/tpm.test.ts): software TPMs with EK certificates, and the TCG tools an agent drives them with.
+  { present: () => onPath('swtpm'), package: 'swtpm' },
+  { present: () => onPath('swtpm_setup'), package: 'swtpm-tools' },
+  { present: () => onPath('tpm2_activatecredential'), package: 'tpm2-tools' },
+  { present: () => debInstalled('libtss2-tcti-swtpm0'), package: 'libtss2-tcti-swtpm0' },
 ];
 
 const missing = needed.filter((n) => !n.present());

@@ -341,6 +341,8 @@ export interface SpiffeDocument {
   agentSvidLifetime?: string;
   /** x509pop node attestation: the CA certificates (PEM) node certificates must chain to. */
   x509popCaFile?: string;
+  /** TPM node attestation: the TPM manufacturers' CA certificates (PEM) EK certificates must chain to. */
+  tpmEkCaFile?: string;
 }
 
 /** `revocation` as written: how CRLs (and OCSP) publish revocations. */
@@ -504,6 +506,8 @@ export interface SpiffeSettings {
   readonly agentSvidLifetimeMs: number;
   /** PEM certificates that node certificates must chain to for x509pop attestation (absolute path); undefined: no x509pop. */
   readonly x509popCaFile?: string;
+  /** PEM certificates that TPM EK certificates must chain to for TPM attestation (absolute path); undefined: no TPM attestation. */
+  readonly tpmEkCaFile?: string;
 }
 
 export const DEFAULT_SPIFFE_SETTINGS: SpiffeSettings = Object.freeze({ jwtKeyType: 'EC P-256', jwtKeyLifetimeMs: 24 * 3_600_000, refreshHintMs: 5 * 60_000, agentSvidLifetimeMs: 3_600_000 });
@@ -719,7 +723,7 @@ class Walker {
 // Field readers
 
 const TOP_FIELDS = ['version', 'name', 'address', 'dnsNames', 'urls', 'root', 'intermediate', 'ssh', 'db', 'claims', 'policy', 'provisioners', 'acme', 'crlUrl', 'ocspUrl', 'revocation', 'spiffe', 'logLevel'];
-const SPIFFE_FIELDS = ['jwtKeyType', 'jwtKeyLifetime', 'refreshHint', 'agentSvidLifetime', 'x509popCaFile'];
+const SPIFFE_FIELDS = ['jwtKeyType', 'jwtKeyLifetime', 'refreshHint', 'agentSvidLifetime', 'x509popCaFile', 'tpmEkCaFile'];
 const MAX_AGENT_SVID_LIFETIME_MS = 7 * 24 * 3_600_000;
 /** Bounds of `spiffe`. */
 const MIN_JWT_KEY_LIFETIME_MS = 3_600_000;
@@ -975,7 +979,15 @@ function readSpiffe(w: Walker, v: JsonValue | undefined): SpiffeSettings | undef
   const agent = w.duration(getOwn(o, 'agentSvidLifetime'), '$.spiffe.agentSvidLifetime', { positive: true, max: MAX_AGENT_SVID_LIFETIME_MS });
   if (agent !== undefined && agent < 5 * 60_000) w.add('$.spiffe.agentSvidLifetime', 'must be at least 5m');
   const x509popCaFile = getOwn(o, 'x509popCaFile') === undefined ? undefined : w.file(getOwn(o, 'x509popCaFile'), '$.spiffe.x509popCaFile');
-  const out = { jwtKeyType: jwtKeyType ?? DEFAULT_SPIFFE_SETTINGS.jwtKeyType, jwtKeyLifetimeMs: lifetime ?? DEFAULT_SPIFFE_SETTINGS.jwtKeyLifetimeMs, refreshHintMs: hint ?? DEFAULT_SPIFFE_SETTINGS.refreshHintMs, agentSvidLifetimeMs: agent ?? DEFAULT_SPIFFE_SETTINGS.agentSvidLifetimeMs, ...(x509popCaFile !== undefined ? { x509popCaFile } : {}) };
+  const tpmEkCaFile = getOwn(o, 'tpmEkCaFile') === undefined ? undefined : w.file(getOwn(o, 'tpmEkCaFile'), '$.spiffe.tpmEkCaFile');
+  const out = {
+    jwtKeyType: jwtKeyType ?? DEFAULT_SPIFFE_SETTINGS.jwtKeyType,
+    jwtKeyLifetimeMs: lifetime ?? DEFAULT_SPIFFE_SETTINGS.jwtKeyLifetimeMs,
+    refreshHintMs: hint ?? DEFAULT_SPIFFE_SETTINGS.refreshHintMs,
+    agentSvidLifetimeMs: agent ?? DEFAULT_SPIFFE_SETTINGS.agentSvidLifetimeMs,
+    ...(x509popCaFile !== undefined ? { x509popCaFile } : {}),
+    ...(tpmEkCaFile !== undefined ? { tpmEkCaFile } : {}),
+  };
   if (w.problems.length === before && out.refreshHintMs * 6 > out.jwtKeyLifetimeMs) {
     w.add(hint !== undefined ? '$.spiffe.refreshHint' : '$.spiffe.jwtKeyLifetime', `refreshHint (${formatDuration(out.refreshHintMs)}) must be at most a sixth of jwtKeyLifetime (${formatDuration(out.jwtKeyLifetimeMs)}): a new key is published a third of its lifetime before it signs, and peers must fetch it in that time`);
   }

@@ -29,7 +29,7 @@ import { sshRoutes } from '../server/ssh-routes.js';
 import { publicKeyBlob } from '../ssh/keys.js';
 import { certificateRoutes } from '../server/certificate-routes.js';
 import { createCaMetrics, metricsRoute, type AuthorityOutcome, type CaMetrics } from '../server/metrics.js';
-import { parseCertificate } from '../x509/certificate.js';
+import { parseCertificate, type Certificate } from '../x509/certificate.js';
 import { issueServerIdentity, type TlsIdentity } from '../server/tls-identity.js';
 import { Authority } from './authority.js';
 import { acmeRoutes, NonceService } from '../acme/server.js';
@@ -280,10 +280,15 @@ export async function startCa(config: CaConfig, options: StartCaOptions): Promis
     const crlShards = config.revocation.crl.enabled ? config.revocation.crl.shards : 1;
     // Agents holding a request open for entry changes wake through one watcher per replica.
     const entryChanges = new RevisionWatcher(() => store.spiffe.entryRevision());
-    // x509pop node attestation: the CA certificates node certificates must chain to.
-    const x509popFile = config.spiffe.x509popCaFile;
-    const x509popRoots = x509popFile === undefined ? [] : decodePemAll(readFileSync(x509popFile, 'latin1')).filter((b) => b.label === 'CERTIFICATE').map((b) => parseCertificate(b.der));
-    if (x509popFile !== undefined && x509popRoots.length === 0) throw new SignetError('ERR_INPUT_EMPTY', `spiffe.x509popCaFile ${x509popFile} holds no PEM certificate`);
+    // Node attestation: the CA certificates x509pop node certificates and TPM EK certificates must chain to.
+    const caFile = (file: string | undefined, field: string): Certificate[] => {
+      if (file === undefined) return [];
+      const roots = decodePemAll(readFileSync(file, 'latin1')).filter((b) => b.label === 'CERTIFICATE').map((b) => parseCertificate(b.der));
+      if (roots.length === 0) throw new SignetError('ERR_INPUT_EMPTY', `spiffe.${field} ${file} holds no PEM certificate`);
+      return roots;
+    };
+    const x509popRoots = caFile(config.spiffe.x509popCaFile, 'x509popCaFile');
+    const tpmEkRoots = caFile(config.spiffe.tpmEkCaFile, 'tpmEkCaFile');
     // The SPIFFE trust domains the intermediate serves: their JWT keys and bundles, ready before anything listens.
     const trustDomains = new Map<string, TrustDomainService>();
     for (const td of servedTrustDomains(parseCertificate(intermediate))) {
@@ -394,7 +399,7 @@ export async function startCa(config: CaConfig, options: StartCaOptions): Promis
         signRoute(live, () => audience('/sign')),
         ...sshRoutes(live, audience),
         ...certificateRoutes(live, audience),
-        ...spiffeRoutes({ authority: live, service: () => trustDomains.values().next().value, audience, store, clock: options.clock, trustDomains: [...trustDomains.keys()], agentSvidLifetimeMs: config.spiffe.agentSvidLifetimeMs, x509popRoots, entryChanges }),
+        ...spiffeRoutes({ authority: live, service: () => trustDomains.values().next().value, audience, store, clock: options.clock, trustDomains: [...trustDomains.keys()], agentSvidLifetimeMs: config.spiffe.agentSvidLifetimeMs, x509popRoots, tpmEkRoots, entryChanges }),
         ...acme.routes,
       ],
       requestClientCertificate: true,
@@ -483,7 +488,8 @@ export async function startCa(config: CaConfig, options: StartCaOptions): Promis
         // Deleted entries are kept as tombstones for followers a while, then forgotten (a bounded batch per tick).
         const horizon = new Date(options.clock.now().getTime() - ENTRY_TOMBSTONE_RETENTION_MS);
         // …and so are join tokens a week after they expired (used ones are in the audit log).
-        const purgedEntries = (await store.spiffe.purgeDeletedEntries(horizon, 1000)) + (await store.spiffe.purgeJoinTokens(horizon, 1000));
+        // TPM challenges nobody answered are forgotten once they expire (nothing refers to them).
+        const purgedEntries = (await store.spiffe.purgeDeletedEntries(horizon, 1000)) + (await store.spiffe.purgeJoinTokens(horizon, 1000)) + (await store.spiffe.purgeTpmChallenges(options.clock.now(), 1000));
         return { job: 'spiffe', ran: true, ...(done.length > 0 ? { spiffe: done } : {}), ...(federation.length > 0 ? { federation } : {}), ...(purgedEntries > 0 ? { purged: purgedEntries } : {}) };
       }
       for (const s of trustDomains.values()) await s.refresh();

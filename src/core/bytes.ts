@@ -19,6 +19,14 @@ export function base64url(bytes: Uint8Array): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64url');
 }
 
+/** Standard base64 (RFC 4648 §4, padded, no white space), or undefined when `text` is not exactly that. */
+export function fromBase64(text: string): Uint8Array | undefined {
+  if (text.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(text)) return undefined;
+  const bytes = Buffer.from(text, 'base64');
+  // Non-canonical trailing bits decode too; only the canonical text is accepted.
+  return bytes.toString('base64') === text ? new Uint8Array(bytes) : undefined;
+}
+
 export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;

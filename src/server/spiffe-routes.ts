@@ -19,7 +19,9 @@
  *    `POST /spiffe/admin/entries/{id}` (update: the fields given replace the entry's; `revision`
  *    makes it conditional), `POST /spiffe/admin/entries/{id}/delete`.
  *  - Node agents: `POST /spiffe/agent/attest` (`{"attestor": "join_token", "token", "csr"}` → 201
- *    the agent SVID), and over mTLS with the agent SVID: `POST /spiffe/agent/renew` (`{"csr"}`),
+ *    the agent SVID; `x509pop` adds `intermediates`; `tpm` takes two rounds: `{"ekCertificate",
+ *    "ekPublic", "akPublic", "intermediates"?}` → 200 a credential-activation challenge, then the
+ *    same with `"challengeId", "secret", "csr"` → 201 the agent SVID), and over mTLS with the agent SVID: `POST /spiffe/agent/renew` (`{"csr"}`),
  *    `GET /spiffe/agent/entries` (the entries it may serve, with the entry revision; with
  *    `?after=N&wait=30s` it answers only once the revision passed N, or when the wait is over),
  *    `POST /spiffe/agent/svids` (a batch: `{"x509": [{"entryId", "csr"}], "jwt": [{"entryId",
@@ -31,6 +33,7 @@ import type { Authority } from '../ca/authority.js';
 import type { TrustDomainService } from '../spiffe/trust-domain.js';
 import type { Clock } from '../core/clock.js';
 import { decodePem, decodePemAll, encodePem } from '../core/pem.js';
+import { fromBase64 } from '../core/bytes.js';
 import type { Store } from '../store/store.js';
 import type { TrustBundle } from '../spiffe/bundle.js';
 import { knownBundle } from '../spiffe/federation.js';
@@ -40,7 +43,7 @@ import type { RevisionWatcher } from '../spiffe/revision-watch.js';
 import { createEntry, deleteEntry, entryContext, entryJson, entryNotFound, updateEntry, type EntrySpec } from '../spiffe/entries.js';
 import type { JsonValue } from '../x509/template/json.js';
 import { clientCertificate } from './certificate-routes.js';
-import { AuthorizedEntriesCache, attestWithJoinToken, attestWithX509Pop, authenticateAgent, issueBatch, MAX_BATCH, renewAgentSvid, type AgentContext, type IssuedSvid } from '../spiffe/agents.js';
+import { AuthorizedEntriesCache, attestWithJoinToken, attestWithTpm, attestWithX509Pop, authenticateAgent, requestTpmChallenge, issueBatch, MAX_BATCH, renewAgentSvid, type AgentContext, type IssuedSvid } from '../spiffe/agents.js';
 import { jwtSvidTrustDomain, validateJwtSvid } from '../spiffe/jwt-svid.js';
 import { MAX_X509_SVID_CHAIN, validateX509Svid, x509SvidTrustDomain } from '../spiffe/x509-svid.js';
 import type { Route } from './http.js';
@@ -66,6 +69,8 @@ export interface SpiffeRouteOptions {
   readonly agentSvidLifetimeMs: number;
   /** The x509pop CA certificates (empty: no x509pop attestation). */
   readonly x509popRoots: readonly Certificate[];
+  /** The TPM manufacturer CA certificates (empty: no TPM attestation). */
+  readonly tpmEkRoots: readonly Certificate[];
   /** Wakes agents waiting for entry changes. */
   readonly entryChanges: RevisionWatcher;
 }
@@ -141,7 +146,7 @@ export function spiffeRoutes(o: SpiffeRouteOptions): Route[] {
   const agents = (): AgentContext => {
     const s = service();
     if (s === undefined) throw new SignetError('ERR_SPIFFE_NOT_ENABLED', 'this CA serves no SPIFFE trust domain: it attests no agents');
-    return { store: o.store, authority, clock: o.clock, trustDomain: s, agentSvidLifetimeMs: o.agentSvidLifetimeMs, x509popRoots: o.x509popRoots, authorized };
+    return { store: o.store, authority, clock: o.clock, trustDomain: s, agentSvidLifetimeMs: o.agentSvidLifetimeMs, x509popRoots: o.x509popRoots, tpmEkRoots: o.tpmEkRoots, authorized };
   };
   const csrOf = (pem: string): Uint8Array => decodePem(pem, ['CERTIFICATE REQUEST', 'NEW CERTIFICATE REQUEST']).der;
   const actor = (id: string): string => `admin ${id}`;
@@ -151,21 +156,40 @@ export function spiffeRoutes(o: SpiffeRouteOptions): Route[] {
       path: '/spiffe/agent/attest',
       handler: async (req) => {
         const ctx = agents();
-        const body = jsonObject(await req.json(VALIDATE_BODY_LIMIT), ['attestor', 'token', 'csr', 'intermediates']);
+        const body = jsonObject(await req.json(VALIDATE_BODY_LIMIT), ['attestor', 'token', 'csr', 'intermediates', 'ekCertificate', 'ekPublic', 'akPublic', 'challengeId', 'secret']);
         const attestor = stringField(body, 'attestor', true);
-        const token = stringField(body, 'token', true) ?? '';
-        const csr = csrOf(stringField(body, 'csr', true) ?? '');
-        let svid: IssuedSvid;
-        if (attestor === 'join_token') {
-          if (body.intermediates !== undefined) throw new SignetError('ERR_REQUEST_INVALID', 'field "intermediates" goes with the x509pop attestor');
-          svid = await attestWithJoinToken(ctx, token, csr);
-        } else if (attestor === 'x509pop') {
+        const only = (fields: readonly string[]): void => {
+          for (const k of Object.keys(body)) if (k !== 'attestor' && !fields.includes(k)) throw new SignetError('ERR_REQUEST_INVALID', `field "${k}" does not go with the ${String(attestor)} attestor`);
+        };
+        const intermediatesOf = (): Uint8Array[] => {
           const pem = stringField(body, 'intermediates', false) ?? '';
           const intermediates = pem === '' ? [] : decodePemAll(pem).filter((b) => b.label === 'CERTIFICATE').map((b) => b.der);
           if (intermediates.length > 8) throw new SignetError('ERR_REQUEST_INVALID', 'at most 8 intermediate certificates');
-          svid = await attestWithX509Pop(ctx, token, intermediates, csr, audience('/spiffe/agent/attest'));
+          return intermediates;
+        };
+        let svid: IssuedSvid;
+        if (attestor === 'join_token') {
+          only(['token', 'csr']);
+          svid = await attestWithJoinToken(ctx, stringField(body, 'token', true) ?? '', csrOf(stringField(body, 'csr', true) ?? ''));
+        } else if (attestor === 'x509pop') {
+          only(['token', 'csr', 'intermediates']);
+          svid = await attestWithX509Pop(ctx, stringField(body, 'token', true) ?? '', intermediatesOf(), csrOf(stringField(body, 'csr', true) ?? ''), audience('/spiffe/agent/attest'));
+        } else if (attestor === 'tpm') {
+          const answering = body.challengeId !== undefined;
+          only(['ekCertificate', 'ekPublic', 'akPublic', 'intermediates', ...(answering ? ['challengeId', 'secret', 'csr'] : [])]);
+          const binary = (field: string, max: number): Uint8Array => {
+            const v = fromBase64(stringField(body, field, true) ?? '');
+            if (v === undefined || v.length === 0 || v.length > max) throw new SignetError('ERR_REQUEST_INVALID', `field "${field}" must be base64 of 1 to ${max} bytes`);
+            return v;
+          };
+          const evidence = { ekCertificate: decodePem(stringField(body, 'ekCertificate', true) ?? '', ['CERTIFICATE']).der, ekIntermediates: intermediatesOf(), ekPublic: binary('ekPublic', 1024), akPublic: binary('akPublic', 1024) };
+          if (!answering) {
+            const c = await requestTpmChallenge(ctx, evidence);
+            return { status: 200, json: { challenge: { id: c.id, credentialBlob: Buffer.from(c.credentialBlob).toString('base64'), encryptedSecret: Buffer.from(c.encryptedSecret).toString('base64'), expiresAt: c.expiresAt.toISOString() } } };
+          }
+          svid = await attestWithTpm(ctx, evidence, stringField(body, 'challengeId', true) ?? '', binary('secret', 64), csrOf(stringField(body, 'csr', true) ?? ''));
         } else {
-          throw new SignetError('ERR_REQUEST_INVALID', `unknown attestor ${JSON.stringify(String(attestor).slice(0, 32))} (join_token, x509pop)`);
+          throw new SignetError('ERR_REQUEST_INVALID', `unknown attestor ${JSON.stringify(String(attestor).slice(0, 32))} (join_token, x509pop, tpm)`);
         }
         return { status: 201, json: { ...svidJson(svid), bundle: ctx.trustDomain.bundle?.document ?? null } };
       },

@@ -7,6 +7,8 @@
  *   gets an agent SVID (`spiffe.agentSvidLifetime`). The token is used in the same transaction
  *   that records the agent: a banned agent does not use it up, and of two agents racing with one
  *   token exactly one attests.
+ * - **x509pop** ({@link attestWithX509Pop}) and **TPM** ({@link requestTpmChallenge},
+ *   {@link attestWithTpm}: EK certificate chain, AK attributes, credential activation).
  * - **Agent SVID renewal**: over mTLS with the agent's newest SVID, for a new key's CSR; an
  *   evicted agent (`signet agent evict`) must attest again, a banned one cannot do either.
  * - **Entries an agent may serve**: those whose parent is the agent, and those whose parent is a
@@ -14,11 +16,11 @@
  * - **Batch SVIDs**: X509-SVIDs (a CSR each) and JWT-SVIDs for such entries in one round trip,
  *   each through the authority's pipeline; an item the agent may not have is refused alone.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Authority, X509SvidOutcome } from '../ca/authority.js';
 import type { Clock } from '../core/clock.js';
 import { SignetError, isSignetError } from '../core/errors.js';
-import type { AgentRecord, EntryRecord, Store } from '../store/store.js';
+import type { AgentRecord, EntryRecord, Store, StoreTx } from '../store/store.js';
 import { parseCertificate, type Certificate } from '../x509/certificate.js';
 import { verifyChain } from '../x509/verify/verify-chain.js';
 import { verifyRenewalToken } from '../ca/token.js';
@@ -26,6 +28,7 @@ import { checkSelector } from './entries.js';
 import { agentSpiffeId } from './entries.js';
 import { parseSpiffeId } from './id.js';
 import { serverSpiffeId, type TrustDomainService } from './trust-domain.js';
+import { checkAkPublic, checkEkPublic, makeCredential, parseTpm2bPublic } from './tpm.js';
 
 /** Bounds of a join token's lifetime. */
 export const MIN_JOIN_TOKEN_TTL_MS = 60_000;
@@ -65,6 +68,8 @@ export interface AgentContext {
   readonly agentSvidLifetimeMs: number;
   /** x509pop: the CA certificates node certificates must chain to (empty: x509pop is not configured). */
   readonly x509popRoots: readonly Certificate[];
+  /** TPM: the manufacturer CA certificates EK certificates must chain to (empty: TPM attestation is not configured). */
+  readonly tpmEkRoots?: readonly Certificate[];
   /** The entries each agent may serve, as last computed (see {@link AuthorizedEntriesCache}). */
   readonly authorized?: AuthorizedEntriesCache;
 }
@@ -112,6 +117,21 @@ function firstIssued(outcomes: readonly X509SvidOutcome[]): IssuedSvid {
   return { spiffeId: o.spiffeId, chain: [o.certificate, ...o.chain], serial: o.record.serial, expiresAt: o.record.notAfter };
 }
 
+/**
+ * Records an attested agent (its node selectors; `spend` uses up what it attested with, in the
+ * same transaction) and issues its agent SVID for `csr`.
+ */
+async function admitAgent(ctx: AgentContext, a: { readonly agentId: string; readonly attestor: string; readonly selectors: readonly string[]; readonly detail: Record<string, string>; readonly csr: Uint8Array; readonly now: Date; readonly spend?: (tx: StoreTx) => Promise<void> }): Promise<IssuedSvid> {
+  await ctx.store.transaction(async (tx) => {
+    await a.spend?.(tx);
+    await tx.spiffe.attestAgent({ spiffeId: a.agentId, attestor: a.attestor, selectors: a.selectors }, a.now);
+    await tx.audit.append({ time: a.now, type: 'spiffe.agent.attest', outcome: 'success', actor: a.agentId, detail: { attestor: a.attestor, ...a.detail } });
+  });
+  const svid = firstIssued(await ctx.authority().issueX509Svids([{ spiffeId: a.agentId, dnsNames: [], csr: a.csr, ttlMs: ctx.agentSvidLifetimeMs }], a.agentId));
+  await ctx.store.spiffe.renewAgent(a.agentId, svid.serial, svid.expiresAt, a.now);
+  return svid;
+}
+
 /** Attests an agent with a join token and issues its agent SVID for `csr`. */
 export async function attestWithJoinToken(ctx: AgentContext, token: string, csr: Uint8Array): Promise<IssuedSvid> {
   const m = /^([0-9a-f]{16})\.([A-Za-z0-9_-]{32})$/.exec(token);
@@ -122,15 +142,26 @@ export async function attestWithJoinToken(ctx: AgentContext, token: string, csr:
   const td = ctx.trustDomain.trustDomain;
   const agentId = agentSpiffeId(td, 'join_token', id);
   const now = ctx.clock.now();
-  await ctx.store.transaction(async (tx) => {
+  const spend = async (tx: StoreTx): Promise<void> => {
     const use = await tx.spiffe.useJoinToken(id, sha256(secret), now, agentId);
     if (use !== 'used') throw attestationFailed(use === 'already-used' ? 'the join token has been used' : use === 'expired' ? 'the join token has expired' : 'the join token is unknown', use);
-    await tx.spiffe.attestAgent({ spiffeId: agentId, attestor: 'join_token', selectors: [`join_token:${id}`] }, now);
-    await tx.audit.append({ time: now, type: 'spiffe.agent.attest', outcome: 'success', actor: agentId, detail: { attestor: 'join_token', token: id } });
-  });
-  const svid = firstIssued(await ctx.authority().issueX509Svids([{ spiffeId: agentId, dnsNames: [], csr, ttlMs: ctx.agentSvidLifetimeMs }], agentId));
-  await ctx.store.spiffe.renewAgent(agentId, svid.serial, svid.expiresAt, now);
-  return svid;
+  };
+  return admitAgent(ctx, { agentId, attestor: 'join_token', selectors: [`join_token:${id}`], detail: { token: id }, csr, now, spend });
+}
+
+/**
+ * The selectors a node certificate's chain yields that are valid selectors: one that cannot be
+ * (control characters, too long) is left out rather than refused. Sorted, without duplicates.
+ */
+function validSelectors(candidates: readonly string[]): string[] {
+  return [...new Set(candidates.filter((c) => {
+    try {
+      checkSelector(c);
+      return true;
+    } catch {
+      return false;
+    }
+  }))].sort();
 }
 
 /**
@@ -173,23 +204,107 @@ export async function attestWithX509Pop(ctx: AgentContext, token: string, interm
     ...(leaf.ext.subjectAltName ?? []).flatMap((n) => (n.type === 'dns' ? [`x509pop:san:dns:${n.value}`] : [])),
     ...chain.slice(1).map((c) => `x509pop:ca:fingerprint:${createHash('sha256').update(c.der).digest('hex')}`),
   ];
-  // A name that cannot be a selector (control characters, too long) is left out rather than refused.
-  const selectors = [...new Set(candidates.filter((c) => {
-    try {
-      checkSelector(c);
-      return true;
-    } catch {
-      return false;
-    }
-  }))].sort();
-  await ctx.store.transaction(async (tx) => {
+  const selectors = validSelectors(candidates);
+  const spend = async (tx: StoreTx): Promise<void> => {
     if (!(await tx.tokens.consume({ provisioner: 'x509pop', jti: claims.jti, expiresAt: claims.rememberUntil }))) throw new SignetError('ERR_TOKEN_REPLAYED', 'this proof of possession has already been used', { hint: 'sign a new one for each attestation' });
-    await tx.spiffe.attestAgent({ spiffeId: agentId, attestor: 'x509pop', selectors }, now);
-    await tx.audit.append({ time: now, type: 'spiffe.agent.attest', outcome: 'success', actor: agentId, detail: { attestor: 'x509pop', serial: leaf.serialHex, subject: leaf.subject.text } });
-  });
-  const svid = firstIssued(await ctx.authority().issueX509Svids([{ spiffeId: agentId, dnsNames: [], csr, ttlMs: ctx.agentSvidLifetimeMs }], agentId));
-  await ctx.store.spiffe.renewAgent(agentId, svid.serial, svid.expiresAt, now);
-  return svid;
+  };
+  return admitAgent(ctx, { agentId, attestor: 'x509pop', selectors, detail: { serial: leaf.serialHex, subject: leaf.subject.text }, csr, now, spend });
+}
+
+/** What an agent presents for TPM attestation (both steps). */
+export interface TpmEvidence {
+  /** The EK certificate (DER), as the TPM's NV index holds it. */
+  readonly ekCertificate: Uint8Array;
+  /** Certificates (DER) between it and a configured manufacturer CA. */
+  readonly ekIntermediates: readonly Uint8Array[];
+  /** The EK's public area (TPM2B_PUBLIC). */
+  readonly ekPublic: Uint8Array;
+  /** The attestation key's public area (TPM2B_PUBLIC). */
+  readonly akPublic: Uint8Array;
+}
+
+/** The credential-activation challenge of step 1: both parts go to TPM2_ActivateCredential. */
+export interface TpmChallenge {
+  readonly id: string;
+  /** TPM2B_ID_OBJECT. */
+  readonly credentialBlob: Uint8Array;
+  /** TPM2B_ENCRYPTED_SECRET. */
+  readonly encryptedSecret: Uint8Array;
+  readonly expiresAt: Date;
+}
+
+/** How long a TPM challenge may be answered. */
+export const TPM_CHALLENGE_TTL_MS = 5 * 60_000;
+
+/** TPM manufacturer attributes of an EK certificate's subjectAltName directoryName (TCG EK Credential Profile §3.2.9). */
+const TPM_NAME_ATTRIBUTES: Readonly<Record<string, string>> = { '2.23.133.2.1': 'manufacturer', '2.23.133.2.2': 'model', '2.23.133.2.3': 'version' };
+
+/** Checks TPM evidence (see {@link requestTpmChallenge}); the EK and AK as parsed, the agent's ID and node selectors, and what binds a challenge to them. */
+function checkTpmEvidence(ctx: AgentContext, ev: TpmEvidence, now: Date) {
+  const roots = ctx.tpmEkRoots ?? [];
+  if (roots.length === 0) throw attestationFailed('this CA has no TPM manufacturer CA (spiffe.tpmEkCaFile)', 'not-configured');
+  let chain: readonly Certificate[];
+  try {
+    chain = verifyChain(parseCertificate(ev.ekCertificate), { roots, intermediates: ev.ekIntermediates.map((d) => parseCertificate(d)), time: now }).chain;
+  } catch (e) {
+    throw attestationFailed(`the EK certificate does not verify with the TPM manufacturer CA: ${isSignetError(e) ? e.message : 'unreadable'}`, 'untrusted');
+  }
+  const leaf = chain[0] as Certificate;
+  if (leaf.publicKey === undefined) throw attestationFailed('the EK certificate\'s key cannot be read', 'untrusted');
+  const ek = parseTpm2bPublic(ev.ekPublic, 'the EK public area');
+  checkEkPublic(ek, leaf.publicKey);
+  const ak = parseTpm2bPublic(ev.akPublic, 'the AK public area');
+  checkAkPublic(ak);
+  const spki = ek.key.export({ format: 'der', type: 'spki' });
+  const pubHash = createHash('sha256').update(spki).digest('hex');
+  const tpmNames = (leaf.ext.subjectAltName ?? []).flatMap((n) => (n.type === 'dirName' && n.name !== undefined ? n.name.rdns.flat() : []));
+  const selectors = validSelectors([
+    `tpm:pub_hash:${pubHash}`,
+    ...chain.slice(1).map((c) => `tpm:ca:fingerprint:${createHash('sha256').update(c.der).digest('hex')}`),
+    ...tpmNames.flatMap((a) => (TPM_NAME_ATTRIBUTES[a.type] !== undefined ? [`tpm:${TPM_NAME_ATTRIBUTES[a.type] as string}:${a.value}`] : [])),
+  ]);
+  const binding = createHash('sha256').update(spki).update(ak.name).digest();
+  return { ek, ak, agentId: agentSpiffeId(ctx.trustDomain.trustDomain, 'tpm', pubHash), selectors, binding, leaf };
+}
+
+const challengeHash = (secret: Uint8Array, binding: Uint8Array): Buffer => createHash('sha256').update(secret).update(binding).digest();
+
+/**
+ * TPM attestation, step 1: checks that the EK certificate chains to a configured manufacturer CA,
+ * that the EK public area holds its key, and that the AK is a restricted signing key that cannot
+ * leave its TPM; then makes a credential (a random 32-byte secret) that only the TPM holding that
+ * EK with that AK loaded can activate. The challenge is stored (hash only, bound to the EK and
+ * AK) for {@link TPM_CHALLENGE_TTL_MS} and can be answered once.
+ */
+export async function requestTpmChallenge(ctx: AgentContext, ev: TpmEvidence): Promise<TpmChallenge> {
+  const now = ctx.clock.now();
+  const { ek, ak, binding } = checkTpmEvidence(ctx, ev, now);
+  const secret = randomBytes(32);
+  const made = makeCredential(ek, ak.name, secret);
+  const id = randomBytes(16).toString('hex');
+  const expiresAt = new Date(now.getTime() + TPM_CHALLENGE_TTL_MS);
+  await ctx.store.spiffe.addTpmChallenge({ id, secretHash: challengeHash(secret, binding).toString('hex'), createdAt: now, expiresAt });
+  return { id, credentialBlob: made.credentialBlob, encryptedSecret: made.encryptedSecret, expiresAt };
+}
+
+/**
+ * TPM attestation, step 2: the agent presents the same evidence, the challenge's ID and the
+ * secret its TPM recovered (TPM2_ActivateCredential), and a CSR for its agent SVID. The challenge
+ * is used up whatever the answer. The agent becomes `spiffe://TD/signet/agent/tpm/<SHA-256 of the
+ * EK's public key (SPKI)>` with the node selectors `tpm:pub_hash:…`, `tpm:ca:fingerprint:…` (each
+ * CA certificate of the EK's chain) and `tpm:manufacturer:…`, `tpm:model:…`, `tpm:version:…` (from
+ * the EK certificate).
+ */
+export async function attestWithTpm(ctx: AgentContext, ev: TpmEvidence, challengeId: string, secret: Uint8Array, csr: Uint8Array): Promise<IssuedSvid> {
+  const now = ctx.clock.now();
+  const { agentId, selectors, binding, leaf } = checkTpmEvidence(ctx, ev, now);
+  ctx.authority().checkSvidCsr(csr);
+  const taken = await ctx.store.spiffe.takeTpmChallenge(challengeId, now);
+  if (taken === 'unknown') throw attestationFailed('the TPM challenge is unknown (answered already, or never made)', 'unknown');
+  if (taken === 'expired') throw attestationFailed('the TPM challenge has expired', 'expired');
+  const expected = Buffer.from(taken.secretHash, 'hex');
+  if (!timingSafeEqual(challengeHash(secret, binding), expected)) throw attestationFailed('the answer to the TPM challenge is wrong (not this EK and AK, or not activated by their TPM)', 'wrong-answer');
+  return admitAgent(ctx, { agentId, attestor: 'tpm', selectors, detail: { ekSerial: leaf.serialHex, ekIssuer: leaf.issuer.text }, csr, now });
 }
 
 /** The attested, not banned agent a client certificate (its newest agent SVID) belongs to. */

@@ -646,7 +646,7 @@ function repositories(db: Db, run: Runner, hot: HotWrites): StoreTx {
 const ACME_WRITES = ['createAccount', 'updateAccount', 'createOrder', 'updateOrder', 'updateAuthorization', 'updateChallenge', 'addEabKey', 'bindEabKey', 'removeEabKey', 'setting', 'setRenewalWindows', 'purgeExpired'] as const satisfies readonly (keyof AcmeRepository)[];
 
 /** The SPIFFE repository's methods that write (with group commit they run in a transaction of their own). */
-const SPIFFE_WRITES = ['addJwtKey', 'pruneJwtKeys', 'publishOwnBundle', 'saveFederatedBundle', 'addFederation', 'recordFederationFailure', 'removeFederation', 'createEntry', 'updateEntry', 'deleteEntry', 'purgeDeletedEntries', 'addJoinToken', 'useJoinToken', 'purgeJoinTokens', 'attestAgent', 'renewAgent', 'setAgentBanned', 'deleteAgent'] as const satisfies readonly (keyof SpiffeRepository)[];
+const SPIFFE_WRITES = ['addJwtKey', 'pruneJwtKeys', 'publishOwnBundle', 'saveFederatedBundle', 'addFederation', 'recordFederationFailure', 'removeFederation', 'createEntry', 'updateEntry', 'deleteEntry', 'purgeDeletedEntries', 'addJoinToken', 'useJoinToken', 'purgeJoinTokens', 'addTpmChallenge', 'takeTpmChallenge', 'purgeTpmChallenges', 'attestAgent', 'renewAgent', 'setAgentBanned', 'deleteAgent'] as const satisfies readonly (keyof SpiffeRepository)[];
 
 /** A transaction waiting for its turn in a group commit. */
 interface Waiting {

@@ -534,8 +534,29 @@ const joinTokenExpiry: Migration = {
   },
 };
 
+/**
+ * Migration 14, TPM node attestation: the credential-activation challenges handed out and not yet
+ * answered. A challenge is answered at most once (the answer deletes its row); only a hash of its
+ * secret, bound to the EK and AK it was made for, is kept; expired ones are purged.
+ */
+const tpmChallenges: Migration = {
+  version: 14,
+  name: 'spiffe-tpm-challenges',
+  async up(db) {
+    const t = columnTypes(dialectOf(db));
+    await db.schema
+      .createTable('spiffe_tpm_challenges')
+      .addColumn('id', t.key, (c) => c.primaryKey())
+      .addColumn('secret_hash', 'text', (c) => c.notNull())
+      .addColumn('created_at', 'bigint', (c) => c.notNull())
+      .addColumn('expires_at', 'bigint', (c) => c.notNull())
+      .execute();
+    await db.schema.createIndex('spiffe_tpm_challenges_expires_at').on('spiffe_tpm_challenges').column('expires_at').execute();
+  },
+};
+
 /** Every migration the code knows, in order. Append only. */
-export const MIGRATIONS: readonly Migration[] = [initial, dropNameTypeIndex, coordination, currentIndex, acme, renewalWindows, acmeExpiry, revocationLists, crlPartitions, spiffe, spiffeEntries, spiffeAgents, joinTokenExpiry];
+export const MIGRATIONS: readonly Migration[] = [initial, dropNameTypeIndex, coordination, currentIndex, acme, renewalWindows, acmeExpiry, revocationLists, crlPartitions, spiffe, spiffeEntries, spiffeAgents, joinTokenExpiry, tpmChallenges];
 
 function checkList(migrations: readonly Migration[]): void {
   let previous = 0;

@@ -272,6 +272,15 @@ export interface SpiffeJoinTokensTable {
   used_by: string | null;
 }
 
+/** `spiffe_tpm_challenges` (migration 14): TPM credential-activation challenges not yet answered. */
+export interface SpiffeTpmChallengesTable {
+  id: string;
+  /** SHA-256 (hex) of the secret bound to the EK and AK. */
+  secret_hash: string;
+  created_at: IntegerColumn;
+  expires_at: IntegerColumn;
+}
+
 /** `spiffe_agents` (migration 12): attested nodes. */
 export interface SpiffeAgentsTable {
   spiffe_id: string;
@@ -289,6 +298,7 @@ export interface SpiffeAgentsTable {
 /** The whole schema at the latest migration. */
 export interface StoreDatabase {
   spiffe_join_tokens: SpiffeJoinTokensTable;
+  spiffe_tpm_challenges: SpiffeTpmChallengesTable;
   spiffe_agents: SpiffeAgentsTable;
   spiffe_entries: SpiffeEntriesTable;
   spiffe_entry_selectors: SpiffeEntrySelectorsTable;

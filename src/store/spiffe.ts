@@ -32,6 +32,15 @@ function trustDomain(v: unknown, field = 'trustDomain'): string {
   return v;
 }
 
+/** Deletes up to `limit` rows of `table` that expired before `before`, oldest first; resolves how many. */
+async function purgeExpired(db: Db, table: 'spiffe_join_tokens' | 'spiffe_tpm_challenges', before: Date, limit: number): Promise<number> {
+  const t = epochMs(before, 'before');
+  const ids = (await db.selectFrom(table).select('id').where('expires_at', '<', t).orderBy('expires_at').limit(pageLimit(limit)).execute()).map((r) => r.id);
+  if (ids.length === 0) return 0;
+  await db.deleteFrom(table).where('id', 'in', ids).execute();
+  return ids.length;
+}
+
 function toKey(r: Selectable<SpiffeJwtKeysTable>): JwtKeyRecord {
   return {
     kid: r.kid,
@@ -459,14 +468,31 @@ export function spiffeRepository(db: Db, run: Runner): SpiffeRepository {
         });
       }),
 
-    purgeJoinTokens: (before, limit) =>
+    purgeJoinTokens: (before, limit) => run(() => purgeExpired(db, 'spiffe_join_tokens', before, limit)),
+
+    addTpmChallenge: (c) =>
       run(async () => {
-        const t = epochMs(before, 'before');
-        const ids = (await db.selectFrom('spiffe_join_tokens').select('id').where('expires_at', '<', t).orderBy('expires_at').limit(pageLimit(limit)).execute()).map((r) => r.id);
-        if (ids.length === 0) return 0;
-        await db.deleteFrom('spiffe_join_tokens').where('id', 'in', ids).execute();
-        return ids.length;
+        if (typeof c.id !== 'string' || !ENTRY_ID.test(c.id)) throw invalid('id must be 1–128 characters from A–Z a–z 0–9 _ -', 'id');
+        if (typeof c.secretHash !== 'string' || !DIGEST.test(c.secretHash)) throw invalid('secretHash must be 64 lower-case hex digits', 'secretHash');
+        try {
+          await db.insertInto('spiffe_tpm_challenges').values({ id: c.id, secret_hash: c.secretHash, created_at: epochMs(c.createdAt, 'createdAt'), expires_at: epochMs(c.expiresAt, 'expiresAt') }).execute();
+        } catch (e) {
+          if (isUniqueViolation(e)) throw invalid(`TPM challenge ${c.id} exists`, 'id');
+          throw e;
+        }
       }),
+
+    takeTpmChallenge: (id, at) =>
+      run(async () => {
+        const time = epochMs(at, 'at');
+        if (typeof id !== 'string' || !ENTRY_ID.test(id)) return 'unknown' as const;
+        // DELETE … RETURNING: of racing callers, the one whose delete removed the row gets it.
+        const r = await db.deleteFrom('spiffe_tpm_challenges').where('id', '=', id).returning(['secret_hash', 'expires_at']).executeTakeFirst();
+        if (r === undefined) return 'unknown' as const;
+        return toNumber(r.expires_at) > time ? { secretHash: r.secret_hash } : ('expired' as const);
+      }),
+
+    purgeTpmChallenges: (before, limit) => run(() => purgeExpired(db, 'spiffe_tpm_challenges', before, limit)),
 
     listJoinTokens: () => run(async () => (await db.selectFrom('spiffe_join_tokens').selectAll().orderBy('created_at').orderBy('id').execute()).map(toJoinToken)),
 

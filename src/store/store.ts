@@ -623,6 +623,19 @@ export interface JoinTokenRecord {
   readonly usedBy?: string;
 }
 
+/**
+ * A TPM credential-activation challenge handed to an agent: only the hash of its secret (bound to
+ * the EK and AK it was made for) is kept.
+ */
+export interface TpmChallengeRecord {
+  /** Public, URL-safe. */
+  readonly id: string;
+  /** SHA-256 (hex). */
+  readonly secretHash: string;
+  readonly createdAt: Date;
+  readonly expiresAt: Date;
+}
+
 /** What using a join token came to. */
 export type JoinTokenUse = 'used' | 'unknown' | 'already-used' | 'expired';
 
@@ -695,6 +708,15 @@ export interface SpiffeRepository {
   listJoinTokens(): Promise<readonly JoinTokenRecord[]>;
   /** Forgets join tokens that expired before `before` (used or not); resolves how many. */
   purgeJoinTokens(before: Date, limit: number): Promise<number>;
+  /** Adds a TPM challenge; ERR_STORE_INVALID_RECORD for a bad record or an ID in use. */
+  addTpmChallenge(challenge: TpmChallengeRecord): Promise<void>;
+  /**
+   * Takes a TPM challenge: it is deleted, and exactly one caller gets its secret hash — if it had
+   * not expired at `at`. `unknown` when there is none (never made, or already taken).
+   */
+  takeTpmChallenge(id: string, at: Date): Promise<{ readonly secretHash: string } | 'unknown' | 'expired'>;
+  /** Forgets TPM challenges that expired before `before`; resolves how many. */
+  purgeTpmChallenges(before: Date, limit: number): Promise<number>;
   /**
    * Records an attestation: a new agent, or the same agent attesting again (its selectors and
    * SVID replaced). ERR_AGENT_BANNED when it is banned (nothing changes).

@@ -296,6 +296,8 @@ test('every wrong field is named by its JSON path', () => {
     ['$.spiffe', 'on', '$.spiffe', /object/],
     ['$.spiffe', { agentSvidLifetime: '1m' }, '$.spiffe.agentSvidLifetime', /at least 5m/],
     ['$.spiffe', { agentSvidLifetime: '8d' }, '$.spiffe.agentSvidLifetime', /at most 7d/],
+    ['$.spiffe', { tpmEkCaFile: 7 }, '$.spiffe.tpmEkCaFile', /./],
+    ['$.spiffe', { tpmEkCaFile: '' }, '$.spiffe.tpmEkCaFile', /./],
     ['$.logLevel', 'verbose', '$.logLevel', /expected a log level \(debug, info, warn, error\)/],
     ['$.logLevel', 'inf', '$.logLevel', /did you mean "info"/],
   ];
@@ -340,8 +342,8 @@ test('the revocation section: defaults, values, and a refresh derived from a sho
 test('the spiffe section: defaults, values', () => {
   assert.deepEqual(parseCaConfig(JSON.stringify(base()), { baseDir: '/srv/signet' }).spiffe, { jwtKeyType: 'EC P-256', jwtKeyLifetimeMs: 24 * 3_600_000, refreshHintMs: 300_000, agentSvidLifetimeMs: 3_600_000 });
   const doc = base();
-  doc.spiffe = { jwtKeyType: 'RSA 3072', jwtKeyLifetime: '7d', refreshHint: '1h', agentSvidLifetime: '30m' };
-  assert.deepEqual(parseCaConfig(JSON.stringify(doc), { baseDir: '/srv/signet' }).spiffe, { jwtKeyType: 'RSA 3072', jwtKeyLifetimeMs: 7 * 24 * 3_600_000, refreshHintMs: 3_600_000, agentSvidLifetimeMs: 1_800_000 });
+  doc.spiffe = { jwtKeyType: 'RSA 3072', jwtKeyLifetime: '7d', refreshHint: '1h', agentSvidLifetime: '30m', x509popCaFile: 'devices.pem', tpmEkCaFile: '/etc/tpm/manufacturers.pem' };
+  assert.deepEqual(parseCaConfig(JSON.stringify(doc), { baseDir: '/srv/signet' }).spiffe, { jwtKeyType: 'RSA 3072', jwtKeyLifetimeMs: 7 * 24 * 3_600_000, refreshHintMs: 3_600_000, agentSvidLifetimeMs: 1_800_000, x509popCaFile: '/srv/signet/devices.pem', tpmEkCaFile: '/etc/tpm/manufacturers.pem' });
   const claims = parseCaConfig(JSON.stringify(set(base(), '$.claims', { jwtSvidMinLifetime: '30s', jwtSvidDefaultLifetime: '10m', jwtSvidMaxLifetime: '2h' })), { baseDir: '/srv/signet' }).claims;
   assert.deepEqual([claims.jwtSvidMinLifetimeMs, claims.jwtSvidDefaultLifetimeMs, claims.jwtSvidMaxLifetimeMs], [30_000, 600_000, 7_200_000]);
 });

@@ -1001,6 +1001,25 @@ export function storeConformance(name: string, open: () => Promise<Store>): void
         assert.deepEqual(await s.listJoinTokens(), []);
       });
 
+      test('TPM challenges: taken once (racing takers: exactly one), expired ones refused and purged', async () => {
+        const s = store.spiffe;
+        const hash = (c: string) => c.repeat(64);
+        await s.addTpmChallenge({ id: 'c1', secretHash: hash('a'), createdAt: T, expiresAt: later(60_000) });
+        await s.addTpmChallenge({ id: 'c2', secretHash: hash('b'), createdAt: T, expiresAt: later(60_000) });
+        await s.addTpmChallenge({ id: 'c3', secretHash: hash('c'), createdAt: T, expiresAt: later(60_000) });
+        await rejectsWith(s.addTpmChallenge({ id: 'c1', secretHash: hash('d'), createdAt: T, expiresAt: later(1) }), 'ERR_STORE_INVALID_RECORD');
+        await rejectsWith(s.addTpmChallenge({ id: 'c9', secretHash: 'not-hex', createdAt: T, expiresAt: later(1) }), 'ERR_STORE_INVALID_RECORD');
+        assert.equal(await s.takeTpmChallenge('nope', later(1)), 'unknown');
+        assert.equal(await s.takeTpmChallenge('bad id!', later(1)), 'unknown');
+        const racing = await Promise.all(Array.from({ length: 6 }, () => s.takeTpmChallenge('c1', later(1))));
+        assert.deepEqual(racing.filter((r) => r !== 'unknown'), [{ secretHash: hash('a') }]);
+        assert.equal(await s.takeTpmChallenge('c2', later(60_000)), 'expired');
+        assert.equal(await s.takeTpmChallenge('c2', later(1)), 'unknown', 'an expired challenge is gone too');
+        assert.equal(await s.purgeTpmChallenges(later(60_000), 10), 0, 'not before it expired');
+        assert.equal(await s.purgeTpmChallenges(later(60_001), 10), 1);
+        assert.equal(await s.takeTpmChallenge('c3', later(1)), 'unknown');
+      });
+
       test('agents: attested (again), renewed, banned (no renewal, no attestation), evicted', async () => {
         const s = store.spiffe;
         const a = await s.attestAgent({ spiffeId: 'spiffe://example.org/signet/agent/join_token/t1', attestor: 'join_token', selectors: ['join_token:t1'], serial: '0a', svidExpiresAt: later(3_600_000) }, T);

@@ -187,8 +187,8 @@ catch (e) { console.log(e.code); }`;
   test('a full disk: the write that does not fit is ERR_STORE_IO and leaves nothing, the database stays intact, and everything acknowledged is there after a reopen', async () => {
     const t = scratch();
     const path = t.path('full.db');
-    // SQLite's page cap fails a write exactly as a full disk does (SQLITE_FULL); the schema alone takes about 50 pages.
-    const store = await openSqliteStore(path, { clock, maxPageCount: 80 });
+    // SQLite's page cap fails a write exactly as a full disk does (SQLITE_FULL); the schema alone takes about 85 pages.
+    const store = await openSqliteStore(path, { clock, maxPageCount: 120 });
     const acknowledged: string[] = [];
     let failure: unknown;
     try {
@@ -331,6 +331,8 @@ describe('migrations', () => {
         'spiffe_entry_selectors: selector, entry_id',
         // Migration 13: the purge of long-expired join tokens.
         'spiffe_join_tokens: expires_at',
+        // Migration 14: the purge of expired TPM challenges.
+        'spiffe_tpm_challenges: expires_at',
       ];
       // Exactly these: each index costs every issuance a B-tree insert and a page at COMMIT.
       assert.deepEqual([...indexed].sort(), [...wanted].sort());
