@@ -28,7 +28,8 @@
  * this process, so a frequency change or a noisy neighbour hits floor and server figures alike.
  */
 import cluster, { type Worker } from 'node:cluster';
-import { createPublicKey, generateKeyPairSync, sign as cryptoSign, verify as cryptoVerify } from 'node:crypto';
+import { createPublicKey, sign as cryptoSign, verify as cryptoVerify } from 'node:crypto';
+import { generateKeyPairSync } from '../src/crypto/generate.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { Agent, request as httpsRequest } from 'node:https';
 import { cpus, tmpdir } from 'node:os';

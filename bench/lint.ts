@@ -11,7 +11,8 @@
  * linter cannot judge from its encoding: without and with the KeyObject hint.
  */
 import { cpus } from 'node:os';
-import { generateKeyPairSync, randomBytes, sign as cryptoSign, type KeyObject } from 'node:crypto';
+import { randomBytes, sign as cryptoSign, type KeyObject } from 'node:crypto';
+import { generateKeyPairSync } from '../src/crypto/generate.js';
 import { createSoftwareSigner } from '../src/crypto/signer.js';
 import { buildTbsCertificate, issueCertificate, issuerFromCertificate, spkiOf, type IssuerInfo } from '../src/x509/certificate-builder.js';
 import { parseTbsCertificate } from '../src/x509/certificate.js';

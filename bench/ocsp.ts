@@ -13,7 +13,8 @@
  * (comma-separated, default pre-signed,signed-on-demand).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { generateKeyPairSync, randomBytes, sign as cryptoSign } from 'node:crypto';
+import { randomBytes, sign as cryptoSign } from 'node:crypto';
+import { generateKeyPairSync } from '../src/crypto/generate.js';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';

@@ -35,7 +35,8 @@
  * them without an argument).
  */
 import { arch, cpus, platform } from 'node:os';
-import { generateKeyPairSync, randomBytes, sign as cryptoSign, type KeyObject } from 'node:crypto';
+import { randomBytes, sign as cryptoSign, type KeyObject } from 'node:crypto';
+import { generateKeyPairSync } from '../src/crypto/generate.js';
 import { createSoftwareSigner, type Signer } from '../src/crypto/signer.js';
 import { issueCertificate, issuerFromCertificate, spkiOf, type CertificateSpec, type IssuerInfo } from '../src/x509/certificate-builder.js';
 import { issueLintedCertificate } from '../src/x509/issue.js';

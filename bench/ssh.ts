@@ -5,7 +5,8 @@
  * figure per CA key type Signet offers (Ed25519 default, ECDSA P-256/P-384, RSA 3072 with
  * rsa-sha2-512).
  */
-import { generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
+import { randomBytes, type KeyObject } from 'node:crypto';
+import { generateKeyPairSync } from '../src/crypto/generate.js';
 import { signSshCertificate } from '../src/ssh/certificate.js';
 import { publicKeyBlob, sshSign } from '../src/ssh/keys.js';
 import { race } from './measure.js';

@@ -19,7 +19,8 @@
  * Env: SIGNET_BENCH_STORE_ROWS (default 1000000), SIGNET_BENCH_STORE_MS (per configuration,
  * default 2500), SIGNET_BENCH_STORE_QUERIES (per question, default 200).
  */
-import { createHash, generateKeyPairSync } from 'node:crypto';
+import { createHash } from 'node:crypto';
+import { generateKeyPairSync } from '../src/crypto/generate.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

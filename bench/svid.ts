@@ -12,7 +12,8 @@
  * of a token's signing input. Floors run in this process in slices between the batches, so a
  * noisy machine hits both alike. `ratio` = SVIDs/s ÷ floor/s; p50/p99 are batch latencies.
  */
-import { createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, sign as cryptoSign, verify as cryptoVerify } from 'node:crypto';
+import { createPrivateKey, createPublicKey, randomBytes, sign as cryptoSign, verify as cryptoVerify } from 'node:crypto';
+import { generateKeyPairSync } from '../src/crypto/generate.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -3,7 +3,8 @@
  * NIST curves of RFC 5480 §2.1.1.1, Ed25519 (RFC 8410) and RSA of 2048 bits or more
  * (NIST SP 800-57 Part 1 Rev. 5 §5.6.1: 112-bit security minimum).
  */
-import { generateKeyPair, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { type KeyObject } from 'node:crypto';
+import { generateKeyPair, generateKeyPairSync } from './generate.js';
 import { promisify } from 'node:util';
 import { SignetError } from '../core/errors.js';
 

@@ -15,7 +15,8 @@
  * the certificate's status and storing the response; otherwise a revocation the tick evicted
  * could be overwritten by the "good" read before it.
  */
-import { createHash, generateKeyPairSync } from 'node:crypto';
+import { createHash } from 'node:crypto';
+import { generateKeyPairSync } from '../crypto/generate.js';
 import type { Clock } from '../core/clock.js';
 import { isSignetError } from '../core/errors.js';
 import { createSoftwareSigner, type Signer } from '../crypto/signer.js';

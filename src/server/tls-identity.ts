@@ -4,7 +4,7 @@
  * for the server's DNS names and addresses, linted like every other certificate, renewed when
  * two thirds of its lifetime have passed.
  */
-import { generateKeyPairSync } from 'node:crypto';
+import { generateKeyPairSync } from '../crypto/generate.js';
 import { isIP } from 'node:net';
 import type { SecureContextOptions } from 'node:tls';
 import type { Clock } from '../core/clock.js';

@@ -12,7 +12,8 @@
  *
  * Pure functions: no I/O, no clock; randomness is injectable for tests.
  */
-import { constants, createHash, createHmac, createCipheriv, createPublicKey, diffieHellman, generateKeyPairSync, publicEncrypt, randomBytes, type KeyObject } from 'node:crypto';
+import { constants, createHash, createHmac, createCipheriv, createPublicKey, diffieHellman, publicEncrypt, randomBytes, type KeyObject } from 'node:crypto';
+import { generateKeyPairSync } from '../crypto/generate.js';
 import { SignetError } from '../core/errors.js';
 
 /** TPM_ALG_ID values used here (TPM 2.0 Part 2 §6.3). */

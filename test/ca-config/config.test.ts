@@ -6,7 +6,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { type KeyObject } from 'node:crypto';
+import { generateKeyPairSync } from '../../src/crypto/generate.js';
 import { isSignetError, type SignetError } from '../../src/core/errors.js';
 import { jwkThumbprint, type Jwk } from '../../src/crypto/jwk.js';
 import { jwkProvisioner } from '../helpers/ca.js';

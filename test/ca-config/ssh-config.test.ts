@@ -7,7 +7,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { generateKeyPairSync } from 'node:crypto';
+import { generateKeyPairSync } from '../../src/crypto/generate.js';
 import { writeFileSync } from 'node:fs';
 import { isSignetError } from '../../src/core/errors.js';
 import { encodePrivateKeyPem } from '../../src/crypto/keys.js';

@@ -4,7 +4,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { generateKeyPairSync, type KeyPairKeyObjectResult } from 'node:crypto';
+import { type KeyPairKeyObjectResult } from 'node:crypto';
+import { generateKeyPairSync } from '../../src/crypto/generate.js';
 import { csrKeyType } from '../../src/ca/authority.js';
 import { keyTypeName } from '../../src/ca/config.js';
 import { createSoftwareSigner } from '../../src/crypto/signer.js';

@@ -5,7 +5,8 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash, generateKeyPairSync, createHmac, type KeyObject } from 'node:crypto';
+import { createHash, createHmac, type KeyObject } from 'node:crypto';
+import { generateKeyPairSync } from '../../src/crypto/generate.js';
 import { writeFileSync } from 'node:fs';
 import { decodePem } from '../../src/core/pem.js';
 import type { RunningCa } from '../../src/ca/runtime.js';

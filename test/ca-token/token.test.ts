@@ -5,7 +5,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHmac, createPublicKey, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
+import { createHmac, createPublicKey, sign, type KeyObject } from 'node:crypto';
+import { generateKeyPairSync } from '../../src/crypto/generate.js';
 import { jwtVerify } from 'jose';
 import { isSignetError, type SignetError } from '../../src/core/errors.js';
 import { jwkThumbprint } from '../../src/crypto/jwk.js';

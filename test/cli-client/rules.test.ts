@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { generateKeyPairSync } from 'node:crypto';
+import { generateKeyPairSync } from '../../src/crypto/generate.js';
 import { SignetError } from '../../src/core/errors.js';
 import { MAX_RENEWAL_JITTER_MS, RENEW_AT_TWO_THIRDS, renewalTime, retryDelay } from '../../src/client/schedule.js';
 import { normalizeFingerprint, parseCaUrl } from '../../src/client/url.js';

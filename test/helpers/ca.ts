@@ -3,7 +3,8 @@
  * config edited, started in-process on an ephemeral port, and driven over HTTPS with tokens the
  * provisioner key really signs and CSRs built by our writer. Nothing here is mocked.
  */
-import { createHash, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { createHash, type KeyObject } from 'node:crypto';
+import { generateKeyPairSync } from '../../src/crypto/generate.js';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { join } from 'node:path';

@@ -5,7 +5,8 @@
  * with any claims, signed by the provider's key). `browse` plays the browser: it follows the
  * sign-in URL through the provider's login and consent pages to the redirect.
  */
-import { generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { type KeyObject } from 'node:crypto';
+import { generateKeyPairSync } from '../../src/crypto/generate.js';
 import type { AddressInfo } from 'node:net';
 import { SignJWT, type JWTPayload } from 'jose';
 import Provider from 'oidc-provider';

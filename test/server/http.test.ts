@@ -5,7 +5,8 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash, generateKeyPairSync, X509Certificate } from 'node:crypto';
+import { createHash, X509Certificate } from 'node:crypto';
+import { generateKeyPairSync } from '../../src/crypto/generate.js';
 import { request } from 'node:https';
 import { connect } from 'node:tls';
 import { writeFileSync } from 'node:fs';

@@ -8,7 +8,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { generateKeyPairSync, sign as cryptoSign, type KeyObject } from 'node:crypto';
+import { sign as cryptoSign, type KeyObject } from 'node:crypto';
+import { generateKeyPairSync } from '../../src/crypto/generate.js';
 import { isSignetError } from '../../src/core/errors.js';
 import { formatBundle, parseBundle, type TrustBundle } from '../../src/spiffe/bundle.js';
 import { spiffeIdFrom } from '../../src/spiffe/id.js';

@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { generateKeyPairSync } from 'node:crypto';
+import { generateKeyPairSync } from '../../src/crypto/generate.js';
 import { TPMA, TPM_ALG, checkAkPublic, kdfa, kdfe, parseTpm2bPublic } from '../../src/spiffe/tpm.js';
 import { isSignetError } from '../../src/core/errors.js';
 

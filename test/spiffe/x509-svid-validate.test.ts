@@ -6,7 +6,7 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { generateKeyPairSync } from 'node:crypto';
+import { generateKeyPairSync } from '../../src/crypto/generate.js';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { isSignetError } from '../../src/core/errors.js';
 import { decodePem } from '../../src/core/pem.js';

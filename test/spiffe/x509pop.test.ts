@@ -8,7 +8,8 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash, createPrivateKey, generateKeyPairSync } from 'node:crypto';
+import { createHash, createPrivateKey } from 'node:crypto';
+import { generateKeyPairSync } from '../../src/crypto/generate.js';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import type { RunningCa } from '../../src/ca/runtime.js';
 import { mintRenewalToken } from '../../src/ca/token.js';

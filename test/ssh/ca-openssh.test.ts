@@ -8,7 +8,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { generateKeyPairSync } from 'node:crypto';
+import { generateKeyPairSync } from '../../src/crypto/generate.js';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import type { RunningCa } from '../../src/ca/runtime.js';
 import { formatCertificateLine, signSshCertificate } from '../../src/ssh/certificate.js';

@@ -6,7 +6,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { generateKeyPairSync } from 'node:crypto';
+import { generateKeyPairSync } from '../../src/crypto/generate.js';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { formatOpenSshPrivateKey } from '../../src/ssh/keys.js';
 import { fails, ok, signet } from '../helpers/cli.js';

@@ -8,7 +8,8 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { type KeyObject } from 'node:crypto';
+import { generateKeyPairSync } from '../../src/crypto/generate.js';
 import { writeFileSync } from 'node:fs';
 import { formatCertificateLine, signSshCertificate } from '../../src/ssh/certificate.js';
 import { formatPublicKeyLine } from '../../src/ssh/keys.js';

@@ -10,7 +10,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { generateKeyPairSync } from 'node:crypto';
+import { generateKeyPairSync } from '../../src/crypto/generate.js';
 import { existsSync, mkdirSync } from 'node:fs';
 import type { RunningCa } from '../../src/ca/runtime.js';
 import { parseSshCertificate } from '../../src/ssh/certificate.js';

@@ -9,7 +9,8 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { type KeyObject } from 'node:crypto';
+import { generateKeyPairSync } from '../../src/crypto/generate.js';
 import { writeFileSync } from 'node:fs';
 import { formatCertificateLine, signSshCertificate, SSH_FOREVER, type SshCertificateInput } from '../../src/ssh/certificate.js';
 import { formatOpenSshPrivateKey, formatPublicKeyLine } from '../../src/ssh/keys.js';

@@ -7,7 +7,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { createPublicKey, generateKeyPairSync } from 'node:crypto';
+import { createPublicKey } from 'node:crypto';
+import { generateKeyPairSync } from '../../src/crypto/generate.js';
 import { readFileSync } from 'node:fs';
 import { isSignetError } from '../../src/core/errors.js';
 import { formatOpenSshPrivateKey, parseOpenSshPrivateKey, parsePublicKeyBlob, parsePublicKeyLine, sshSign, sshVerify, sshKeyType } from '../../src/ssh/keys.js';

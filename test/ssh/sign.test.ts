@@ -6,7 +6,8 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { type KeyObject } from 'node:crypto';
+import { generateKeyPairSync } from '../../src/crypto/generate.js';
 import { statSync, readFileSync } from 'node:fs';
 import { parseSshCertificate } from '../../src/ssh/certificate.js';
 import { parseKrl } from '../../src/ssh/krl.js';

@@ -10,7 +10,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { type KeyObject } from 'node:crypto';
+import { generateKeyPairSync } from '../../src/crypto/generate.js';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { decodePem } from '../../src/core/pem.js';
 import { toHex } from '../../src/core/bytes.js';

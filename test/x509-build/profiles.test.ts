@@ -1,7 +1,8 @@
 /** Profiles: what each one puts in a certificate, its defaults, and OpenSSL's acceptance of it. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { type KeyObject } from 'node:crypto';
+import { generateKeyPairSync } from '../../src/crypto/generate.js';
 import { writeFileSync } from 'node:fs';
 import { isSignetError } from '../../src/core/errors.js';
 import { encodePem } from '../../src/core/pem.js';

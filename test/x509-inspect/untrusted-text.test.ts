@@ -6,7 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { generateKeyPairSync } from 'node:crypto';
+import { generateKeyPairSync } from '../../src/crypto/generate.js';
 import { readFileSync } from 'node:fs';
 import { createSoftwareSigner } from '../../src/crypto/signer.js';
 import { issueCertificate } from '../../src/x509/certificate-builder.js';

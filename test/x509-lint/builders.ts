@@ -3,7 +3,8 @@
  * to derive defective variants — through the builder's spec where it can express the defect, and
  * by patching TBS fields or assembling DER by hand where it cannot. Keys are generated once.
  */
-import { generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { type KeyObject } from 'node:crypto';
+import { generateKeyPairSync } from '../../src/crypto/generate.js';
 import { createSoftwareSigner, type Signer } from '../../src/crypto/signer.js';
 import type { SignatureAlgorithm } from '../../src/crypto/signature.js';
 import { assembleCertificate, buildTbsCertificate, issueCertificate, type CertificateSpec, type IssuerInfo } from '../../src/x509/certificate-builder.js';

@@ -5,7 +5,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { type KeyObject } from 'node:crypto';
+import { generateKeyPairSync } from '../../src/crypto/generate.js';
 import { isSignetError } from '../../src/core/errors.js';
 import { createSoftwareSigner } from '../../src/crypto/signer.js';
 import { buildTbsCertificate, type IssuerInfo } from '../../src/x509/certificate-builder.js';

@@ -4,7 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { generateKeyPairSync } from 'node:crypto';
+import { generateKeyPairSync } from '../../src/crypto/generate.js';
 import { isSignetError } from '../../src/core/errors.js';
 import { compileString, evaluatePipeline, Missing, type EvalValue } from '../../src/x509/template/expression.js';
 import { LENIENT_ROOTS } from '../../src/x509/template/schema.js';

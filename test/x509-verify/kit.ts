@@ -4,7 +4,8 @@
  * constraints, raw extra extensions, wrong signer, corrupted signature), and helpers that run
  * Signet's verifyChain and `openssl verify` on the same chain.
  */
-import { generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { type KeyObject } from 'node:crypto';
+import { generateKeyPairSync } from '../../src/crypto/generate.js';
 import { writeFileSync } from 'node:fs';
 import { encodePem } from '../../src/core/pem.js';
 import { isSignetError } from '../../src/core/errors.js';

@@ -5,7 +5,7 @@
  * provisioner, its encrypted key) is replaced atomically. A running CA picks it up on SIGHUP;
  * the reload writes the change to the audit log.
  */
-import { generateKeyPairSync } from 'node:crypto';
+import { generateKeyPairSync } from '../../crypto/generate.js';
 import { readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Command } from 'commander';

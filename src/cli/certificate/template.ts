@@ -3,7 +3,8 @@
  * preview what a template renders to for given request data, and check a template file. Also
  * the helpers `signet certificate create --template` uses.
  */
-import { generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { type KeyObject } from 'node:crypto';
+import { generateKeyPairSync } from '../../crypto/generate.js';
 import { Option, type Command } from 'commander';
 import { SignetError } from '../../core/errors.js';
 import { escapeControl } from '../../core/escape.js';
