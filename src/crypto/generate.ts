@@ -21,7 +21,9 @@ function detach<T>(pair: T): T {
   // With publicKeyEncoding/privateKeyEncoding the caller gets strings or buffers, no KeyObject.
   if (!(p.privateKey instanceof KeyObject) || !(p.publicKey instanceof KeyObject)) return pair;
   const privateKey = createPrivateKey({ key: p.privateKey.export({ format: 'der', type: 'pkcs8' }), format: 'der', type: 'pkcs8' });
-  return { ...p, privateKey, publicKey: createPublicKey(privateKey) } as T;
+  // Its own import too (not createPublicKey(privateKey), which would share the private key's mutex).
+  const publicKey = createPublicKey({ key: p.publicKey.export({ format: 'der', type: 'spki' }), format: 'der', type: 'spki' });
+  return { ...p, privateKey, publicKey } as T;
 }
 
 /** node:crypto's `generateKeyPairSync`, with the keys detached from the generation job (see the module comment). */
