@@ -133,7 +133,7 @@ async function admitAgent(ctx: AgentContext, a: { readonly agentId: string; read
 }
 
 /** Attests an agent with a join token and issues its agent SVID for `csr`. */
-export async function attestWithJoinToken(ctx: AgentContext, token: string, csr: Uint8Array): Promise<IssuedSvid> {
+async function joinTokenAttestation(ctx: AgentContext, token: string, csr: Uint8Array): Promise<IssuedSvid> {
   const m = /^([0-9a-f]{16})\.([A-Za-z0-9_-]{32})$/.exec(token);
   if (!m) throw attestationFailed('the join token is malformed (expected ID.SECRET from signet token generate)', 'malformed');
   const [, id, secret] = m as unknown as [string, string, string];
@@ -173,7 +173,7 @@ function validSelectors(candidates: readonly string[]): string[] {
  * `x509pop:subject:cn:…`, `x509pop:serialnumber:…`, `x509pop:san:dns:…` and
  * `x509pop:ca:fingerprint:…` (each CA certificate of the chain).
  */
-export async function attestWithX509Pop(ctx: AgentContext, token: string, intermediates: readonly Uint8Array[], csr: Uint8Array, audience: readonly string[]): Promise<IssuedSvid> {
+async function x509PopAttestation(ctx: AgentContext, token: string, intermediates: readonly Uint8Array[], csr: Uint8Array, audience: readonly string[]): Promise<IssuedSvid> {
   if (ctx.x509popRoots.length === 0) throw attestationFailed('this CA has no x509pop CA (spiffe.x509popCaFile)', 'not-configured');
   ctx.authority().checkSvidCsr(csr);
   const now = ctx.clock.now();
@@ -276,7 +276,7 @@ const challengeHash = (secret: Uint8Array, binding: Uint8Array): Buffer => creat
  * EK with that AK loaded can activate. The challenge is stored (hash only, bound to the EK and
  * AK) for {@link TPM_CHALLENGE_TTL_MS} and can be answered once.
  */
-export async function requestTpmChallenge(ctx: AgentContext, ev: TpmEvidence): Promise<TpmChallenge> {
+async function tpmChallenge(ctx: AgentContext, ev: TpmEvidence): Promise<TpmChallenge> {
   const now = ctx.clock.now();
   const { ek, ak, binding } = checkTpmEvidence(ctx, ev, now);
   const secret = randomBytes(32);
@@ -295,7 +295,7 @@ export async function requestTpmChallenge(ctx: AgentContext, ev: TpmEvidence): P
  * CA certificate of the EK's chain) and `tpm:manufacturer:…`, `tpm:model:…`, `tpm:version:…` (from
  * the EK certificate).
  */
-export async function attestWithTpm(ctx: AgentContext, ev: TpmEvidence, challengeId: string, secret: Uint8Array, csr: Uint8Array): Promise<IssuedSvid> {
+async function tpmAttestation(ctx: AgentContext, ev: TpmEvidence, challengeId: string, secret: Uint8Array, csr: Uint8Array): Promise<IssuedSvid> {
   const now = ctx.clock.now();
   const { agentId, selectors, binding, leaf } = checkTpmEvidence(ctx, ev, now);
   ctx.authority().checkSvidCsr(csr);
@@ -306,6 +306,39 @@ export async function attestWithTpm(ctx: AgentContext, ev: TpmEvidence, challeng
   if (!timingSafeEqual(challengeHash(secret, binding), expected)) throw attestationFailed('the answer to the TPM challenge is wrong (not this EK and AK, or not activated by their TPM)', 'wrong-answer');
   return admitAgent(ctx, { agentId, attestor: 'tpm', selectors, detail: { ekSerial: leaf.serialHex, ekIssuer: leaf.issuer.text }, csr, now });
 }
+
+/**
+ * Runs an attestation step; a refusal is written to the audit log (`spiffe.agent.attest`,
+ * outcome failure, the error code as reason, the attestor and the refusal's reason in the detail)
+ * before it reaches the caller. An audit write that fails does not mask the refusal.
+ */
+async function audited<T>(ctx: AgentContext, attestor: string, step: () => Promise<T>): Promise<T> {
+  try {
+    return await step();
+  } catch (e) {
+    if (isSignetError(e)) {
+      const reason = e.detail?.reason;
+      await ctx.store.audit
+        .append({ time: ctx.clock.now(), type: 'spiffe.agent.attest', outcome: 'failure', actor: 'unauthenticated', reason: e.code, detail: { attestor, message: e.message, ...(typeof reason === 'string' ? { reason } : {}) } })
+        .catch(() => undefined);
+    }
+    throw e;
+  }
+}
+
+/** Join-token attestation (see {@link joinTokenAttestation}), refusals audited. */
+export const attestWithJoinToken = (ctx: AgentContext, token: string, csr: Uint8Array): Promise<IssuedSvid> => audited(ctx, 'join_token', () => joinTokenAttestation(ctx, token, csr));
+
+/** x509pop attestation (see {@link x509PopAttestation}), refusals audited. */
+export const attestWithX509Pop = (ctx: AgentContext, token: string, intermediates: readonly Uint8Array[], csr: Uint8Array, audience: readonly string[]): Promise<IssuedSvid> =>
+  audited(ctx, 'x509pop', () => x509PopAttestation(ctx, token, intermediates, csr, audience));
+
+/** TPM attestation, step 1 (see {@link tpmChallenge}), refusals audited. */
+export const requestTpmChallenge = (ctx: AgentContext, ev: TpmEvidence): Promise<TpmChallenge> => audited(ctx, 'tpm', () => tpmChallenge(ctx, ev));
+
+/** TPM attestation, step 2 (see {@link tpmAttestation}), refusals audited. */
+export const attestWithTpm = (ctx: AgentContext, ev: TpmEvidence, challengeId: string, secret: Uint8Array, csr: Uint8Array): Promise<IssuedSvid> =>
+  audited(ctx, 'tpm', () => tpmAttestation(ctx, ev, challengeId, secret, csr));
 
 /** The attested, not banned agent a client certificate (its newest agent SVID) belongs to. */
 export async function authenticateAgent(ctx: AgentContext, der: Uint8Array | undefined): Promise<AgentRecord> {

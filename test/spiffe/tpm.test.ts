@@ -134,6 +134,9 @@ test('an AK resident in another TPM is refused: that TPM cannot activate a crede
   const r = await attest(evidence(a, { akPublic: b64(b.akPublic), challengeId: c.id, secret: b64(randomBytes(32)), csr: testCsr('agent', []).pem }));
   assert.equal(r.status, 401, r.text);
   assert.deepEqual([r.json?.code, reasonOf(r)], ['ERR_ATTESTATION_FAILED', 'wrong-answer']);
+  // The refusal is in the audit log, with the attestor and why.
+  const events = JSON.parse(ok(await signetAsync(['audit', 'list', '--type', 'spiffe.agent.attest', '--json', '--config', ca.configPath])).stdout) as { outcome: string; reason?: string; detail?: { attestor?: string; reason?: string } }[];
+  assert.ok(events.some((e) => e.outcome === 'failure' && e.reason === 'ERR_ATTESTATION_FAILED' && e.detail?.attestor === 'tpm' && e.detail.reason === 'wrong-answer'), JSON.stringify(events).slice(0, 500));
   // TPM B's own EK with the server's challenge for it works — the refusal was about residence, not the TPM.
   const own = await challenge(evidence(b));
   assert.ok(await activateCredential(tpmB, b, own.credentialBlob, own.encryptedSecret));
