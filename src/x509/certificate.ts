@@ -12,7 +12,8 @@
  * Parsing is tolerant of *profile* defects (negative serials, duplicate extensions, undecodable
  * extension values) so the linter can report them; it rejects only what is not a certificate.
  */
-import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
+import { createHash, type KeyObject } from 'node:crypto';
+import { importSpki } from '../crypto/spki.js';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { AuthorityInfoAccessSyntax, CRLDistributionPoints, CertificatePolicies, PolicyConstraints, InhibitAnyPolicy } from '@peculiar/asn1-x509';
 import { SignetError } from '../core/errors.js';
@@ -505,7 +506,7 @@ function keyEncodesAs(key: KeyObject, spki: Uint8Array): boolean {
 function importPublicKey(spki: Uint8Array, hint: KeyObject | undefined): KeyObject | undefined {
   if (hint && keyEncodesAs(hint, spki)) return hint;
   try {
-    return createPublicKey({ key: Buffer.from(spki), format: 'der', type: 'spki' });
+    return importSpki(spki);
   } catch {
     return undefined;
   }

@@ -16,7 +16,8 @@
  * ```
  * Requested extensions travel in the PKCS#9 extensionRequest attribute (RFC 2985 §5.4.2).
  */
-import { createPublicKey, type KeyObject } from 'node:crypto';
+import { type KeyObject } from 'node:crypto';
+import { importSpki } from '../crypto/spki.js';
 import { SignetError } from '../core/errors.js';
 import { decodePem, looksLikePem } from '../core/pem.js';
 import { resolveSignatureAlgorithm, verifySignature, type AlgorithmReference } from '../crypto/signature.js';
@@ -179,7 +180,7 @@ export function parseCsr(data: Uint8Array | string): ParsedCsr {
   const spki = spkiTlv.bytes.slice();
   let publicKey: KeyObject;
   try {
-    publicKey = createPublicKey({ key: Buffer.from(spki), format: 'der', type: 'spki' });
+    publicKey = importSpki(spki);
   } catch (e) {
     throw new SignetError('ERR_KEY_UNSUPPORTED', 'the CSR carries a public key that cannot be loaded', { cause: e });
   }

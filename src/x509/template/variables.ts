@@ -4,7 +4,8 @@
  * and user data. Everything is copied into plain JSON values so that a template can only read
  * data, never reach an object with behaviour.
  */
-import { createPublicKey, type KeyObject } from 'node:crypto';
+import { type KeyObject } from 'node:crypto';
+import { importSpki } from '../../crypto/spki.js';
 import { attributeTypeOid } from '../name.js';
 import { ATTRIBUTE_SHORT_NAMES, OID } from '../oids.js';
 import { emptyObject, setOwn, toJsonValue, type JsonObject, type JsonValue } from './json.js';
@@ -87,7 +88,7 @@ export function subjectToTemplate(subject: SubjectInput): JsonObject {
 export function describePublicKey(key: KeyObject | Uint8Array): { type: string; bits?: number; curve?: string } {
   let k: KeyObject;
   try {
-    k = key instanceof Uint8Array ? createPublicKey({ key: Buffer.from(key), format: 'der', type: 'spki' }) : key;
+    k = key instanceof Uint8Array ? importSpki(key) : key;
   } catch {
     return { type: 'unknown' }; // a key node:crypto cannot load: templates see an unknown type
   }
