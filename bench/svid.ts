@@ -77,7 +77,7 @@ export async function benchSvid(): Promise<{ batch: number; measureMs: number; r
     const agent = await store.spiffe.getAgent(agentId);
     const trustDomain = running.trustDomains.get(TD);
     if (agent === undefined || trustDomain === undefined) throw new Error('bench setup failed');
-    const ctx: AgentContext = { store, authority: () => running.authority, clock: systemClock, trustDomain, agentSvidLifetimeMs: 3_600_000, x509popRoots: [], authorized: new AuthorizedEntriesCache() };
+    const ctx: AgentContext = { store, authority: () => running.authority, clock: systemClock, trustDomain, agentSvidLifetimeMs: 3_600_000, x509popRoots: [], tpmEkRoots: [], authorized: new AuthorizedEntriesCache() };
 
     // Floors, with the CA's own key and sizes from a real SVID.
     const intermediateKey = ca.intermediateKey;

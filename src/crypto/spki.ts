@@ -64,7 +64,8 @@ function rsaJwk(spki: Buffer): { n: string; e: string } | undefined {
   const exponent = spki.subarray(e.start, e.end);
   // Canonical only: the SPKI these two numbers encode to must be the input, byte for byte.
   const canonical = tlv(0x30, Buffer.concat([RSA_ALGORITHM, tlv(0x03, Buffer.concat([Buffer.of(0), tlv(0x30, Buffer.concat([positiveInteger(modulus), positiveInteger(exponent)]))]))]));
-  if (!canonical.equals(spki) || (modulus[0] ?? 0) & 0x80 || (exponent[0] ?? 0) & 0x80) return undefined;
+  // (A negative INTEGER fails this too: its canonical form as a magnitude has a leading zero.)
+  if (!canonical.equals(spki)) return undefined;
   const strip = (b: Buffer): Buffer => (b.length > 1 && b[0] === 0 ? b.subarray(1) : b);
   return { n: strip(modulus).toString('base64url'), e: strip(exponent).toString('base64url') };
 }

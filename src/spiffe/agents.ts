@@ -69,7 +69,7 @@ export interface AgentContext {
   /** x509pop: the CA certificates node certificates must chain to (empty: x509pop is not configured). */
   readonly x509popRoots: readonly Certificate[];
   /** TPM: the manufacturer CA certificates EK certificates must chain to (empty: TPM attestation is not configured). */
-  readonly tpmEkRoots?: readonly Certificate[];
+  readonly tpmEkRoots: readonly Certificate[];
   /** The entries each agent may serve, as last computed (see {@link AuthorizedEntriesCache}). */
   readonly authorized?: AuthorizedEntriesCache;
 }
@@ -241,7 +241,7 @@ const TPM_NAME_ATTRIBUTES: Readonly<Record<string, string>> = { '2.23.133.2.1': 
 
 /** Checks TPM evidence (see {@link requestTpmChallenge}); the EK and AK as parsed, the agent's ID and node selectors, and what binds a challenge to them. */
 function checkTpmEvidence(ctx: AgentContext, ev: TpmEvidence, now: Date) {
-  const roots = ctx.tpmEkRoots ?? [];
+  const roots = ctx.tpmEkRoots;
   if (roots.length === 0) throw attestationFailed('this CA has no TPM manufacturer CA (spiffe.tpmEkCaFile)', 'not-configured');
   let chain: readonly Certificate[];
   try {

@@ -12,8 +12,7 @@
  *
  * Pure functions: no I/O, no clock; randomness is injectable for tests.
  */
-import { constants, createHash, createHmac, createCipheriv, createPublicKey, diffieHellman, publicEncrypt, randomBytes, type KeyObject } from 'node:crypto';
-import { generateKeyPairSync } from '../crypto/generate.js';
+import { constants, createECDH, createHash, createHmac, createCipheriv, createPublicKey, publicEncrypt, randomBytes, type KeyObject } from 'node:crypto';
 import { SignetError } from '../core/errors.js';
 
 /** TPM_ALG_ID values used here (TPM 2.0 Part 2 §6.3). */
@@ -61,9 +60,6 @@ function malformed(what: string, why: string): SignetError {
 class Reader {
   #off = 0;
   constructor(readonly buf: Uint8Array, readonly what: string) {}
-  get offset(): number {
-    return this.#off;
-  }
   get left(): number {
     return this.buf.length - this.#off;
   }
@@ -178,8 +174,7 @@ export function checkEkPublic(ek: TpmPublic, certificateKey: KeyObject): void {
   const problems = attributeProblems(ek.attributes, ['fixedTPM', 'fixedParent', 'sensitiveDataOrigin', 'restricted', 'decrypt'], ['sign']);
   if (problems.length > 0) throw refuse(`the EK is not an endorsement key (${problems.join(', ')})`, 'ek-attributes');
   if (ek.symmetric.alg !== TPM_ALG.AES || ek.symmetric.mode !== TPM_ALG.CFB || (ek.symmetric.keyBits !== 128 && ek.symmetric.keyBits !== 256)) throw refuse('the EK does not protect with AES-128 or AES-256 in CFB mode', 'ek-attributes');
-  const spki = (k: KeyObject): Buffer => k.export({ format: 'der', type: 'spki' });
-  if (!spki(ek.key).equals(spki(certificateKey))) throw refuse('the EK public area does not hold the EK certificate\'s key', 'ek-mismatch');
+  if (!ek.key.equals(certificateKey)) throw refuse('the EK public area does not hold the EK certificate\'s key', 'ek-mismatch');
 }
 
 /** Checks an AK public area: a restricted signing key that was created in its TPM and cannot leave it. */
@@ -239,11 +234,12 @@ export function makeCredential(ek: TpmPublic, objectName: Uint8Array, credential
     const ecc = ek.ecc;
     const curve = ecc !== undefined ? CURVES[ecc.curve] : undefined;
     if (ecc === undefined || curve === undefined) throw new SignetError('ERR_INTERNAL', 'an ECC EK without its point');
-    const eph = generateKeyPairSync('ec', { namedCurve: curve.nodeName });
-    const z = diffieHellman({ privateKey: eph.privateKey, publicKey: ek.key });
-    const jwk = eph.publicKey.export({ format: 'jwk' });
-    const ephX = Buffer.from(jwk.x as string, 'base64url');
-    const ephY = Buffer.from(jwk.y as string, 'base64url');
+    // An ephemeral ECDH key on the EK's curve (no KeyObject: nothing to export but its point).
+    const eph = createECDH(curve.nodeName);
+    const point = eph.generateKeys();
+    const z = eph.computeSecret(Buffer.concat([Buffer.of(0x04), ecc.x, ecc.y]));
+    const ephX = point.subarray(1, 1 + curve.size);
+    const ephY = point.subarray(1 + curve.size);
     seed = kdfe(hash.name, z, 'IDENTITY', ephX, ecc.x, hash.size * 8);
     encryptedSecret = tpm2b(Buffer.concat([tpm2b(ephX), tpm2b(ephY)]));
   }
