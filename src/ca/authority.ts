@@ -20,7 +20,7 @@ import { children, readSingle } from '../x509/der-reader.js';
 import { decodeOid } from '../x509/decode-names.js';
 import { OID } from '../x509/oids.js';
 import { parseGeneralName, type GeneralName } from '../x509/general-name.js';
-import { issueLintedCertificate } from '../x509/issue.js';
+import { prepareLintedCertificate, signPrepared, type IssuedCertificate, type PreparedCertificate } from '../x509/issue.js';
 import { getDefaultTemplate, parseTemplate, renderTemplate, templateToSpec, type CertificateTemplate } from '../x509/template/index.js';
 import { defaultLeafRenderer, type LeafRenderer } from '../x509/template/fast-leaf.js';
 import type { AuthorityOutcome } from '../server/metrics.js';
@@ -98,6 +98,18 @@ export interface X509SvidRequest {
 
 /** An issued X509-SVID, or why this one of the batch was refused. */
 export type X509SvidOutcome = { readonly ok: true; readonly spiffeId: string; readonly certificate: Uint8Array; readonly chain: readonly Uint8Array[]; readonly record: CertificateRecord } | { readonly ok: false; readonly error: SignetError };
+
+/** A certificate linted and not yet signed, with its inventory row but for the DER. */
+interface Prepared {
+  readonly prepared: PreparedCertificate;
+  readonly record: Omit<CertificateRecord, 'der'>;
+}
+
+/** A signed certificate and its inventory row, not yet recorded. */
+interface Signed {
+  readonly issued: IssuedCertificate;
+  readonly record: CertificateRecord;
+}
 
 /** X509-SVID lifetime when the entry names none (SPIRE's default). */
 export const DEFAULT_X509_SVID_TTL_MS = 3_600_000;
@@ -475,21 +487,38 @@ export class Authority {
     const now = this.#options.clock.now();
     const started = performance.now();
     const claims = this.#options.config.claims;
-    const out: X509SvidOutcome[] = [];
-    const signed: { record: CertificateRecord; entryId?: string }[] = [];
-    for (const r of requests) {
+    // In phases over the whole batch — every CSR checked, then every certificate built and linted,
+    // then every one signed — so that each phase's code and OpenSSL's tables stay in the
+    // processor's caches (measured here: 441 against 497 µs an SVID interleaved, best of 12 batches).
+    type Step = { readonly ok: true; readonly r: X509SvidRequest; readonly csr: ParsedCsr; readonly keyType: KeyTypeName } | { readonly ok: false; readonly error: SignetError };
+    const attempt = <T>(f: () => T): T | { readonly ok: false; readonly error: SignetError } => {
       try {
-        const { csr, keyType } = this.checkSvidCsr(r.csr);
-        const ttl = r.ttlMs ?? DEFAULT_X509_SVID_TTL_MS;
-        const sans: GeneralName[] = [{ type: 'uri', value: r.spiffeId }, ...r.dnsNames.map((d): GeneralName => ({ type: 'dns', value: d }))];
-        const spec = specFromProfile('leaf', { subject: parseSubject(''), publicKey: csr.spki, now, notBefore: new Date(now.getTime() - claims.backdateMs), notAfter: new Date(now.getTime() + ttl), sans, extKeyUsage: ['serverAuth', 'clientAuth'] });
-        const { issued, record } = this.#signOnly(this.#svidSigning, spec, csr.publicKey, keyType, requester, now);
-        signed.push({ record, ...(r.entryId !== undefined ? { entryId: r.entryId } : {}) });
-        out.push({ ok: true, spiffeId: r.spiffeId, certificate: issued.der, chain: this.#chain, record });
+        return f();
       } catch (e) {
         if (!isSignetError(e)) throw e;
-        out.push({ ok: false, error: e });
+        return { ok: false, error: e };
       }
+    };
+    const checked: Step[] = requests.map((r) => attempt(() => ({ ok: true as const, r, ...this.checkSvidCsr(r.csr) })));
+    const prepared = checked.map((c) => {
+      if (!c.ok) return c;
+      return attempt(() => {
+        const ttl = c.r.ttlMs ?? DEFAULT_X509_SVID_TTL_MS;
+        const sans: GeneralName[] = [{ type: 'uri', value: c.r.spiffeId }, ...c.r.dnsNames.map((d): GeneralName => ({ type: 'dns', value: d }))];
+        const spec = specFromProfile('leaf', { subject: parseSubject(''), publicKey: c.csr.spki, now, notBefore: new Date(now.getTime() - claims.backdateMs), notAfter: new Date(now.getTime() + ttl), sans, extKeyUsage: ['serverAuth', 'clientAuth'] });
+        return { ok: true as const, r: c.r, p: this.#prepare(this.#svidSigning, spec, c.csr.publicKey, c.keyType, requester, now) };
+      });
+    });
+    const out: X509SvidOutcome[] = [];
+    const signed: { record: CertificateRecord; entryId?: string }[] = [];
+    for (const p of prepared) {
+      if (!p.ok) {
+        out.push(p);
+        continue;
+      }
+      const { issued, record } = this.#sign(p.p);
+      signed.push({ record, ...(p.r.entryId !== undefined ? { entryId: p.r.entryId } : {}) });
+      out.push({ ok: true, spiffeId: p.r.spiffeId, certificate: issued.der, chain: this.#chain, record });
     }
     if (signed.length > 0) {
       await this.#options.store.transaction(async (tx) => {
@@ -914,17 +943,22 @@ export class Authority {
   }
 
   /** Policy on what will be signed, lint, sign: the certificate and its inventory row, not yet recorded. */
-  #signOnly(rt: Signing, spec: ReturnType<typeof templateToSpec>, publicKey: KeyObject, keyType: string, requester: string, now: Date, replaces?: string): { issued: ReturnType<typeof issueLintedCertificate>; record: CertificateRecord } {
+  #signOnly(rt: Signing, spec: ReturnType<typeof templateToSpec>, publicKey: KeyObject, keyType: string, requester: string, now: Date, replaces?: string): Signed {
+    return this.#sign(this.#prepare(rt, spec, publicKey, keyType, requester, now, replaces));
+  }
+
+  /** Policy on what will be signed and lint: the TBS and its inventory row but for the DER, nothing signed yet. */
+  #prepare(rt: Signing, spec: ReturnType<typeof templateToSpec>, publicKey: KeyObject, keyType: string, requester: string, now: Date, replaces?: string): Prepared {
     const specCn = spec.subject instanceof Uint8Array ? undefined : spec.subject.flat().find((a) => a.type === 'CN' || a.type === 'commonName' || a.type === '2.5.4.3')?.value;
     const specSans = spec.extensions?.subjectAltName?.names ?? [];
     checkAll([this.#authorityPolicy, rt.policy], { ...(specCn !== undefined ? { commonName: specCn } : {}), sans: specSans });
     this.#checkSpiffeIds(specSans);
 
     // spec.publicKey may be the CSR's SPKI bytes; the linter gets the key already imported.
-    const issued = issueLintedCertificate(spec, this.#options.signer, this.#issuer, { profile: 'leaf', now, lint: { publicKey } });
+    const prepared = prepareLintedCertificate(spec, this.#options.signer, this.#issuer, { profile: 'leaf', now, lint: { publicKey } });
     // The TBS as lint parsed it: the same serial, subject, validity and key as the signed DER.
-    const cert = issued.certificate;
-    const record: CertificateRecord = {
+    const cert = prepared.certificate;
+    const record: Omit<CertificateRecord, 'der'> = {
       serial: serialHex(cert.serialNumber),
       issuerSerial: this.#issuerSerial,
       subject: cert.subject.text,
@@ -940,9 +974,14 @@ export class Authority {
       ...(replaces !== undefined ? { replaces } : {}),
       ...this.#crlShardOf(cert),
       issuedAt: now,
-      der: issued.der,
     };
-    return { issued, record };
+    return { prepared, record };
+  }
+
+  /** Signs what {@link #prepare} built: exactly the linted bytes. */
+  #sign({ prepared, record }: Prepared): Signed {
+    const issued = signPrepared(prepared, this.#options.signer);
+    return { issued, record: { ...record, der: issued.der } };
   }
 
   /**

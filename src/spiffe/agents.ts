@@ -26,7 +26,7 @@ import { verifyChain } from '../x509/verify/verify-chain.js';
 import { verifyRenewalToken } from '../ca/token.js';
 import { checkSelector } from './entries.js';
 import { agentSpiffeId } from './entries.js';
-import { parseSpiffeId } from './id.js';
+import { parseSpiffeId, type SpiffeId } from './id.js';
 import { serverSpiffeId, type TrustDomainService } from './trust-domain.js';
 import { checkAkPublic, checkEkPublic, makeCredential, parseTpm2bPublic } from './tpm.js';
 
@@ -38,6 +38,9 @@ const AUDIT_CHUNK = 200;
 
 /** Most items in one batch request. */
 export const MAX_BATCH = 500;
+
+/** The placeholder of a batch item until its outcome is known (one shared error: creating one per item costs a stack trace each). */
+const PENDING = new SignetError('ERR_INTERNAL', 'this item of the batch was not processed');
 
 const sha256 = (s: string): string => createHash('sha256').update(s).digest('hex');
 
@@ -414,7 +417,7 @@ export async function issueBatch(ctx: AgentContext, agent: AgentRecord, request:
     const entry = entries.get(r.entryId);
     if (entry === undefined) return { entryId: r.entryId, ok: false, error: refused(r.entryId) };
     x509Items.push({ index, entry, csr: r.csr });
-    return { entryId: r.entryId, ok: false, error: new SignetError('ERR_INTERNAL', 'pending') };
+    return { entryId: r.entryId, ok: false, error: PENDING };
   });
   const outcomes = await ctx.authority().issueX509Svids(
     x509Items.map((i) => ({ spiffeId: i.entry.spiffeId, dnsNames: i.entry.dnsNames, csr: i.csr, entryId: i.entry.id, ...(i.entry.x509TtlMs !== undefined ? { ttlMs: i.entry.x509TtlMs } : {}) })),
@@ -428,6 +431,8 @@ export async function issueBatch(ctx: AgentContext, agent: AgentRecord, request:
   const jwt: BatchResult['jwt'][number][] = [];
   const defaultJwtTtl = ctx.authority().config.claims.jwtSvidDefaultLifetimeMs;
   const now = ctx.clock.now();
+  // Checked one by one, then minted together (one key, signed back to back).
+  const toMint: { readonly index: number; readonly entry: EntryRecord; readonly id: SpiffeId; readonly audience: readonly string[]; readonly ttlMs: number }[] = [];
   for (const r of request.jwt) {
     const entry = entries.get(r.entryId);
     if (entry === undefined) {
@@ -437,12 +442,19 @@ export async function issueBatch(ctx: AgentContext, agent: AgentRecord, request:
     try {
       if (r.audience.length === 0 || r.audience.length > 16 || r.audience.some((a) => typeof a !== 'string' || a === '' || a.length > 512)) throw new SignetError('ERR_REQUEST_INVALID', 'a JWT-SVID names 1 to 16 audiences of 1 to 512 characters');
       ctx.authority().checkSvidPolicy(entry.spiffeId);
-      const minted = await ctx.trustDomain.mint(parseSpiffeId(entry.spiffeId), r.audience, entry.jwtTtlMs ?? defaultJwtTtl);
-      jwt.push({ entryId: entry.id, ok: true, spiffeId: entry.spiffeId, token: minted.token, expiresAt: minted.expiresAt });
+      toMint.push({ index: jwt.length, entry, id: parseSpiffeId(entry.spiffeId), audience: r.audience, ttlMs: entry.jwtTtlMs ?? defaultJwtTtl });
+      jwt.push({ entryId: entry.id, ok: false, error: PENDING });
     } catch (e) {
       if (!isSignetError(e)) throw e;
       jwt.push({ entryId: entry.id, ok: false, error: e });
     }
+  }
+  if (toMint.length > 0) {
+    const minted = await ctx.trustDomain.mintMany(toMint);
+    toMint.forEach((m, k) => {
+      const o = minted[k];
+      jwt[m.index] = o === undefined || o instanceof SignetError ? { entryId: m.entry.id, ok: false, error: o ?? PENDING } : { entryId: m.entry.id, ok: true, spiffeId: m.entry.spiffeId, token: o.token, expiresAt: o.expiresAt };
+    });
   }
   // One audit event per AUDIT_CHUNK JWT-SVIDs (a JWT has no serial to file it under), each listing its items.
   const minted = jwt.flatMap((j) => (j.ok ? [{ entry: j.entryId, spiffeId: j.spiffeId, expiresAt: j.expiresAt.toISOString() }] : []));

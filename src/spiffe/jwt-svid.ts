@@ -80,18 +80,65 @@ export interface MintJwtSvidOptions {
   readonly ttlMs: number;
 }
 
-/** Signs a JWT-SVID (see the module comment). */
-export function mintJwtSvid(o: MintJwtSvidOptions): string {
+/** Encoded headers by key ID: one per signing key, the same for every token it signs. */
+const HEADERS = new Map<string, string>();
+const MAX_HEADERS = 64;
+
+function headerFor(alg: JwsSignatureAlgorithm, kid: string): string {
+  const cacheKey = `${alg} ${kid}`;
+  let header = HEADERS.get(cacheKey);
+  if (header === undefined) {
+    header = b64u({ alg, kid, typ: 'JWT' });
+    if (HEADERS.size >= MAX_HEADERS) HEADERS.clear();
+    HEADERS.set(cacheKey, header);
+  }
+  return header;
+}
+
+/** A JWT-SVID's signing input, checked and encoded, and what signs it ({@link mintJwtSvids}). */
+interface Unsigned {
+  readonly input: string;
+  readonly hash: 'sha256' | 'sha384' | 'sha512';
+  readonly ec: boolean;
+  readonly key: KeyObject;
+}
+
+function unsigned(o: MintJwtSvidOptions): Unsigned {
   if (o.audience.length === 0 || o.audience.some((a) => typeof a !== 'string' || a === '')) throw new SignetError('ERR_BAD_OPTION', 'a JWT-SVID needs at least one audience');
   if (!Number.isFinite(o.ttlMs) || o.ttlMs < 1000) throw new SignetError('ERR_BAD_OPTION', 'a JWT-SVID lives at least one second');
   const alg = jwtSvidAlgorithm(o.key);
   const iat = Math.floor(o.now.getTime() / 1000);
-  const header = b64u({ alg, kid: o.kid, typ: 'JWT' });
   const payload = b64u({ sub: o.id.toString(), aud: o.audience.length === 1 ? o.audience[0] : [...o.audience], exp: iat + Math.floor(o.ttlMs / 1000), iat });
-  const input = Buffer.from(`${header}.${payload}`);
   const hash = alg === 'RS256' || alg === 'ES256' ? 'sha256' : alg === 'ES384' ? 'sha384' : 'sha512';
-  const signature = alg.startsWith('ES') ? cryptoSign(hash, input, { key: o.key, dsaEncoding: 'ieee-p1363' }) : cryptoSign(hash, input, o.key);
-  return `${header}.${payload}.${signature.toString('base64url')}`;
+  return { input: `${headerFor(alg, o.kid)}.${payload}`, hash, ec: alg.startsWith('ES'), key: o.key };
+}
+
+function signed(u: Unsigned): string {
+  const data = Buffer.from(u.input);
+  const signature = u.ec ? cryptoSign(u.hash, data, { key: u.key, dsaEncoding: 'ieee-p1363' }) : cryptoSign(u.hash, data, u.key);
+  return `${u.input}.${signature.toString('base64url')}`;
+}
+
+/** Signs a JWT-SVID (see the module comment). */
+export function mintJwtSvid(o: MintJwtSvidOptions): string {
+  return signed(unsigned(o));
+}
+
+/**
+ * Signs several JWT-SVIDs: each is checked and encoded first, then all are signed one after the
+ * other, so that the signing code and its tables stay in the processor's caches. Each item is a
+ * token, or the error {@link mintJwtSvid} would have thrown for it.
+ */
+export function mintJwtSvids(list: readonly MintJwtSvidOptions[]): (string | SignetError)[] {
+  const prepared = list.map((o) => {
+    try {
+      return unsigned(o);
+    } catch (e) {
+      if (e instanceof SignetError) return e;
+      throw e;
+    }
+  });
+  return prepared.map((u) => (u instanceof SignetError ? u : signed(u)));
 }
 
 /** What a valid JWT-SVID says. */

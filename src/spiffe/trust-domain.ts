@@ -26,7 +26,7 @@ import { encodePrivateKeyPem, parsePrivateKey } from '../crypto/keys.js';
 import type { KeyTypeName, SpiffeSettings } from '../ca/config.js';
 import type { BundleRecord, JwtKeyRecord, Store } from '../store/store.js';
 import { formatBundle, type TrustBundle } from './bundle.js';
-import { mintJwtSvid } from './jwt-svid.js';
+import { mintJwtSvids } from './jwt-svid.js';
 import { parseSpiffeId, type SpiffeId } from './id.js';
 import type { Certificate } from '../x509/certificate.js';
 
@@ -200,6 +200,18 @@ export class TrustDomainService {
    */
   async mint(id: SpiffeId, audience: readonly string[], ttlMs: number): Promise<MintedJwtSvid> {
     if (id.trustDomain !== this.#o.trustDomain) throw new SignetError('ERR_FORBIDDEN_NAMES', `${id.toString()} is not in trust domain ${this.#o.trustDomain}`);
+    const [minted] = await this.mintMany([{ id, audience, ttlMs }]);
+    if (minted === undefined) throw new SignetError('ERR_INTERNAL', 'no JWT-SVID was minted');
+    if (minted instanceof SignetError) throw minted;
+    return minted;
+  }
+
+  /**
+   * {@link mint} for several JWT-SVIDs at once (an agent's batch): one signing key for all of
+   * them, all signed one after the other. Each item is the minted SVID or why it was refused;
+   * ERR_SPIFFE_NOT_READY (thrown) when there is no key to sign with at all.
+   */
+  async mintMany(requests: readonly { readonly id: SpiffeId; readonly audience: readonly string[]; readonly ttlMs: number }[]): Promise<(MintedJwtSvid | SignetError)[]> {
     const now = this.#o.clock.now();
     let key = this.#signing(now);
     if (key === undefined) {
@@ -213,9 +225,21 @@ export class TrustDomainService {
       this.#private.set(key.kid, privateKey);
     }
     // Whole seconds: exp is in seconds, and it must not pass the key's expiry.
-    const ttl = Math.min(ttlMs, Math.floor((key.expiresAt.getTime() - now.getTime()) / 1000) * 1000);
-    if (ttl < 1000) throw new SignetError('ERR_SPIFFE_NOT_READY', `the JWT signing key of ${this.#o.trustDomain} is about to expire`, { hint: 'try again in a moment' });
-    const token = mintJwtSvid({ id, audience, key: privateKey, kid: key.kid, now, ttlMs: ttl });
-    return { token, kid: key.kid, expiresAt: new Date(Math.floor(now.getTime() / 1000) * 1000 + Math.floor(ttl / 1000) * 1000) };
+    const left = Math.floor((key.expiresAt.getTime() - now.getTime()) / 1000) * 1000;
+    if (left < 1000) throw new SignetError('ERR_SPIFFE_NOT_READY', `the JWT signing key of ${this.#o.trustDomain} is about to expire`, { hint: 'try again in a moment' });
+    const { kid } = key;
+    const signingKey = privateKey;
+    const second = Math.floor(now.getTime() / 1000) * 1000;
+    // Nothing is signed for an ID of another trust domain.
+    const mine = requests.filter((r) => r.id.trustDomain === this.#o.trustDomain);
+    const tokens = mintJwtSvids(mine.map((r) => ({ id: r.id, audience: r.audience, key: signingKey, kid, now, ttlMs: Math.min(r.ttlMs, left) })));
+    let next = 0;
+    return requests.map((r) => {
+      if (r.id.trustDomain !== this.#o.trustDomain) return new SignetError('ERR_FORBIDDEN_NAMES', `${r.id.toString()} is not in trust domain ${this.#o.trustDomain}`);
+      const token = tokens[next++];
+      if (token === undefined) return new SignetError('ERR_INTERNAL', 'no JWT-SVID was minted');
+      if (token instanceof SignetError) return token;
+      return { token, kid, expiresAt: new Date(second + Math.floor(Math.min(r.ttlMs, left) / 1000) * 1000) };
+    });
   }
 }

@@ -89,14 +89,18 @@ export function clampToIssuer(spec: CertificateSpec, issuer: IssuerInfo | undefi
   return { spec: { ...spec, notAfter: limit }, requestedNotAfter: requested };
 }
 
+/** A certificate built and linted, not yet signed ({@link prepareLintedCertificate}). */
+export type PreparedCertificate = Omit<IssuedCertificate, 'der'>;
+
 /**
- * Issues a certificate the way the CA does: refuses an issuer that is not valid at
- * `options.now` (ERR_CA_NOT_VALID), clamps notAfter to the issuer's ({@link clampToIssuer}),
- * builds the TBS, lints it against `options.profile` and throws ERR_LINT_FAILED (naming the rule
- * ids) on any error-level finding — then signs exactly the linted bytes. `issuer` omitted means
- * self-signed by `signer`. Nothing is signed when anything fails.
+ * Everything {@link issueLintedCertificate} does before it signs: refuses an issuer that is not
+ * valid at `options.now` (ERR_CA_NOT_VALID), clamps notAfter to the issuer's
+ * ({@link clampToIssuer}), builds the TBS and lints it against `options.profile`, throwing
+ * ERR_LINT_FAILED (naming the rule ids) on any error-level finding. A batch prepares all of its
+ * certificates, then signs them one after the other ({@link signPrepared}): the signing code and
+ * its tables stay in the processor's caches.
  */
-export function issueLintedCertificate(spec: CertificateSpec, signer: Signer, issuer: IssuerInfo | undefined, options: IssueOptions): IssuedCertificate {
+export function prepareLintedCertificate(spec: CertificateSpec, signer: Signer, issuer: IssuerInfo | undefined, options: IssueOptions): PreparedCertificate {
   if (issuer) assertIssuerValid(issuer, options.now);
   const clamped = clampToIssuer(spec, issuer);
   const tbs = buildTbsCertificate(clamped.spec, issuer, signer.algorithm);
@@ -105,6 +109,20 @@ export function issueLintedCertificate(spec: CertificateSpec, signer: Signer, is
   const publicKey = isKeyObject(spec.publicKey) ? spec.publicKey : options.lint?.publicKey;
   const certificate = parseTbsCertificate(tbs, { publicKey });
   const lint = assertLintClean(lintCertificate(certificate, { ...options.lint, profile: options.profile, now: options.now, ...(publicKey ? { publicKey } : {}) }));
-  const der = signTbsCertificate(tbs, signer);
-  return { der, tbs, certificate, lint, spec: clamped.spec, ...(clamped.requestedNotAfter ? { requestedNotAfter: clamped.requestedNotAfter } : {}) };
+  return { tbs, certificate, lint, spec: clamped.spec, ...(clamped.requestedNotAfter ? { requestedNotAfter: clamped.requestedNotAfter } : {}) };
+}
+
+/** Signs exactly the bytes {@link prepareLintedCertificate} linted, with the signer it built them for. */
+export function signPrepared(prepared: PreparedCertificate, signer: Signer): IssuedCertificate {
+  return { ...prepared, der: signTbsCertificate(prepared.tbs, signer) };
+}
+
+/**
+ * Issues a certificate the way the CA does: {@link prepareLintedCertificate} (issuer valid now,
+ * notAfter clamped, TBS built and linted; ERR_CA_NOT_VALID, ERR_LINT_FAILED) — then signs exactly
+ * the linted bytes. `issuer` omitted means self-signed by `signer`. Nothing is signed when
+ * anything fails.
+ */
+export function issueLintedCertificate(spec: CertificateSpec, signer: Signer, issuer: IssuerInfo | undefined, options: IssueOptions): IssuedCertificate {
+  return signPrepared(prepareLintedCertificate(spec, signer, issuer, options), signer);
 }

@@ -17,7 +17,7 @@ import { children, readSingle } from '../../src/x509/der-reader.js';
 import { encodeExtensions, keyIdentifier } from '../../src/x509/extensions.js';
 import { OID } from '../../src/x509/oids.js';
 import { generalizedTime, time } from '../../src/x509/der.js';
-import { SERIAL_LENGTH, formatSerial, parseSerial, randomSerial, randomSerialInteger } from '../../src/x509/serial.js';
+import { SERIAL_LENGTH, formatSerial, parseSerial, randomSerial, randomSerialInteger, serialTime } from '../../src/x509/serial.js';
 import { opensslOk, tempDir } from '../helpers/openssl.js';
 
 const ca = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
@@ -30,31 +30,46 @@ function base(extra: Partial<CertificateSpec> = {}): CertificateSpec {
   return { subject: [[{ type: 'CN', value: 'test' }]], notBefore: T0, notAfter: T1, publicKey: leaf.publicKey, ...extra };
 }
 
-test('random serials: 16 octets, positive, top bits 01, distinct, at least 64 random bits', () => {
+test('serials: 16 octets, positive, top bits 01, the issuance time, then at least 64 random bits; later serials sort higher', () => {
   const seen = new Set<string>();
+  const before = Date.now();
+  const made: Uint8Array[] = [];
   for (let i = 0; i < 2000; i++) {
     const s = randomSerial();
     assert.equal(s.length, SERIAL_LENGTH);
     assert.equal((s[0] as number) & 0xc0, 0x40);
     seen.add(toHex(s));
+    made.push(s);
   }
+  const after = Date.now();
   assert.equal(seen.size, 2000);
-  // Every bit position below the fixed top two bits takes both values across the sample.
-  const ones = new Array<number>(SERIAL_LENGTH * 8 - 2).fill(0);
-  for (const h of seen) {
-    const b = Buffer.from(h, 'hex');
-    for (let bit = 2; bit < SERIAL_LENGTH * 8; bit++) if ((b[bit >> 3] as number) & (0x80 >> (bit & 7))) ones[bit - 2]! += 1;
+  for (const s of made) {
+    const t = serialTime(s);
+    assert.ok(t !== undefined && t >= before && t <= after, `time prefix ${t} outside ${before}…${after}`);
   }
+  // Every bit of the random part (after the six octets of the time prefix) takes both values
+  // across the sample: 80 random bits, above the Baseline Requirements' 64.
+  const ones = new Array<number>(80).fill(0);
+  for (const s of made) for (let bit = 48; bit < SERIAL_LENGTH * 8; bit++) if ((s[bit >> 3] as number) & (0x80 >> (bit & 7))) ones[bit - 48]! += 1;
   assert.ok(ones.every((n) => n > 0 && n < 2000));
+  // A serial of a later millisecond sorts after every serial of an earlier one (what keeps the store's serial indexes append-only).
+  const early = toHex(randomSerial(undefined, 1_700_000_000_000));
+  const late = toHex(randomSerial(undefined, 1_700_000_000_001));
+  assert.ok(early < late && early.length === late.length);
   const tlv = randomSerialInteger();
   assert.equal(tlv[0], 0x02);
   assert.equal(tlv[1], SERIAL_LENGTH);
   assert.equal((tlv[2] as number) & 0xc0, 0x40);
+  const tlvTime = serialTime(tlv.subarray(2));
+  assert.ok(tlvTime !== undefined && tlvTime >= before && tlvTime <= Date.now());
+  assert.equal(serialTime(Uint8Array.of(1, 2)), undefined);
 });
 
 test('an injected random source is used as is (deterministic tests)', () => {
-  const s = randomSerial((n) => new Uint8Array(n).fill(0xff));
-  assert.equal(toHex(s), '7f' + 'ff'.repeat(15));
+  const s = randomSerial((n) => new Uint8Array(n).fill(0xff), 0x0123456789ab);
+  assert.equal(toHex(s), '41' + '23456789ab' + 'ff'.repeat(10));
+  assert.equal(serialTime(s), 0x0123456789ab);
+  assert.throws(() => randomSerial((n) => new Uint8Array(n - 1)), (e: unknown) => isSignetError(e, 'ERR_INTERNAL'));
   assert.equal(formatSerial(Uint8Array.of(1, 0xab)), '01:ab');
   assert.equal(toHex(parseSerial('0x1:AB')), '01ab');
   assert.throws(() => parseSerial('xyz'), (e: unknown) => isSignetError(e, 'ERR_BAD_OPTION'));
