@@ -50,6 +50,8 @@ export interface AuthorityOptions {
   readonly signer: Signer;
   /** The root certificate (DER). */
   readonly root: Uint8Array;
+  /** Further roots the CA publishes (a rollover's next or previous root, DER): tokens bound to one of them are accepted too. */
+  readonly additionalRoots?: readonly Uint8Array[];
   readonly clock: Clock;
   /** Called after every decision, for metrics. */
   readonly observe?: (o: AuthorityOutcome) => void;
@@ -276,6 +278,8 @@ export class Authority {
   /** CRL partition by the URL a certificate names (partitions 1…N, or 0 when there are none). */
   readonly #shardByUrl: ReadonlyMap<string, number>;
   readonly #rootFingerprint: string;
+  /** The fingerprints of every published root (the root and the additional ones): what a token's root fingerprint may name. */
+  readonly #rootFingerprints: ReadonlySet<string>;
   /** The SSH CA's public keys, derived once. */
   #sshPublic: { readonly user: KeyObject; readonly host: KeyObject } | undefined;
   /** An ID token verifier per OIDC provisioner (each caches its provider's keys). */
@@ -292,6 +296,7 @@ export class Authority {
     this.#trustDomains = servedTrustDomains(intermediateCert);
     this.#chain = [options.intermediate];
     this.#rootFingerprint = createHash('sha256').update(options.root).digest('hex');
+    this.#rootFingerprints = new Set([this.#rootFingerprint, ...(options.additionalRoots ?? []).map((r) => createHash('sha256').update(r).digest('hex'))]);
     this.#authorityPolicy = compilePolicy(options.config.policy, { name: 'authority' });
     this.#authoritySshPolicy = compileSshPolicies(options.config.policy, { name: 'authority' });
     const map = new Map<string, ProvisionerRuntime>();
@@ -858,7 +863,7 @@ export class Authority {
 
   /** `sha`, when the token carries it, must name this CA's root: a token minted for another CA is refused. */
   #checkRoot(claims: TokenClaims): void {
-    if (claims.rootFingerprint !== undefined && claims.rootFingerprint !== this.#rootFingerprint) {
+    if (claims.rootFingerprint !== undefined && !this.#rootFingerprints.has(claims.rootFingerprint)) {
       throw new SignetError('ERR_TOKEN_AUDIENCE', 'the token was minted for another CA (its root fingerprint differs)', { hint: 'mint the token with this CA\'s root' });
     }
   }

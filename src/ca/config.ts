@@ -41,6 +41,7 @@ import { decodePem, looksLikePem } from '../core/pem.js';
 import { encodePublicKeyDer, parsePrivateKey, peekKey } from '../crypto/keys.js';
 import { jwkThumbprint, type Jwk } from '../crypto/jwk.js';
 import { parseIpRange, POLICY_NAME_TYPES, SSH_HOST_POLICY_TYPES, SSH_USER_POLICY_TYPES, validatePolicyConfig, type PolicyConfig, type PolicyNameType, type PolicyRules } from './policy.js';
+import { createHash } from 'node:crypto';
 import { isSelfIssued, parseCertificate, type Certificate } from '../x509/certificate.js';
 import { isValidDnsName, isValidUri, parseIpAddress } from '../x509/general-name.js';
 import { checkTemplate, formatTemplateProblem, MAX_TEMPLATE_BYTES } from '../x509/template/template.js';
@@ -314,6 +315,12 @@ export interface CaConfigDocument {
   /** Where clients reach the CA when that is not `https://<dnsName>:<port of address>` (replicas behind a load balancer). */
   urls?: string[];
   root: string;
+  /**
+   * Further self-signed roots published next to `root` (`/roots`, `/roots.pem`, `/root/{sha256}`,
+   * the SPIFFE bundle): a root rollover publishes the next root here ahead of the switch, and
+   * keeps the previous one here after it until everything it signed has expired.
+   */
+  additionalRoots?: string[];
   intermediate: { certificate: string; key: string; passwordFile?: string };
   /** The SSH certificate authority's keys; absent: the CA issues no SSH certificates. */
   ssh?: SshDocument;
@@ -474,6 +481,8 @@ export interface CaConfig {
   readonly urls: readonly string[] | undefined;
   /** The root certificate clients trust. */
   readonly root: string;
+  /** Further roots published with it (see {@link CaConfigDocument.additionalRoots}); empty when none. */
+  readonly additionalRoots: readonly string[];
   readonly intermediate: {
     readonly certificate: string;
     readonly key: string;
@@ -722,7 +731,9 @@ class Walker {
 // ---------------------------------------------------------------------------------------------
 // Field readers
 
-const TOP_FIELDS = ['version', 'name', 'address', 'dnsNames', 'urls', 'root', 'intermediate', 'ssh', 'db', 'claims', 'policy', 'provisioners', 'acme', 'crlUrl', 'ocspUrl', 'revocation', 'spiffe', 'logLevel'];
+const TOP_FIELDS = ['version', 'name', 'address', 'dnsNames', 'urls', 'root', 'additionalRoots', 'intermediate', 'ssh', 'db', 'claims', 'policy', 'provisioners', 'acme', 'crlUrl', 'ocspUrl', 'revocation', 'spiffe', 'logLevel'];
+/** Most roots `additionalRoots` lists (a rollover needs two: the next one, then the previous one). */
+const MAX_ADDITIONAL_ROOTS = 8;
 const SPIFFE_FIELDS = ['jwtKeyType', 'jwtKeyLifetime', 'refreshHint', 'agentSvidLifetime', 'x509popCaFile', 'tpmEkCaFile'];
 const MAX_AGENT_SVID_LIFETIME_MS = 7 * 24 * 3_600_000;
 /** Bounds of `spiffe`. */
@@ -1550,6 +1561,7 @@ function readConfig(doc: JsonValue, w: Walker, options: ParseCaConfigOptions): C
   const dnsNames = readDnsNames(w, getOwn(o, 'dnsNames'));
   const urls = readUrls(w, getOwn(o, 'urls'), dnsNames);
   const root = w.file(getOwn(o, 'root'), '$.root');
+  const additionalRoots = w.list(getOwn(o, 'additionalRoots'), '$.additionalRoots', (x, path) => w.file(x, path), { max: MAX_ADDITIONAL_ROOTS }) ?? [];
 
   const intermediate = readFiles(w, getOwn(o, 'intermediate'), '$.intermediate', ['certificate', 'key', 'passwordFile'], ['certificate', 'key']);
   const ssh = readFiles(w, getOwn(o, 'ssh'), '$.ssh', ['userKey', 'hostKey', 'passwordFile'], ['userKey', 'hostKey']);
@@ -1583,6 +1595,7 @@ function readConfig(doc: JsonValue, w: Walker, options: ParseCaConfigOptions): C
     dnsNames,
     urls,
     root,
+    additionalRoots,
     intermediate: { certificate: intermediate.certificate, key: intermediate.key, passwordFile: intermediate.passwordFile },
     ssh: ssh?.userKey !== undefined && ssh.hostKey !== undefined ? { userKey: ssh.userKey, hostKey: ssh.hostKey, passwordFile: ssh.passwordFile } : undefined,
     db,
@@ -1693,6 +1706,8 @@ export interface CheckCaFilesOptions {
 /** What {@link checkCaFiles} found: the CA certificates, and warnings that do not stop the CA. */
 export interface CaFilesReport {
   readonly root: Certificate;
+  /** The roots `additionalRoots` names, in its order. */
+  readonly additionalRoots: readonly Certificate[];
   readonly intermediate: Certificate;
   /** Risky but workable: an unencrypted key, a secret readable by others, an unused password file. */
   readonly warnings: readonly ConfigProblem[];
@@ -1779,6 +1794,46 @@ function readPasswordChecked(problems: ConfigProblem[], path: string, file: stri
 }
 
 /**
+ * Reads `additionalRoots`: each a readable self-signed CA certificate, none the root itself or
+ * listed twice. One that has expired at `now` is a warning: nothing it signed is valid any more,
+ * so it can go.
+ */
+function checkAdditionalRoots(problems: ConfigProblem[], warnings: ConfigProblem[], config: CaConfig, root: Certificate | undefined, now: Date): Certificate[] {
+  const seen = new Map<string, string>(root ? [[createHash('sha256').update(root.der).digest('hex'), '$.root']] : []);
+  const out: Certificate[] = [];
+  config.additionalRoots.forEach((file, i) => {
+    const path = pathIndex('$.additionalRoots', i);
+    const cert = readCertificateChecked(problems, path, file, 'additional root certificate');
+    if (!cert) return;
+    if (!isSelfIssued(cert)) {
+      problems.push({ path, message: `additional root certificate ${file} is not self-signed: give a root, not an intermediate` });
+      return;
+    }
+    const fingerprint = createHash('sha256').update(cert.der).digest('hex');
+    const first = seen.get(fingerprint);
+    if (first !== undefined) {
+      problems.push({ path, message: `additional root certificate ${file} is the same certificate as ${first}` });
+      return;
+    }
+    seen.set(fingerprint, path);
+    if (cert.notAfter.getTime() < now.getTime()) warnings.push({ path, message: `additional root certificate ${file} expired at ${cert.notAfter.toISOString()}: nothing it signed is valid any more, remove it` });
+    out.push(cert);
+  });
+  return out;
+}
+
+/**
+ * The roots a CA publishes besides `root` ({@link CaConfig.additionalRoots}), checked as
+ * {@link checkCaFiles} checks them; ERR_CONFIG_INVALID naming each problem.
+ */
+export function loadAdditionalRoots(config: CaConfig, root: Certificate, now: Date): Certificate[] {
+  const problems: ConfigProblem[] = [];
+  const roots = checkAdditionalRoots(problems, [], config, root, now);
+  if (problems.length > 0) throw configError(name(config), problems);
+  return roots;
+}
+
+/**
  * Checks the files a config refers to, all problems at once: the root is a readable self-signed
  * CA certificate; the intermediate is a CA certificate that chains to it (RFC 5280 §6, at
  * `options.now` when given); the intermediate key is a private key (optionally decrypted and
@@ -1792,6 +1847,7 @@ export function checkCaFiles(config: CaConfig, options: CheckCaFilesOptions = {}
 
   const root = readCertificateChecked(problems, '$.root', config.root, 'root certificate');
   if (root && !isSelfIssued(root)) problems.push({ path: '$.root', message: `root certificate ${config.root} is not self-signed: give the root, not an intermediate` });
+  const additionalRoots = checkAdditionalRoots(problems, warnings, config, root, options.now ?? new Date());
   const intermediate = readCertificateChecked(problems, '$.intermediate.certificate', config.intermediate.certificate, 'intermediate certificate');
   if (root && intermediate) {
     const time = options.now ?? new Date(Math.max(root.notBefore.getTime(), intermediate.notBefore.getTime()));
@@ -1875,7 +1931,7 @@ export function checkCaFiles(config: CaConfig, options: CheckCaFilesOptions = {}
 
   const report = name(config);
   if (problems.length > 0 || !root || !intermediate) throw configError(report, problems);
-  return { root, intermediate, warnings };
+  return { root, additionalRoots, intermediate, warnings };
 }
 
 /**

@@ -34,7 +34,7 @@ import { issueServerIdentity, type TlsIdentity } from '../server/tls-identity.js
 import { Authority } from './authority.js';
 import { acmeRoutes, NonceService } from '../acme/server.js';
 import { ChallengeValidator } from '../acme/validate.js';
-import type { CaConfig, CaProvisioner } from './config.js';
+import { loadAdditionalRoots, type CaConfig, type CaProvisioner } from './config.js';
 import { servedTrustDomains, serverSpiffeId, TrustDomainService, type TrustDomainMaintenance } from '../spiffe/trust-domain.js';
 import { spiffeRoutes } from '../server/spiffe-routes.js';
 import { refreshDueFederations, type FederationRefresh } from '../spiffe/federation.js';
@@ -179,6 +179,7 @@ const RESTART_FIELDS: readonly { readonly name: string; readonly get: (c: CaConf
   { name: 'address', get: (c) => c.address },
   { name: 'dnsNames', get: (c) => c.dnsNames },
   { name: 'root', get: (c) => c.root },
+  { name: 'additionalRoots', get: (c) => c.additionalRoots },
   { name: 'intermediate', get: (c) => c.intermediate },
   { name: 'ssh', get: (c) => c.ssh },
   { name: 'db', get: (c) => c.db },
@@ -259,6 +260,9 @@ function hostForUrl(name: string): string {
  */
 export async function startCa(config: CaConfig, options: StartCaOptions): Promise<RunningCa> {
   const root = readCertificate(config.root, 'root certificate');
+  // Published next to the root (a rollover's next or previous root): /roots and the SPIFFE bundles.
+  const additionalRoots = loadAdditionalRoots(config, parseCertificate(root), options.clock.now()).map((c) => c.der);
+  const publishedRoots = [root, ...additionalRoots];
   const intermediate = readCertificate(config.intermediate.certificate, 'intermediate certificate');
   let password = options.password;
   if (config.intermediate.passwordFile !== undefined) {
@@ -293,11 +297,11 @@ export async function startCa(config: CaConfig, options: StartCaOptions): Promis
     const trustDomains = new Map<string, TrustDomainService>();
     for (const td of servedTrustDomains(parseCertificate(intermediate))) {
       if (password === undefined || password === '') throw new SignetError('ERR_KEY_PASSWORD_REQUIRED', `the CA serves SPIFFE trust domain ${td}: its JWT signing keys are stored encrypted with the intermediate key's password, and the intermediate key has none`);
-      const service = new TrustDomainService({ trustDomain: td, store, clock: options.clock, settings: config.spiffe, x509Authorities: [root], password });
+      const service = new TrustDomainService({ trustDomain: td, store, clock: options.clock, settings: config.spiffe, x509Authorities: publishedRoots, password });
       await service.maintain();
       trustDomains.set(td, service);
     }
-    let authority = new Authority({ config, store, intermediate, signer, root, clock: options.clock, observe, crlShards, trustDomains, ...(sshKeys ? { sshKeys } : {}) });
+    let authority = new Authority({ config, store, intermediate, signer, root, additionalRoots, clock: options.clock, observe, crlShards, trustDomains, ...(sshKeys ? { sshKeys } : {}) });
     let current = config;
     const live = (): Authority => authority;
     const names = config.dnsNames.length > 0 ? config.dnsNames : ['localhost'];
@@ -393,7 +397,7 @@ export async function startCa(config: CaConfig, options: StartCaOptions): Promis
       tls: identity.context,
       routes: [
         ...revocationRoutes,
-        ...publicRoutes(() => ({ roots: [root], intermediates: [intermediate] }), async () => void (await store.audit.list({ limit: 1 }))),
+        ...publicRoutes(() => ({ roots: publishedRoots, intermediates: [intermediate] }), async () => void (await store.audit.list({ limit: 1 }))),
         provisionersRoute(() => publicProvisioners(current)),
         metricsRoute(metrics),
         signRoute(live, () => audience('/sign')),
@@ -512,7 +516,7 @@ export async function startCa(config: CaConfig, options: StartCaOptions): Promis
       identity: () => identity,
       reload: async (next) => {
         const restart = RESTART_FIELDS.filter((f) => JSON.stringify(f.get(next)) !== JSON.stringify(f.get(current))).map((f) => f.name);
-        const fresh = new Authority({ config: next, store, intermediate, signer, root, clock: options.clock, observe, crlShards, trustDomains, ...(sshKeys ? { sshKeys } : {}) });
+        const fresh = new Authority({ config: next, store, intermediate, signer, root, additionalRoots, clock: options.clock, observe, crlShards, trustDomains, ...(sshKeys ? { sshKeys } : {}) });
         const change = provisionerChanges(current, next);
         if (change.added.length + change.removed.length + change.changed.length > 0) {
           // Who may issue what changed: the audit log records it (DESIGN.md: every provisioner change).

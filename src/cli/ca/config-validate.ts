@@ -23,6 +23,7 @@ export interface CaConfigValidateResult {
   readonly address: string;
   readonly provisioners: readonly string[];
   readonly root: { readonly subject: string; readonly notAfter: string; readonly fingerprint: string };
+  readonly additionalRoots: readonly { readonly subject: string; readonly notAfter: string; readonly fingerprint: string }[];
   readonly intermediate: { readonly subject: string; readonly notAfter: string };
   readonly warnings: readonly ConfigProblem[];
 }
@@ -71,6 +72,7 @@ export function validateCaConfigFile(path: string, options: { json?: boolean }):
       address: config.address,
       provisioners: config.provisioners.map((p) => p.name),
       root: { subject: report.root.subject.text, notAfter: formatTime(report.root.notAfter), fingerprint: report.root.fingerprintSha256 },
+      additionalRoots: report.additionalRoots.map((r) => ({ subject: r.subject.text, notAfter: formatTime(r.notAfter), fingerprint: r.fingerprintSha256 })),
       intermediate: { subject: report.intermediate.subject.text, notAfter: formatTime(report.intermediate.notAfter) },
       warnings: report.warnings,
     },
@@ -89,11 +91,11 @@ export function registerCaConfigValidate(group: Command): void {
       `
 Runs the pipeline \`signet ca start\` runs: strict JSON, unknown fields (with a "did you mean"),
 types and values, defaults, claims ordering after merging (min <= default <= max), unique
-provisioner names, public provisioner keys only, policies — then the files: the root is a
-self-signed CA, the intermediate chains to it and is valid now, the intermediate key is a
+provisioner names, public provisioner keys only, policies — then the files: the root (and each
+of additionalRoots, none twice) is a self-signed CA, the intermediate chains to it and is valid now, the intermediate key is a
 private key that the password file decrypts and that belongs to the intermediate, templates
-are valid. Risky but workable settings (an unencrypted key, a secret readable by others) are
-printed as warnings.
+are valid. Risky but workable settings (an unencrypted key, a secret readable by others, an
+expired additional root) are printed as warnings.
 
 Exit codes: 0 valid; 1 invalid (ERR_CONFIG_INVALID, every problem listed); 3 not JSON or too
 large (ERR_JSON_MALFORMED, ERR_INPUT_TOO_LARGE); 5 no such file (ERR_CONFIG_NOT_FOUND).
