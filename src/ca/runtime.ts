@@ -403,7 +403,7 @@ export async function startCa(config: CaConfig, options: StartCaOptions): Promis
         signRoute(live, () => audience('/sign')),
         ...sshRoutes(live, audience),
         ...certificateRoutes(live, audience),
-        ...spiffeRoutes({ authority: live, service: () => trustDomains.values().next().value, audience, store, clock: options.clock, trustDomains: [...trustDomains.keys()], agentSvidLifetimeMs: config.spiffe.agentSvidLifetimeMs, x509popRoots, tpmEkRoots, entryChanges }),
+        ...spiffeRoutes({ authority: live, service: (td?: string) => (td === undefined ? trustDomains.values().next().value : trustDomains.get(td)), audience, store, clock: options.clock, trustDomains: [...trustDomains.keys()], agentSvidLifetimeMs: config.spiffe.agentSvidLifetimeMs, x509popRoots, tpmEkRoots, entryChanges }),
         ...acme.routes,
       ],
       requestClientCertificate: true,

@@ -37,7 +37,7 @@ import { fromBase64 } from '../core/bytes.js';
 import type { Store } from '../store/store.js';
 import type { TrustBundle } from '../spiffe/bundle.js';
 import { knownBundle } from '../spiffe/federation.js';
-import { parseTrustDomain } from '../spiffe/id.js';
+import { parseSpiffeId, parseTrustDomain } from '../spiffe/id.js';
 import type { Certificate } from '../x509/certificate.js';
 import type { RevisionWatcher } from '../spiffe/revision-watch.js';
 import { createEntry, deleteEntry, entryContext, entryJson, entryNotFound, updateEntry, type EntrySpec } from '../spiffe/entries.js';
@@ -58,8 +58,11 @@ export const VALIDATE_BODY_LIMIT = 64 * 1024;
 /** What the SPIFFE routes need. */
 export interface SpiffeRouteOptions {
   readonly authority: () => Authority;
-  /** The served trust domain's service (undefined: the CA serves none). */
-  readonly service: () => TrustDomainService | undefined;
+  /**
+   * The service of a served trust domain: `trustDomain`'s, or without it the first the CA serves
+   * (undefined: the CA serves none, or not that one).
+   */
+  readonly service: (trustDomain?: string) => TrustDomainService | undefined;
   readonly audience: (path: string) => string[];
   readonly store: Store;
   readonly clock: Clock;
@@ -143,9 +146,11 @@ export function spiffeRoutes(o: SpiffeRouteOptions): Route[] {
   const bundles = async (trustDomain: string): Promise<TrustBundle | undefined> => knownBundle(o.store, trustDomain);
   const admin = (socket: Parameters<typeof clientCertificate>[0]): Promise<string> => authority().authenticateSpiffeAdmin(clientCertificate(socket));
   const authorized = new AuthorizedEntriesCache();
-  const agents = (): AgentContext => {
-    const s = service();
-    if (s === undefined) throw new SignetError('ERR_SPIFFE_NOT_ENABLED', 'this CA serves no SPIFFE trust domain: it attests no agents');
+  /** What the agent functions need, for `trustDomain` (default: the first the CA serves). */
+  const agents = (trustDomain?: string): AgentContext => {
+    const s = service(trustDomain);
+    if (s === undefined && trustDomain === undefined) throw new SignetError('ERR_SPIFFE_NOT_ENABLED', 'this CA serves no SPIFFE trust domain: it attests no agents');
+    if (s === undefined) throw new SignetError('ERR_SPIFFE_NOT_ENABLED', `this CA does not serve trust domain ${trustDomain ?? ''}`, { hint: `it serves ${o.trustDomains.join(', ')}` });
     return { store: o.store, authority, clock: o.clock, trustDomain: s, agentSvidLifetimeMs: o.agentSvidLifetimeMs, x509popRoots: o.x509popRoots, tpmEkRoots: o.tpmEkRoots, authorized };
   };
   const csrOf = (pem: string): Uint8Array => decodePem(pem, ['CERTIFICATE REQUEST', 'NEW CERTIFICATE REQUEST']).der;
@@ -155,11 +160,13 @@ export function spiffeRoutes(o: SpiffeRouteOptions): Route[] {
       method: 'POST',
       path: '/spiffe/agent/attest',
       handler: async (req) => {
-        const ctx = agents();
-        const body = jsonObject(await req.json(VALIDATE_BODY_LIMIT), ['attestor', 'token', 'csr', 'intermediates', 'ekCertificate', 'ekPublic', 'akPublic', 'challengeId', 'secret']);
+        const body = jsonObject(await req.json(VALIDATE_BODY_LIMIT), ['attestor', 'trustDomain', 'token', 'csr', 'intermediates', 'ekCertificate', 'ekPublic', 'akPublic', 'challengeId', 'secret']);
+        // The trust domain the agent joins (a CA may serve several); default: the first.
+        const joining = stringField(body, 'trustDomain', false);
+        const ctx = agents(joining === undefined ? undefined : parseTrustDomain(joining));
         const attestor = stringField(body, 'attestor', true);
         const only = (fields: readonly string[]): void => {
-          for (const k of Object.keys(body)) if (k !== 'attestor' && !fields.includes(k)) throw new SignetError('ERR_REQUEST_INVALID', `field "${k}" does not go with the ${String(attestor)} attestor`);
+          for (const k of Object.keys(body)) if (k !== 'attestor' && k !== 'trustDomain' && !fields.includes(k)) throw new SignetError('ERR_REQUEST_INVALID', `field "${k}" does not go with the ${String(attestor)} attestor`);
         };
         const intermediatesOf = (): Uint8Array[] => {
           const pem = stringField(body, 'intermediates', false) ?? '';
@@ -236,8 +243,9 @@ export function spiffeRoutes(o: SpiffeRouteOptions): Route[] {
       method: 'POST',
       path: '/spiffe/agent/svids',
       handler: async (req) => {
-        const ctx = agents();
-        const agent = await authenticateAgent(ctx, clientCertificate(req.socket));
+        const agent = await authenticateAgent(agents(), clientCertificate(req.socket));
+        // The agent's own trust domain signs its workloads' JWT-SVIDs.
+        const ctx = agents(parseSpiffeId(agent.spiffeId).trustDomain);
         const body = jsonObject(await req.json(MAX_BATCH * 4096), ['x509', 'jwt']);
         const items = (name: string): Record<string, JsonValue>[] => {
           const v = body[name] ?? [];

@@ -52,7 +52,7 @@ export interface CreateTestCaOptions {
   /** Also an SSH certificate authority (`ca init --ssh`). */
   readonly ssh?: boolean;
   /** The SPIFFE trust domain the intermediate serves (`ca init --trust-domain`). */
-  readonly trustDomain?: string;
+  readonly trustDomain?: string | readonly string[];
 }
 
 /** Creates a CA with `signet ca init`'s code: root, intermediate, the `admin` JWK provisioner, config, SQLite store. */

@@ -12,16 +12,17 @@ import { join } from 'node:path';
 import { fails, ok, signet } from '../helpers/cli.js';
 import { opensslOk, tempDir } from '../helpers/openssl.js';
 
-function init(dir: string, td: string, json = true): ReturnType<typeof signet> {
+function init(dir: string, td: string | readonly string[], json = true): ReturnType<typeof signet> {
   writeFileSync(join(dir, 'pw.txt'), 'ca password\n', { mode: 0o600 });
-  return signet(['ca', 'init', '--name', 'Workloads', '--dir', join(dir, 'ca'), '--pki-only', '--trust-domain', td, '--password-file', join(dir, 'pw.txt'), '--root-key-out', join(dir, 'root.key'), ...(json ? ['--json'] : [])]);
+  const tds = (typeof td === 'string' ? [td] : td).flatMap((t) => ['--trust-domain', t]);
+  return signet(['ca', 'init', '--name', 'Workloads', '--dir', join(dir, 'ca'), '--pki-only', ...tds, '--password-file', join(dir, 'pw.txt'), '--root-key-out', join(dir, 'root.key'), ...(json ? ['--json'] : [])]);
 }
 
 test('ca init --trust-domain: the intermediate carries spiffe://<trust domain>, lints clean with the SPIFFE rules, and OpenSSL and python3-cryptography read it', () => {
   const tmp = tempDir('signet-spiffe-td-');
   try {
-    const r = JSON.parse(ok(init(tmp.dir, 'spiffe://prod.example.org')).stdout) as { trustDomain: string; intermediate: { certificate: string } };
-    assert.equal(r.trustDomain, 'prod.example.org');
+    const r = JSON.parse(ok(init(tmp.dir, 'spiffe://prod.example.org')).stdout) as { trustDomains: string[]; intermediate: { certificate: string } };
+    assert.deepEqual(r.trustDomains, ['prod.example.org']);
     const int = join(tmp.dir, 'ca', 'certs', 'intermediate.crt');
     const shown = JSON.parse(ok(signet(['certificate', 'inspect', int, '--json'])).stdout) as { extensions?: unknown };
     assert.match(JSON.stringify(shown), /spiffe:\/\/prod\.example\.org/);
@@ -41,12 +42,14 @@ test('ca init --trust-domain: the intermediate carries spiffe://<trust domain>, 
   }
 });
 
-test('ca init refuses a trust domain that is not one (ERR_SPIFFE_ID_INVALID, exit 3) and creates nothing', () => {
+test('ca init refuses a trust domain that is not one (ERR_SPIFFE_ID_INVALID, exit 3), one given twice or more than 16 (ERR_USAGE), and creates nothing', () => {
   const tmp = tempDir('signet-spiffe-td-bad-');
   try {
     for (const td of ['Prod.example.org', 'example.org:443', 'spiffe://example.org/path/x/../..', 'https://example.org']) {
       fails(init(tmp.dir, td, false), 3, 'ERR_SPIFFE_ID_INVALID');
     }
+    fails(init(tmp.dir, ['a.example.org', 'spiffe://a.example.org'], false), 2, 'ERR_USAGE');
+    fails(init(tmp.dir, Array.from({ length: 17 }, (_, i) => `td${i}.example.org`), false), 2, 'ERR_USAGE');
     assert.ok(!existsSync(join(tmp.dir, 'ca')));
     assert.ok(!existsSync(join(tmp.dir, 'root.key')));
   } finally {

@@ -53,7 +53,8 @@ const intermediateWith = (ext: Parameters<typeof rootSpec>[0], over: Parameters<
 const sanLeaf = (...names: GeneralName[]): Build => leafWith({ subjectAltName: { names } });
 const svidWith = (ext: Parameters<typeof svidSpec>[0], over: Parameters<typeof svidSpec>[1] = {}): Build => () => issued(svidSpec(ext, over));
 const spiffeLeaf = (...uris: string[]): Build => svidWith({ subjectAltName: { names: uris.map((value) => ({ type: 'uri' as const, value })), critical: true } });
-const spiffeCa = (uri: string, ext: Parameters<typeof rootSpec>[0] = {}): Build => intermediateWith({ subjectAltName: { names: [{ type: 'uri', value: uri }] }, ...ext });
+const spiffeCa = (uri: string, ext: Parameters<typeof rootSpec>[0] = {}, ...more: string[]): Build =>
+  intermediateWith({ subjectAltName: { names: [uri, ...more].map((value) => ({ type: 'uri' as const, value })) }, ...ext });
 const ncRoot = (permitted: GeneralName[], excluded: GeneralName[] = []): Build => rootWith({ nameConstraints: { permitted, excluded } });
 const rawExt = (o: string, value: Uint8Array, critical = false) => ({ oid: o, value, critical });
 /** A TBS-field patch: index of the first field after the version. */
@@ -341,7 +342,8 @@ const CASES: readonly Case[] = [
     ],
   },
   { rule: 'e_spiffe_leaf_path_missing', good: svid, bad: spiffeLeaf('spiffe://example.org') },
-  { rule: 'e_spiffe_ca_id_has_path', good: spiffeCa('spiffe://example.org'), bad: spiffeCa('spiffe://example.org/ca') },
+  { rule: 'w_spiffe_ca_not_svid', good: spiffeCa('spiffe://example.org'), bad: [spiffeCa('spiffe://a.example.org', {}, 'spiffe://b.example.org'), spiffeCa('spiffe://example.org', {}, 'https://www.example.com/')] },
+  { rule: 'e_spiffe_ca_id_has_path', good: [spiffeCa('spiffe://example.org'), spiffeCa('spiffe://a.example.org', {}, 'spiffe://b.example.org')], bad: [spiffeCa('spiffe://example.org/ca'), spiffeCa('spiffe://a.example.org', {}, 'spiffe://b.example.org/ca')] },
   { rule: 'e_spiffe_key_usage_not_critical', good: svid, bad: [svidWith({ keyUsage: { usages: ['digitalSignature'], critical: false } }), svidWith({ keyUsage: undefined })] },
   { rule: 'e_spiffe_leaf_key_usage', good: svid, bad: [svidWith({ keyUsage: { usages: ['keyAgreement'] } }), svidWith({ keyUsage: { usages: ['digitalSignature', 'cRLSign'] } })] },
   { rule: 'e_spiffe_ca_key_cert_sign_missing', good: spiffeCa('spiffe://example.org'), bad: spiffeCa('spiffe://example.org', { keyUsage: { usages: ['cRLSign', 'digitalSignature'] } }) },

@@ -90,7 +90,8 @@ export interface CaInitFlags {
   revocationUrl?: string;
   ssh?: boolean;
   sshKeyType?: string;
-  trustDomain?: string;
+  /** One trust domain, or several (the flag is repeatable). */
+  trustDomain?: string | readonly string[];
   json?: boolean;
 }
 
@@ -117,8 +118,8 @@ export interface CaInitResult {
   readonly intermediate: CaInitCertificate;
   readonly provisioner?: { readonly type: 'JWK'; readonly name: string; readonly kid: string; readonly key: string };
   readonly database?: string;
-  /** The SPIFFE trust domain the intermediate issues for (with --trust-domain): it carries `spiffe://<trust domain>`. */
-  readonly trustDomain?: string;
+  /** The SPIFFE trust domains the intermediate issues for (with --trust-domain): it carries `spiffe://<trust domain>` for each. */
+  readonly trustDomains?: readonly string[];
   /** The SSH CA keys (with --ssh). */
   readonly ssh?: { readonly userKey: SshCaKeyInfo; readonly hostKey: SshCaKeyInfo };
   /** The file the config reads the intermediate key's password from; absent when it was typed. */
@@ -131,6 +132,10 @@ export interface CaInitResult {
 
 /** Ub-common-name (RFC 5280 Appendix A) minus the longest suffix, " Intermediate CA". */
 const MAX_CA_NAME = 64 - ' Intermediate CA'.length;
+
+/** Most trust domains one CA serves (URI SANs of its intermediate). */
+const MAX_TRUST_DOMAINS = 16;
+
 const DEFAULT_PROVISIONER = 'admin';
 
 /** `O=<name>, CN=<name> <role>`. Built structurally: the name may hold commas and quotes. */
@@ -308,7 +313,10 @@ export async function caInitCommand(flags: CaInitFlags): Promise<CaInitResult> {
   const keySpec: KeySpec = keySpecFromFlags({ type: flags.keyType, curve: flags.curve, size: flags.size }, '--key-type');
   if (flags.sshKeyType !== undefined && flags.ssh !== true) throw new SignetError('ERR_USAGE', '--ssh-key-type goes with --ssh');
   const sshSpec = flags.ssh === true ? sshKeySpec(flags.sshKeyType, '--ssh-key-type') : undefined;
-  const trustDomain = flags.trustDomain === undefined ? undefined : parseTrustDomain(flags.trustDomain);
+  const trustDomains = (flags.trustDomain === undefined ? [] : typeof flags.trustDomain === 'string' ? [flags.trustDomain] : flags.trustDomain).map((t) => parseTrustDomain(t));
+  if (trustDomains.length > MAX_TRUST_DOMAINS) throw new SignetError('ERR_USAGE', `at most ${MAX_TRUST_DOMAINS} --trust-domain`);
+  const twice = trustDomains.find((t, i) => trustDomains.indexOf(t) !== i);
+  if (twice !== undefined) throw new SignetError('ERR_USAGE', `--trust-domain ${twice} is given twice`);
   const addressText = flags.address ?? DEFAULT_ADDRESS;
   const listen = parseListenAddress(addressText);
   if (!listen) {
@@ -397,7 +405,7 @@ export async function caInitCommand(flags: CaInitFlags): Promise<CaInitResult> {
     subject: caSubject(name, 'Intermediate CA'),
     publicKey: intPair.publicKey,
     now,
-    ...(trustDomain !== undefined ? { sans: [{ type: 'uri' as const, value: `spiffe://${trustDomain}` }] } : {}),
+    ...(trustDomains.length > 0 ? { sans: trustDomains.map((td) => ({ type: 'uri' as const, value: `spiffe://${td}` })) } : {}),
   });
   const intIssued = issueLintedCertificate(intSpec, createSoftwareSigner(rootSignerKey), rootIssuer, { profile: 'intermediate-ca', now });
   if (intIssued.requestedNotAfter) warnings.push(`the intermediate's notAfter was clamped to the root's (${formatTime(intIssued.spec.notAfter as Date)})`);
@@ -522,7 +530,7 @@ export async function caInitCommand(flags: CaInitFlags): Promise<CaInitResult> {
     intermediate: describeCertificate(intCert, shown('certs/intermediate.crt'), shown('secrets/intermediate.key')),
     ...(provisionerJwk ? { provisioner: { type: 'JWK' as const, name: provisionerName, kid: provisionerJwk.kid ?? '', key: shown(provisionerKeyFile) } } : {}),
     ...(sshMade ? { ssh: { userKey: sshMade.user, hostKey: sshMade.host } } : {}),
-    ...(trustDomain !== undefined ? { trustDomain } : {}),
+    ...(trustDomains.length > 0 ? { trustDomains } : {}),
     ...(config ? { database: db?.url ?? shown(DEFAULT_DB_PATH) } : {}),
     ...(config && passwordFile !== undefined ? { passwordFile } : {}),
     files,
@@ -627,7 +635,7 @@ export function formatCaInit(r: CaInitResult): string {
     `intermediate  ${e(r.intermediate.subject)}, valid until ${r.intermediate.notAfter}`,
     `root fingerprint (sha256): ${r.root.fingerprint}`,
     ...(r.ssh ? [`SSH user CA ${r.ssh.userKey.fingerprint}, SSH host CA ${r.ssh.hostKey.fingerprint}`] : []),
-    ...(r.trustDomain !== undefined ? [`SPIFFE trust domain ${e(r.trustDomain)}: the intermediate carries spiffe://${e(r.trustDomain)}`] : []),
+    ...(r.trustDomains ?? []).map((td) => `SPIFFE trust domain ${e(td)}: the intermediate carries spiffe://${e(td)}`),
   ];
   if (r.config !== undefined) {
     lines.push(
@@ -668,7 +676,7 @@ export function registerCaInit(group: Command): void {
     .option('--revocation-url <url>', 'http://HOST:PORT where relying parties fetch CRLs and ask OCSP: certificates name URL/crl and URL/ocsp, and the CA serves them there over plain HTTP')
     .option('--ssh', 'also create an SSH certificate authority: user and host CA keys (secrets/ssh_*_ca.key, encrypted with the intermediate\'s password), and let the provisioner issue SSH certificates')
     .option('--ssh-key-type <type>', 'type of the SSH CA keys: ed25519 (default), p256, p384 or rsa (rsa3072, rsa4096)')
-    .option('--trust-domain <name>', 'the SPIFFE trust domain the intermediate issues for: it carries the URI SAN spiffe://<name> (X509-SVID signing certificate)')
+    .option('--trust-domain <name>', 'a SPIFFE trust domain the intermediate issues for: it carries the URI SAN spiffe://<name> (X509-SVID signing certificate); repeatable, one CA serving several', collect)
     .option('--json', 'print what was created as JSON')
     .addHelpText(
       'after',

@@ -28,12 +28,23 @@ export const SPIFFE_RULES: readonly LintRule[] = [
   defineRule({
     id: 'e_spiffe_uri_san_count',
     severity: 'error',
-    source: 'SPIFFE X509-SVID §2',
-    description: 'an X509-SVID has exactly one URI SAN',
-    appliesTo: svid,
+    source: 'SPIFFE X509-SVID §2, §5.2',
+    description: 'a leaf X509-SVID has exactly one URI SAN',
+    appliesTo: (_cert, ctx) => ctx.spiffe && !ctx.ca,
     check: (_cert, ctx) => {
       const n = uris(ctx).length;
       return unless(n === 1, () => `X509-SVID has ${n} URI SANs (exactly one)`);
+    },
+  }),
+  defineRule({
+    id: 'w_spiffe_ca_not_svid',
+    severity: 'warning',
+    source: 'SPIFFE X509-SVID §2, §3.2',
+    description: 'a signing certificate should itself be an SVID: exactly one URI SAN (one serving several trust domains carries one SPIFFE ID each, and is not)',
+    appliesTo: (_cert, ctx) => ctx.spiffe && ctx.ca,
+    check: (_cert, ctx) => {
+      const n = uris(ctx).length;
+      return unless(n === 1, () => `signing certificate has ${n} URI SANs: it is not itself an SVID`);
     },
   }),
   defineRule({
@@ -60,9 +71,13 @@ export const SPIFFE_RULES: readonly LintRule[] = [
     id: 'e_spiffe_ca_id_has_path',
     severity: 'error',
     source: 'SPIFFE X509-SVID §3.2',
-    description: 'the SPIFFE ID of a signing certificate has no path',
-    appliesTo: (_cert, ctx) => ctx.spiffe && ctx.ca && spiffeId(ctx) !== undefined,
-    check: (_cert, ctx) => unless((spiffeId(ctx)?.path ?? '') === '', 'SPIFFE ID of a signing certificate has a path'),
+    description: 'the SPIFFE IDs of a signing certificate have no path',
+    appliesTo: (_cert, ctx) => ctx.spiffe && ctx.ca && uris(ctx).length > 0,
+    check: (_cert, ctx) =>
+      uris(ctx).flatMap((u) => {
+        const id = parseSpiffeId(u);
+        return 'problem' in id || id.path === '' ? [] : [`SPIFFE ID "${u}" of a signing certificate has a path`];
+      }),
   }),
   defineRule({
     id: 'e_spiffe_key_usage_not_critical',
