@@ -713,6 +713,9 @@ Examples:
       --revocation-url http://ca.example.com:8080
   $ signet ca init --name "Example Corp" --ssh --password-file pw.txt \\
       --provisioner-password-file prov-pw.txt --root-key-out /media/offline/root.key
+  $ signet ca init --name "Workloads" --dir /etc/signet --trust-domain prod.example.org \\
+      --trust-domain staging.example.org --password-file pw.txt \\
+      --provisioner-password-file prov-pw.txt --root-key-out /media/offline/root.key
   $ signet ca init --name "Lab" --dir lab-pki --pki-only --key-type rsa --size 3072 \\
       --password-file pw.txt --root-key-out lab-root.key --json`,
     )
