@@ -20,7 +20,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Authority, X509SvidOutcome } from '../ca/authority.js';
 import type { Clock } from '../core/clock.js';
 import { SignetError, isSignetError } from '../core/errors.js';
-import type { AgentRecord, EntryRecord, Store, StoreTx } from '../store/store.js';
+import type { AgentRecord, EntryRecord, JoinTokenUse, Store, StoreTx } from '../store/store.js';
 import { parseCertificate, type Certificate } from '../x509/certificate.js';
 import { verifyChain } from '../x509/verify/verify-chain.js';
 import { verifyRenewalToken } from '../ca/token.js';
@@ -44,18 +44,26 @@ const PENDING = new SignetError('ERR_INTERNAL', 'this item of the batch was not 
 
 const sha256 = (s: string): string => createHash('sha256').update(s).digest('hex');
 
-/** A new join token, stored (hashed); the token text is shown once. */
-export async function generateJoinToken(store: Store, ttlMs: number, now: Date): Promise<{ readonly token: string; readonly id: string; readonly expiresAt: Date }> {
+/** A new join token for an agent of `trustDomain`, stored (hashed); the token text is shown once. */
+export async function generateJoinToken(store: Store, trustDomain: string, ttlMs: number, now: Date): Promise<{ readonly token: string; readonly id: string; readonly expiresAt: Date }> {
   if (!Number.isSafeInteger(ttlMs) || ttlMs < MIN_JOIN_TOKEN_TTL_MS || ttlMs > MAX_JOIN_TOKEN_TTL_MS) throw new SignetError('ERR_BAD_OPTION', 'a join token lives 1m to 30d');
   const id = randomBytes(8).toString('hex');
   const secret = randomBytes(24).toString('base64url');
   const expiresAt = new Date(now.getTime() + ttlMs);
   await store.transaction(async (tx) => {
-    await tx.spiffe.addJoinToken({ id, secretHash: sha256(secret), createdAt: now, expiresAt });
-    await tx.audit.append({ time: now, type: 'spiffe.join-token.create', outcome: 'success', actor: 'operator (signet token generate)', detail: { id, expiresAt: expiresAt.toISOString() } });
+    await tx.spiffe.addJoinToken({ id, secretHash: sha256(secret), createdAt: now, expiresAt, trustDomain });
+    await tx.audit.append({ time: now, type: 'spiffe.join-token.create', outcome: 'success', actor: 'operator (signet token generate)', detail: { id, trustDomain, expiresAt: expiresAt.toISOString() } });
   });
   return { token: `${id}.${secret}`, id, expiresAt };
 }
+
+/** Why a join token was not accepted, as the attestation error says it. */
+const JOIN_TOKEN_REFUSALS: Readonly<Record<Exclude<JoinTokenUse, 'used'>, string>> = {
+  'already-used': 'the join token has been used',
+  expired: 'the join token has expired',
+  unknown: 'the join token is unknown',
+  'wrong-trust-domain': 'the join token is for an agent of another trust domain (name it as trustDomain)',
+};
 
 function attestationFailed(message: string, reason: string): SignetError {
   return new SignetError('ERR_ATTESTATION_FAILED', `node attestation failed: ${message}`, { detail: { reason } });
@@ -146,8 +154,8 @@ async function joinTokenAttestation(ctx: AgentContext, token: string, csr: Uint8
   const agentId = agentSpiffeId(td, 'join_token', id);
   const now = ctx.clock.now();
   const spend = async (tx: StoreTx): Promise<void> => {
-    const use = await tx.spiffe.useJoinToken(id, sha256(secret), now, agentId);
-    if (use !== 'used') throw attestationFailed(use === 'already-used' ? 'the join token has been used' : use === 'expired' ? 'the join token has expired' : 'the join token is unknown', use);
+    const use = await tx.spiffe.useJoinToken(id, sha256(secret), now, agentId, td);
+    if (use !== 'used') throw attestationFailed(JOIN_TOKEN_REFUSALS[use], use);
   };
   return admitAgent(ctx, { agentId, attestor: 'join_token', selectors: [`join_token:${id}`], detail: { token: id }, csr, now, spend });
 }

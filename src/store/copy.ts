@@ -68,7 +68,7 @@ const TABLES: readonly { readonly name: TableName; readonly columns: readonly st
   { name: 'spiffe_federations', columns: ['trust_domain', 'url', 'profile', 'endpoint_spiffe_id', 'ca_certificates', 'created_at', 'next_refresh_at', 'last_success_at', 'last_error'], key: ['trust_domain'] },
   { name: 'spiffe_entries', columns: ['id', 'spiffe_id', 'parent_id', 'selectors', 'match_key', 'x509_ttl_ms', 'jwt_ttl_ms', 'dns_names', 'admin', 'downstream', 'federates_with', 'hint', 'created_at', 'updated_at', 'revision', 'deleted_at'], key: ['id'] },
   { name: 'spiffe_entry_selectors', columns: ['entry_id', 'selector'], key: ['entry_id', 'selector'] },
-  { name: 'spiffe_join_tokens', columns: ['id', 'secret_hash', 'created_at', 'expires_at', 'used_at', 'used_by'], key: ['id'] },
+  { name: 'spiffe_join_tokens', columns: ['id', 'secret_hash', 'created_at', 'expires_at', 'used_at', 'used_by', 'trust_domain'], key: ['id'] },
   { name: 'spiffe_agents', columns: ['spiffe_id', 'attestor', 'selectors', 'serial', 'svid_expires_at', 'banned', 'created_at', 'updated_at'], key: ['spiffe_id'] },
 ];
 

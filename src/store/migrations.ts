@@ -555,8 +555,20 @@ const tpmChallenges: Migration = {
   },
 };
 
+/**
+ * Migration 15, several trust domains per CA: a join token names the trust domain its agent joins
+ * (null for tokens made before: any trust domain the CA serves).
+ */
+const joinTokenTrustDomain: Migration = {
+  version: 15,
+  name: 'spiffe-join-token-trust-domain',
+  async up(db) {
+    await db.schema.alterTable('spiffe_join_tokens').addColumn('trust_domain', 'text').execute();
+  },
+};
+
 /** Every migration the code knows, in order. Append only. */
-export const MIGRATIONS: readonly Migration[] = [initial, dropNameTypeIndex, coordination, currentIndex, acme, renewalWindows, acmeExpiry, revocationLists, crlPartitions, spiffe, spiffeEntries, spiffeAgents, joinTokenExpiry, tpmChallenges];
+export const MIGRATIONS: readonly Migration[] = [initial, dropNameTypeIndex, coordination, currentIndex, acme, renewalWindows, acmeExpiry, revocationLists, crlPartitions, spiffe, spiffeEntries, spiffeAgents, joinTokenExpiry, tpmChallenges, joinTokenTrustDomain];
 
 function checkList(migrations: readonly Migration[]): void {
   let previous = 0;

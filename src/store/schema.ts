@@ -270,6 +270,8 @@ export interface SpiffeJoinTokensTable {
   expires_at: IntegerColumn;
   used_at: IntegerColumn | null;
   used_by: string | null;
+  /** Migration 15: the trust domain its agent joins; null: any the CA serves (tokens made before). */
+  trust_domain: string | null;
 }
 
 /** `spiffe_tpm_challenges` (migration 14): TPM credential-activation challenges not yet answered. */

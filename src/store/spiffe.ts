@@ -155,6 +155,7 @@ function toJoinToken(r: Selectable<SpiffeJoinTokensTable>): JoinTokenRecord {
     secretHash: r.secret_hash,
     createdAt: new Date(toNumber(r.created_at)),
     expiresAt: new Date(toNumber(r.expires_at)),
+    ...(r.trust_domain !== null && { trustDomain: r.trust_domain }),
     ...(r.used_at !== null && { usedAt: new Date(toNumber(r.used_at)) }),
     ...(r.used_by !== null && { usedBy: r.used_by }),
   };
@@ -441,14 +442,15 @@ export function spiffeRepository(db: Db, run: Runner): SpiffeRepository {
         if (typeof t.id !== 'string' || !ENTRY_ID.test(t.id)) throw invalid('id must be 1–128 characters from A–Z a–z 0–9 _ -', 'id');
         if (typeof t.secretHash !== 'string' || !DIGEST.test(t.secretHash)) throw invalid('secretHash must be 64 lower-case hex digits', 'secretHash');
         try {
-          await db.insertInto('spiffe_join_tokens').values({ id: t.id, secret_hash: t.secretHash, created_at: epochMs(t.createdAt, 'createdAt'), expires_at: epochMs(t.expiresAt, 'expiresAt'), used_at: null, used_by: null }).execute();
+          const trustDomain = t.trustDomain === undefined ? null : text(t.trustDomain, 'trustDomain', 255);
+          await db.insertInto('spiffe_join_tokens').values({ id: t.id, secret_hash: t.secretHash, created_at: epochMs(t.createdAt, 'createdAt'), expires_at: epochMs(t.expiresAt, 'expiresAt'), used_at: null, used_by: null, trust_domain: trustDomain }).execute();
         } catch (e) {
           if (isUniqueViolation(e)) throw invalid(`join token ${t.id} exists`, 'id');
           throw e;
         }
       }),
 
-    useJoinToken: (id, secretHash, at, agentId) =>
+    useJoinToken: (id, secretHash, at, agentId, trustDomain) =>
       run(() => {
         const time = epochMs(at, 'at');
         if (typeof id !== 'string' || !ENTRY_ID.test(id) || typeof secretHash !== 'string') return Promise.resolve('unknown' as const);
@@ -460,11 +462,13 @@ export function spiffeRepository(db: Db, run: Runner): SpiffeRepository {
             .where('secret_hash', '=', secretHash)
             .where('used_at', 'is', null)
             .where('expires_at', '>', time)
+            .where((eb) => eb.or([eb('trust_domain', 'is', null), eb('trust_domain', '=', text(trustDomain, 'trustDomain', 255))]))
             .executeTakeFirst();
           if (Number(r.numUpdatedRows) === 1) return 'used' as const;
           const t = await trx.selectFrom('spiffe_join_tokens').selectAll().where('id', '=', id).executeTakeFirst();
           if (t === undefined || t.secret_hash !== secretHash) return 'unknown' as const;
-          return t.used_at !== null ? ('already-used' as const) : ('expired' as const);
+          if (t.used_at !== null) return 'already-used' as const;
+          return toNumber(t.expires_at) <= time ? ('expired' as const) : ('wrong-trust-domain' as const);
         });
       }),
 

@@ -618,6 +618,8 @@ export interface JoinTokenRecord {
   readonly secretHash: string;
   readonly createdAt: Date;
   readonly expiresAt: Date;
+  /** The trust domain its agent joins; absent: any the CA serves (tokens made before migration 15). */
+  readonly trustDomain?: string;
   readonly usedAt?: Date;
   /** The agent that used it. */
   readonly usedBy?: string;
@@ -637,7 +639,7 @@ export interface TpmChallengeRecord {
 }
 
 /** What using a join token came to. */
-export type JoinTokenUse = 'used' | 'unknown' | 'already-used' | 'expired';
+export type JoinTokenUse = 'used' | 'unknown' | 'already-used' | 'expired' | 'wrong-trust-domain';
 
 /** An attested node agent. */
 export interface AgentRecord {
@@ -703,8 +705,12 @@ export interface SpiffeRepository {
   /** Forgets tombstones deleted before `before`; resolves how many. */
   purgeDeletedEntries(before: Date, limit: number): Promise<number>;
   addJoinToken(token: JoinTokenRecord): Promise<void>;
-  /** Uses a join token: exactly one caller gets `used`, and only with the right secret, before it expires. */
-  useJoinToken(id: string, secretHash: string, at: Date, agentId: string): Promise<JoinTokenUse>;
+  /**
+   * Uses a join token: exactly one caller gets `used`, and only with the right secret, before it
+   * expires, for an agent of the token's trust domain (`trustDomain`; else `wrong-trust-domain`,
+   * and the token stays usable).
+   */
+  useJoinToken(id: string, secretHash: string, at: Date, agentId: string, trustDomain: string): Promise<JoinTokenUse>;
   listJoinTokens(): Promise<readonly JoinTokenRecord[]>;
   /** Forgets join tokens that expired before `before` (used or not); resolves how many. */
   purgeJoinTokens(before: Date, limit: number): Promise<number>;

@@ -2,7 +2,8 @@
  * One CA serving two trust domains (`ca init --trust-domain a.example --trust-domain b.example`):
  * each has its own bundle and JWT keys; X509- and JWT-SVIDs of both are issued and validate, each
  * with its own trust domain's bundle; an ID of a third is refused. An agent joins the second trust
- * domain by naming it in its attestation request: its ID, its workloads' entries and its batch
+ * domain by naming it in its attestation request, with a join token made for it (a token of
+ * another trust domain is refused and stays usable): its ID, its workloads' entries and its batch
  * SVIDs are of that trust domain, the JWT-SVIDs signed by that trust domain's key.
  */
 import { after, before, test } from 'node:test';
@@ -14,7 +15,7 @@ import { decodePem } from '../../src/core/pem.js';
 import { parseBundle } from '../../src/spiffe/bundle.js';
 import { parseCertificate } from '../../src/x509/certificate.js';
 import { createTestCa, httpsRequest, startTestCa, testCsr, testToken, type TestCa } from '../helpers/ca.js';
-import { ok, signetAsync } from '../helpers/cli.js';
+import { fails, ok, signetAsync } from '../helpers/cli.js';
 import { tempDir } from '../helpers/openssl.js';
 
 const tmp = tempDir('signet-trust-domains-');
@@ -73,9 +74,15 @@ test('both trust domains are served: the intermediate carries both IDs, each has
   assert.deepEqual([third.status, third.json?.code], [403, 'ERR_FORBIDDEN_NAMES']);
 });
 
-test('an agent joins the second trust domain by naming it: its ID, its entries and its batch SVIDs are of that trust domain; an unserved or malformed trust domain is refused and burns no token', async () => {
-  const t = JSON.parse(ok(await signetAsync(['token', 'generate', '--ttl', '10m', '--json', ...cfg()])).stdout) as { token: string; id: string };
+test('an agent joins the second trust domain with a token made for it, naming it: its ID, its entries and its batch SVIDs are of that trust domain; the token in another trust domain, an unserved or a malformed one is refused and burns nothing', async () => {
+  const t = JSON.parse(ok(await signetAsync(['token', 'generate', '--ttl', '10m', '--trust-domain', 'b.example', '--json', ...cfg()])).stdout) as { token: string; id: string; agentId: string };
+  assert.equal(t.agentId, `spiffe://b.example/signet/agent/join_token/${t.id}`);
+  const foreign = await signetAsync(['token', 'generate', '--trust-domain', 'c.example', ...cfg()]);
+  fails(foreign, 1, 'ERR_SPIFFE_NOT_ENABLED');
   const csr = testCsr('agent', []);
+  // The token is bound to b.example: joining the default (first) trust domain with it is refused, and does not burn it.
+  const wrong = await post('/spiffe/agent/attest', { attestor: 'join_token', token: t.token, csr: csr.pem });
+  assert.deepEqual([wrong.status, wrong.json?.code, wrong.json?.reason], [401, 'ERR_ATTESTATION_FAILED', 'wrong-trust-domain']);
   const unserved = await post('/spiffe/agent/attest', { attestor: 'join_token', trustDomain: 'c.example', token: t.token, csr: csr.pem });
   assert.deepEqual([unserved.status, unserved.json?.code], [403, 'ERR_SPIFFE_NOT_ENABLED']);
   const malformed = await post('/spiffe/agent/attest', { attestor: 'join_token', trustDomain: 'B.example', token: t.token, csr: csr.pem });

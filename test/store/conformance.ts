@@ -982,22 +982,30 @@ export function storeConformance(name: string, open: () => Promise<Store>): void
         assert.deepEqual((await s.entriesSince(0n, 10)).map((e) => e.id), ['a', 'b2']);
       });
 
-      test('join tokens: used once, only with the right secret, before they expire; concurrent uses: exactly one', async () => {
+      test('join tokens: used once, only with the right secret, before they expire, by an agent of their trust domain; concurrent uses: exactly one', async () => {
         const s = store.spiffe;
         const hash = (c: string) => c.repeat(64);
-        await s.addJoinToken({ id: 't1', secretHash: hash('a'), createdAt: T, expiresAt: later(60_000) });
-        await s.addJoinToken({ id: 't2', secretHash: hash('b'), createdAt: T, expiresAt: later(60_000) });
+        await s.addJoinToken({ id: 't1', secretHash: hash('a'), createdAt: T, expiresAt: later(60_000), trustDomain: 'a.example' });
+        await s.addJoinToken({ id: 't2', secretHash: hash('b'), createdAt: T, expiresAt: later(60_000), trustDomain: 'a.example' });
+        // Made before migration 15: no trust domain, any one may use it.
+        await s.addJoinToken({ id: 't3', secretHash: hash('c'), createdAt: T, expiresAt: later(60_000) });
         await rejectsWith(s.addJoinToken({ id: 't1', secretHash: hash('c'), createdAt: T, expiresAt: later(1) }), 'ERR_STORE_INVALID_RECORD');
-        assert.equal(await s.useJoinToken('t1', hash('b'), later(1), 'agent-x'), 'unknown', 'the wrong secret');
-        assert.equal(await s.useJoinToken('nope', hash('a'), later(1), 'agent-x'), 'unknown');
-        assert.equal(await s.useJoinToken('t1', hash('a'), later(60_000), 'agent-x'), 'expired');
-        const racing = await Promise.all(Array.from({ length: 6 }, (_, i) => s.useJoinToken('t2', hash('b'), later(1), `agent-${i}`)));
+        assert.equal(await s.useJoinToken('t1', hash('b'), later(1), 'agent-x', 'a.example'), 'unknown', 'the wrong secret');
+        assert.equal(await s.useJoinToken('nope', hash('a'), later(1), 'agent-x', 'a.example'), 'unknown');
+        assert.equal(await s.useJoinToken('t1', hash('a'), later(1), 'agent-x', 'b.example'), 'wrong-trust-domain');
+        assert.equal(await s.useJoinToken('t1', hash('a'), later(60_000), 'agent-x', 'a.example'), 'expired');
+        assert.equal(await s.useJoinToken('t1', hash('a'), later(60_000), 'agent-x', 'b.example'), 'expired', 'expired first');
+        const racing = await Promise.all(Array.from({ length: 6 }, (_, i) => s.useJoinToken('t2', hash('b'), later(1), `agent-${i}`, 'a.example')));
         assert.equal(racing.filter((r) => r === 'used').length, 1);
         assert.ok(racing.every((r) => r === 'used' || r === 'already-used'));
-        const t2 = (await s.listJoinTokens()).find((t) => t.id === 't2');
+        assert.equal(await s.useJoinToken('t2', hash('b'), later(1), 'agent-y', 'b.example'), 'already-used');
+        assert.equal(await s.useJoinToken('t3', hash('c'), later(1), 'agent-z', 'b.example'), 'used');
+        const listed = await s.listJoinTokens();
+        const t2 = listed.find((t) => t.id === 't2');
         assert.ok(t2?.usedAt !== undefined && t2.usedBy?.startsWith('agent-'));
+        assert.deepEqual(listed.map((t) => [t.id, t.trustDomain]), [['t1', 'a.example'], ['t2', 'a.example'], ['t3', undefined]]);
         assert.equal(await s.purgeJoinTokens(later(60_000), 10), 0, 'not before they expired');
-        assert.equal(await s.purgeJoinTokens(later(60_001), 10), 2, 'used or not');
+        assert.equal(await s.purgeJoinTokens(later(60_001), 10), 3, 'used or not');
         assert.deepEqual(await s.listJoinTokens(), []);
       });
 

@@ -7,7 +7,7 @@ import { systemClock } from '../../core/clock.js';
 import { formatDuration, formatTime, parseDuration } from '../../core/duration.js';
 import { SignetError } from '../../core/errors.js';
 import { generateJoinToken } from '../../spiffe/agents.js';
-import { parseSpiffeId } from '../../spiffe/id.js';
+import { parseSpiffeId, parseTrustDomain } from '../../spiffe/id.js';
 import type { AgentRecord, StoreTx } from '../../store/store.js';
 import { addConfigOption } from '../inventory/flags.js';
 import { jsonArrayWriter, stdoutSink, tableWriter, type Column } from '../inventory/output.js';
@@ -43,6 +43,7 @@ export function registerAgentCommands(program: Command): void {
   const token = program.command('token').description('join tokens: single-use secrets that let a node agent attest');
   addConfigOption(token.command('generate').description('make a join token; it is shown once'))
     .option('--ttl <duration>', 'how long it may be used (1m–30d)', '1h')
+    .option('--trust-domain <name>', 'the trust domain its agent joins (a CA serving several); default: the first')
     .option('--json', 'print {token, id, agentId, expiresAt}')
     .addHelpText(
       'after',
@@ -50,23 +51,27 @@ export function registerAgentCommands(program: Command): void {
 Hand the token to the node (a file, a secret store — never a command line that others can read).
 The agent that uses it becomes spiffe://TD/signet/agent/join_token/ID, with the node selector
 join_token:ID: make a node entry with that selector (signet entry create --node … --selector
-join_token:ID) to give it an identity and workloads. A token is used once; a used or expired
-token is refused (ERR_ATTESTATION_FAILED).
+join_token:ID) to give it an identity and workloads. A token is used once, by an agent of its
+trust domain (on a CA serving several, the agent names it when it attests); a used, expired or
+other trust domain's token is refused (ERR_ATTESTATION_FAILED).
 
 Examples:
   $ signet token generate --ttl 10m > node1.token
-  $ signet token generate --json --config /etc/signet/signet.json`,
+  $ signet token generate --json --config /etc/signet/signet.json
+  $ signet token generate --trust-domain staging.example.org --json`,
     )
-    .action(async (flags: { config?: string; ttl: string; json?: boolean }) => {
+    .action(async (flags: { config?: string; ttl: string; trustDomain?: string; json?: boolean }) => {
       let ttlMs: number;
       try {
         ttlMs = parseDuration(flags.ttl);
       } catch {
         throw new SignetError('ERR_BAD_DURATION', `--ttl must be a duration such as 10m or 1h, got ${JSON.stringify(flags.ttl.slice(0, 32))}`);
       }
-      const td = caTrustDomains(flags.config)[0];
-      if (td === undefined) throw new SignetError('ERR_SPIFFE_NOT_ENABLED', 'this CA serves no SPIFFE trust domain: it attests no agents', { hint: 'a CA made with `signet ca init --trust-domain` does' });
-      const t = await withStore(flags.config, (store) => generateJoinToken(store, ttlMs, systemClock.now()));
+      const served = caTrustDomains(flags.config);
+      const td = flags.trustDomain === undefined ? served[0] : parseTrustDomain(flags.trustDomain);
+      if (served.length === 0 || td === undefined) throw new SignetError('ERR_SPIFFE_NOT_ENABLED', 'this CA serves no SPIFFE trust domain: it attests no agents', { hint: 'a CA made with `signet ca init --trust-domain` does' });
+      if (!served.includes(td)) throw new SignetError('ERR_SPIFFE_NOT_ENABLED', `this CA does not serve trust domain ${td}`, { hint: `it serves ${served.join(', ')}` });
+      const t = await withStore(flags.config, (store) => generateJoinToken(store, td, ttlMs, systemClock.now()));
       const agentId = `spiffe://${td}/signet/agent/join_token/${t.id}`;
       if (flags.json === true) process.stdout.write(`${JSON.stringify({ token: t.token, id: t.id, agentId, expiresAt: formatTime(t.expiresAt) })}\n`);
       else {
