@@ -41,7 +41,6 @@ import { decodePem, looksLikePem } from '../core/pem.js';
 import { encodePublicKeyDer, parsePrivateKey, peekKey } from '../crypto/keys.js';
 import { jwkThumbprint, type Jwk } from '../crypto/jwk.js';
 import { parseIpRange, POLICY_NAME_TYPES, SSH_HOST_POLICY_TYPES, SSH_USER_POLICY_TYPES, validatePolicyConfig, type PolicyConfig, type PolicyNameType, type PolicyRules } from './policy.js';
-import { createHash } from 'node:crypto';
 import { isSelfIssued, parseCertificate, type Certificate } from '../x509/certificate.js';
 import { isValidDnsName, isValidUri, parseIpAddress } from '../x509/general-name.js';
 import { checkTemplate, formatTemplateProblem, MAX_TEMPLATE_BYTES } from '../x509/template/template.js';
@@ -1799,7 +1798,7 @@ function readPasswordChecked(problems: ConfigProblem[], path: string, file: stri
  * so it can go.
  */
 function checkAdditionalRoots(problems: ConfigProblem[], warnings: ConfigProblem[], config: CaConfig, root: Certificate | undefined, now: Date): Certificate[] {
-  const seen = new Map<string, string>(root ? [[createHash('sha256').update(root.der).digest('hex'), '$.root']] : []);
+  const seen = new Map<string, string>(root ? [[root.fingerprintSha256, '$.root']] : []);
   const out: Certificate[] = [];
   config.additionalRoots.forEach((file, i) => {
     const path = pathIndex('$.additionalRoots', i);
@@ -1809,13 +1808,12 @@ function checkAdditionalRoots(problems: ConfigProblem[], warnings: ConfigProblem
       problems.push({ path, message: `additional root certificate ${file} is not self-signed: give a root, not an intermediate` });
       return;
     }
-    const fingerprint = createHash('sha256').update(cert.der).digest('hex');
-    const first = seen.get(fingerprint);
+    const first = seen.get(cert.fingerprintSha256);
     if (first !== undefined) {
       problems.push({ path, message: `additional root certificate ${file} is the same certificate as ${first}` });
       return;
     }
-    seen.set(fingerprint, path);
+    seen.set(cert.fingerprintSha256, path);
     if (cert.notAfter.getTime() < now.getTime()) warnings.push({ path, message: `additional root certificate ${file} expired at ${cert.notAfter.toISOString()}: nothing it signed is valid any more, remove it` });
     out.push(cert);
   });

@@ -199,11 +199,16 @@ export class TrustDomainService {
    * that has not read the key another one just made: it will at its next refresh).
    */
   async mint(id: SpiffeId, audience: readonly string[], ttlMs: number): Promise<MintedJwtSvid> {
-    if (id.trustDomain !== this.#o.trustDomain) throw new SignetError('ERR_FORBIDDEN_NAMES', `${id.toString()} is not in trust domain ${this.#o.trustDomain}`);
+    if (id.trustDomain !== this.#o.trustDomain) throw this.#foreign(id);
     const [minted] = await this.mintMany([{ id, audience, ttlMs }]);
     if (minted === undefined) throw new SignetError('ERR_INTERNAL', 'no JWT-SVID was minted');
     if (minted instanceof SignetError) throw minted;
     return minted;
+  }
+
+  /** The refusal of an ID of another trust domain (nothing is signed for it). */
+  #foreign(id: SpiffeId): SignetError {
+    return new SignetError('ERR_FORBIDDEN_NAMES', `${id.toString()} is not in trust domain ${this.#o.trustDomain}`);
   }
 
   /**
@@ -235,7 +240,7 @@ export class TrustDomainService {
     const tokens = mintJwtSvids(mine.map((r) => ({ id: r.id, audience: r.audience, key: signingKey, kid, now, ttlMs: Math.min(r.ttlMs, left) })));
     let next = 0;
     return requests.map((r) => {
-      if (r.id.trustDomain !== this.#o.trustDomain) return new SignetError('ERR_FORBIDDEN_NAMES', `${r.id.toString()} is not in trust domain ${this.#o.trustDomain}`);
+      if (r.id.trustDomain !== this.#o.trustDomain) return this.#foreign(r.id);
       const token = tokens[next++];
       if (token === undefined) return new SignetError('ERR_INTERNAL', 'no JWT-SVID was minted');
       if (token instanceof SignetError) return token;
