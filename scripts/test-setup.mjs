@@ -31,6 +31,12 @@ const needed = [
   { present: () => onPath('swtpm_setup'), package: 'swtpm-tools' },
   { present: () => onPath('tpm2_activatecredential'), package: 'tpm2-tools' },
   { present: () => debInstalled('libtss2-tcti-swtpm0'), package: 'libtss2-tcti-swtpm0' },
+  // The node agent's Workload API (test/agent): a gRPC client Signet did not write — Debian's grpcio,
+  // with message classes that Debian's protoc generates (libprotobuf-dev holds google/protobuf/*.proto).
+  { present: () => existsSync('/usr/lib/python3/dist-packages/grpc/__init__.py'), package: 'python3-grpcio' },
+  { present: () => existsSync('/usr/lib/python3/dist-packages/google/protobuf/__init__.py'), package: 'python3-protobuf' },
+  { present: () => onPath('protoc'), package: 'protobuf-compiler' },
+  { present: () => existsSync('/usr/include/google/protobuf/struct.proto'), package: 'libprotobuf-dev' },
 ];
 
 const missing = needed.filter((n) => !n.present());

@@ -249,6 +249,9 @@ function router(options: RouterOptions): (req: IncomingMessage, res: ServerRespo
     const url = new URL(req.url ?? '/', 'https://signet.invalid');
     const method = req.method ?? 'GET';
     const head = method === 'HEAD';
+    // A server that is closing answers what it has and then closes the connection: a keep-alive
+    // client (an agent's long poll) would otherwise keep it busy, and the close waiting, for ever.
+    if ((req.socket as { server?: { listening?: boolean } }).server?.listening === false) res.shouldKeepAlive = false;
     let code: string | undefined;
     let pattern = 'unmatched';
     const finish = (status: number): void => {

@@ -236,7 +236,17 @@ export function spiffeRoutes(o: SpiffeRouteOptions): Route[] {
         }
         const revision = await o.store.spiffe.entryRevision();
         const entries = [...(await authorized.get(o.store, agent)).values()].sort((a, b) => (a.id < b.id ? -1 : 1));
-        return { json: { agent: agent.spiffeId, revision: Number(revision), entries: entries.map(entryJson) } };
+        // The bundles its workloads receive: its own trust domain's, and those its entries federate with.
+        const own = parseSpiffeId(agent.spiffeId).trustDomain;
+        const bundles: Record<string, string> = {};
+        const document = service(own)?.bundle?.document;
+        if (document !== undefined) bundles[own] = document;
+        for (const td of new Set(entries.flatMap((e) => e.federatesWith))) {
+          if (td === own) continue;
+          const held = await o.store.spiffe.getBundle(td);
+          if (held !== undefined) bundles[td] = held.document;
+        }
+        return { json: { agent: agent.spiffeId, revision: Number(revision), entries: entries.map(entryJson), bundles } };
       },
     },
     {

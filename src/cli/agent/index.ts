@@ -13,6 +13,7 @@ import { addConfigOption } from '../inventory/flags.js';
 import { jsonArrayWriter, stdoutSink, tableWriter, type Column } from '../inventory/output.js';
 import { withStore } from '../inventory/store-access.js';
 import { caTrustDomains } from '../spiffe-common.js';
+import { registerAgentRun } from './run.js';
 
 function agentJson(a: AgentRecord): Record<string, unknown> {
   return {
@@ -81,7 +82,8 @@ Examples:
     });
   token.addHelpText('after', '\nExamples:\n  $ signet token generate --ttl 10m');
 
-  const agent = program.command('agent').description('attested node agents: list, show, ban, unban, evict');
+  const agent = program.command('agent').description('the node agent (run) and, on the CA host, the attested agents: list, show, ban, unban, evict');
+  registerAgentRun(agent);
   addConfigOption(agent.command('list').description('list the attested agents'))
     .option('--json', 'print a JSON array')
     .addHelpText('after', '\nExamples:\n  $ signet agent list\n  $ signet agent list --json')
@@ -122,5 +124,5 @@ Examples:
   change('ban', 'ban an agent: it can no longer renew its SVID, get SVIDs, or attest again', '\nA banned agent keeps its record (so that it stays banned); its current SVID expires on its own —\nrevoke it for an immediate stop (signet revoke).\n\nExamples:\n  $ signet agent ban spiffe://example.org/signet/agent/join_token/4f2c9a1e0b7d3c55', (s, id) => s.spiffe.setAgentBanned(id, true, systemClock.now()), 'banned');
   change('unban', 'lift a ban', '\nExamples:\n  $ signet agent unban spiffe://example.org/signet/agent/join_token/4f2c9a1e0b7d3c55', (s, id) => s.spiffe.setAgentBanned(id, false, systemClock.now()), 'unbanned');
   change('evict', 'forget an agent: it must attest again (a join token is used up, so it needs a new one)', '\nExamples:\n  $ signet agent evict spiffe://example.org/signet/agent/join_token/4f2c9a1e0b7d3c55', (s, id) => s.spiffe.deleteAgent(id), 'evicted');
-  agent.addHelpText('after', '\nExamples:\n  $ signet agent list\n  $ signet agent ban spiffe://example.org/signet/agent/join_token/4f2c9a1e0b7d3c55');
+  agent.addHelpText('after', '\nExamples:\n  $ signet agent run --config /etc/signet/agent.json\n  $ signet agent list\n  $ signet agent ban spiffe://example.org/signet/agent/join_token/4f2c9a1e0b7d3c55');
 }

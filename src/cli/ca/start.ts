@@ -21,7 +21,7 @@ interface StartFlags {
  * The server's logger: pino, JSON lines on stdout, written synchronously (nothing is lost when
  * the process exits), `level` as a word and `time` in RFC 3339, no pid or host noise.
  */
-async function createLogger(level: string): Promise<Logger> {
+export async function createLogger(level: string): Promise<Logger> {
   const { pino } = await import('pino');
   return pino(
     {

@@ -1,0 +1,598 @@
+/**
+ * The node agent (`signet agent run`): attests its node to the CA, keeps the SVIDs of the
+ * workloads the CA lets it serve, and hands them out through the Workload API
+ * (workload-api.ts) — also while the CA is away.
+ *
+ * - Trust: the CA's root, pinned by fingerprint (fetched once, then kept in the data directory)
+ *   or given as a file; every request verifies the CA's TLS certificate against it.
+ * - Node attestation: a join token (single use) gives the agent SVID; the agent renews it over
+ *   mTLS at half its lifetime with a new key and attests again only when it has none that is
+ *   still valid (a used join token cannot: the operator gives a new one).
+ * - Entries: a long poll (`GET /spiffe/agent/entries?after=REV&wait=…`) that the CA answers as
+ *   soon as an entry changes — push, not a polling interval — with the entries the agent may
+ *   serve and the bundles its workloads receive.
+ * - SVIDs: workload keys are made here (P-256) and never leave the node; CSRs go to the CA in
+ *   batches; each SVID is rotated at about half of its lifetime with ±10 % jitter, so a fleet
+ *   that started together does not come back together.
+ * - Cache: everything above (agent key, SVIDs with their keys, entries, bundles, JWT-SVIDs) is
+ *   kept in `DATA_DIR/agent-state.json`, mode 0600, written atomically: a restarted agent serves
+ *   at once, before it has reached the CA. Expired SVIDs are never served.
+ * - Failover: the servers of the config are tried in turn; errors back off from 1 s to 5 s (±10 %).
+ */
+import { EventEmitter } from 'node:events';
+import { createPrivateKey, type KeyObject } from 'node:crypto';
+import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { fetchPinnedRoot } from '../client/bootstrap.js';
+import { createCaClient, type CaClient, type ClientIdentity } from '../client/http.js';
+import { systemClock, type Clock } from '../core/clock.js';
+import { SignetError } from '../core/errors.js';
+import { decodePem, encodePem } from '../core/pem.js';
+import { generateKeyPairSync } from '../crypto/generate.js';
+import { createSoftwareSigner } from '../crypto/signer.js';
+import { parseBundle, type TrustBundle } from '../spiffe/bundle.js';
+import { parseCertificate } from '../x509/certificate.js';
+import { buildCsr } from '../x509/csr.js';
+import type { AgentConfig } from './config.js';
+
+/** How long one entries long poll waits at the CA (the CA allows up to 60 s). */
+const ENTRIES_WAIT_S = 30;
+/** Largest batch of SVIDs asked for at once (the CA takes up to 500). */
+const BATCH = 500;
+/** Backoff between failed rounds. */
+const MIN_BACKOFF_MS = 1_000;
+const MAX_BACKOFF_MS = 5_000;
+/** The longest a rotation timer is set for (timers drift; the round re-checks). */
+const MAX_TIMER_MS = 3_600_000;
+/** JWT-SVIDs remembered (per entry and audience set). */
+const MAX_JWT_CACHE = 10_000;
+const STATE_FILE = 'agent-state.json';
+const ROOT_FILE = 'root.pem';
+
+/** An entry as the agent holds it (from the CA's JSON). */
+export interface AgentEntry {
+  readonly id: string;
+  readonly spiffeId: string;
+  readonly selectors: readonly string[];
+  readonly federatesWith: readonly string[];
+  readonly hint?: string;
+  readonly revision: number;
+}
+
+/** An X509-SVID the agent holds for an entry. */
+export interface HeldSvid {
+  readonly entryId: string;
+  readonly entryRevision: number;
+  readonly spiffeId: string;
+  /** DER, leaf first. */
+  readonly chain: readonly Uint8Array[];
+  /** Unencrypted PKCS#8 DER (served to the workload; on disk only in the 0600 state file). */
+  readonly key: Uint8Array;
+  readonly notBefore: Date;
+  readonly notAfter: Date;
+  readonly rotateAt: Date;
+}
+
+/** A JWT-SVID the agent holds. */
+interface HeldJwt {
+  readonly token: string;
+  readonly spiffeId: string;
+  readonly expiresAt: Date;
+  readonly rotateAt: Date;
+}
+
+/** A trust domain's bundle as the agent holds it: parsed, and its document. */
+export interface HeldBundle {
+  readonly bundle: TrustBundle;
+  readonly document: string;
+}
+
+/** The agent SVID. */
+interface AgentSvid {
+  readonly spiffeId: string;
+  readonly chain: readonly string[];
+  readonly key: KeyObject;
+  readonly notBefore: Date;
+  readonly notAfter: Date;
+}
+
+/** What `agent-state.json` holds. */
+interface StateFile {
+  version: 1;
+  agent: { spiffeId: string; chain: string[]; key: string; notBefore: string; notAfter: string } | null;
+  revision: number | null;
+  entries: AgentEntry[];
+  bundles: Record<string, string>;
+  svids: { entryId: string; entryRevision: number; spiffeId: string; chain: string[]; key: string; notBefore: string; notAfter: string; rotateAt: string }[];
+  jwts: { key: string; token: string; spiffeId: string; expiresAt: string; rotateAt: string }[];
+}
+
+/** Logging the agent does (pino's shape). */
+export interface AgentLog {
+  info(o: object, msg: string): void;
+  warn(o: object, msg: string): void;
+  error(o: object, msg: string): void;
+}
+
+export interface AgentOptions {
+  readonly config: AgentConfig;
+  readonly log: AgentLog;
+  readonly clock?: Clock;
+  /** Randomness for jitter, in [0, 1) (tests). */
+  readonly random?: () => number;
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const t = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(t);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done);
+  });
+}
+
+/** The errors after which another server may do better (the CA is away or broken, not refusing). */
+function unreachable(e: unknown): boolean {
+  return e instanceof SignetError && (e.code === 'ERR_CA_UNREACHABLE' || e.code === 'ERR_CA_BAD_RESPONSE' || (e.code === 'ERR_CA_REFUSED' && Number((e.detail as { status?: unknown } | undefined)?.status) >= 500));
+}
+
+function asObject(v: unknown, what: string): Record<string, unknown> {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new SignetError('ERR_CA_BAD_RESPONSE', `the CA's answer to ${what} is not a JSON object`);
+  return v as Record<string, unknown>;
+}
+
+function str(o: Record<string, unknown>, name: string, what: string): string {
+  const v = o[name];
+  if (typeof v !== 'string') throw new SignetError('ERR_CA_BAD_RESPONSE', `the CA's answer to ${what} has no "${name}"`);
+  return v;
+}
+
+function strings(o: Record<string, unknown>, name: string, what: string): string[] {
+  const v = o[name];
+  if (!Array.isArray(v) || !v.every((x): x is string => typeof x === 'string')) throw new SignetError('ERR_CA_BAD_RESPONSE', `the CA's answer to ${what} has no "${name}" list`);
+  return v;
+}
+
+/** A new P-256 key and a CSR for it (the CA names the SVID from the entry, not from the CSR). */
+function keyAndCsr(): { key: KeyObject; csr: string } {
+  const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+  return { key: privateKey, csr: encodePem('CERTIFICATE REQUEST', buildCsr({ subject: [] }, createSoftwareSigner(privateKey))) };
+}
+
+/** Writes `data` to `path` with mode 0600: temp file, fsync, rename. */
+function writePrivateFile(path: string, data: string): void {
+  const tmp = `${path}.${process.pid}.tmp`;
+  const fd = openSync(tmp, 'w', 0o600);
+  try {
+    writeSync(fd, data);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  try {
+    renameSync(tmp, path);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw e;
+  }
+}
+
+/** The node agent. Events: `change` (SVIDs, entries or bundles changed), `ready`. */
+export class Agent extends EventEmitter {
+  readonly #c: AgentConfig;
+  readonly #log: AgentLog;
+  readonly #clock: Clock;
+  readonly #random: () => number;
+  readonly #abort = new AbortController();
+  #root: string | undefined;
+  #clients: CaClient[] = [];
+  #server = 0;
+  #agent: AgentSvid | undefined;
+  #revision: number | undefined;
+  #entries = new Map<string, AgentEntry>();
+  #bundles = new Map<string, HeldBundle>();
+  #svids = new Map<string, HeldSvid>();
+  #jwts = new Map<string, HeldJwt>();
+  #rotation: NodeJS.Timeout | undefined;
+  #loop: Promise<void> | undefined;
+  #reconciling: Promise<void> | undefined;
+  #again = false;
+  /** Set once entries were received from the CA (or from the cache). */
+  #synced = false;
+
+  constructor(o: AgentOptions) {
+    super();
+    this.setMaxListeners(0);
+    this.#c = o.config;
+    this.#log = o.log;
+    this.#clock = o.clock ?? systemClock;
+    this.#random = o.random ?? Math.random;
+  }
+
+  get config(): AgentConfig {
+    return this.#c;
+  }
+
+  /** The agent's SPIFFE ID, once attested. */
+  get spiffeId(): string | undefined {
+    return this.#agent?.spiffeId;
+  }
+
+  /** Loads the cache and starts the work with the CA in the background; resolves at once. */
+  start(): void {
+    mkdirSync(this.#c.dataDir, { recursive: true, mode: 0o700 });
+    this.#loadState();
+    if (this.#synced) this.emit('change');
+    this.#loop = this.#run();
+  }
+
+  /** Stops talking to the CA (what is cached stays). */
+  async stop(): Promise<void> {
+    this.#abort.abort();
+    if (this.#rotation !== undefined) clearTimeout(this.#rotation);
+    for (const c of this.#clients) c.close();
+    await this.#loop;
+    await this.#reconciling;
+  }
+
+  /** Whether the agent can serve: it has a bundle of its own trust domain. */
+  ready(): boolean {
+    return this.#bundles.has(this.#c.trustDomain);
+  }
+
+  /** The entries the agent may serve. */
+  entries(): readonly AgentEntry[] {
+    return [...this.#entries.values()];
+  }
+
+  /** The SVID held for an entry, when one is valid now. */
+  svid(entryId: string): HeldSvid | undefined {
+    const s = this.#svids.get(entryId);
+    return s !== undefined && s.notAfter.getTime() > this.#clock.now().getTime() ? s : undefined;
+  }
+
+  /** The bundles held, by trust domain. */
+  bundles(): ReadonlyMap<string, HeldBundle> {
+    return this.#bundles;
+  }
+
+  /** The bundle of a trust domain, when held. */
+  bundle(trustDomain: string): HeldBundle | undefined {
+    return this.#bundles.get(trustDomain);
+  }
+
+  /**
+   * A JWT-SVID for `entry` and `audience`: the held one while it is before its rotation time,
+   * else a new one from the CA; while the CA cannot be reached, the held one until it expires.
+   */
+  async jwtSvid(entry: AgentEntry, audience: readonly string[]): Promise<{ token: string; spiffeId: string; expiresAt: Date }> {
+    const key = `${entry.id}\n${[...new Set(audience)].sort().join('\n')}`;
+    const now = this.#clock.now().getTime();
+    const held = this.#jwts.get(key);
+    if (held !== undefined && held.rotateAt.getTime() > now) return held;
+    try {
+      const r = asObject((await this.#call({ path: '/spiffe/agent/svids', json: { jwt: [{ entryId: entry.id, audience: [...audience] }] } })).json, '/spiffe/agent/svids');
+      const item = asObject(Array.isArray(r.jwt) ? r.jwt[0] : undefined, '/spiffe/agent/svids');
+      if (item.error !== undefined) {
+        const err = asObject(item.error, '/spiffe/agent/svids');
+        throw new SignetError('ERR_CA_REFUSED', `the CA refused a JWT-SVID for ${entry.spiffeId}: ${String(err.message)}`, { detail: { caCode: err.code } });
+      }
+      const expiresAt = new Date(str(item, 'expiresAt', '/spiffe/agent/svids'));
+      const issuedAt = this.#clock.now().getTime();
+      const jwt: HeldJwt = { token: str(item, 'token', '/spiffe/agent/svids'), spiffeId: str(item, 'spiffeId', '/spiffe/agent/svids'), expiresAt, rotateAt: new Date(issuedAt + (expiresAt.getTime() - issuedAt) / 2) };
+      this.#jwts.delete(key);
+      if (this.#jwts.size >= MAX_JWT_CACHE) this.#jwts.delete(this.#jwts.keys().next().value as string);
+      this.#jwts.set(key, jwt);
+      this.#saveState();
+      return jwt;
+    } catch (e) {
+      if (held !== undefined && held.expiresAt.getTime() > this.#clock.now().getTime() && unreachable(e)) return held;
+      throw e;
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // the work with the CA
+
+  async #run(): Promise<void> {
+    let backoff = MIN_BACKOFF_MS;
+    const signal = this.#abort.signal;
+    while (!signal.aborted) {
+      try {
+        await this.#ensureRoot();
+        await this.#ensureAgentSvid();
+        // What the cache holds may be due (a restart after a while): rotate before waiting on entries.
+        if (this.#synced) await this.#reconcile();
+        await this.#syncEntries();
+        backoff = MIN_BACKOFF_MS;
+      } catch (e) {
+        if (signal.aborted) break;
+        const err = e instanceof SignetError ? e : new SignetError('ERR_INTERNAL', (e as Error).message);
+        this.#log.warn({ code: err.code, server: this.#clients[this.#server]?.url ?? this.#c.servers[this.#server] }, `agent: ${err.message}`);
+        if (unreachable(e)) this.#server = (this.#server + 1) % this.#c.servers.length;
+        await sleep(backoff * (0.9 + 0.2 * this.#random()), signal);
+        backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
+      }
+    }
+  }
+
+  async #ensureRoot(): Promise<void> {
+    if (this.#root !== undefined) return;
+    const trust = this.#c.trust;
+    let pem: string;
+    if ('rootFile' in trust) pem = readFileSync(trust.rootFile, 'utf8');
+    else {
+      const saved = join(this.#c.dataDir, ROOT_FILE);
+      let held: string | undefined;
+      try {
+        held = readFileSync(saved, 'utf8');
+        if (parseCertificate(decodePem(held, ['CERTIFICATE']).der).fingerprintSha256 !== trust.rootFingerprint) held = undefined;
+      } catch {
+        held = undefined;
+      }
+      if (held === undefined) {
+        const url = this.#c.servers[this.#server] as string;
+        held = (await fetchPinnedRoot(url, trust.rootFingerprint)).pem;
+        writePrivateFile(saved, held);
+        this.#log.info({ server: url, fingerprint: trust.rootFingerprint }, 'agent: root pinned');
+      }
+      pem = held;
+    }
+    this.#root = pem;
+    this.#clients = this.#c.servers.map((url) => createCaClient({ url, roots: pem, keepAlive: true, timeoutMs: (ENTRIES_WAIT_S + 15) * 1000 }));
+  }
+
+  #identity(): ClientIdentity | undefined {
+    return this.#agent === undefined ? undefined : { certificateChain: this.#agent.chain.join(''), key: this.#agent.key };
+  }
+
+  /** One request to the current server (with the agent SVID once there is one). */
+  #call(req: { method?: 'GET' | 'POST'; path: string; json?: unknown }, anonymous = false): ReturnType<CaClient['request']> {
+    const client = this.#clients[this.#server];
+    if (client === undefined) return Promise.reject(new SignetError('ERR_CA_UNREACHABLE', 'the agent has not reached its CA yet'));
+    const identity = anonymous ? undefined : this.#identity();
+    return client.request({ ...req, ...(identity !== undefined ? { identity } : {}) });
+  }
+
+  #takeAgentSvid(json: unknown, key: KeyObject, what: string): void {
+    const o = asObject(json, what);
+    const chain = strings(o, 'svid', what);
+    const leaf = parseCertificate(decodePem(chain[0] ?? '', ['CERTIFICATE']).der);
+    this.#agent = { spiffeId: str(o, 'spiffeId', what), chain, key, notBefore: leaf.notBefore, notAfter: leaf.notAfter };
+    if (typeof o.bundle === 'string') this.#takeBundles({ [this.#c.trustDomain]: o.bundle });
+    this.#saveState();
+  }
+
+  async #ensureAgentSvid(): Promise<void> {
+    const now = this.#clock.now().getTime();
+    const a = this.#agent;
+    if (a !== undefined && a.notAfter.getTime() > now) {
+      const half = a.notBefore.getTime() + (a.notAfter.getTime() - a.notBefore.getTime()) / 2;
+      if (now < half) return;
+      const { key, csr } = keyAndCsr();
+      try {
+        this.#takeAgentSvid((await this.#call({ path: '/spiffe/agent/renew', json: { csr } })).json, key, '/spiffe/agent/renew');
+        this.#log.info({ agent: this.#agent?.spiffeId, notAfter: this.#agent?.notAfter.toISOString() }, 'agent: agent SVID renewed');
+        return;
+      } catch (e) {
+        // Still valid: try again next round; the workloads are served meanwhile.
+        if (unreachable(e) || a.notAfter.getTime() > this.#clock.now().getTime()) throw e;
+      }
+    }
+    // None, or expired: attest (again).
+    let token: string;
+    try {
+      token = readFileSync(this.#c.attestor.tokenFile, 'utf8').trim();
+    } catch (e) {
+      throw new SignetError('ERR_FILE_NOT_FOUND', `the join token file ${this.#c.attestor.tokenFile} cannot be read: ${(e as Error).message}`);
+    }
+    const { key, csr } = keyAndCsr();
+    const body = { attestor: 'join_token', trustDomain: this.#c.trustDomain, token, csr };
+    this.#takeAgentSvid((await this.#call({ path: '/spiffe/agent/attest', json: body }, true)).json, key, '/spiffe/agent/attest');
+    this.#log.info({ agent: this.#agent?.spiffeId }, 'agent: attested');
+  }
+
+  async #syncEntries(): Promise<void> {
+    const asked = Date.now();
+    const polling = this.#synced && this.#revision !== undefined;
+    const path = this.#revision === undefined || !this.#synced ? '/spiffe/agent/entries' : `/spiffe/agent/entries?after=${this.#revision}&wait=${ENTRIES_WAIT_S}s`;
+    const r = asObject((await this.#call({ method: 'GET', path })).json, '/spiffe/agent/entries');
+    const list = r.entries;
+    if (!Array.isArray(list)) throw new SignetError('ERR_CA_BAD_RESPONSE', 'the CA\'s answer to /spiffe/agent/entries has no "entries" list');
+    const entries = new Map<string, AgentEntry>();
+    for (const x of list) {
+      const e = asObject(x, '/spiffe/agent/entries');
+      const hint = typeof e.hint === 'string' ? e.hint : undefined;
+      entries.set(str(e, 'id', 'an entry'), { id: str(e, 'id', 'an entry'), spiffeId: str(e, 'spiffeId', 'an entry'), selectors: strings(e, 'selectors', 'an entry'), federatesWith: strings(e, 'federatesWith', 'an entry'), ...(hint !== undefined ? { hint } : {}), revision: Number(e.revision) });
+    }
+    const revision = Number(r.revision);
+    const changed = !this.#synced || revision !== this.#revision || entries.size !== this.#entries.size;
+    this.#entries = entries;
+    this.#revision = revision;
+    this.#synced = true;
+    const bundlesChanged = this.#takeBundles(typeof r.bundles === 'object' && r.bundles !== null ? (r.bundles as Record<string, unknown>) : {});
+    if (changed || bundlesChanged) {
+      this.#saveState();
+      this.emit('change');
+    }
+    await this.#reconcile();
+    // A long poll that came back at once with nothing new (a CA shutting down, a proxy cutting
+    // it short) must not turn into a busy loop.
+    if (polling && !changed && !bundlesChanged && Date.now() - asked < MIN_BACKOFF_MS) await sleep(MIN_BACKOFF_MS, this.#abort.signal);
+  }
+
+  /** Replaces the held bundles; true when one changed. A bundle that does not parse is kept out (and logged). */
+  #takeBundles(documents: Record<string, unknown>): boolean {
+    let changed = false;
+    for (const [td, doc] of Object.entries(documents)) {
+      if (typeof doc !== 'string' || this.#bundles.get(td)?.document === doc) continue;
+      try {
+        this.#bundles.set(td, { bundle: parseBundle(doc, td), document: doc });
+        changed = true;
+      } catch (e) {
+        this.#log.warn({ trustDomain: td, code: (e as SignetError).code }, `agent: the bundle of ${td} is not usable: ${(e as Error).message}`);
+      }
+    }
+    return changed;
+  }
+
+  /** Issues what is missing or due, drops what no entry needs; one round at a time. */
+  #reconcile(): Promise<void> {
+    if (this.#reconciling !== undefined) {
+      this.#again = true;
+      return this.#reconciling;
+    }
+    this.#reconciling = (async () => {
+      try {
+        do {
+          this.#again = false;
+          await this.#reconcileOnce();
+        } while (this.#again && !this.#abort.signal.aborted);
+      } finally {
+        this.#reconciling = undefined;
+      }
+    })();
+    return this.#reconciling;
+  }
+
+  async #reconcileOnce(): Promise<void> {
+    let changed = false;
+    for (const id of [...this.#svids.keys()]) {
+      if (!this.#entries.has(id)) {
+        this.#svids.delete(id);
+        changed = true;
+      }
+    }
+    for (const key of [...this.#jwts.keys()]) if (!this.#entries.has(key.slice(0, key.indexOf('\n')))) this.#jwts.delete(key);
+    const now = this.#clock.now().getTime();
+    const due = [...this.#entries.values()].filter((e) => {
+      const s = this.#svids.get(e.id);
+      return s === undefined || s.entryRevision !== e.revision || s.rotateAt.getTime() <= now;
+    });
+    try {
+      for (let i = 0; i < due.length; i += BATCH) {
+        const part = due.slice(i, i + BATCH).map((e) => ({ entry: e, ...keyAndCsr() }));
+        const r = asObject((await this.#call({ path: '/spiffe/agent/svids', json: { x509: part.map((p) => ({ entryId: p.entry.id, csr: p.csr })) } })).json, '/spiffe/agent/svids');
+        const items = Array.isArray(r.x509) ? r.x509 : [];
+        part.forEach((p, j) => {
+          const item = asObject(items[j], '/spiffe/agent/svids');
+          if (item.error !== undefined) {
+            const err = asObject(item.error, '/spiffe/agent/svids');
+            this.#log.warn({ entry: p.entry.id, spiffeId: p.entry.spiffeId, code: err.code }, `agent: no SVID for ${p.entry.spiffeId}: ${String(err.message)}`);
+            return;
+          }
+          const chain = strings(item, 'svid', '/spiffe/agent/svids').map((pem) => decodePem(pem, ['CERTIFICATE']).der);
+          const leaf = parseCertificate(chain[0] as Uint8Array);
+          const life = leaf.notAfter.getTime() - leaf.notBefore.getTime();
+          // About half of the lifetime, ±10 % of it.
+          const rotateAt = new Date(leaf.notBefore.getTime() + life * (0.4 + 0.2 * this.#random()));
+          this.#svids.set(p.entry.id, { entryId: p.entry.id, entryRevision: p.entry.revision, spiffeId: p.entry.spiffeId, chain, key: new Uint8Array(p.key.export({ format: 'der', type: 'pkcs8' })), notBefore: leaf.notBefore, notAfter: leaf.notAfter, rotateAt });
+          changed = true;
+        });
+      }
+    } finally {
+      if (changed) {
+        this.#saveState();
+        this.emit('change');
+      }
+      this.#scheduleRotation();
+    }
+  }
+
+  #scheduleRotation(): void {
+    if (this.#rotation !== undefined) clearTimeout(this.#rotation);
+    if (this.#abort.signal.aborted) return;
+    let next = Infinity;
+    for (const s of this.#svids.values()) next = Math.min(next, s.rotateAt.getTime());
+    if (this.#agent !== undefined) next = Math.min(next, this.#agent.notBefore.getTime() + (this.#agent.notAfter.getTime() - this.#agent.notBefore.getTime()) / 2);
+    if (next === Infinity) return;
+    const ms = Math.min(Math.max(next - this.#clock.now().getTime(), 1_000), MAX_TIMER_MS);
+    this.#rotation = setTimeout(() => {
+      this.#ensureAgentSvid()
+        .then(() => this.#reconcile())
+        .catch((e: unknown) => {
+          this.#log.warn({ code: (e as SignetError).code }, `agent: rotation: ${(e as Error).message}`);
+          this.#scheduleRotation();
+        });
+    }, ms);
+    this.#rotation.unref();
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // the state file
+
+  #saveState(): void {
+    const a = this.#agent;
+    const state: StateFile = {
+      version: 1,
+      agent: a === undefined ? null : { spiffeId: a.spiffeId, chain: [...a.chain], key: a.key.export({ format: 'der', type: 'pkcs8' }).toString('base64'), notBefore: a.notBefore.toISOString(), notAfter: a.notAfter.toISOString() },
+      revision: this.#synced ? (this.#revision ?? null) : null,
+      entries: [...this.#entries.values()],
+      bundles: Object.fromEntries([...this.#bundles].map(([td, b]) => [td, b.document])),
+      svids: [...this.#svids.values()].map((s) => ({ entryId: s.entryId, entryRevision: s.entryRevision, spiffeId: s.spiffeId, chain: s.chain.map((d) => Buffer.from(d).toString('base64')), key: Buffer.from(s.key).toString('base64'), notBefore: s.notBefore.toISOString(), notAfter: s.notAfter.toISOString(), rotateAt: s.rotateAt.toISOString() })),
+      jwts: [...this.#jwts].map(([key, j]) => ({ key, token: j.token, spiffeId: j.spiffeId, expiresAt: j.expiresAt.toISOString(), rotateAt: j.rotateAt.toISOString() })),
+    };
+    try {
+      writePrivateFile(join(this.#c.dataDir, STATE_FILE), JSON.stringify(state));
+    } catch (e) {
+      this.#log.error({ code: 'ERR_FILE_IO' }, `agent: the state file could not be written: ${(e as Error).message}`);
+    }
+  }
+
+  #loadState(): void {
+    const file = join(this.#c.dataDir, STATE_FILE);
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch {
+      return;
+    }
+    try {
+      const s = JSON.parse(text) as StateFile;
+      if (s.version !== 1) throw new Error(`unknown version ${String(s.version)}`);
+      if (s.agent !== null) {
+        const key = createPrivateKey({ key: Buffer.from(s.agent.key, 'base64'), format: 'der', type: 'pkcs8' });
+        this.#agent = { spiffeId: s.agent.spiffeId, chain: s.agent.chain, key, notBefore: new Date(s.agent.notBefore), notAfter: new Date(s.agent.notAfter) };
+      }
+      this.#entries = new Map(s.entries.map((e) => [e.id, e]));
+      this.#takeBundles(s.bundles);
+      for (const v of s.svids) {
+        this.#svids.set(v.entryId, { entryId: v.entryId, entryRevision: v.entryRevision, spiffeId: v.spiffeId, chain: v.chain.map((d) => new Uint8Array(Buffer.from(d, 'base64'))), key: new Uint8Array(Buffer.from(v.key, 'base64')), notBefore: new Date(v.notBefore), notAfter: new Date(v.notAfter), rotateAt: new Date(v.rotateAt) });
+      }
+      for (const j of s.jwts) this.#jwts.set(j.key, { token: j.token, spiffeId: j.spiffeId, expiresAt: new Date(j.expiresAt), rotateAt: new Date(j.rotateAt) });
+      if (s.revision !== null) {
+        this.#revision = s.revision;
+        this.#synced = true;
+      }
+      this.#log.info({ svids: this.#svids.size, entries: this.#entries.size }, 'agent: cache loaded');
+    } catch (e) {
+      // A damaged cache costs a round trip to the CA, nothing else.
+      this.#log.warn({ file }, `agent: the state file is not usable, starting afresh: ${(e as Error).message}`);
+      this.#agent = undefined;
+      this.#entries.clear();
+      this.#bundles.clear();
+      this.#svids.clear();
+      this.#jwts.clear();
+    }
+  }
+}
+
+/** The DER certificates of a held bundle, concatenated (the Workload API's form). */
+export function bundleDer(b: HeldBundle): Buffer {
+  return Buffer.concat(b.bundle.x509Authorities.map((d) => Buffer.from(d)));
+}
+
+/** A held bundle's JWT authorities as a JWK Set document. */
+export function jwtBundleDocument(b: HeldBundle): Buffer {
+  const doc = JSON.parse(b.document) as { keys?: { use?: string }[] };
+  return Buffer.from(JSON.stringify({ keys: (doc.keys ?? []).filter((k) => k.use === 'jwt-svid') }));
+}
+
+/** PEM text of a chain (for files the helper writes). */
+export function chainPem(chain: readonly Uint8Array[]): string {
+  return chain.map((d) => encodePem('CERTIFICATE', d)).join('');
+}
