@@ -31,7 +31,9 @@
  * `ssh` (bench/ssh.ts) compares SSH certificates built and signed with the raw signature rate of the
  * CA key, per CA key type (ISSUE 7).
  *
- * `node dist/bench/run.js [leaf|pipeline|lint|issuance|store|acme|crl|ocsp|bulk|ssh|svid …]` runs only the named parts (all of
+ * `agent` (bench/agent.ts) measures the node agent from outside: Workload API first-response latency, entry → SVID at the agent, memory with 10,000 SVIDs (ISSUE 9).
+ *
+ * `node dist/bench/run.js [leaf|pipeline|lint|issuance|store|acme|crl|ocsp|bulk|ssh|svid|agent …]` runs only the named parts (all of
  * them without an argument).
  */
 import { arch, cpus, platform } from 'node:os';
@@ -52,6 +54,7 @@ import { benchOcsp } from './ocsp.js';
 import { benchBulk } from './bulk.js';
 import { benchSsh } from './ssh.js';
 import { benchSvid } from './svid.js';
+import { benchAgent } from './agent.js';
 import { race, SLICE_MS } from './measure.js';
 
 /** Total measuring time per side and key (the issue asks for ~1-2 s). */
@@ -182,7 +185,7 @@ function benchPipeline(kc: KeyCase): PipelineResult {
   };
 }
 
-const PARTS = ['leaf', 'pipeline', 'lint', 'issuance', 'store', 'acme', 'crl', 'ocsp', 'bulk', 'ssh', 'svid'] as const;
+const PARTS = ['leaf', 'pipeline', 'lint', 'issuance', 'store', 'acme', 'crl', 'ocsp', 'bulk', 'ssh', 'svid', 'agent'] as const;
 type Part = (typeof PARTS)[number];
 const asked = process.argv.slice(2);
 for (const a of asked) {
@@ -206,6 +209,7 @@ const ocsp = runs('ocsp') ? await benchOcsp() : undefined;
 const bulk = runs('bulk') ? await benchBulk() : undefined;
 const ssh = runs('ssh') ? benchSsh() : undefined;
 const svid = runs('svid') ? await benchSvid() : undefined;
+const agent = runs('agent') ? await benchAgent() : undefined;
 const p256 = results?.find((r) => r.key === 'P-256');
 process.stdout.write(
   JSON.stringify(
@@ -233,6 +237,7 @@ process.stdout.write(
       bulk,
       ssh,
       svid,
+      agent,
     },
     null,
     2,
