@@ -25,6 +25,7 @@ import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { SignetError } from '../core/errors.js';
 import type { JsonObject, JsonValue } from '../x509/template/json.js';
+import { parseSpiffeId } from '../spiffe/id.js';
 import { validateJwtSvid } from '../spiffe/jwt-svid.js';
 import { bundleDer, jwtBundleDocument, type Agent, type AgentEntry, type AgentLog, type HeldBundle } from './agent.js';
 import { peerOf, releasePeer, type Peer } from './peer.js';
@@ -131,7 +132,7 @@ export async function startWorkloadApi(o: WorkloadApiOptions): Promise<WorkloadA
     return { attested, selectors: new Set(attested.selectors) };
   };
   const identities = (selectors: ReadonlySet<string>): AgentEntry[] => agent.entries().filter((e) => selectorsMatch(e.selectors, selectors));
-  const trustDomainOf = (spiffeId: string): string => spiffeId.slice('spiffe://'.length).split('/')[0] as string;
+  const trustDomainOf = (spiffeId: string): string => parseSpiffeId(spiffeId).trustDomain;
   const noIdentity = (): CallError => new CallError(grpc.status.PERMISSION_DENIED, 'no identity issued');
 
   /**

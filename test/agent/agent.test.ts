@@ -35,7 +35,7 @@ let agentLog = '';
 const ids: Record<string, string> = {};
 const cfg = () => ['--config', ca.configPath];
 const socket = () => tmp.path('run/api.sock');
-const stubs = () => tmp.path('stubs');
+const generated = () => tmp.path('generated');
 
 interface ClientOut {
   svids?: { spiffeId: string; hint?: string; chainLength?: number; verified: boolean; token?: string }[];
@@ -51,7 +51,7 @@ interface ClientOut {
 /** Runs the Python client as `uid` (root when undefined); resolves with its JSON. */
 function client(args: string[], uid?: number, onLine?: (line: string) => void): Promise<ClientOut> {
   return new Promise((resolve, reject) => {
-    const p = spawn(PYTHON, [`${stubs()}/workload_client.py`, stubs(), socket(), ...args], { ...(uid !== undefined ? { uid, gid: uid } : {}), env: { PATH: '/usr/bin:/bin', HOME: '/tmp' } });
+    const p = spawn(PYTHON, [`${generated()}/workload_client.py`, generated(), socket(), ...args], { ...(uid !== undefined ? { uid, gid: uid } : {}), env: { PATH: '/usr/bin:/bin', HOME: '/tmp' } });
     let out = '';
     let err = '';
     p.stdout.on('data', (d: Buffer) => {
@@ -117,16 +117,16 @@ async function until(what: string, check: () => boolean | Promise<boolean>, ms =
 }
 
 before(async () => {
-  // Other users (the test's workloads) must reach the stubs, the client and the socket.
+  // Other users (the test's workloads) must reach the generated messages, the client and the socket.
   chmodSync(tmp.dir, 0o755);
-  for (const d of ['ca', 'run', 'stubs', 'data']) mkdirSync(tmp.path(d), { mode: 0o755 });
+  for (const d of ['ca', 'run', 'generated', 'data']) mkdirSync(tmp.path(d), { mode: 0o755 });
   chmodSync(tmp.path('run'), 0o755);
-  chmodSync(tmp.path('stubs'), 0o755);
-  const protoc = spawnSync('protoc', [`--python_out=${stubs()}`, '-I', PROTO_DIR, '-I', '/usr/include', `${PROTO_DIR}workload.proto`], { encoding: 'utf8' });
+  chmodSync(tmp.path('generated'), 0o755);
+  const protoc = spawnSync('protoc', [`--python_out=${generated()}`, '-I', PROTO_DIR, '-I', '/usr/include', `${PROTO_DIR}workload.proto`], { encoding: 'utf8' });
   assert.equal(protoc.status, 0, protoc.stderr);
-  chmodSync(`${stubs()}/workload_pb2.py`, 0o644);
-  copyFileSync(CLIENT_SOURCE, `${stubs()}/workload_client.py`);
-  chmodSync(`${stubs()}/workload_client.py`, 0o644);
+  chmodSync(`${generated()}/workload_pb2.py`, 0o644);
+  copyFileSync(CLIENT_SOURCE, `${generated()}/workload_client.py`);
+  chmodSync(`${generated()}/workload_client.py`, 0o644);
   ca = await createTestCa({ parent: tmp.path('ca'), trustDomain: 'example.org' });
   port = await freePort();
   await startCa();

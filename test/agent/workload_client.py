@@ -12,7 +12,7 @@ as different users; it prints one JSON object with what it got, and checks what 
   watch N   FetchX509SVID, the first N messages (serials and the SPIFFE IDs)
   health    grpc.health.v1 Check
 
-Usage: workload_client.py STUBS_DIR SOCKET COMMAND [ARGS]
+Usage: workload_client.py GENERATED_DIR SOCKET COMMAND [ARGS]
 """
 import json
 import sys
