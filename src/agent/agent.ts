@@ -21,11 +21,12 @@
  */
 import { EventEmitter } from 'node:events';
 import { createPrivateKey, type KeyObject } from 'node:crypto';
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fetchPinnedRoot } from '../client/bootstrap.js';
 import { createCaClient, type CaClient, type ClientIdentity } from '../client/http.js';
 import { systemClock, type Clock } from '../core/clock.js';
+import { writeOutputFile } from '../core/files.js';
 import { SignetError } from '../core/errors.js';
 import { decodePem, encodePem } from '../core/pem.js';
 import { generateKeyPairSync } from '../crypto/generate.js';
@@ -164,22 +165,7 @@ function keyAndCsr(): { key: KeyObject; csr: string } {
 }
 
 /** Writes `data` to `path` with mode 0600: temp file, fsync, rename. */
-function writePrivateFile(path: string, data: string): void {
-  const tmp = `${path}.${process.pid}.tmp`;
-  const fd = openSync(tmp, 'w', 0o600);
-  try {
-    writeSync(fd, data);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  try {
-    renameSync(tmp, path);
-  } catch (e) {
-    rmSync(tmp, { force: true });
-    throw e;
-  }
-}
+const writePrivateFile = (path: string, data: string): void => writeOutputFile(path, data, { mode: 0o600, force: true });
 
 /** The node agent. Events: `change` (SVIDs, entries or bundles changed), `ready`. */
 export class Agent extends EventEmitter {

@@ -20,9 +20,7 @@
  */
 import { chmodSync, lstatSync, rmSync } from 'node:fs';
 import { createConnection, createServer, type Server as NetServer } from 'node:net';
-import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
-import * as protoLoader from '@grpc/proto-loader';
 import { SignetError } from '../core/errors.js';
 import type { JsonObject, JsonValue } from '../x509/template/json.js';
 import { parseSpiffeId } from '../spiffe/id.js';
@@ -30,15 +28,11 @@ import { validateJwtSvid } from '../spiffe/jwt-svid.js';
 import { bundleDer, jwtBundleDocument, type Agent, type AgentEntry, type AgentLog, type HeldBundle } from './agent.js';
 import { peerOf, releasePeer, type Peer } from './peer.js';
 import { selectorsMatch, UnixAttestor, type Attested } from './unix-attestor.js';
-
-/** The metadata every Workload API call must carry. */
-export const SECURITY_HEADER = 'workload.spiffe.io';
+import { SECURITY_HEADER, workloadProto } from './workload-proto.js';
 /** Largest request accepted (the requests are a few audiences or one token). */
 const MAX_REQUEST_BYTES = 64 * 1024;
 /** Most audiences in one FetchJWTSVID. */
 const MAX_AUDIENCES = 32;
-
-const PROTO_DIR = fileURLToPath(new URL('../../../proto/', import.meta.url));
 
 /** A gRPC status to end a call with. */
 class CallError extends Error {
@@ -114,11 +108,7 @@ async function clearStaleSocket(path: string): Promise<void> {
 export async function startWorkloadApi(o: WorkloadApiOptions): Promise<WorkloadApi> {
   const { agent, log } = o;
   const attestor = o.attestor ?? new UnixAttestor();
-  const defs = protoLoader.loadSync([`${PROTO_DIR}workload.proto`, `${PROTO_DIR}health.proto`], { keepCase: true, longs: String, enums: String, defaults: true, oneofs: true });
-  const pkg = grpc.loadPackageDefinition(defs) as unknown as {
-    SpiffeWorkloadAPI: grpc.ServiceClientConstructor;
-    grpc: { health: { v1: { Health: grpc.ServiceClientConstructor } } };
-  };
+  const pkg = workloadProto();
   const peers = new Map<string, Peer>();
 
   /** The caller's selectors and identities; refusals as gRPC statuses. */

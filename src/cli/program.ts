@@ -17,6 +17,7 @@ import { registerAcmeCommands } from './acme/index.js';
 import { registerFederationCommands } from './federation/index.js';
 import { registerEntryCommands } from './entry/index.js';
 import { registerAgentCommands } from './agent/index.js';
+import { registerSvidCommands } from './svid/index.js';
 import { registerRevokeCommand } from './revoke/index.js';
 import { registerCrlCommands } from './crl/index.js';
 import { registerSshCommands } from './ssh/index.js';
@@ -99,6 +100,7 @@ export function buildProgram(): Command {
   registerFederationCommands(program);
   registerEntryCommands(program);
   registerAgentCommands(program);
+  registerSvidCommands(program);
   registerRevokeCommand(program);
   registerCrlCommands(program);
   registerSshCommands(program);

@@ -201,6 +201,14 @@ export const ERROR_CATALOGUE = {
   ERR_AGENT_NOT_FOUND: 'usage',
   ERR_ATTESTATION_FAILED: 'invalid',
   ERR_BUNDLE_FETCH: 'network',
+  // SPIFFE Workload API clients (the library, `signet svid`, `signet agent helper`): the API cannot
+  // be reached or refused the call; it has no identity for this process; a TLS peer's verified
+  // SPIFFE ID is not one the authorizer accepts
+  ERR_WORKLOAD_API: 'network',
+  ERR_WORKLOAD_NO_IDENTITY: 'invalid',
+  ERR_PEER_UNAUTHORIZED: 'invalid',
+  // `signet agent helper`: the command run after a rotation failed
+  ERR_HELPER_COMMAND: 'io',
   // authority, OIDC provisioner: the OpenID provider's discovery document or keys cannot be fetched
   // (down, too slow, too large, an issuer that does not match); `signet ssh login`: the sign-in
   // at the provider failed or was abandoned

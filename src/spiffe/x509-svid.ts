@@ -38,14 +38,17 @@ function spiffeIdOf(leaf: Certificate): SpiffeId {
   }
 }
 
-/** The trust domain of a leaf's SPIFFE ID, read without verifying anything (undefined when there is none): which bundle to fetch first. */
-export function x509SvidTrustDomain(leaf: Uint8Array): string | undefined {
+/** A leaf's SPIFFE ID, read without verifying anything (undefined when there is none). */
+export function x509SvidId(leaf: Uint8Array): SpiffeId | undefined {
   try {
-    return spiffeIdOf(parseCertificate(leaf)).trustDomain;
+    return spiffeIdOf(parseCertificate(leaf));
   } catch {
     return undefined;
   }
 }
+
+/** The trust domain of a leaf's SPIFFE ID, read without verifying anything (undefined when there is none): which bundle to fetch first. */
+export const x509SvidTrustDomain = (leaf: Uint8Array): string | undefined => x509SvidId(leaf)?.trustDomain;
 
 /** Verifies `chain` (DER, leaf first, then the intermediates it presented) at `now` with the bundle of its own trust domain. */
 export function validateX509Svid(chain: readonly Uint8Array[], bundle: (trustDomain: string) => TrustBundle | undefined, now: Date): VerifiedX509Svid {

@@ -9,33 +9,22 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { RunningCa } from '../../src/ca/runtime.js';
-import { createTestCa, startTestCa, type TestCa } from '../helpers/ca.js';
-import { CLI_PATH, ok, signetAsync } from '../helpers/cli.js';
-import { freePort } from '../helpers/net.js';
-import { tempDir } from '../helpers/openssl.js';
+import { NOBODY, STRANGER, startAgentEnv, type AgentEnv } from '../helpers/agent.js';
+import { ok, signetAsync } from '../helpers/cli.js';
 
 const PYTHON = '/usr/bin/python3';
 const CLIENT_SOURCE = fileURLToPath(new URL('../../../test/agent/workload_client.py', import.meta.url));
 const PROTO_DIR = fileURLToPath(new URL('../../../proto/', import.meta.url));
-/** A user and a group no entry names, and nobody (65534), whom one entry names. */
-const STRANGER = 23456;
-const NOBODY = 65534;
 
-const tmp = tempDir('signet-agent-');
-let ca: TestCa;
-let running: RunningCa | undefined;
-let port: number;
-let agentId: string;
-let agent: ChildProcess | undefined;
-let agentLog = '';
+let env: AgentEnv;
 const ids: Record<string, string> = {};
-const cfg = () => ['--config', ca.configPath];
-const socket = () => tmp.path('run/api.sock');
-const generated = () => tmp.path('generated');
+const cfg = (): string[] => env.cfg();
+const socket = (): string => env.socket;
+const generated = (): string => env.tmp.path('generated');
+const until = (what: string, check: () => boolean | Promise<boolean>, ms?: number): Promise<void> => env.until(what, check, ms);
 
 interface ClientOut {
   svids?: { spiffeId: string; hint?: string; chainLength?: number; verified: boolean; token?: string }[];
@@ -72,98 +61,38 @@ function client(args: string[], uid?: number, onLine?: (line: string) => void): 
   });
 }
 
-async function entry(spiffeId: string, selectors: string[], extra: string[] = []): Promise<string> {
-  const r = ok(await signetAsync(['entry', 'create', '--spiffe-id', spiffeId, '--parent-id', agentId, ...selectors.flatMap((s) => ['--selector', s]), ...extra, '--json', ...cfg()]));
-  return (JSON.parse(r.stdout) as { id: string }).id;
-}
-
-async function startCa(): Promise<void> {
-  running = await startTestCa(ca, { port, revocationIntervalMs: 3_600_000 });
-}
-
-function startAgent(): void {
-  agentLog = '';
-  agent = spawn(process.execPath, [CLI_PATH, 'agent', 'run', '--config', tmp.path('agent.json')], { env: { ...process.env, NO_COLOR: '1' } });
-  agent.stdout?.on('data', (d: Buffer) => (agentLog += d.toString()));
-  agent.stderr?.on('data', (d: Buffer) => (agentLog += d.toString()));
-}
-
-async function stopAgent(): Promise<number | null> {
-  const p = agent;
-  agent = undefined;
-  if (p === undefined || p.exitCode !== null) return p?.exitCode ?? null;
-  return new Promise((resolve) => {
-    p.once('exit', (code) => resolve(code));
-    p.kill('SIGTERM');
-  });
-}
-
-/** The agent's cached state (what it would serve after a restart). */
-function agentState(): { svids: { spiffeId: string; notAfter: string }[]; entries: { id: string }[] } {
-  try {
-    return JSON.parse(readFileSync(tmp.path('data/agent-state.json'), 'utf8')) as { svids: { spiffeId: string; notAfter: string }[]; entries: { id: string }[] };
-  } catch {
-    return { svids: [], entries: [] };
-  }
-}
-
-async function until(what: string, check: () => boolean | Promise<boolean>, ms = 20_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  assert.fail(`timed out waiting for ${what}\nagent log:\n${agentLog}`);
-}
-
 before(async () => {
-  // Other users (the test's workloads) must reach the generated messages, the client and the socket.
-  chmodSync(tmp.dir, 0o755);
-  for (const d of ['ca', 'run', 'generated', 'data']) mkdirSync(tmp.path(d), { mode: 0o755 });
-  chmodSync(tmp.path('run'), 0o755);
-  chmodSync(tmp.path('generated'), 0o755);
-  const protoc = spawnSync('protoc', [`--python_out=${generated()}`, '-I', PROTO_DIR, '-I', '/usr/include', `${PROTO_DIR}workload.proto`], { encoding: 'utf8' });
-  assert.equal(protoc.status, 0, protoc.stderr);
-  chmodSync(`${generated()}/workload_pb2.py`, 0o644);
-  copyFileSync(CLIENT_SOURCE, `${generated()}/workload_client.py`);
-  chmodSync(`${generated()}/workload_client.py`, 0o644);
-  ca = await createTestCa({ parent: tmp.path('ca'), trustDomain: 'example.org' });
-  port = await freePort();
-  await startCa();
-  const t = JSON.parse(ok(await signetAsync(['token', 'generate', '--ttl', '10m', '--json', ...cfg()])).stdout) as { token: string; agentId: string };
-  agentId = t.agentId;
-  writeFileSync(tmp.path('agent.token'), `${t.token}\n`, { mode: 0o600 });
-  ids.web = await entry('spiffe://example.org/web', ['unix:uid:0'], ['--hint', 'internal']);
-  ids.python = await entry('spiffe://example.org/python', ['unix:uid:0', 'unix:path:/usr/bin/python3.11']);
-  ids.nobody = await entry('spiffe://example.org/nobody', [`unix:uid:${NOBODY}`, 'unix:user:nobody']);
-  writeFileSync(
-    tmp.path('agent.json'),
-    JSON.stringify({
-      servers: [(running as RunningCa).url],
-      trustDomain: 'example.org',
-      trust: { rootFingerprint: (running as RunningCa).authority.rootFingerprint },
-      attestor: { joinToken: { tokenFile: 'agent.token' } },
-      socketPath: 'run/api.sock',
-      dataDir: 'data',
-    }),
+  env = await startAgentEnv(
+    'signet-agent-',
+    async (e) => {
+      // Other users (the test's workloads) must reach the generated messages and the client.
+      const dir = e.tmp.path('generated');
+      mkdirSync(dir, { mode: 0o755 });
+      chmodSync(dir, 0o755);
+      const protoc = spawnSync('protoc', [`--python_out=${dir}`, '-I', PROTO_DIR, '-I', '/usr/include', `${PROTO_DIR}workload.proto`], { encoding: 'utf8' });
+      assert.equal(protoc.status, 0, protoc.stderr);
+      chmodSync(`${dir}/workload_pb2.py`, 0o644);
+      copyFileSync(CLIENT_SOURCE, `${dir}/workload_client.py`);
+      chmodSync(`${dir}/workload_client.py`, 0o644);
+      ids.web = await e.entry('spiffe://example.org/web', ['unix:uid:0'], ['--hint', 'internal']);
+      ids.python = await e.entry('spiffe://example.org/python', ['unix:uid:0', 'unix:path:/usr/bin/python3.11']);
+      ids.nobody = await e.entry('spiffe://example.org/nobody', [`unix:uid:${NOBODY}`, 'unix:user:nobody']);
+    },
+    3,
   );
-  startAgent();
-  await until('the SVIDs of three entries', () => agentState().svids.length === 3);
 });
 
 after(async () => {
-  await stopAgent();
-  await running?.close();
-  tmp.cleanup();
+  await env.close();
 });
 
 test('the agent attests with its join token, caches 0600, and serves the socket to every local user', () => {
   assert.ok(existsSync(socket()));
   assert.equal(statSync(socket()).mode & 0o777, 0o777);
-  assert.equal(statSync(tmp.path('data/agent-state.json')).mode & 0o777, 0o600);
-  assert.match(agentLog, /"msg":"agent: attested"/);
+  assert.equal(statSync(env.tmp.path('data/agent-state.json')).mode & 0o777, 0o600);
+  assert.match(env.log(), /"msg":"agent: attested"/);
   // Keys stay out of the logs.
-  assert.doesNotMatch(agentLog, /PRIVATE KEY|"key":/);
+  assert.doesNotMatch(env.log(), /PRIVATE KEY|"key":/);
 });
 
 test('Workload API interop (python3-grpcio): X509-SVIDs by workload attestation, verified by the client against the bundle it was given', async () => {
@@ -232,25 +161,24 @@ test('a change reaches an open stream: an updated entry is re-issued and pushed;
 });
 
 test('resilience: with the CA stopped the agent serves its cache, also after its own restart; when the CA is back it catches up by itself', async () => {
-  await running?.close();
-  running = undefined;
+  await env.stopCa();
   const during = await client(['x509']);
   assert.deepEqual(during.svids?.map((s) => s.spiffeId).sort(), ['spiffe://example.org/python', 'spiffe://example.org/web']);
   // JWT-SVIDs held from before are served too.
   assert.ok((await client(['jwt', 'https://api.example.org', 'other'])).svids?.every((s) => s.verified));
   // A restart while the CA is away: served from the state file at once.
-  assert.equal(await stopAgent(), 0);
-  startAgent();
+  assert.equal(await env.stopAgent(), 0);
+  env.startAgent();
   await until('the restarted agent\'s socket', () => existsSync(socket()));
   const restarted = await client(['x509']);
   assert.deepEqual(restarted.svids?.map((s) => s.spiffeId).sort(), ['spiffe://example.org/python', 'spiffe://example.org/web']);
-  assert.match(agentLog, /cannot reach the CA|ERR_CA_UNREACHABLE/);
+  assert.match(env.log(), /cannot reach the CA|ERR_CA_UNREACHABLE/);
   // An entry made while the CA is away arrives once it is back, without touching the agent.
-  await entry('spiffe://example.org/late', ['unix:uid:0']);
+  await env.entry('spiffe://example.org/late', ['unix:uid:0']);
   const watching: string[] = [];
   const stream = client(['watch', '2'], undefined, (l) => watching.push(l));
   await until('the first update', () => watching.length === 1);
-  await startCa();
+  await env.startCa();
   const out = await stream;
   assert.deepEqual(out.updates?.[1]?.spiffeIds.sort(), ['spiffe://example.org/late', 'spiffe://example.org/python', 'spiffe://example.org/web']);
 });

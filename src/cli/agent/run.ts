@@ -45,3 +45,61 @@ Examples:
       log.info({}, 'agent stopped');
     });
 }
+
+/** Registers `signet agent helper` under `signet agent`. */
+export function registerAgentHelper(agent: Command): void {
+  agent
+    .command('helper')
+    .description('keep this process\'s SVID, key and bundle as files, and tell a program when they rotate')
+    .requiredOption('--out <dir>', 'existing directory for svid.pem, svid_key.pem (0600), svid_bundle.pem, federated_bundle.<td>.pem')
+    .option('--socket <address>', 'the Workload API: unix:///path or tcp://ip:port (default: $SPIFFE_ENDPOINT_SOCKET)')
+    .option('--spiffe-id <id>', 'which of the process\'s SVIDs to keep (default: the first)')
+    .option('--signal <name>', 'send this signal (e.g. SIGHUP) to the process in --pid-file after each write')
+    .option('--pid-file <file>', 'the pid file of the program to signal')
+    .option('--exec <command>', 'run this shell command after each write (SVID_DIR is set to --out)')
+    .option('--once', 'write the files once and exit (an init container, a cron job)')
+    .addHelpText(
+      'after',
+      `
+For programs that read certificates from files (nginx, PostgreSQL, HAProxy): the helper watches
+the Workload API and, whenever the SVID rotates or a bundle changes, replaces all the files at
+once (temp files, fsync, rename; a failure leaves the previous set whole), then signals or runs
+the command. Run it as the user whose identity the files should hold — the agent attests the
+helper process. Logs are JSON lines on stdout; SIGTERM or Ctrl-C stops it (exit 0).
+
+Examples:
+  $ signet agent helper --out /etc/nginx/svid --signal SIGHUP --pid-file /run/nginx.pid
+  $ signet agent helper --out /var/lib/postgresql/svid --exec 'pg_ctl reload -D /var/lib/postgresql/data'
+  $ signet agent helper --out ./svid --once --socket unix:///run/signet/agent.sock`,
+    )
+    .action(async (flags: { out: string; socket?: string; spiffeId?: string; signal?: string; pidFile?: string; exec?: string; once?: boolean }) => {
+      const { SignetError } = await import('../../core/errors.js');
+      const { constants } = await import('node:os');
+      if ((flags.signal === undefined) !== (flags.pidFile === undefined)) throw new SignetError('ERR_USAGE', '--signal and --pid-file go together', { hint: 'e.g. --signal SIGHUP --pid-file /run/nginx.pid' });
+      const signal = flags.signal === undefined ? undefined : (flags.signal.toUpperCase().startsWith('SIG') ? flags.signal.toUpperCase() : `SIG${flags.signal.toUpperCase()}`) as NodeJS.Signals;
+      if (signal !== undefined && !(signal in constants.signals)) throw new SignetError('ERR_BAD_OPTION', `unknown signal ${JSON.stringify(flags.signal?.slice(0, 32))}`, { hint: 'e.g. SIGHUP, SIGUSR1' });
+      const { parseSpiffeId } = await import('../../spiffe/id.js');
+      const { startHelper } = await import('../../agent/helper.js');
+      const log = await createLogger(process.env.SIGNET_LOG_LEVEL ?? 'info');
+      const helper = startHelper({
+        dir: flags.out,
+        log,
+        ...(flags.socket !== undefined && { address: flags.socket }),
+        ...(flags.spiffeId !== undefined && { spiffeId: parseSpiffeId(flags.spiffeId).toString() }),
+        ...(signal !== undefined && { signal }),
+        ...(flags.pidFile !== undefined && { pidFile: flags.pidFile }),
+        ...(flags.exec !== undefined && { exec: flags.exec }),
+        failFast: flags.once === true,
+      });
+      const stopped = new Promise<string>((resolve) => {
+        process.once('SIGTERM', () => resolve('SIGTERM'));
+        process.once('SIGINT', () => resolve('SIGINT'));
+      });
+      try {
+        await Promise.race([helper.ready, stopped]);
+        if (flags.once !== true) log.info({ signal: await stopped }, 'helper stopping');
+      } finally {
+        helper.close();
+      }
+    });
+}
