@@ -26,7 +26,7 @@ import { join } from 'node:path';
 import { fetchPinnedRoot } from '../client/bootstrap.js';
 import { createCaClient, type CaClient, type ClientIdentity } from '../client/http.js';
 import { systemClock, type Clock } from '../core/clock.js';
-import { writeOutputFile } from '../core/files.js';
+import { fsError, writeOutputFile } from '../core/files.js';
 import { SignetError } from '../core/errors.js';
 import { decodePem, encodePem } from '../core/pem.js';
 import { generateKeyPairSync } from '../crypto/generate.js';
@@ -565,6 +565,34 @@ export class Agent extends EventEmitter {
       this.#jwts.clear();
     }
   }
+}
+
+/** What an agent's state file says it holds (for `signet agent explain`; read-only, the agent may be running). */
+export interface HeldState {
+  readonly entries: readonly AgentEntry[];
+  /** Expiry of the SVID held per entry ID. */
+  readonly svids: ReadonlyMap<string, Date>;
+  readonly agentId?: string;
+}
+
+/** Reads dataDir's state file (ERR_FILE_NOT_FOUND before the agent's first run, ERR_FILE_PERMISSION unless run as the agent's user or root). */
+export function readHeldState(dataDir: string): HeldState {
+  const file = join(dataDir, STATE_FILE);
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    const err = fsError(e, file, 'agent state file');
+    throw new SignetError(err.code, err.message, { hint: err.code === 'ERR_FILE_NOT_FOUND' ? 'has the agent run with this dataDir yet?' : 'run this as the agent\'s user (or root)', cause: e });
+  }
+  let s: StateFile;
+  try {
+    s = JSON.parse(text) as StateFile;
+    if (s.version !== 1 || !Array.isArray(s.entries) || !Array.isArray(s.svids)) throw new Error('unknown layout');
+  } catch (e) {
+    throw new SignetError('ERR_JSON_MALFORMED', `${file} is not an agent state file Signet can read`, { cause: e });
+  }
+  return { entries: s.entries, svids: new Map(s.svids.map((v) => [v.entryId, new Date(v.notAfter)])), ...(s.agent !== null && { agentId: s.agent.spiffeId }) };
 }
 
 /** The DER certificates of a held bundle, concatenated (the Workload API's form). */

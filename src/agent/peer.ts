@@ -64,6 +64,18 @@ export function peerOf(socket: Socket): Peer {
   return Object.freeze({ pid: cred.pid, uid: cred.uid, gid: cred.gid, pidfd });
 }
 
+/** A process named by its PID (`signet agent explain`), held by a pidfd like a caller; ERR_ATTESTATION_FAILED when there is none. */
+export function peerOfPid(pid: number): Peer {
+  let pidfd: number;
+  try {
+    pidfd = native().pidfdOpen(pid);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new SignetError('ERR_ATTESTATION_FAILED', code === 'ESRCH' ? `there is no process ${pid}` : `process ${pid} cannot be opened (${code ?? 'error'})`, { cause: e });
+  }
+  return Object.freeze({ pid, uid: -1, gid: -1, pidfd });
+}
+
 /** Whether the peer's process still runs (so its PID still names it). */
 export function peerAlive(peer: Peer): boolean {
   return native().pidfdAlive(peer.pidfd);

@@ -9,7 +9,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
-import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { connect, createServer, type TLSSocket } from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
@@ -301,4 +301,52 @@ test('signet agent helper: files replaced atomically on rotation, then the progr
     assert.match(r.stderr, new RegExp(code), `${args.join(' ')}: ${r.stderr}`);
     assert.equal(r.status, status, `${args.join(' ')}: ${r.stderr}`);
   }
+});
+
+test('signet agent explain --pid: the selectors the agent sees for a process and which entries match, also while the agent is stopped', async () => {
+  const cfg = ['--config', env.tmp.path('agent.json')];
+  const asNobody = spawn('/bin/sleep', ['60'], { uid: NOBODY, gid: NOBODY });
+  const asNoOne = spawn('/bin/sleep', ['60'], { uid: NO_ONE, gid: NO_ONE });
+  try {
+    const text = ok(await signetAsync(['agent', 'explain', '--pid', String(asNobody.pid), ...cfg])).stdout;
+    assert.match(text, new RegExp(`^process ${asNobody.pid}: /usr/bin/sleep, uid ${NOBODY}, gid ${NOBODY}\\n`));
+    assert.match(text, /^ {2}unix:user:nobody$/m);
+    assert.match(text, new RegExp(`^ {2}MATCH {4}${FRONTEND} \\(entry ${ids.frontend}\\) — SVID held until `, 'm'));
+    assert.match(text, new RegExp(`^ {2}no match ${BACKEND} \\(entry ${ids.backend}\\) — missing unix:uid:0$`, 'm'));
+    assert.match(text, new RegExp(`^result: identity ${FRONTEND}$`, 'm'));
+
+    const x = JSON.parse(ok(await signetAsync(['agent', 'explain', '--pid', String(asNoOne.pid), '--json', ...cfg])).stdout) as { uid: number; selectors: string[]; entries: { spiffeId: string; matches: boolean; missing: string[] }[] };
+    assert.equal(x.uid, NO_ONE);
+    assert.ok(x.selectors.includes(`unix:uid:${NO_ONE}`));
+    assert.ok(!x.selectors.some((s) => s.startsWith('unix:user:')), 'no account, no user selector');
+    assert.equal(x.entries.length, 3);
+    assert.ok(x.entries.every((e) => !e.matches && e.missing.length === 1));
+    const none = ok(await signetAsync(['agent', 'explain', '--pid', String(asNoOne.pid), ...cfg])).stdout;
+    assert.match(none, /^result: no identity \(the Workload API answers PERMISSION_DENIED\)$/m);
+
+    // The agent stopped: its state file still answers.
+    assert.equal(await env.stopAgent(), 0);
+    assert.match(ok(await signetAsync(['agent', 'explain', '--pid', String(process.pid), ...cfg])).stdout, new RegExp(`^result: identity ${BACKEND}$`, 'm'));
+  } finally {
+    asNobody.kill();
+    asNoOne.kill();
+    env.startAgent();
+  }
+  for (const [args, status, code] of [
+    [['--pid', 'abc'], 2, 'ERR_BAD_OPTION'],
+    [['--pid', '0'], 2, 'ERR_BAD_OPTION'],
+    [['--pid', '4194303'], 1, 'ERR_ATTESTATION_FAILED'],
+  ] as const) {
+    const r = await signetAsync(['agent', 'explain', ...args, ...cfg]);
+    assert.match(r.stderr, new RegExp(code), `${args.join(' ')}: ${r.stderr}`);
+    assert.equal(r.status, status, r.stderr);
+  }
+  assert.match((await signetAsync(['agent', 'explain', '--pid', String(process.pid), '--config', env.tmp.path('nope.json')])).stderr, /ERR_CONFIG_NOT_FOUND/);
+  // An agent that has never run: nothing to compare with, and the hint says why.
+  const fresh = JSON.parse(readFileSync(env.tmp.path('agent.json'), 'utf8')) as Record<string, unknown>;
+  mkdirSync(env.tmp.path('fresh-data'));
+  writeFileSync(env.tmp.path('fresh.json'), JSON.stringify({ ...fresh, dataDir: 'fresh-data' }));
+  const never = await signetAsync(['agent', 'explain', '--pid', String(process.pid), '--config', env.tmp.path('fresh.json')]);
+  assert.match(never.stderr, /ERR_FILE_NOT_FOUND/);
+  assert.match(never.stderr, /has the agent run with this dataDir yet/);
 });

@@ -13,7 +13,7 @@ import { addConfigOption } from '../inventory/flags.js';
 import { jsonArrayWriter, stdoutSink, tableWriter, type Column } from '../inventory/output.js';
 import { withStore } from '../inventory/store-access.js';
 import { caTrustDomains } from '../spiffe-common.js';
-import { registerAgentHelper, registerAgentRun } from './run.js';
+import { registerAgentExplain, registerAgentHelper, registerAgentRun } from './run.js';
 
 function agentJson(a: AgentRecord): Record<string, unknown> {
   return {
@@ -85,6 +85,7 @@ Examples:
   const agent = program.command('agent').description('the node agent (run) and, on the CA host, the attested agents: list, show, ban, unban, evict');
   registerAgentRun(agent);
   registerAgentHelper(agent);
+  registerAgentExplain(agent);
   addConfigOption(agent.command('list').description('list the attested agents'))
     .option('--json', 'print a JSON array')
     .addHelpText('after', '\nExamples:\n  $ signet agent list\n  $ signet agent list --json')

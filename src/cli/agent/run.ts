@@ -103,3 +103,50 @@ Examples:
       }
     });
 }
+
+/** Registers `signet agent explain` under `signet agent`. */
+export function registerAgentExplain(agent: Command): void {
+  agent
+    .command('explain')
+    .description('why a process gets (or does not get) an identity: its selectors against the entries the agent holds')
+    .requiredOption('--pid <pid>', 'the process')
+    .requiredOption('--config <file>', 'the agent config (JSON): its dataDir holds the entries')
+    .option('--json', 'print {pid, uid, gid, path, selectors, agentId, entries: [{id, spiffeId, selectors, matches, missing, svidExpiresAt}]}')
+    .addHelpText(
+      'after',
+      `
+Run it on the node, as root or the agent's user: it attests the process exactly as the agent
+does (uid, gid, user, group, supplementary groups, executable path, and its SHA-256 when an entry
+asks for one) and compares the selectors with every entry the agent holds (its state file, so
+it works while the agent is stopped). An entry matches when all its selectors are among the
+process's; the process gets one identity per matching entry, none is PERMISSION_DENIED.
+
+Examples:
+  $ signet agent explain --pid 4242 --config /etc/signet/agent.json
+  $ signet agent explain --pid "$(pgrep -o nginx)" --config /etc/signet/agent.json --json`,
+    )
+    .action(async (flags: { pid: string; config: string; json?: boolean }) => {
+      const { SignetError } = await import('../../core/errors.js');
+      const pid = /^[1-9][0-9]{0,9}$/.test(flags.pid) ? Number(flags.pid) : NaN;
+      if (!Number.isSafeInteger(pid) || pid > 4_194_304) throw new SignetError('ERR_BAD_OPTION', `--pid must be a process ID, got ${JSON.stringify(flags.pid.slice(0, 32))}`);
+      const { loadAgentConfig } = await import('../../agent/config.js');
+      const { explainProcess } = await import('../../agent/explain.js');
+      const { formatTime } = await import('../../core/duration.js');
+      const config = loadAgentConfig(flags.config);
+      const x = await explainProcess(pid, config.dataDir);
+      if (flags.json === true) {
+        process.stdout.write(`${JSON.stringify({ ...x, entries: x.entries.map((e) => ({ ...e, svidExpiresAt: e.svidExpiresAt === undefined ? null : formatTime(e.svidExpiresAt) })) }, null, 2)}\n`);
+        return;
+      }
+      const out: string[] = [`process ${x.pid}: ${x.path ?? '(executable unknown)'}, uid ${x.uid}, gid ${x.gid}`, `selectors the agent sees (${x.selectors.length}):`, ...x.selectors.map((s) => `  ${s}`)];
+      if (x.entries.length === 0) out.push(`the agent holds no entries${x.agentId === undefined ? '' : `: create them with signet entry create --parent-id ${x.agentId}`}`);
+      else out.push(`entries the agent holds (${x.entries.length}):`);
+      for (const e of x.entries) {
+        if (e.matches) out.push(`  MATCH    ${e.spiffeId} (entry ${e.id}) — ${e.svidExpiresAt === undefined ? 'no SVID held yet' : `SVID held until ${formatTime(e.svidExpiresAt)}`}`);
+        else out.push(`  no match ${e.spiffeId} (entry ${e.id}) — missing ${e.missing.join(', ')}`);
+      }
+      const got = x.entries.filter((e) => e.matches).map((e) => e.spiffeId);
+      out.push(got.length === 0 ? 'result: no identity (the Workload API answers PERMISSION_DENIED)' : `result: ${got.length === 1 ? 'identity' : 'identities'} ${got.join(', ')}`);
+      process.stdout.write(`${out.join('\n')}\n`);
+    });
+}
