@@ -12,7 +12,9 @@
  *   create` on the CA host does) while a FetchX509SVID stream is open; the time until the stream
  *   carries the new SPIFFE ID (the CA's revision watcher, the long poll answering, the batch, the
  *   push). Target: under one second.
- * - The agent's resident memory (VmRSS) with MEMORY_SVIDS cached SVIDs (1,000 by default, see below), next to its memory with one.
+ * - The agent's resident memory (VmRSS) with MEMORY_SVIDS cached SVIDs (10,000 by default), next to
+ *   its memory with one, and how long the agent took to hold them all once the entries were in
+ *   the store (entry changes arrive as deltas; the state file is written at most every second).
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -31,9 +33,8 @@ const TD = 'agent.bench.example';
 const CALLS = Number(process.env.SIGNET_BENCH_AGENT_CALLS ?? 500);
 const CONCURRENCY = 16;
 const ENTRY_TRIALS = 20;
-// The issue asks for 10,000; filling that many takes longer than a bench run should today (every entry
-// change re-sends the whole entry list and rewrites the whole state file): SIGNET_BENCH_AGENT_SVIDS=10000.
-const MEMORY_SVIDS = Number(process.env.SIGNET_BENCH_AGENT_SVIDS ?? 1_000);
+// The issue's figure; SIGNET_BENCH_AGENT_SVIDS changes it.
+const MEMORY_SVIDS = Number(process.env.SIGNET_BENCH_AGENT_SVIDS ?? 10_000);
 const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 const PROTO = fileURLToPath(new URL('../../proto/workload.proto', import.meta.url));
 

@@ -21,14 +21,15 @@
  */
 import { EventEmitter } from 'node:events';
 import { createPrivateKey, type KeyObject } from 'node:crypto';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { mintRenewalToken } from '../ca/token.js';
 import { fetchPinnedRoot } from '../client/bootstrap.js';
 import { createCaClient, type CaClient, type ClientIdentity } from '../client/http.js';
 import { systemClock, type Clock } from '../core/clock.js';
 import { fsError, writeOutputFile } from '../core/files.js';
 import { SignetError } from '../core/errors.js';
-import { decodePem, encodePem } from '../core/pem.js';
+import { decodePem, decodePemAll, encodePem } from '../core/pem.js';
 import { generateKeyPairSync } from '../crypto/generate.js';
 import { createSoftwareSigner } from '../crypto/signer.js';
 import { parseBundle, type TrustBundle } from '../spiffe/bundle.js';
@@ -48,6 +49,16 @@ const MAX_TIMER_MS = 3_600_000;
 /** JWT-SVIDs remembered (per entry and audience set). */
 const MAX_JWT_CACHE = 10_000;
 const STATE_FILE = 'agent-state.json';
+/**
+ * Largest answer taken from the CA: a node's whole entry list (about 250 bytes an entry: 100,000
+ * entries fit) or a batch of 500 SVIDs with their chains — the client's 1 MiB default held only
+ * about 4,000 entries.
+ */
+const MAX_CA_ANSWER_BYTES = 64 * 1024 * 1024;
+/** An agent whose last sync is older than this asks for its whole entry list, not the changes. */
+const DELTA_MAX_AGE_MS = 24 * 3_600_000;
+/** Least time between two writes of the state file. */
+const SAVE_INTERVAL_MS = 1_000;
 const ROOT_FILE = 'root.pem';
 
 /** An entry as the agent holds it (from the CA's JSON). */
@@ -189,6 +200,12 @@ export class Agent extends EventEmitter {
   #again = false;
   /** Set once entries were received from the CA (or from the cache). */
   #synced = false;
+  /** When entries last came from the CA in this run (0: not yet; a cache loaded from disk does not count). */
+  #syncedAt = 0;
+  /** State-file writes: when the last one started, how long it took, the one pending. */
+  #savedAt = 0;
+  #saveMs = 0;
+  #saveTimer: NodeJS.Timeout | undefined;
 
   constructor(o: AgentOptions) {
     super();
@@ -223,6 +240,11 @@ export class Agent extends EventEmitter {
     for (const c of this.#clients) c.close();
     await this.#loop;
     await this.#reconciling;
+    if (this.#saveTimer !== undefined) {
+      clearTimeout(this.#saveTimer);
+      this.#saveTimer = undefined;
+      this.#writeState();
+    }
   }
 
   /** Whether the agent can serve: it has a bundle of its own trust domain. */
@@ -329,7 +351,7 @@ export class Agent extends EventEmitter {
       pem = held;
     }
     this.#root = pem;
-    this.#clients = this.#c.servers.map((url) => createCaClient({ url, roots: pem, keepAlive: true, timeoutMs: (ENTRIES_WAIT_S + 15) * 1000 }));
+    this.#clients = this.#c.servers.map((url) => createCaClient({ url, roots: pem, keepAlive: true, timeoutMs: (ENTRIES_WAIT_S + 15) * 1000, maxResponseBytes: MAX_CA_ANSWER_BYTES }));
   }
 
   #identity(): ClientIdentity | undefined {
@@ -370,36 +392,68 @@ export class Agent extends EventEmitter {
       }
     }
     // None, or expired: attest (again).
-    let token: string;
-    try {
-      token = readFileSync(this.#c.attestor.tokenFile, 'utf8').trim();
-    } catch (e) {
-      throw new SignetError('ERR_FILE_NOT_FOUND', `the join token file ${this.#c.attestor.tokenFile} cannot be read: ${(e as Error).message}`);
-    }
     const { key, csr } = keyAndCsr();
-    const body = { attestor: 'join_token', trustDomain: this.#c.trustDomain, token, csr };
+    const body = { ...(await this.#attestation()), trustDomain: this.#c.trustDomain, csr };
     this.#takeAgentSvid((await this.#call({ path: '/spiffe/agent/attest', json: body }, true)).json, key, '/spiffe/agent/attest');
-    this.#log.info({ agent: this.#agent?.spiffeId }, 'agent: attested');
+    this.#log.info({ agent: this.#agent?.spiffeId, attestor: body.attestor }, 'agent: attested');
+  }
+
+  /** The attestor's part of an attestation request: the join token, or an x509pop proof of possession for the current server. */
+  async #attestation(): Promise<{ readonly attestor: string; readonly token: string; readonly intermediates?: string }> {
+    const a = this.#c.attestor;
+    const read = (file: string, what: string, secret: boolean): string => {
+      try {
+        if (secret && (statSync(file).mode & 0o077) !== 0) throw new SignetError('ERR_FILE_PERMISSION', `the ${what} ${file} may be read by others (mode ${(statSync(file).mode & 0o777).toString(8)})`, { hint: `chmod 600 ${file}` });
+        return readFileSync(file, 'utf8');
+      } catch (e) {
+        throw fsError(e, file, what);
+      }
+    };
+    if (a.kind === 'join_token') return { attestor: 'join_token', token: read(a.tokenFile, 'join token file', false).trim() };
+    const certs = decodePemAll(read(a.certFile, 'x509pop certificate file', false)).filter((b) => b.label === 'CERTIFICATE');
+    const node = certs[0];
+    if (node === undefined) throw new SignetError('ERR_PEM_MALFORMED', `${a.certFile} holds no certificate`);
+    let key: KeyObject;
+    try {
+      key = createPrivateKey(read(a.keyFile, 'x509pop key file', true));
+    } catch (e) {
+      if (e instanceof SignetError) throw e;
+      throw new SignetError('ERR_KEY_MALFORMED', `${a.keyFile} is not an unencrypted PEM private key`, { cause: e });
+    }
+    const audience = `${this.#c.servers[this.#server] ?? ''}/spiffe/agent/attest`;
+    const token = await mintRenewalToken({ certificate: node.der, key, serial: parseCertificate(node.der).serialHex, audience, now: this.#clock.now() });
+    return { attestor: 'x509pop', token, ...(certs.length > 1 && { intermediates: certs.slice(1).map((c) => encodePem('CERTIFICATE', c.der)).join('') }) };
   }
 
   async #syncEntries(): Promise<void> {
     const asked = Date.now();
     const polling = this.#synced && this.#revision !== undefined;
-    const path = this.#revision === undefined || !this.#synced ? '/spiffe/agent/entries' : `/spiffe/agent/entries?after=${this.#revision}&wait=${ENTRIES_WAIT_S}s`;
+    // Only the changes, when the agent's list is known to be current up to its revision (synced
+    // with the CA in this run, recently: the CA keeps deleted entries' tombstones for a week).
+    const delta = polling && asked - this.#syncedAt < DELTA_MAX_AGE_MS;
+    const path = !polling ? '/spiffe/agent/entries' : `/spiffe/agent/entries?after=${this.#revision ?? 0}&wait=${ENTRIES_WAIT_S}s${delta ? '&delta=1' : ''}`;
     const r = asObject((await this.#call({ method: 'GET', path })).json, '/spiffe/agent/entries');
     const list = r.entries;
     if (!Array.isArray(list)) throw new SignetError('ERR_CA_BAD_RESPONSE', 'the CA\'s answer to /spiffe/agent/entries has no "entries" list');
-    const entries = new Map<string, AgentEntry>();
-    for (const x of list) {
+    const received = list.map((x): AgentEntry => {
       const e = asObject(x, '/spiffe/agent/entries');
       const hint = typeof e.hint === 'string' ? e.hint : undefined;
-      entries.set(str(e, 'id', 'an entry'), { id: str(e, 'id', 'an entry'), spiffeId: str(e, 'spiffeId', 'an entry'), selectors: strings(e, 'selectors', 'an entry'), federatesWith: strings(e, 'federatesWith', 'an entry'), ...(hint !== undefined ? { hint } : {}), revision: Number(e.revision) });
-    }
+      return { id: str(e, 'id', 'an entry'), spiffeId: str(e, 'spiffeId', 'an entry'), selectors: strings(e, 'selectors', 'an entry'), federatesWith: strings(e, 'federatesWith', 'an entry'), ...(hint !== undefined ? { hint } : {}), revision: Number(e.revision) };
+    });
     const revision = Number(r.revision);
-    const changed = !this.#synced || revision !== this.#revision || entries.size !== this.#entries.size;
-    this.#entries = entries;
+    let changed: boolean;
+    if (delta && r.delta === true) {
+      const removed = strings(r, 'removed', '/spiffe/agent/entries');
+      changed = received.length > 0 || removed.some((id) => this.#entries.has(id));
+      for (const id of removed) this.#entries.delete(id);
+      for (const e of received) this.#entries.set(e.id, e);
+    } else {
+      changed = !this.#synced || revision !== this.#revision || received.length !== this.#entries.size;
+      this.#entries = new Map(received.map((e) => [e.id, e]));
+    }
     this.#revision = revision;
     this.#synced = true;
+    this.#syncedAt = Date.now();
     const bundlesChanged = this.#takeBundles(typeof r.bundles === 'object' && r.bundles !== null ? (r.bundles as Record<string, unknown>) : {});
     if (changed || bundlesChanged) {
       this.#saveState();
@@ -511,7 +565,25 @@ export class Agent extends EventEmitter {
   // -------------------------------------------------------------------------------------------
   // the state file
 
+  /**
+   * Writes the state file soon: at once when the last write is at least SAVE_INTERVAL_MS (or ten
+   * times its own duration: a large cache) ago, else once when that time has passed — a burst of
+   * changes (a fleet's worth of entries arriving) costs one write, not one per change. Pending
+   * writes are flushed by stop().
+   */
   #saveState(): void {
+    if (this.#saveTimer !== undefined) return;
+    const wait = this.#savedAt + Math.max(SAVE_INTERVAL_MS, 10 * this.#saveMs) - Date.now();
+    if (wait <= 0) return this.#writeState();
+    this.#saveTimer = setTimeout(() => {
+      this.#saveTimer = undefined;
+      this.#writeState();
+    }, wait);
+    this.#saveTimer.unref();
+  }
+
+  #writeState(): void {
+    this.#savedAt = Date.now();
     const a = this.#agent;
     const state: StateFile = {
       version: 1,
@@ -527,6 +599,7 @@ export class Agent extends EventEmitter {
     } catch (e) {
       this.#log.error({ code: 'ERR_FILE_IO' }, `agent: the state file could not be written: ${(e as Error).message}`);
     }
+    this.#saveMs = Date.now() - this.#savedAt;
   }
 
   #loadState(): void {

@@ -10,6 +10,7 @@
  *   "trustDomain": "example.org",
  *   "trust": { "rootFingerprint": "9f86d0…" },
  *   "attestor": { "joinToken": { "tokenFile": "/etc/signet/agent.token" } },
+ *                  (or { "x509pop": { "certFile": "/etc/signet/node.pem", "keyFile": "/etc/signet/node.key" } })
  *   "socketPath": "/run/signet/agent.sock",
  *   "dataDir": "/var/lib/signet-agent"
  * }
@@ -27,7 +28,10 @@ const MAX_CONFIG_BYTES = 256 * 1024;
 export const MAX_SERVERS = 8;
 
 /** How the agent proves which node it is. */
-export type AgentAttestorConfig = { readonly kind: 'join_token'; readonly tokenFile: string };
+export type AgentAttestorConfig =
+  | { readonly kind: 'join_token'; readonly tokenFile: string }
+  /** A node certificate from the CA's x509pop device CA: PEM (node certificate first, then any intermediates), and its key (PEM, mode 0600). */
+  | { readonly kind: 'x509pop'; readonly certFile: string; readonly keyFile: string };
 
 /** How the agent trusts the CA's TLS certificate (and so everything it gets from it). */
 export type AgentTrust = { readonly rootFingerprint: string } | { readonly rootFile: string };
@@ -123,15 +127,29 @@ export function checkAgentConfig(json: unknown, baseDir: string): AgentConfig {
   }
 
   let attestor: AgentAttestorConfig | undefined;
-  if (!isObject(json.attestor)) bad('$.attestor', 'must be {"joinToken": {"tokenFile": PATH}}');
+  const ATTESTOR_SHAPE = 'must be {"joinToken": {"tokenFile": PATH}} or {"x509pop": {"certFile": PATH, "keyFile": PATH}}';
+  if (!isObject(json.attestor)) bad('$.attestor', ATTESTOR_SHAPE);
   else {
-    known(json.attestor, '$.attestor', ['joinToken']);
+    known(json.attestor, '$.attestor', ['joinToken', 'x509pop']);
+    const kinds = Object.keys(json.attestor).filter((k) => k === 'joinToken' || k === 'x509pop');
+    if (kinds.length !== 1) bad('$.attestor', `${ATTESTOR_SHAPE}: exactly one`);
     const jt = json.attestor.joinToken;
-    if (!isObject(jt)) bad('$.attestor.joinToken', 'must be {"tokenFile": PATH}');
+    const pop = json.attestor.x509pop;
+    if (kinds.length !== 1) {
+      // reported above
+    } else if (jt !== undefined) {
+      if (!isObject(jt)) bad('$.attestor.joinToken', 'must be {"tokenFile": PATH}');
+      else {
+        known(jt, '$.attestor.joinToken', ['tokenFile']);
+        const p = path(jt.tokenFile, '$.attestor.joinToken.tokenFile');
+        if (p !== undefined) attestor = { kind: 'join_token', tokenFile: p };
+      }
+    } else if (!isObject(pop)) bad('$.attestor.x509pop', 'must be {"certFile": PATH, "keyFile": PATH}');
     else {
-      known(jt, '$.attestor.joinToken', ['tokenFile']);
-      const p = path(jt.tokenFile, '$.attestor.joinToken.tokenFile');
-      if (p !== undefined) attestor = { kind: 'join_token', tokenFile: p };
+      known(pop, '$.attestor.x509pop', ['certFile', 'keyFile']);
+      const certFile = path(pop.certFile, '$.attestor.x509pop.certFile');
+      const keyFile = path(pop.keyFile, '$.attestor.x509pop.keyFile');
+      if (certFile !== undefined && keyFile !== undefined) attestor = { kind: 'x509pop', certFile, keyFile };
     }
   }
 

@@ -23,7 +23,8 @@
  *    "ekPublic", "akPublic", "intermediates"?}` → 200 a credential-activation challenge, then the
  *    same with `"challengeId", "secret", "csr"` → 201 the agent SVID), and over mTLS with the agent SVID: `POST /spiffe/agent/renew` (`{"csr"}`),
  *    `GET /spiffe/agent/entries` (the entries it may serve, with the entry revision; with
- *    `?after=N&wait=30s` it answers only once the revision passed N, or when the wait is over),
+ *    `?after=N&wait=30s` it answers only once the revision passed N, or when the wait is over;
+ *    `&delta=1` asks for the changes since N only: `"delta": true`, `entries` changed, `removed` IDs),
  *    `POST /spiffe/agent/svids` (a batch: `{"x509": [{"entryId", "csr"}], "jwt": [{"entryId",
  *    "audience"}]}` → each item an SVID or its error).
  */
@@ -43,7 +44,7 @@ import type { RevisionWatcher } from '../spiffe/revision-watch.js';
 import { createEntry, deleteEntry, entryContext, entryJson, entryNotFound, updateEntry, type EntrySpec } from '../spiffe/entries.js';
 import type { JsonValue } from '../x509/template/json.js';
 import { clientCertificate } from './certificate-routes.js';
-import { AuthorizedEntriesCache, attestWithJoinToken, attestWithTpm, attestWithX509Pop, authenticateAgent, requestTpmChallenge, issueBatch, MAX_BATCH, renewAgentSvid, type AgentContext, type IssuedSvid } from '../spiffe/agents.js';
+import { AuthorizedEntriesCache, attestWithJoinToken, entryDelta, attestWithTpm, attestWithX509Pop, authenticateAgent, requestTpmChallenge, issueBatch, MAX_BATCH, renewAgentSvid, type AgentContext, type IssuedSvid } from '../spiffe/agents.js';
 import { jwtSvidTrustDomain, validateJwtSvid } from '../spiffe/jwt-svid.js';
 import { MAX_X509_SVID_CHAIN, validateX509Svid, x509SvidTrustDomain } from '../spiffe/x509-svid.js';
 import type { Route } from './http.js';
@@ -217,10 +218,12 @@ export function spiffeRoutes(o: SpiffeRouteOptions): Route[] {
       handler: async (req) => {
         const ctx = agents();
         let agent = await authenticateAgent(ctx, clientCertificate(req.socket));
-        for (const k of req.query.keys()) if (k !== 'after' && k !== 'wait') throw new SignetError('ERR_REQUEST_INVALID', `unknown query parameter "${k.slice(0, 32)}"`);
+        for (const k of req.query.keys()) if (k !== 'after' && k !== 'wait' && k !== 'delta') throw new SignetError('ERR_REQUEST_INVALID', `unknown query parameter "${k.slice(0, 32)}"`);
         const after = req.query.get('after');
         const wait = req.query.get('wait');
+        const delta = req.query.get('delta');
         if ((after === null) !== (wait === null)) throw new SignetError('ERR_REQUEST_INVALID', '"after" and "wait" go together');
+        if (delta !== null && (delta !== '1' || after === null)) throw new SignetError('ERR_REQUEST_INVALID', '"delta" is 1, and goes with "after"');
         if (after !== null && wait !== null) {
           if (!/^\d{1,18}$/.test(after)) throw new SignetError('ERR_REQUEST_INVALID', '"after" must be an entry revision (a whole number)');
           let waitMs: number;
@@ -234,19 +237,22 @@ export function spiffeRoutes(o: SpiffeRouteOptions): Route[] {
           // The agent may have been banned or evicted while it waited.
           agent = await authenticateAgent(ctx, clientCertificate(req.socket));
         }
+        // Read first: a change landing while the rest is read has a newer revision, so the agent's next poll returns it.
         const revision = await o.store.spiffe.entryRevision();
-        const entries = [...(await authorized.get(o.store, agent)).values()].sort((a, b) => (a.id < b.id ? -1 : 1));
-        // The bundles its workloads receive: its own trust domain's, and those its entries federate with.
+        const all = await authorized.get(o.store, agent);
         const own = parseSpiffeId(agent.spiffeId).trustDomain;
+        const changes = delta === null ? undefined : await entryDelta(o.store, all, BigInt(after ?? '0'), own);
+        const entries = changes?.entries ?? [...all.values()].sort((a, b) => (a.id < b.id ? -1 : 1));
+        // The bundles its workloads receive: its own trust domain's, and those its entries federate with.
         const bundles: Record<string, string> = {};
         const document = service(own)?.bundle?.document;
         if (document !== undefined) bundles[own] = document;
-        for (const td of new Set(entries.flatMap((e) => e.federatesWith))) {
+        for (const td of new Set([...all.values()].flatMap((e) => e.federatesWith))) {
           if (td === own) continue;
           const held = await o.store.spiffe.getBundle(td);
           if (held !== undefined) bundles[td] = held.document;
         }
-        return { json: { agent: agent.spiffeId, revision: Number(revision), entries: entries.map(entryJson), bundles } };
+        return { json: { agent: agent.spiffeId, revision: Number(revision), entries: entries.map(entryJson), ...(changes !== undefined && { delta: true, removed: changes.removed }), bundles } };
       },
     },
     {

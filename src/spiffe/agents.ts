@@ -87,28 +87,47 @@ export interface AgentContext {
 
 /**
  * The entries agents may serve, remembered per agent with the entry revision and the agent record
- * they were computed from: a batch looks them up again only when an entry changed (one indexed
- * row to read) or the agent attested again — instead of walking its entries on every batch.
+ * they were computed from: a batch looks them up again only when an entry changed or the agent
+ * attested again — instead of walking its entries on every batch. After a few entry changes the
+ * remembered set is brought up to date from the changes alone (entries under the agent's own ID
+ * or its node aliases come and go); a changed node entry, or many changes, recompute it.
  */
 export class AuthorizedEntriesCache {
   readonly #max: number;
-  readonly #cache = new Map<string, { readonly revision: bigint; readonly agentUpdatedAt: number; readonly entries: Map<string, EntryRecord> }>();
+  readonly #cache = new Map<string, { readonly revision: bigint; readonly agentUpdatedAt: number; readonly parents: ReadonlySet<string>; readonly entries: Map<string, EntryRecord> }>();
 
   constructor(maxAgents = 10_000) {
     this.#max = maxAgents;
   }
 
-  /** The entries `agent` may serve now. */
+  /** The entries `agent` may serve now (do not modify the map). */
   async get(store: Store, agent: AgentRecord): Promise<Map<string, EntryRecord>> {
     const revision = await store.spiffe.entryRevision();
     const hit = this.#cache.get(agent.spiffeId);
-    if (hit !== undefined && hit.revision === revision && hit.agentUpdatedAt === agent.updatedAt.getTime()) return hit.entries;
-    const entries = await authorizedEntries(store, agent);
+    if (hit !== undefined && hit.agentUpdatedAt === agent.updatedAt.getTime()) {
+      if (hit.revision === revision) return hit.entries;
+      const changed = await store.spiffe.entriesSince(hit.revision, MAX_ENTRY_DELTA + 1);
+      const nodes = serverSpiffeId(parseSpiffeId(agent.spiffeId).trustDomain);
+      if (changed.length <= MAX_ENTRY_DELTA && !changed.some((e) => e.parentId === nodes)) {
+        const entries = new Map(hit.entries);
+        for (const e of changed) {
+          if (e.deletedAt === undefined && hit.parents.has(e.parentId)) entries.set(e.id, e);
+          else entries.delete(e.id);
+        }
+        this.#remember(agent, { revision, agentUpdatedAt: hit.agentUpdatedAt, parents: hit.parents, entries });
+        return entries;
+      }
+    }
+    const { parents, entries } = await authorizedEntriesWithParents(store, agent);
     // A change that landed while they were read is seen by the next batch (its revision is newer).
+    this.#remember(agent, { revision, agentUpdatedAt: agent.updatedAt.getTime(), parents, entries });
+    return entries;
+  }
+
+  #remember(agent: AgentRecord, v: { readonly revision: bigint; readonly agentUpdatedAt: number; readonly parents: ReadonlySet<string>; readonly entries: Map<string, EntryRecord> }): void {
     this.#cache.delete(agent.spiffeId);
     if (this.#cache.size >= this.#max) this.#cache.delete(this.#cache.keys().next().value as string);
-    this.#cache.set(agent.spiffeId, { revision, agentUpdatedAt: agent.updatedAt.getTime(), entries });
-    return entries;
+    this.#cache.set(agent.spiffeId, v);
   }
 }
 
@@ -381,19 +400,51 @@ async function entriesUnder(store: Store, filter: { parentId: string; selector?:
   return out;
 }
 
-/** The entries `agent` may serve (see the module comment), by entry ID. */
-export async function authorizedEntries(store: Store, agent: AgentRecord): Promise<Map<string, EntryRecord>> {
+/** The entries `agent` may serve (see the module comment), by entry ID, and the parent IDs they may have (the agent's and its node aliases'). */
+async function authorizedEntriesWithParents(store: Store, agent: AgentRecord): Promise<{ readonly parents: ReadonlySet<string>; readonly entries: Map<string, EntryRecord> }> {
   const td = parseSpiffeId(agent.spiffeId).trustDomain;
   const have = new Set(agent.selectors);
-  const aliases = new Set<string>();
+  const parents = new Set<string>([agent.spiffeId]);
   for (const s of agent.selectors) {
     for (const e of await entriesUnder(store, { parentId: serverSpiffeId(td), selector: s })) {
-      if (e.selectors.every((x) => have.has(x))) aliases.add(e.spiffeId);
+      if (e.selectors.every((x) => have.has(x))) parents.add(e.spiffeId);
     }
   }
-  const out = new Map<string, EntryRecord>();
-  for (const parent of [agent.spiffeId, ...aliases]) for (const e of await entriesUnder(store, { parentId: parent })) out.set(e.id, e);
-  return out;
+  const entries = new Map<string, EntryRecord>();
+  for (const parent of parents) for (const e of await entriesUnder(store, { parentId: parent })) entries.set(e.id, e);
+  return { parents, entries };
+}
+
+/** The entries `agent` may serve (see the module comment), by entry ID. */
+export async function authorizedEntries(store: Store, agent: AgentRecord): Promise<Map<string, EntryRecord>> {
+  return (await authorizedEntriesWithParents(store, agent)).entries;
+}
+
+/** Most entry changes an agent is sent one by one (one store page, with one row to spare to see more); beyond that it gets its whole list again. */
+export const MAX_ENTRY_DELTA = 999;
+
+/**
+ * What changed for an agent since revision `after`, given the entries it may serve now: the
+ * changed ones it may serve (to add or replace) and the IDs of the other changed ones (deleted,
+ * moved away: to drop when held). Undefined when a delta would not be exact — more than
+ * MAX_ENTRY_DELTA changes, or a node entry changed (it decides which agents an entry's parent
+ * alias covers, so entries the agent may serve can change without changing themselves); the
+ * caller then sends the whole list. Deleted entries are tombstones for a week, far longer than a
+ * connected agent's polls apart (an agent that was away longer asks for the whole list).
+ */
+export async function entryDelta(store: Store, authorized: ReadonlyMap<string, EntryRecord>, after: bigint, trustDomain: string): Promise<{ readonly entries: EntryRecord[]; readonly removed: string[] } | undefined> {
+  const changed = await store.spiffe.entriesSince(after, MAX_ENTRY_DELTA + 1);
+  if (changed.length > MAX_ENTRY_DELTA) return undefined;
+  const nodes = serverSpiffeId(trustDomain);
+  if (changed.some((e) => e.parentId === nodes)) return undefined;
+  const entries: EntryRecord[] = [];
+  const removed: string[] = [];
+  for (const e of changed) {
+    const now = authorized.get(e.id);
+    if (now !== undefined) entries.push(now);
+    else removed.push(e.id);
+  }
+  return { entries, removed };
 }
 
 /** One batch request of an agent. */

@@ -104,14 +104,31 @@ test('agent config: strict, every problem at once with its path; relative paths 
     { servers: ['https://ca.example.org:9000'], trustDomain: 'example.org', trust: { rootFingerprint: 'a'.repeat(64) }, attestor: { joinToken: { tokenFile: 'agent.token' } }, socketPath: '/run/signet/agent.sock', dataDir: 'data' },
     '/etc/signet',
   );
-  assert.equal(good.attestor.tokenFile, '/etc/signet/agent.token');
+  assert.deepEqual(good.attestor, { kind: 'join_token', tokenFile: '/etc/signet/agent.token' });
+  const pop = checkAgentConfig(
+    { servers: ['https://ca.example.org:9000'], trustDomain: 'example.org', trust: { rootFingerprint: 'a'.repeat(64) }, attestor: { x509pop: { certFile: 'node.pem', keyFile: '/keys/node.key' } }, socketPath: '/run/signet/agent.sock', dataDir: 'data' },
+    '/etc/signet',
+  );
+  assert.deepEqual(pop.attestor, { kind: 'x509pop', certFile: '/etc/signet/node.pem', keyFile: '/keys/node.key' });
+  for (const [attestor, at] of [
+    [{ joinToken: { tokenFile: 't' }, x509pop: { certFile: 'c', keyFile: 'k' } }, '$.attestor:'],
+    [{ x509pop: { certFile: 'c' } }, '$.attestor.x509pop.keyFile:'],
+    [{ x509pop: 'node.pem' }, '$.attestor.x509pop:'],
+    [{ x509pop: { certFile: 'c', keyFile: 'k', password: 'x' } }, '$.attestor.x509pop.password:'],
+  ] as const) {
+    assert.throws(
+      () => checkAgentConfig({ servers: ['https://ca.example.org'], trustDomain: 'example.org', trust: { rootFingerprint: 'a'.repeat(64) }, attestor, socketPath: '/run/a.sock', dataDir: '/d' }, '/'),
+      (e: unknown) => e instanceof SignetError && (e.detail as { problems: string[] }).problems.some((p) => p.startsWith(at)),
+      at,
+    );
+  }
   assert.equal(good.dataDir, '/etc/signet/data');
   assert.throws(
     () => checkAgentConfig({ servers: ['http://ca', 'https://ca.example.org', 'https://ca.example.org'], trustDomain: 'Bad_TD', trust: { rootFingerprint: 'zz', rootFile: 'x' }, attestor: { tpm: {} }, socketPath: `/${'s'.repeat(120)}`, extra: 1 }, '/'),
     (e: unknown) => {
       assert.ok(e instanceof SignetError && e.code === 'ERR_CONFIG_INVALID');
       const problems = (e.detail as { problems: string[] }).problems.join('\n');
-      for (const p of ['$.extra', '$.servers[0]', '$.servers[2]', '$.trustDomain', '$.trust', '$.attestor.tpm', '$.attestor.joinToken', '$.socketPath', '$.dataDir']) assert.ok(problems.includes(`${p}:`), `${p} in\n${problems}`);
+      for (const p of ['$.extra', '$.servers[0]', '$.servers[2]', '$.trustDomain', '$.trust', '$.attestor.tpm', '$.attestor', '$.socketPath', '$.dataDir']) assert.ok(problems.includes(`${p}:`), `${p} in\n${problems}`);
       return true;
     },
   );

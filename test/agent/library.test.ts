@@ -190,9 +190,10 @@ test('library: an X509Source follows rotation — a server built on it presents 
       });
     const first = await handshake();
     assert.equal(first.said, BACKEND);
-    const updated = new Promise((r) => source.once('update', r));
+    let updated = false;
+    source.once('update', () => (updated = true));
     ok(await signetAsync(['entry', 'update', ids.backend as string, '--dns', 'backend.example.org', ...env.cfg()]));
-    await updated;
+    await env.until('the rotated SVID at the source', () => updated);
     const second = await handshake();
     assert.notEqual(second.serial, first.serial);
     assert.match(second.dns ?? '', /DNS:backend\.example\.org/);

@@ -156,6 +156,39 @@ test('an agent holding GET /spiffe/agent/entries?after=N&wait=… open gets the 
   }
 });
 
+test('?delta=1: only what changed since N — changed entries the agent serves, IDs of the others to drop; the whole list when a node entry changed', async () => {
+  const ids = async (path: string) => {
+    const r = await asAgent(path, agent);
+    assert.equal(r.status, 200, r.text);
+    return { revision: r.json?.revision as number, delta: r.json?.delta, entries: (r.json?.entries as { spiffeId: string }[]).map((e) => e.spiffeId).sort(), removed: r.json?.removed as string[] | undefined };
+  };
+  const full = await ids('/spiffe/agent/entries');
+  assert.ok(full.entries.length >= 3);
+  assert.equal(full.delta, undefined);
+  const mk = async (id: string, parent: string) => (JSON.parse(ok(await signetAsync(['entry', 'create', '--spiffe-id', id, '--parent-id', parent, '--selector', 'unix:uid:1600', '--json', ...cfg()])).stdout) as { id: string }).id;
+  const mine = await mk('spiffe://example.org/delta/mine', agent.agentId);
+  const underAlias = await mk('spiffe://example.org/delta/alias', 'spiffe://example.org/nodes/n1');
+  const theirs = await mk('spiffe://example.org/delta/theirs', 'spiffe://example.org/nodes/other');
+  const d1 = await ids(`/spiffe/agent/entries?after=${full.revision}&wait=5s&delta=1`);
+  assert.deepEqual([d1.delta, d1.entries, d1.removed], [true, ['spiffe://example.org/delta/alias', 'spiffe://example.org/delta/mine'], [theirs]]);
+  ok(await signetAsync(['entry', 'delete', mine, ...cfg()]));
+  ok(await signetAsync(['entry', 'update', underAlias, '--dns', 'alias.example.org', ...cfg()]));
+  const d2 = await ids(`/spiffe/agent/entries?after=${d1.revision}&wait=5s&delta=1`);
+  assert.deepEqual([d2.delta, d2.entries, d2.removed], [true, ['spiffe://example.org/delta/alias'], [mine]]);
+  // Applied to the full list, the deltas give what a full answer gives.
+  const now = await ids('/spiffe/agent/entries');
+  assert.deepEqual(now.entries, [...full.entries, 'spiffe://example.org/delta/alias'].sort());
+  // The agent's node alias stops matching it: which entries it serves changes without them changing.
+  const n1 = (JSON.parse(ok(await signetAsync(['entry', 'list', '--spiffe-id', 'spiffe://example.org/nodes/n1', '--json', ...cfg()])).stdout) as { id: string }[])[0]?.id ?? '';
+  ok(await signetAsync(['entry', 'update', n1, '--selector', 'join_token:eeeeeeeeeeeeeeee', ...cfg()]));
+  const d3 = await ids(`/spiffe/agent/entries?after=${d2.revision}&wait=5s&delta=1`);
+  assert.equal(d3.delta, undefined, 'the whole list');
+  assert.ok(!d3.entries.includes('spiffe://example.org/delta/alias') && !d3.entries.includes('spiffe://example.org/billing'), d3.entries.join(' '));
+  ok(await signetAsync(['entry', 'update', n1, '--selector', `join_token:${agent.id}`, ...cfg()]));
+  assert.ok((await ids('/spiffe/agent/entries')).entries.includes('spiffe://example.org/billing'));
+  for (const q of [`after=${d2.revision}&wait=1s&delta=2`, 'delta=1']) assert.equal((await asAgent(`/spiffe/agent/entries?${q}`, agent)).json?.code, 'ERR_REQUEST_INVALID', q);
+});
+
 test('signet agent ban, unban and evict: a banned agent gets nothing, an evicted one must attest again', async () => {
   ok(await signetAsync(['agent', 'ban', agent.agentId, ...cfg()]));
   assert.deepEqual([(await asAgent('/spiffe/agent/entries', agent)).json?.code], ['ERR_AGENT_BANNED']);

@@ -8,16 +8,17 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash, createPrivateKey } from 'node:crypto';
+import { createHash, type KeyObject } from 'node:crypto';
 import { generateKeyPairSync } from '../../src/crypto/generate.js';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import type { RunningCa } from '../../src/ca/runtime.js';
 import { mintRenewalToken } from '../../src/ca/token.js';
 import { decodePem } from '../../src/core/pem.js';
 import { parseCertificate } from '../../src/x509/certificate.js';
 import { createTestCa, httpsRequest, startTestCa, testCsr, type TestCa } from '../helpers/ca.js';
 import { ok, signetAsync } from '../helpers/cli.js';
-import { opensslOk, tempDir } from '../helpers/openssl.js';
+import { deviceCa, type DeviceCa } from '../helpers/device-ca.js';
+import { tempDir } from '../helpers/openssl.js';
 
 const tmp = tempDir('signet-x509pop-');
 let ca: TestCa;
@@ -25,18 +26,8 @@ let running: RunningCa;
 let plain: TestCa;
 let plainRunning: RunningCa;
 
-/** A device CA and a node certificate (CN and DNS name node-1), and a foreign CA's node certificate, by OpenSSL. */
-function deviceCa(dir: string, name: string): { caPem: string; nodeDer: Uint8Array; nodeKey: ReturnType<typeof createPrivateKey> } {
-  const p = (f: string) => `${dir}/${name}-${f}`;
-  opensslOk(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', p('ca.key'), '-out', p('ca.pem'), '-subj', `/CN=${name} Device CA`, '-days', '30', '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign']);
-  opensslOk(['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', p('node.key'), '-out', p('node.csr'), '-subj', '/CN=node-1']);
-  writeFileSync(p('ext.cnf'), 'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nsubjectAltName=DNS:node-1.example.org\n');
-  opensslOk(['x509', '-req', '-in', p('node.csr'), '-CA', p('ca.pem'), '-CAkey', p('ca.key'), '-CAcreateserial', '-out', p('node.pem'), '-days', '10', '-extfile', p('ext.cnf')]);
-  return { caPem: readFileSync(p('ca.pem'), 'utf8'), nodeDer: decodePem(readFileSync(p('node.pem'), 'utf8'), ['CERTIFICATE']).der, nodeKey: createPrivateKey(readFileSync(p('node.key'))) };
-}
-
-let device: ReturnType<typeof deviceCa>;
-let foreign: ReturnType<typeof deviceCa>;
+let device: DeviceCa;
+let foreign: DeviceCa;
 
 before(async () => {
   mkdirSync(tmp.path('a'));
@@ -57,7 +48,7 @@ after(async () => {
   tmp.cleanup();
 });
 
-const proof = (cert: Uint8Array, key: ReturnType<typeof createPrivateKey>, url = running.url) => mintRenewalToken({ certificate: cert, key, serial: parseCertificate(cert).serialHex, audience: `${url}/spiffe/agent/attest`, now: new Date() });
+const proof = (cert: Uint8Array, key: KeyObject, url = running.url) => mintRenewalToken({ certificate: cert, key, serial: parseCertificate(cert).serialHex, audience: `${url}/spiffe/agent/attest`, now: new Date() });
 const attest = (token: string, target = ca, r = running) => httpsRequest(target, `${r.url}/spiffe/agent/attest`, { body: { attestor: 'x509pop', token, csr: testCsr('agent', []).pem } });
 
 test('a node with a device certificate attests by proof of possession; its selectors come from the certificate; a node entry gives it workloads', async () => {

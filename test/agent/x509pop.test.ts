@@ -1,0 +1,67 @@
+/**
+ * The agent attesting with x509pop: a node certificate from the operator's device CA (made with
+ * OpenSSL) and a proof of possession signed with its key. Unlike a join token it can be used
+ * again, so an agent that lost its state attests again by itself; a key file others may read is
+ * refused until it is fixed.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { chmodSync, mkdirSync, rmSync } from 'node:fs';
+import { startAgentEnv, type AgentEnv } from '../helpers/agent.js';
+import { ok, signetAsync } from '../helpers/cli.js';
+import { deviceCa, type DeviceCa } from '../helpers/device-ca.js';
+
+let env: AgentEnv;
+let device: DeviceCa;
+const SENSOR = 'spiffe://example.org/sensor';
+
+before(async () => {
+  env = await startAgentEnv(
+    'signet-agent-pop-',
+    async (e) => {
+      ok(await signetAsync(['entry', 'create', '--node', '--spiffe-id', 'spiffe://example.org/nodes/node-1', '--selector', 'x509pop:subject:cn:node-1', ...e.cfg()]));
+      ok(await signetAsync(['entry', 'create', '--spiffe-id', SENSOR, '--parent-id', 'spiffe://example.org/nodes/node-1', '--selector', 'unix:uid:0', ...e.cfg()]));
+    },
+    1,
+    {
+      prepare: (tmp) => {
+        mkdirSync(tmp.path('pki'));
+        device = deviceCa(tmp.path('pki'), 'device');
+        chmodSync(device.nodeKeyFile, 0o600);
+      },
+      caEdit: (doc) => void (doc.spiffe = { x509popCaFile: device.caFile }),
+      attestor: { x509pop: { certFile: 'pki/device-node.pem', keyFile: 'pki/device-node.key' } },
+    },
+  );
+});
+
+after(async () => {
+  await env.close();
+});
+
+const fetched = async (): Promise<string[]> => {
+  const r = await signetAsync(['svid', 'fetch', 'x509', '--socket', `unix://${env.socket}`, '--json']);
+  return r.status === 0 ? (JSON.parse(r.stdout) as { svids: { spiffeId: string }[] }).svids.map((s) => s.spiffeId) : [];
+};
+
+test('the agent attests with its node certificate: it becomes the node its certificate names, and serves the workloads under that node entry', async () => {
+  assert.match(env.log(), /"attestor":"x509pop","msg":"agent: attested"/);
+  const fingerprint = createHash('sha256').update(device.nodeDer).digest('hex');
+  const agents = JSON.parse(ok(await signetAsync(['agent', 'list', '--json', ...env.cfg()])).stdout) as { spiffeId: string; attestor: string }[];
+  assert.ok(agents.some((a) => a.spiffeId === `spiffe://example.org/signet/agent/x509pop/${fingerprint}` && a.attestor === 'x509pop'), JSON.stringify(agents));
+  assert.deepEqual(await fetched(), [SENSOR]);
+});
+
+test('its state lost, the agent attests again with the same certificate (a join token could not); a key file others may read is refused until fixed', async () => {
+  assert.equal(await env.stopAgent(), 0);
+  rmSync(env.tmp.path('data/agent-state.json'));
+  chmodSync(device.nodeKeyFile, 0o644);
+  env.startAgent();
+  await env.until('the refusal of the key file', () => /ERR_FILE_PERMISSION/.test(env.log()));
+  assert.match(env.log(), /may be read by others/);
+  assert.deepEqual(await fetched(), []);
+  chmodSync(device.nodeKeyFile, 0o600);
+  await env.until('the agent attested again and serving', async () => (await fetched()).includes(SENSOR), 30_000);
+  assert.match(env.log(), /"attestor":"x509pop","msg":"agent: attested"/);
+});

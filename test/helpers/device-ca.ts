@@ -1,0 +1,34 @@
+/**
+ * An operator's device CA made with OpenSSL, and a node certificate from it (CN node-1, DNS
+ * node-1.example.org): what x509pop node attestation is configured with and presented.
+ */
+import { createPrivateKey, type KeyObject } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { decodePem } from '../../src/core/pem.js';
+import { opensslOk } from './openssl.js';
+
+export interface DeviceCa {
+  readonly caPem: string;
+  readonly nodeDer: Uint8Array;
+  readonly nodeKey: KeyObject;
+  /** The files, `${dir}/${name}-ca.pem`, `-node.pem`, `-node.key` (0600). */
+  readonly caFile: string;
+  readonly nodeFile: string;
+  readonly nodeKeyFile: string;
+}
+
+export function deviceCa(dir: string, name: string): DeviceCa {
+  const p = (f: string) => `${dir}/${name}-${f}`;
+  opensslOk(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', p('ca.key'), '-out', p('ca.pem'), '-subj', `/CN=${name} Device CA`, '-days', '30', '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign']);
+  opensslOk(['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', p('node.key'), '-out', p('node.csr'), '-subj', '/CN=node-1']);
+  writeFileSync(p('ext.cnf'), 'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nsubjectAltName=DNS:node-1.example.org\n');
+  opensslOk(['x509', '-req', '-in', p('node.csr'), '-CA', p('ca.pem'), '-CAkey', p('ca.key'), '-CAcreateserial', '-out', p('node.pem'), '-days', '10', '-extfile', p('ext.cnf')]);
+  return {
+    caPem: readFileSync(p('ca.pem'), 'utf8'),
+    nodeDer: decodePem(readFileSync(p('node.pem'), 'utf8'), ['CERTIFICATE']).der,
+    nodeKey: createPrivateKey(readFileSync(p('node.key'))),
+    caFile: p('ca.pem'),
+    nodeFile: p('node.pem'),
+    nodeKeyFile: p('node.key'),
+  };
+}
