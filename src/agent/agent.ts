@@ -36,6 +36,7 @@ import { parseBundle, type TrustBundle } from '../spiffe/bundle.js';
 import { parseCertificate } from '../x509/certificate.js';
 import { buildCsr } from '../x509/csr.js';
 import type { AgentConfig } from './config.js';
+import { NodeTpm } from './tpm.js';
 
 /** How long one entries long poll waits at the CA (the CA allows up to 60 s). */
 const ENTRIES_WAIT_S = 30;
@@ -106,12 +107,14 @@ interface AgentSvid {
   readonly key: KeyObject;
   readonly notBefore: Date;
   readonly notAfter: Date;
+  /** Half of what was left of its validity when it arrived (certificates are backdated: half of notBefore..notAfter can be past already). */
+  readonly renewAt: Date;
 }
 
 /** What `agent-state.json` holds. */
 interface StateFile {
   version: 1;
-  agent: { spiffeId: string; chain: string[]; key: string; notBefore: string; notAfter: string } | null;
+  agent: { spiffeId: string; chain: string[]; key: string; notBefore: string; notAfter: string; renewAt?: string } | null;
   revision: number | null;
   entries: AgentEntry[];
   bundles: Record<string, string>;
@@ -370,7 +373,8 @@ export class Agent extends EventEmitter {
     const o = asObject(json, what);
     const chain = strings(o, 'svid', what);
     const leaf = parseCertificate(decodePem(chain[0] ?? '', ['CERTIFICATE']).der);
-    this.#agent = { spiffeId: str(o, 'spiffeId', what), chain, key, notBefore: leaf.notBefore, notAfter: leaf.notAfter };
+    const now = this.#clock.now().getTime();
+    this.#agent = { spiffeId: str(o, 'spiffeId', what), chain, key, notBefore: leaf.notBefore, notAfter: leaf.notAfter, renewAt: new Date(now + Math.max(0, leaf.notAfter.getTime() - now) / 2) };
     if (typeof o.bundle === 'string') this.#takeBundles({ [this.#c.trustDomain]: o.bundle });
     this.#saveState();
   }
@@ -379,8 +383,7 @@ export class Agent extends EventEmitter {
     const now = this.#clock.now().getTime();
     const a = this.#agent;
     if (a !== undefined && a.notAfter.getTime() > now) {
-      const half = a.notBefore.getTime() + (a.notAfter.getTime() - a.notBefore.getTime()) / 2;
-      if (now < half) return;
+      if (now < a.renewAt.getTime()) return;
       const { key, csr } = keyAndCsr();
       try {
         this.#takeAgentSvid((await this.#call({ path: '/spiffe/agent/renew', json: { csr } })).json, key, '/spiffe/agent/renew');
@@ -398,9 +401,29 @@ export class Agent extends EventEmitter {
     this.#log.info({ agent: this.#agent?.spiffeId, attestor: body.attestor }, 'agent: attested');
   }
 
-  /** The attestor's part of an attestation request: the join token, or an x509pop proof of possession for the current server. */
-  async #attestation(): Promise<{ readonly attestor: string; readonly token: string; readonly intermediates?: string }> {
+  /**
+   * The attestor's part of an attestation request: the join token; an x509pop proof of
+   * possession for the current server; or TPM evidence with the answer to the CA's challenge
+   * (a first round trip).
+   */
+  async #attestation(): Promise<{ readonly attestor: string } & Record<string, string>> {
     const a = this.#c.attestor;
+    if (a.kind === 'tpm') {
+      const tpm = new NodeTpm({ tcti: a.tcti, ek: a.ek, workDir: join(this.#c.dataDir, 'tpm') });
+      let intermediates: string | undefined;
+      if (a.intermediatesFile !== undefined) {
+        try {
+          intermediates = readFileSync(a.intermediatesFile, 'utf8');
+        } catch (e) {
+          throw fsError(e, a.intermediatesFile, 'EK intermediates file');
+        }
+      }
+      const evidence = { attestor: 'tpm', trustDomain: this.#c.trustDomain, ...(await tpm.evidence()), ...(intermediates !== undefined && { intermediates }) };
+      const answer = asObject((await this.#call({ path: '/spiffe/agent/attest', json: evidence }, true)).json, '/spiffe/agent/attest');
+      const challenge = asObject(answer.challenge, '/spiffe/agent/attest');
+      const secret = await tpm.activate(Buffer.from(str(challenge, 'credentialBlob', 'the challenge'), 'base64'), Buffer.from(str(challenge, 'encryptedSecret', 'the challenge'), 'base64'));
+      return { ...evidence, challengeId: str(challenge, 'id', 'the challenge'), secret: secret.toString('base64') };
+    }
     const read = (file: string, what: string, secret: boolean): string => {
       try {
         if (secret && (statSync(file).mode & 0o077) !== 0) throw new SignetError('ERR_FILE_PERMISSION', `the ${what} ${file} may be read by others (mode ${(statSync(file).mode & 0o777).toString(8)})`, { hint: `chmod 600 ${file}` });
@@ -527,9 +550,9 @@ export class Agent extends EventEmitter {
           }
           const chain = strings(item, 'svid', '/spiffe/agent/svids').map((pem) => decodePem(pem, ['CERTIFICATE']).der);
           const leaf = parseCertificate(chain[0] as Uint8Array);
-          const life = leaf.notAfter.getTime() - leaf.notBefore.getTime();
-          // About half of the lifetime, ±10 % of it.
-          const rotateAt = new Date(leaf.notBefore.getTime() + life * (0.4 + 0.2 * this.#random()));
+          // About half of what is left of its validity (it is backdated), ±10 % of that.
+          const left = Math.max(0, leaf.notAfter.getTime() - now);
+          const rotateAt = new Date(now + left * (0.4 + 0.2 * this.#random()));
           this.#svids.set(p.entry.id, { entryId: p.entry.id, entryRevision: p.entry.revision, spiffeId: p.entry.spiffeId, chain, key: new Uint8Array(p.key.export({ format: 'der', type: 'pkcs8' })), notBefore: leaf.notBefore, notAfter: leaf.notAfter, rotateAt });
           changed = true;
         });
@@ -548,7 +571,7 @@ export class Agent extends EventEmitter {
     if (this.#abort.signal.aborted) return;
     let next = Infinity;
     for (const s of this.#svids.values()) next = Math.min(next, s.rotateAt.getTime());
-    if (this.#agent !== undefined) next = Math.min(next, this.#agent.notBefore.getTime() + (this.#agent.notAfter.getTime() - this.#agent.notBefore.getTime()) / 2);
+    if (this.#agent !== undefined) next = Math.min(next, this.#agent.renewAt.getTime());
     if (next === Infinity) return;
     const ms = Math.min(Math.max(next - this.#clock.now().getTime(), 1_000), MAX_TIMER_MS);
     this.#rotation = setTimeout(() => {
@@ -587,7 +610,7 @@ export class Agent extends EventEmitter {
     const a = this.#agent;
     const state: StateFile = {
       version: 1,
-      agent: a === undefined ? null : { spiffeId: a.spiffeId, chain: [...a.chain], key: a.key.export({ format: 'der', type: 'pkcs8' }).toString('base64'), notBefore: a.notBefore.toISOString(), notAfter: a.notAfter.toISOString() },
+      agent: a === undefined ? null : { spiffeId: a.spiffeId, chain: [...a.chain], key: a.key.export({ format: 'der', type: 'pkcs8' }).toString('base64'), notBefore: a.notBefore.toISOString(), notAfter: a.notAfter.toISOString(), renewAt: a.renewAt.toISOString() },
       revision: this.#synced ? (this.#revision ?? null) : null,
       entries: [...this.#entries.values()],
       bundles: Object.fromEntries([...this.#bundles].map(([td, b]) => [td, b.document])),
@@ -615,7 +638,10 @@ export class Agent extends EventEmitter {
       if (s.version !== 1) throw new Error(`unknown version ${String(s.version)}`);
       if (s.agent !== null) {
         const key = createPrivateKey({ key: Buffer.from(s.agent.key, 'base64'), format: 'der', type: 'pkcs8' });
-        this.#agent = { spiffeId: s.agent.spiffeId, chain: s.agent.chain, key, notBefore: new Date(s.agent.notBefore), notAfter: new Date(s.agent.notAfter) };
+        const notBefore = new Date(s.agent.notBefore);
+        const notAfter = new Date(s.agent.notAfter);
+        const renewAt = s.agent.renewAt === undefined ? new Date((notBefore.getTime() + notAfter.getTime()) / 2) : new Date(s.agent.renewAt);
+        this.#agent = { spiffeId: s.agent.spiffeId, chain: s.agent.chain, key, notBefore, notAfter, renewAt };
       }
       this.#entries = new Map(s.entries.map((e) => [e.id, e]));
       this.#takeBundles(s.bundles);

@@ -31,7 +31,9 @@ export const MAX_SERVERS = 8;
 export type AgentAttestorConfig =
   | { readonly kind: 'join_token'; readonly tokenFile: string }
   /** A node certificate from the CA's x509pop device CA: PEM (node certificate first, then any intermediates), and its key (PEM, mode 0600). */
-  | { readonly kind: 'x509pop'; readonly certFile: string; readonly keyFile: string };
+  | { readonly kind: 'x509pop'; readonly certFile: string; readonly keyFile: string }
+  /** The node's TPM through tpm2-tools: its TCTI, which EK, and the EK certificate's issuing CA(s) to send along. */
+  | { readonly kind: 'tpm'; readonly tcti: string; readonly ek: 'rsa' | 'ecc'; readonly intermediatesFile?: string };
 
 /** How the agent trusts the CA's TLS certificate (and so everything it gets from it). */
 export type AgentTrust = { readonly rootFingerprint: string } | { readonly rootFile: string };
@@ -127,16 +129,28 @@ export function checkAgentConfig(json: unknown, baseDir: string): AgentConfig {
   }
 
   let attestor: AgentAttestorConfig | undefined;
-  const ATTESTOR_SHAPE = 'must be {"joinToken": {"tokenFile": PATH}} or {"x509pop": {"certFile": PATH, "keyFile": PATH}}';
+  const ATTESTOR_SHAPE = 'must be {"joinToken": {"tokenFile": PATH}}, {"x509pop": {"certFile": PATH, "keyFile": PATH}} or {"tpm": {"tcti": TCTI, "ek"?: "rsa"|"ecc", "intermediatesFile"?: PATH}}';
   if (!isObject(json.attestor)) bad('$.attestor', ATTESTOR_SHAPE);
   else {
-    known(json.attestor, '$.attestor', ['joinToken', 'x509pop']);
-    const kinds = Object.keys(json.attestor).filter((k) => k === 'joinToken' || k === 'x509pop');
+    known(json.attestor, '$.attestor', ['joinToken', 'x509pop', 'tpm']);
+    const kinds = Object.keys(json.attestor).filter((k) => k === 'joinToken' || k === 'x509pop' || k === 'tpm');
     if (kinds.length !== 1) bad('$.attestor', `${ATTESTOR_SHAPE}: exactly one`);
     const jt = json.attestor.joinToken;
     const pop = json.attestor.x509pop;
+    const tpm = json.attestor.tpm;
     if (kinds.length !== 1) {
       // reported above
+    } else if (tpm !== undefined) {
+      if (!isObject(tpm)) bad('$.attestor.tpm', 'must be {"tcti": TCTI, "ek"?: "rsa"|"ecc", "intermediatesFile"?: PATH}');
+      else {
+        known(tpm, '$.attestor.tpm', ['tcti', 'ek', 'intermediatesFile']);
+        const tcti = tpm.tcti;
+        if (typeof tcti !== 'string' || tcti === '' || tcti.length > 256 || /[\0\n]/.test(tcti)) bad('$.attestor.tpm.tcti', 'must be a TCTI such as "device:/dev/tpmrm0" or "swtpm:path=/run/swtpm.sock"');
+        const ek = tpm.ek ?? 'rsa';
+        if (ek !== 'rsa' && ek !== 'ecc') bad('$.attestor.tpm.ek', 'must be "rsa" or "ecc"');
+        const intermediatesFile = tpm.intermediatesFile === undefined ? undefined : path(tpm.intermediatesFile, '$.attestor.tpm.intermediatesFile');
+        if (typeof tcti === 'string' && (ek === 'rsa' || ek === 'ecc')) attestor = { kind: 'tpm', tcti, ek, ...(intermediatesFile !== undefined && { intermediatesFile }) };
+      }
     } else if (jt !== undefined) {
       if (!isObject(jt)) bad('$.attestor.joinToken', 'must be {"tokenFile": PATH}');
       else {

@@ -209,6 +209,8 @@ export const ERROR_CATALOGUE = {
   ERR_PEER_UNAUTHORIZED: 'invalid',
   // `signet agent helper`: the command run after a rotation failed
   ERR_HELPER_COMMAND: 'io',
+  // `signet agent run` with TPM attestation: tpm2-tools missing, the TPM unreachable, a tool failed
+  ERR_TPM_UNAVAILABLE: 'io',
   // authority, OIDC provisioner: the OpenID provider's discovery document or keys cannot be fetched
   // (down, too slow, too large, an issuer that does not match); `signet ssh login`: the sign-in
   // at the provider failed or was abandoned

@@ -110,11 +110,18 @@ test('agent config: strict, every problem at once with its path; relative paths 
     '/etc/signet',
   );
   assert.deepEqual(pop.attestor, { kind: 'x509pop', certFile: '/etc/signet/node.pem', keyFile: '/keys/node.key' });
+  const tpm = checkAgentConfig(
+    { servers: ['https://ca.example.org:9000'], trustDomain: 'example.org', trust: { rootFingerprint: 'a'.repeat(64) }, attestor: { tpm: { tcti: 'device:/dev/tpmrm0', intermediatesFile: 'ek-ca.pem' } }, socketPath: '/run/signet/agent.sock', dataDir: 'data' },
+    '/etc/signet',
+  );
+  assert.deepEqual(tpm.attestor, { kind: 'tpm', tcti: 'device:/dev/tpmrm0', ek: 'rsa', intermediatesFile: '/etc/signet/ek-ca.pem' });
   for (const [attestor, at] of [
     [{ joinToken: { tokenFile: 't' }, x509pop: { certFile: 'c', keyFile: 'k' } }, '$.attestor:'],
     [{ x509pop: { certFile: 'c' } }, '$.attestor.x509pop.keyFile:'],
     [{ x509pop: 'node.pem' }, '$.attestor.x509pop:'],
     [{ x509pop: { certFile: 'c', keyFile: 'k', password: 'x' } }, '$.attestor.x509pop.password:'],
+    [{ tpm: {} }, '$.attestor.tpm.tcti:'],
+    [{ tpm: { tcti: 'device:/dev/tpmrm0', ek: 'sha1' } }, '$.attestor.tpm.ek:'],
   ] as const) {
     assert.throws(
       () => checkAgentConfig({ servers: ['https://ca.example.org'], trustDomain: 'example.org', trust: { rootFingerprint: 'a'.repeat(64) }, attestor, socketPath: '/run/a.sock', dataDir: '/d' }, '/'),
@@ -124,11 +131,11 @@ test('agent config: strict, every problem at once with its path; relative paths 
   }
   assert.equal(good.dataDir, '/etc/signet/data');
   assert.throws(
-    () => checkAgentConfig({ servers: ['http://ca', 'https://ca.example.org', 'https://ca.example.org'], trustDomain: 'Bad_TD', trust: { rootFingerprint: 'zz', rootFile: 'x' }, attestor: { tpm: {} }, socketPath: `/${'s'.repeat(120)}`, extra: 1 }, '/'),
+    () => checkAgentConfig({ servers: ['http://ca', 'https://ca.example.org', 'https://ca.example.org'], trustDomain: 'Bad_TD', trust: { rootFingerprint: 'zz', rootFile: 'x' }, attestor: { aws_iid: {} }, socketPath: `/${'s'.repeat(120)}`, extra: 1 }, '/'),
     (e: unknown) => {
       assert.ok(e instanceof SignetError && e.code === 'ERR_CONFIG_INVALID');
       const problems = (e.detail as { problems: string[] }).problems.join('\n');
-      for (const p of ['$.extra', '$.servers[0]', '$.servers[2]', '$.trustDomain', '$.trust', '$.attestor.tpm', '$.attestor', '$.socketPath', '$.dataDir']) assert.ok(problems.includes(`${p}:`), `${p} in\n${problems}`);
+      for (const p of ['$.extra', '$.servers[0]', '$.servers[2]', '$.trustDomain', '$.trust', '$.attestor.aws_iid', '$.attestor', '$.socketPath', '$.dataDir']) assert.ok(problems.includes(`${p}:`), `${p} in\n${problems}`);
       return true;
     },
   );

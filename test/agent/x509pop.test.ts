@@ -15,13 +15,14 @@ import { deviceCa, type DeviceCa } from '../helpers/device-ca.js';
 let env: AgentEnv;
 let device: DeviceCa;
 const SENSOR = 'spiffe://example.org/sensor';
+let sensorId = '';
 
 before(async () => {
   env = await startAgentEnv(
     'signet-agent-pop-',
     async (e) => {
       ok(await signetAsync(['entry', 'create', '--node', '--spiffe-id', 'spiffe://example.org/nodes/node-1', '--selector', 'x509pop:subject:cn:node-1', ...e.cfg()]));
-      ok(await signetAsync(['entry', 'create', '--spiffe-id', SENSOR, '--parent-id', 'spiffe://example.org/nodes/node-1', '--selector', 'unix:uid:0', ...e.cfg()]));
+      sensorId = (JSON.parse(ok(await signetAsync(['entry', 'create', '--spiffe-id', SENSOR, '--parent-id', 'spiffe://example.org/nodes/node-1', '--selector', 'unix:uid:0', '--json', ...e.cfg()])).stdout) as { id: string }).id;
     },
     1,
     {
@@ -31,7 +32,7 @@ before(async () => {
         chmodSync(device.nodeKeyFile, 0o600);
       },
       caEdit: (doc) => void (doc.spiffe = { x509popCaFile: device.caFile }),
-      attestor: { x509pop: { certFile: 'pki/device-node.pem', keyFile: 'pki/device-node.key' } },
+      attestor: () => ({ x509pop: { certFile: 'pki/device-node.pem', keyFile: 'pki/device-node.key' } }),
     },
   );
 });
@@ -64,4 +65,28 @@ test('its state lost, the agent attests again with the same certificate (a join 
   chmodSync(device.nodeKeyFile, 0o600);
   await env.until('the agent attested again and serving', async () => (await fetched()).includes(SENSOR), 30_000);
   assert.match(env.log(), /"attestor":"x509pop","msg":"agent: attested"/);
+});
+
+test('a one-minute X509-SVID (backdated like every certificate) is rotated at about half of what is left of it — not at once, over and over', async () => {
+  const serial = async (): Promise<{ serial: string; notAfter: string } | undefined> => {
+    const r = await signetAsync(['svid', 'fetch', 'x509', '--socket', `unix://${env.socket}`, '--json']);
+    return r.status === 0 ? (JSON.parse(r.stdout) as { svids: { serial: string; notAfter: string }[] }).svids[0] : undefined;
+  };
+  const before = await serial();
+  ok(await signetAsync(['entry', 'update', sensorId, '--x509-ttl', '1m', ...env.cfg()]));
+  let short: { serial: string; notAfter: string } | undefined;
+  await env.until('the one-minute SVID', async () => {
+    short = await serial();
+    return short !== undefined && short.serial !== before?.serial;
+  });
+  assert.ok(Date.parse(short?.notAfter ?? '') - Date.now() <= 60_000);
+  // notBefore is a minute back (the CA's backdate): half of notBefore..notAfter is about now. The
+  // agent plans the rotation at 40–60 % of what was left when the SVID arrived: 24–36 s on.
+  await env.until('the state file with the one-minute SVID', () => env.state().svids.some((v) => v.spiffeId === SENSOR && Date.parse(v.notAfter) === Date.parse(short?.notAfter ?? '')));
+  const held = env.state().svids.find((v) => v.spiffeId === SENSOR) as unknown as { notBefore: string; notAfter: string; rotateAt: string };
+  const arrived = Date.parse(held.notBefore) + 60_000;
+  const planned = Date.parse(held.rotateAt) - arrived;
+  assert.ok(planned >= 23_000 && planned <= 37_000, `rotation planned ${planned} ms after the SVID arrived`);
+  await new Promise((r) => setTimeout(r, 3_000));
+  assert.equal((await serial())?.serial, short?.serial, 'still the same SVID a few seconds later');
 });

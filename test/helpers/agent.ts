@@ -46,18 +46,18 @@ export interface AgentEnv {
  */
 export interface AgentEnvOptions {
   /** Before the CA is made: files it will need (`dir` is the environment's temp directory). */
-  readonly prepare?: (dir: ReturnType<typeof tempDir>) => void;
+  readonly prepare?: (dir: ReturnType<typeof tempDir>) => void | Promise<void>;
   /** Changes to the CA's config document. */
   readonly caEdit?: (doc: Record<string, unknown>) => void;
-  /** The agent config's `attestor` (default: the join token made here). */
-  readonly attestor?: Record<string, unknown>;
+  /** The agent config's `attestor` (default: the join token made here), given the temp directory. */
+  readonly attestor?: (dir: ReturnType<typeof tempDir>) => Record<string, unknown>;
 }
 
 export async function startAgentEnv(prefix: string, setup: (env: AgentEnv) => Promise<void>, svids: number, options: AgentEnvOptions = {}): Promise<AgentEnv> {
   const tmp = tempDir(prefix);
   chmodSync(tmp.dir, 0o755);
   for (const d of ['ca', 'run', 'data']) mkdirSync(tmp.path(d), { mode: 0o755 });
-  options.prepare?.(tmp);
+  await options.prepare?.(tmp);
   const ca = await createTestCa({ parent: tmp.path('ca'), trustDomain: 'example.org', ...(options.caEdit !== undefined && { edit: options.caEdit }) });
   const port = await freePort();
   let running: RunningCa | undefined;
@@ -131,7 +131,7 @@ export async function startAgentEnv(prefix: string, setup: (env: AgentEnv) => Pr
       servers: [r.url],
       trustDomain: 'example.org',
       trust: { rootFingerprint: r.authority.rootFingerprint },
-      attestor: options.attestor ?? { joinToken: { tokenFile: 'agent.token' } },
+      attestor: options.attestor?.(tmp) ?? { joinToken: { tokenFile: 'agent.token' } },
       socketPath: 'run/api.sock',
       dataDir: 'data',
     }),

@@ -6,14 +6,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { TPM_EK } from '../../src/agent/tpm.js';
 import { runAsync } from './openssl.js';
 
-/** Persistent handles and NV indexes `swtpm_setup` provisions (TCG EK Credential Profile). */
-export const EK = {
-  rsa: { handle: '0x81010001', certIndex: '0x1c00002' },
-  /** swtpm's ECC EK: NIST P-384, SHA-384, AES-256 (the high-range template). */
-  ecc: { handle: '0x81010016', certIndex: '0x1c00016' },
-} as const;
+/** Persistent handles and NV indexes `swtpm_setup` provisions (TCG EK Credential Profile; the ECC EK is P-384, SHA-384, AES-256). */
+export const EK = TPM_EK;
 
 /** A TPM manufacturer: a local CA that signs EK certificates (root + issuing CA, made on first use). */
 export interface Manufacturer {
