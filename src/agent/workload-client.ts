@@ -246,10 +246,16 @@ export class WorkloadClient {
     return r.svids.map((s) => ({ spiffeId: s.spiffe_id, token: s.svid, hint: s.hint }));
   }
 
-  /** Has the Workload API validate `token` for `audience` (ERR_WORKLOAD_API INVALID_ARGUMENT when it is not valid). */
+  /** Has the Workload API validate `token` for `audience`; a token it finds invalid is ERR_JWT_SVID_INVALID with its reason. */
   async validateJwtSvid(token: string, audience: string): Promise<ValidatedJwtSvid> {
-    const r = await this.#unary<{ spiffe_id: string; claims: { fields?: Record<string, Record<string, unknown>> } | null }>('ValidateJWTSVID', { svid: token, audience }, 'ValidateJWTSVID');
-    return { spiffeId: r.spiffe_id, claims: fromProtoStruct(r.claims) };
+    try {
+      const r = await this.#unary<{ spiffe_id: string; claims: { fields?: Record<string, Record<string, unknown>> } | null }>('ValidateJWTSVID', { svid: token, audience }, 'ValidateJWTSVID');
+      return { spiffeId: r.spiffe_id, claims: fromProtoStruct(r.claims) };
+    } catch (e) {
+      const details = e instanceof SignetError && e.detail?.status === 'INVALID_ARGUMENT' ? /refused the call \(INVALID_ARGUMENT\): (invalid JWT-SVID: .*)$/s.exec(e.message)?.[1] : undefined;
+      if (details !== undefined) throw new SignetError('ERR_JWT_SVID_INVALID', details, { detail: { status: 'INVALID_ARGUMENT' }, cause: e });
+      throw e;
+    }
   }
 
   /**

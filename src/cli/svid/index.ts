@@ -104,8 +104,8 @@ Examples:
       'after',
       `
 Validation runs in the agent with the bundle of the token's own trust domain (signature,
-expiry, audience). A token that does not validate is ERR_WORKLOAD_API with status
-INVALID_ARGUMENT and the reason (exit 6).
+expiry, audience). A token that does not validate is ERR_JWT_SVID_INVALID with the reason
+(exit 1).
 
 Examples:
   $ signet svid fetch jwt --audience db | signet svid validate --audience db
