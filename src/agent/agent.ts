@@ -324,6 +324,11 @@ export class Agent extends EventEmitter {
         if (signal.aborted) break;
         const err = e instanceof SignetError ? e : new SignetError('ERR_INTERNAL', (e as Error).message);
         this.#log.warn({ code: err.code, server: this.#clients[this.#server]?.url ?? this.#c.servers[this.#server] }, `agent: ${err.message}`);
+        if (err.code === 'ERR_AGENT_NOT_FOUND' && this.#agent !== undefined) {
+          // Evicted (signet agent evict): its SVID is worth nothing now, attest again.
+          this.#log.warn({ agent: this.#agent.spiffeId }, 'agent: the CA no longer knows this agent; attesting again');
+          this.#agent = undefined;
+        }
         if (unreachable(e)) this.#server = (this.#server + 1) % this.#c.servers.length;
         await sleep(backoff * (0.9 + 0.2 * this.#random()), signal);
         backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);

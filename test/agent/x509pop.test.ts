@@ -90,3 +90,19 @@ test('a one-minute X509-SVID (backdated like every certificate) is rotated at ab
   await new Promise((r) => setTimeout(r, 3_000));
   assert.equal((await serial())?.serial, short?.serial, 'still the same SVID a few seconds later');
 });
+
+test('evicted (signet agent evict), the agent notices at its next call to the CA and attests again by itself', async () => {
+  const agents = JSON.parse(ok(await signetAsync(['agent', 'list', '--json', ...env.cfg()])).stdout) as { spiffeId: string }[];
+  const id = agents.find((a) => a.spiffeId.includes('/x509pop/'))?.spiffeId ?? '';
+  const attestedBefore = env.log().match(/"msg":"agent: attested"/g)?.length ?? 0;
+  ok(await signetAsync(['agent', 'evict', id, ...env.cfg()]));
+  // An entry change wakes its long poll: the CA answers ERR_AGENT_NOT_FOUND.
+  ok(await signetAsync(['entry', 'update', sensorId, '--dns', 'sensor.example.org', ...env.cfg()]));
+  await env.until('attested again', () => (env.log().match(/"msg":"agent: attested"/g)?.length ?? 0) > attestedBefore, 30_000);
+  assert.match(env.log(), /the CA no longer knows this agent; attesting again/);
+  await env.until('the re-issued SVID served', async () => {
+    const r = await signetAsync(['svid', 'fetch', 'x509', '--socket', `unix://${env.socket}`, '--json']);
+    return r.status === 0;
+  });
+  assert.ok((JSON.parse(ok(await signetAsync(['agent', 'list', '--json', ...env.cfg()])).stdout) as { spiffeId: string }[]).some((a) => a.spiffeId === id));
+});
