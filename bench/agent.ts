@@ -22,10 +22,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
-import * as protoLoader from '@grpc/proto-loader';
 import { loadCaConfig } from '../src/ca/config.js';
 import { startCa } from '../src/ca/runtime.js';
 import { systemClock } from '../src/core/clock.js';
+import { SECURITY_HEADER, workloadProto } from '../src/agent/workload-proto.js';
 import { generateJoinToken } from '../src/spiffe/agents.js';
 import { createBenchCa } from './ca.js';
 
@@ -36,7 +36,6 @@ const ENTRY_TRIALS = 20;
 // The issue's figure; SIGNET_BENCH_AGENT_SVIDS changes it.
 const MEMORY_SVIDS = Number(process.env.SIGNET_BENCH_AGENT_SVIDS ?? 10_000);
 const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
-const PROTO = fileURLToPath(new URL('../../proto/workload.proto', import.meta.url));
 
 function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
@@ -72,10 +71,9 @@ export async function benchAgent(): Promise<Record<string, unknown>> {
   const me = `unix:uid:${process.getuid?.() ?? 0}`;
   await entry(me);
   const agent = spawn(process.execPath, [CLI, 'agent', 'run', '--config', join(dir, 'agent.json')], { stdio: ['ignore', 'ignore', process.env.SIGNET_BENCH_AGENT_LOG === undefined ? 'ignore' : 'inherit'], env: { ...process.env, SIGNET_LOG_LEVEL: 'warn' } });
-  const defs = protoLoader.loadSync(PROTO, { keepCase: true, defaults: true });
-  const Api = (grpc.loadPackageDefinition(defs) as unknown as { SpiffeWorkloadAPI: grpc.ServiceClientConstructor }).SpiffeWorkloadAPI;
+  const Api = workloadProto().SpiffeWorkloadAPI;
   const md = new grpc.Metadata();
-  md.set('workload.spiffe.io', 'true');
+  md.set(SECURITY_HEADER, 'true');
   const client = new Api(`unix://${socket}`, grpc.credentials.createInsecure());
   type Svids = { svids: { spiffe_id: string }[] };
   // Each call is a workload starting: its own connection (a channel of its own, no shared

@@ -14,7 +14,7 @@
  * https.get({ host: 'backend', port: 8443, agent: false, ...tlsClientOptions(source, authorizeId('spiffe://example.org/backend')) });
  * ```
  */
-export { DEFAULT_CALL_TIMEOUT_MS, WorkloadClient, workloadTarget, type JwtSvidResult, type ValidatedJwtSvid, type Watch, type WorkloadClientOptions, type X509Context, type X509Svid } from './agent/workload-client.js';
+export { DEFAULT_CALL_TIMEOUT_MS, pickSvid, WorkloadClient, workloadTarget, type JwtSvidResult, type ValidatedJwtSvid, type Watch, type WorkloadClientOptions, type X509Context, type X509Svid } from './agent/workload-client.js';
 export { authorizeAny, authorizeId, authorizeMemberOf, peerSpiffeId, spiffeTlsServer, tlsClientOptions, X509Source, type Authorizer, type TlsMaterial, type X509SourceOptions } from './agent/spiffe-tls.js';
 export { BUNDLE_FILE, KEY_FILE, SVID_FILE, startHelper, svidFiles, type Helper, type HelperOptions } from './agent/helper.js';
 export { ENDPOINT_ENV, SECURITY_HEADER } from './agent/workload-proto.js';

@@ -5,18 +5,21 @@
  *
  * - Trust: the CA's root, pinned by fingerprint (fetched once, then kept in the data directory)
  *   or given as a file; every request verifies the CA's TLS certificate against it.
- * - Node attestation: a join token (single use) gives the agent SVID; the agent renews it over
- *   mTLS at half its lifetime with a new key and attests again only when it has none that is
- *   still valid (a used join token cannot: the operator gives a new one).
+ * - Node attestation: a join token (single use), a node certificate (x509pop: a proof of
+ *   possession) or the node's TPM (tpm.ts) gives the agent SVID; the agent renews it over mTLS at
+ *   half of what was left of it on arrival, with a new key, and attests again when it has none
+ *   that is still valid or the CA has evicted it (a used join token cannot: the operator gives a
+ *   new one).
  * - Entries: a long poll (`GET /spiffe/agent/entries?after=REV&wait=…`) that the CA answers as
  *   soon as an entry changes — push, not a polling interval — with the entries the agent may
- *   serve and the bundles its workloads receive.
+ *   serve (once synced in this run, only the changes: `&delta=1`) and the bundles its workloads
+ *   receive.
  * - SVIDs: workload keys are made here (P-256) and never leave the node; CSRs go to the CA in
  *   batches; each SVID is rotated at about half of its lifetime with ±10 % jitter, so a fleet
  *   that started together does not come back together.
  * - Cache: everything above (agent key, SVIDs with their keys, entries, bundles, JWT-SVIDs) is
- *   kept in `DATA_DIR/agent-state.json`, mode 0600, written atomically: a restarted agent serves
- *   at once, before it has reached the CA. Expired SVIDs are never served.
+ *   kept in `DATA_DIR/agent-state.json`, mode 0600, written atomically at most once a second: a
+ *   restarted agent serves at once, before it has reached the CA. Expired SVIDs are never served.
  * - Failover: the servers of the config are tried in turn; errors back off from 1 s to 5 s (±10 %).
  */
 import { EventEmitter } from 'node:events';
@@ -29,7 +32,7 @@ import { createCaClient, type CaClient, type ClientIdentity } from '../client/ht
 import { systemClock, type Clock } from '../core/clock.js';
 import { fsError, writeOutputFile } from '../core/files.js';
 import { SignetError } from '../core/errors.js';
-import { decodePem, decodePemAll, encodePem } from '../core/pem.js';
+import { decodePem, decodePemAll, encodeCertificatesPem, encodePem } from '../core/pem.js';
 import { generateKeyPairSync } from '../crypto/generate.js';
 import { createSoftwareSigner } from '../crypto/signer.js';
 import { parseBundle, type TrustBundle } from '../spiffe/bundle.js';
@@ -181,7 +184,7 @@ function keyAndCsr(): { key: KeyObject; csr: string } {
 /** Writes `data` to `path` with mode 0600: temp file, fsync, rename. */
 const writePrivateFile = (path: string, data: string): void => writeOutputFile(path, data, { mode: 0o600, force: true });
 
-/** The node agent. Events: `change` (SVIDs, entries or bundles changed), `ready`. */
+/** The node agent. Event: `change` (SVIDs, entries or bundles changed). */
 export class Agent extends EventEmitter {
   readonly #c: AgentConfig;
   readonly #log: AgentLog;
@@ -264,11 +267,6 @@ export class Agent extends EventEmitter {
   svid(entryId: string): HeldSvid | undefined {
     const s = this.#svids.get(entryId);
     return s !== undefined && s.notAfter.getTime() > this.#clock.now().getTime() ? s : undefined;
-  }
-
-  /** The bundles held, by trust domain. */
-  bundles(): ReadonlyMap<string, HeldBundle> {
-    return this.#bundles;
   }
 
   /** The bundle of a trust domain, when held. */
@@ -403,6 +401,9 @@ export class Agent extends EventEmitter {
     const { key, csr } = keyAndCsr();
     const body = { ...(await this.#attestation()), trustDomain: this.#c.trustDomain, csr };
     this.#takeAgentSvid((await this.#call({ path: '/spiffe/agent/attest', json: body }, true)).json, key, '/spiffe/agent/attest');
+    // A new attestation may bring other node selectors, so other node aliases: which entries the
+    // agent serves can change without any entry changing — the next sync takes the whole list.
+    this.#syncedAt = 0;
     this.#log.info({ agent: this.#agent?.spiffeId, attestor: body.attestor }, 'agent: attested');
   }
 
@@ -431,7 +432,8 @@ export class Agent extends EventEmitter {
     }
     const read = (file: string, what: string, secret: boolean): string => {
       try {
-        if (secret && (statSync(file).mode & 0o077) !== 0) throw new SignetError('ERR_FILE_PERMISSION', `the ${what} ${file} may be read by others (mode ${(statSync(file).mode & 0o777).toString(8)})`, { hint: `chmod 600 ${file}` });
+        const mode = secret ? statSync(file).mode & 0o777 : 0;
+        if ((mode & 0o077) !== 0) throw new SignetError('ERR_FILE_PERMISSION', `the ${what} ${file} may be read by others (mode ${mode.toString(8)})`, { hint: `chmod 600 ${file}` });
         return readFileSync(file, 'utf8');
       } catch (e) {
         throw fsError(e, file, what);
@@ -450,7 +452,7 @@ export class Agent extends EventEmitter {
     }
     const audience = `${this.#c.servers[this.#server] ?? ''}/spiffe/agent/attest`;
     const token = await mintRenewalToken({ certificate: node.der, key, serial: parseCertificate(node.der).serialHex, audience, now: this.#clock.now() });
-    return { attestor: 'x509pop', token, ...(certs.length > 1 && { intermediates: certs.slice(1).map((c) => encodePem('CERTIFICATE', c.der)).join('') }) };
+    return { attestor: 'x509pop', token, ...(certs.length > 1 && { intermediates: encodeCertificatesPem(certs.slice(1).map((c) => c.der)) }) };
   }
 
   async #syncEntries(): Promise<void> {
@@ -710,7 +712,3 @@ export function jwtBundleDocument(b: HeldBundle): Buffer {
   return Buffer.from(JSON.stringify({ keys: (doc.keys ?? []).filter((k) => k.use === 'jwt-svid') }));
 }
 
-/** PEM text of a chain (for files the helper writes). */
-export function chainPem(chain: readonly Uint8Array[]): string {
-  return chain.map((d) => encodePem('CERTIFICATE', d)).join('');
-}

@@ -2,7 +2,7 @@
  * The node agent's config file (`signet agent run --config agent.json`): strict JSON — unknown
  * keys and wrong types are errors, every problem is reported at once with its path
  * (ERR_CONFIG_INVALID), defaults are applied here and nowhere else. Secrets are referenced by
- * file (the join token), never inlined.
+ * file (the join token, the x509pop key), never inlined.
  *
  * ```json
  * {
@@ -10,7 +10,8 @@
  *   "trustDomain": "example.org",
  *   "trust": { "rootFingerprint": "9f86d0…" },
  *   "attestor": { "joinToken": { "tokenFile": "/etc/signet/agent.token" } },
- *                  (or { "x509pop": { "certFile": "/etc/signet/node.pem", "keyFile": "/etc/signet/node.key" } })
+ *                  (or { "x509pop": { "certFile": "/etc/signet/node.pem", "keyFile": "/etc/signet/node.key" } },
+ *                   or { "tpm": { "tcti": "device:/dev/tpmrm0", "ek": "rsa", "intermediatesFile": "ek-ca.pem" } })
  *   "socketPath": "/run/signet/agent.sock",
  *   "dataDir": "/var/lib/signet-agent"
  * }
@@ -134,13 +135,11 @@ export function checkAgentConfig(json: unknown, baseDir: string): AgentConfig {
   else {
     known(json.attestor, '$.attestor', ['joinToken', 'x509pop', 'tpm']);
     const kinds = Object.keys(json.attestor).filter((k) => k === 'joinToken' || k === 'x509pop' || k === 'tpm');
-    if (kinds.length !== 1) bad('$.attestor', `${ATTESTOR_SHAPE}: exactly one`);
     const jt = json.attestor.joinToken;
     const pop = json.attestor.x509pop;
     const tpm = json.attestor.tpm;
-    if (kinds.length !== 1) {
-      // reported above
-    } else if (tpm !== undefined) {
+    if (kinds.length !== 1) bad('$.attestor', `${ATTESTOR_SHAPE}: exactly one`);
+    else if (tpm !== undefined) {
       if (!isObject(tpm)) bad('$.attestor.tpm', 'must be {"tcti": TCTI, "ek"?: "rsa"|"ecc", "intermediatesFile"?: PATH}');
       else {
         known(tpm, '$.attestor.tpm', ['tcti', 'ek', 'intermediatesFile']);

@@ -12,36 +12,27 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
-import { encodePem } from '../core/pem.js';
+import { encodeCertificatesPem } from '../core/pem.js';
 import { SignetError } from '../core/errors.js';
 import { commitOutputs, fsError, type OutputData } from '../core/files.js';
 import { parseSpiffeId } from '../spiffe/id.js';
 import type { AgentLog } from './agent.js';
-import { WorkloadClient, type Watch, type WorkloadClientOptions, type X509Context, type X509Svid } from './workload-client.js';
+import { pickSvid, WorkloadClient, type Watch, type WorkloadClientOptions, type X509Context } from './workload-client.js';
 
 export const SVID_FILE = 'svid.pem';
 export const KEY_FILE = 'svid_key.pem';
 export const BUNDLE_FILE = 'svid_bundle.pem';
 const federatedFile = (td: string): string => `federated_bundle.${td}.pem`;
 
-/** The SVID to write: the one named, else the first (ERR_WORKLOAD_NO_IDENTITY when it is absent). */
-export function pickSvid(ctx: X509Context, spiffeId: string | undefined): X509Svid {
-  const s = spiffeId === undefined ? ctx.svids[0] : ctx.svids.find((v) => v.spiffeId === spiffeId);
-  if (s === undefined) throw new SignetError('ERR_WORKLOAD_NO_IDENTITY', spiffeId === undefined ? 'the Workload API sent no X509-SVID' : `this process has no X509-SVID ${spiffeId}`, { detail: { status: 'OK' }, ...(spiffeId !== undefined && { hint: `it has ${ctx.svids.map((v) => v.spiffeId).join(', ') || 'none'}` }) });
-  return s;
-}
-
-const pems = (ders: readonly Uint8Array[]): string => ders.map((d) => encodePem('CERTIFICATE', d)).join('');
-
 /** The files for one SVID of a context. */
 export function svidFiles(ctx: X509Context, dir: string, spiffeId?: string): OutputData[] {
   const s = pickSvid(ctx, spiffeId);
   const own = parseSpiffeId(s.spiffeId).trustDomain;
   const out: OutputData[] = [
-    { path: join(dir, SVID_FILE), role: SVID_FILE, data: pems(s.chain) },
-    { path: join(dir, BUNDLE_FILE), role: BUNDLE_FILE, data: pems(ctx.bundles.get(own) ?? []) },
+    { path: join(dir, SVID_FILE), role: SVID_FILE, data: encodeCertificatesPem(s.chain) },
+    { path: join(dir, BUNDLE_FILE), role: BUNDLE_FILE, data: encodeCertificatesPem(ctx.bundles.get(own) ?? []) },
   ];
-  for (const [td, certs] of [...ctx.bundles].sort(([a], [b]) => a.localeCompare(b))) if (td !== own) out.push({ path: join(dir, federatedFile(td)), role: federatedFile(td), data: pems(certs) });
+  for (const [td, certs] of [...ctx.bundles].sort(([a], [b]) => a.localeCompare(b))) if (td !== own) out.push({ path: join(dir, federatedFile(td)), role: federatedFile(td), data: encodeCertificatesPem(certs) });
   out.push({ path: join(dir, KEY_FILE), role: KEY_FILE, data: s.privateKey.export({ format: 'pem', type: 'pkcs8' }), mode: 0o600 });
   return out;
 }

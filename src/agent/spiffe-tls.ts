@@ -16,12 +16,12 @@
  */
 import { EventEmitter } from 'node:events';
 import { createSecureContext, type ConnectionOptions, type DetailedPeerCertificate, type SecureContext, type Server as TlsServer, type TLSSocket, type TlsOptions } from 'node:tls';
-import { encodePem } from '../core/pem.js';
+import { encodeCertificatesPem, encodePem } from '../core/pem.js';
 import { SignetError } from '../core/errors.js';
 import type { TrustBundle } from '../spiffe/bundle.js';
 import { parseSpiffeId, parseTrustDomain, type SpiffeId } from '../spiffe/id.js';
 import { validateX509Svid, x509SvidId } from '../spiffe/x509-svid.js';
-import { DEFAULT_CALL_TIMEOUT_MS, WorkloadClient, type Watch, type WorkloadClientOptions, type X509Context, type X509Svid } from './workload-client.js';
+import { DEFAULT_CALL_TIMEOUT_MS, pickSvid, WorkloadClient, type Watch, type WorkloadClientOptions, type X509Context, type X509Svid } from './workload-client.js';
 
 /** Decides whether a verified peer may talk to us. */
 export type Authorizer = (id: SpiffeId) => boolean;
@@ -109,10 +109,7 @@ export class X509Source extends EventEmitter {
 
   /** The SVID this source presents (ERR_WORKLOAD_NO_IDENTITY when the chosen ID is not among the process's). */
   svid(): X509Svid {
-    const svids = this.context().svids;
-    const s = this.#spiffeId === undefined ? svids[0] : svids.find((v) => v.spiffeId === this.#spiffeId);
-    if (s === undefined) throw new SignetError('ERR_WORKLOAD_NO_IDENTITY', `the Workload API has no X509-SVID${this.#spiffeId === undefined ? '' : ` ${this.#spiffeId}`} for this process`, { detail: { status: 'OK' } });
-    return s;
+    return pickSvid(this.context(), this.#spiffeId);
   }
 
   /** The X.509 bundle of `trustDomain`, when this process may use it. */
@@ -126,7 +123,7 @@ export class X509Source extends EventEmitter {
     const s = this.svid();
     const tls: TlsMaterial = {
       key: s.privateKey.export({ format: 'pem', type: 'pkcs8' }) as string,
-      cert: s.chain.map((d) => encodePem('CERTIFICATE', d)).join(''),
+      cert: encodeCertificatesPem(s.chain),
       ca: [...this.context().bundles.values()].flat().map((d) => encodePem('CERTIFICATE', d)),
     };
     this.#material = { tls, secure: createSecureContext(tls) };

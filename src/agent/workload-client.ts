@@ -15,7 +15,7 @@ import { SignetError } from '../core/errors.js';
 import { parseBundle, type TrustBundle } from '../spiffe/bundle.js';
 import { parseSpiffeId, parseTrustDomain } from '../spiffe/id.js';
 import { children } from '../x509/der-reader.js';
-import { parseCertificate } from '../x509/certificate.js';
+import { parseCertificate, type Certificate } from '../x509/certificate.js';
 import type { JsonObject, JsonValue } from '../x509/template/json.js';
 import { ENDPOINT_ENV, SECURITY_HEADER, workloadProto } from './workload-proto.js';
 
@@ -52,6 +52,13 @@ export interface JwtSvidResult {
 export interface ValidatedJwtSvid {
   readonly spiffeId: string;
   readonly claims: JsonObject;
+}
+
+/** The SVID a context offers as `spiffeId` (default: the first); ERR_WORKLOAD_NO_IDENTITY when it has none such. */
+export function pickSvid(ctx: X509Context, spiffeId: string | undefined): X509Svid {
+  const s = spiffeId === undefined ? ctx.svids[0] : ctx.svids.find((v) => v.spiffeId === spiffeId);
+  if (s === undefined) throw new SignetError('ERR_WORKLOAD_NO_IDENTITY', spiffeId === undefined ? 'the Workload API sent no X509-SVID' : `this process has no X509-SVID ${spiffeId}`, { detail: { status: 'OK' }, ...(spiffeId !== undefined && { hint: `it has ${ctx.svids.map((v) => v.spiffeId).join(', ') || 'none'}` }) });
+  return s;
 }
 
 /** A running watch; `close` ends it. */
@@ -107,9 +114,6 @@ function splitDer(buf: Buffer, what: string): Uint8Array[] {
   }
 }
 
-/** A bundle map's key, `spiffe://<td>`, as the trust domain. */
-const trustDomainKey = (key: string): string => parseTrustDomain(key);
-
 interface WireX509Svid {
   spiffe_id: string;
   x509_svid: Buffer;
@@ -123,18 +127,21 @@ function x509Context(m: { svids: WireX509Svid[]; federated_bundles: Record<strin
   const bundles = new Map<string, readonly Uint8Array[]>();
   const svids = m.svids.map((s) => {
     const chain = splitDer(s.x509_svid, 'an X509-SVID');
-    const leaf = parseCertificate(chain[0] as Uint8Array);
+    let leaf: Certificate;
     let privateKey: KeyObject;
+    let td: string;
     try {
+      if (chain[0] === undefined) throw new Error('no certificate');
+      leaf = parseCertificate(chain[0]);
       privateKey = createPrivateKey({ key: s.x509_svid_key, format: 'der', type: 'pkcs8' });
+      td = parseSpiffeId(s.spiffe_id).trustDomain;
     } catch (e) {
-      throw new SignetError('ERR_WORKLOAD_API', `the Workload API sent a malformed key for ${s.spiffe_id}`, { detail: { status: 'OK' }, cause: e });
+      throw new SignetError('ERR_WORKLOAD_API', `the Workload API sent a malformed X509-SVID (${JSON.stringify(String(s.spiffe_id).slice(0, 200))}): no usable certificate, key or SPIFFE ID`, { detail: { status: 'OK' }, cause: e });
     }
-    const td = parseSpiffeId(s.spiffe_id).trustDomain;
     if (s.bundle.length > 0 && !bundles.has(td)) bundles.set(td, splitDer(s.bundle, 'a bundle'));
     return { spiffeId: s.spiffe_id, chain, privateKey, hint: s.hint, notBefore: leaf.notBefore, notAfter: leaf.notAfter };
   });
-  for (const [k, v] of Object.entries(m.federated_bundles)) bundles.set(trustDomainKey(k), splitDer(v, 'a federated bundle'));
+  for (const [k, v] of Object.entries(m.federated_bundles)) bundles.set(parseTrustDomain(k), splitDer(v, 'a federated bundle'));
   return { svids, bundles };
 }
 
@@ -225,7 +232,7 @@ export class WorkloadClient {
 
   /** The X.509 bundles this process may use, by trust domain. */
   fetchX509Bundles(): Promise<Map<string, readonly Uint8Array[]>> {
-    return this.#first('FetchX509Bundles', 'FetchX509Bundles', (m: { bundles: Record<string, Buffer> }) => new Map(Object.entries(m.bundles).map(([k, v]) => [trustDomainKey(k), splitDer(v, 'a bundle')])));
+    return this.#first('FetchX509Bundles', 'FetchX509Bundles', (m: { bundles: Record<string, Buffer> }) => new Map(Object.entries(m.bundles).map(([k, v]) => [parseTrustDomain(k), splitDer(v, 'a bundle')])));
   }
 
   /** The JWT bundles this process may use, by trust domain. */
@@ -233,7 +240,7 @@ export class WorkloadClient {
     return this.#first('FetchJWTBundles', 'FetchJWTBundles', (m: { bundles: Record<string, Buffer> }) =>
       new Map(
         Object.entries(m.bundles).map(([k, v]) => {
-          const td = trustDomainKey(k);
+          const td = parseTrustDomain(k);
           return [td, parseBundle(v, td)];
         }),
       ),

@@ -21,6 +21,11 @@ export function encodePem(label: string, der: Uint8Array): string {
   return `-----BEGIN ${label}-----\n${body}-----END ${label}-----\n`;
 }
 
+/** Certificates (DER) as one PEM text, in order: a chain file, a bundle file. */
+export function encodeCertificatesPem(ders: readonly Uint8Array[]): string {
+  return ders.map((d) => encodePem('CERTIFICATE', d)).join('');
+}
+
 /** True when the bytes look like PEM text rather than DER. */
 export function looksLikePem(data: Uint8Array | string): boolean {
   const text = typeof data === 'string' ? data : Buffer.from(data.subarray(0, 4096)).toString('latin1');

@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { SignetError } from '../core/errors.js';
-import { encodePem } from '../core/pem.js';
+import { encodeCertificatesPem, encodePem } from '../core/pem.js';
 import { VERSION } from '../version.js';
 import type { Route } from './http.js';
 
@@ -19,10 +19,6 @@ export interface PublicMaterial {
 
 function sha256Hex(der: Uint8Array): string {
   return createHash('sha256').update(der).digest('hex');
-}
-
-function pemAll(ders: readonly Uint8Array[]): string {
-  return ders.map((d) => encodePem('CERTIFICATE', d)).join('');
 }
 
 /**
@@ -45,9 +41,9 @@ export function publicRoutes(material: () => PublicMaterial, health: () => Promi
     },
     { method: 'GET', path: '/version', handler: () => ({ json: { version: VERSION } }) },
     { method: 'GET', path: '/roots', handler: () => ({ json: { crts: pems(material().roots) } }) },
-    { method: 'GET', path: '/roots.pem', handler: () => ({ body: pemAll(material().roots), contentType: 'application/pem-certificate-chain' }) },
+    { method: 'GET', path: '/roots.pem', handler: () => ({ body: encodeCertificatesPem(material().roots), contentType: 'application/pem-certificate-chain' }) },
     { method: 'GET', path: '/intermediates', handler: () => ({ json: { crts: pems(material().intermediates) } }) },
-    { method: 'GET', path: '/intermediates.pem', handler: () => ({ body: pemAll(material().intermediates), contentType: 'application/pem-certificate-chain' }) },
+    { method: 'GET', path: '/intermediates.pem', handler: () => ({ body: encodeCertificatesPem(material().intermediates), contentType: 'application/pem-certificate-chain' }) },
     {
       method: 'GET',
       path: '/root/:sha256',

@@ -106,9 +106,8 @@ export class AuthorizedEntriesCache {
     const hit = this.#cache.get(agent.spiffeId);
     if (hit !== undefined && hit.agentUpdatedAt === agent.updatedAt.getTime()) {
       if (hit.revision === revision) return hit.entries;
-      const changed = await store.spiffe.entriesSince(hit.revision, MAX_ENTRY_DELTA + 1);
-      const nodes = serverSpiffeId(parseSpiffeId(agent.spiffeId).trustDomain);
-      if (changed.length <= MAX_ENTRY_DELTA && !changed.some((e) => e.parentId === nodes)) {
+      const changed = await changesSince(store, hit.revision, parseSpiffeId(agent.spiffeId).trustDomain);
+      if (changed !== undefined) {
         const entries = new Map(hit.entries);
         for (const e of changed) {
           if (e.deletedAt === undefined && hit.parents.has(e.parentId)) entries.set(e.id, e);
@@ -424,19 +423,29 @@ export async function authorizedEntries(store: Store, agent: AgentRecord): Promi
 export const MAX_ENTRY_DELTA = 999;
 
 /**
- * What changed for an agent since revision `after`, given the entries it may serve now: the
- * changed ones it may serve (to add or replace) and the IDs of the other changed ones (deleted,
- * moved away: to drop when held). Undefined when a delta would not be exact — more than
- * MAX_ENTRY_DELTA changes, or a node entry changed (it decides which agents an entry's parent
- * alias covers, so entries the agent may serve can change without changing themselves); the
- * caller then sends the whole list. Deleted entries are tombstones for a week, far longer than a
- * connected agent's polls apart (an agent that was away longer asks for the whole list).
+ * The entries changed after revision `after` (tombstones too), when they alone tell what changed
+ * for an agent of `trustDomain`; undefined when they do not — more than MAX_ENTRY_DELTA changes,
+ * or a node entry changed (it decides which agents an entry's parent alias covers, so entries an
+ * agent may serve can change without changing themselves). Deleted entries are tombstones for a
+ * week, far longer than a connected agent's polls apart (an agent away longer asks for the whole
+ * list).
  */
-export async function entryDelta(store: Store, authorized: ReadonlyMap<string, EntryRecord>, after: bigint, trustDomain: string): Promise<{ readonly entries: EntryRecord[]; readonly removed: string[] } | undefined> {
+async function changesSince(store: Store, after: bigint, trustDomain: string): Promise<readonly EntryRecord[] | undefined> {
   const changed = await store.spiffe.entriesSince(after, MAX_ENTRY_DELTA + 1);
   if (changed.length > MAX_ENTRY_DELTA) return undefined;
   const nodes = serverSpiffeId(trustDomain);
-  if (changed.some((e) => e.parentId === nodes)) return undefined;
+  return changed.some((e) => e.parentId === nodes) ? undefined : changed;
+}
+
+/**
+ * What changed for an agent since revision `after`, given the entries it may serve now: the
+ * changed ones it may serve (to add or replace) and the IDs of the other changed ones (deleted,
+ * moved away: to drop when held). Undefined when a delta would not be exact (see changesSince):
+ * the caller then sends the whole list.
+ */
+export async function entryDelta(store: Store, authorized: ReadonlyMap<string, EntryRecord>, after: bigint, trustDomain: string): Promise<{ readonly entries: EntryRecord[]; readonly removed: string[] } | undefined> {
+  const changed = await changesSince(store, after, trustDomain);
+  if (changed === undefined) return undefined;
   const entries: EntryRecord[] = [];
   const removed: string[] = [];
   for (const e of changed) {

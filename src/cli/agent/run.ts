@@ -15,9 +15,10 @@ export function registerAgentRun(agent: Command): void {
       'after',
       `
 The config names the CA servers (tried in turn), the trust domain, how to trust the CA (its
-root's SHA-256 fingerprint, or the root file), the join token file, the Workload API socket and
-the data directory (agent key, SVIDs and bundles cached 0600 — a restarted agent serves at once,
-also while the CA is down). Workloads set SPIFFE_ENDPOINT_SOCKET=unix://SOCKET. Logs are JSON
+root's SHA-256 fingerprint, or the root file), how the node attests (a join token file, a node
+certificate and key for x509pop, or the TPM's TCTI), the Workload API socket and the data
+directory (agent key, SVIDs and bundles cached 0600 — a restarted agent serves at once, also
+while the CA is down). Workloads set SPIFFE_ENDPOINT_SOCKET=unix://SOCKET. Logs are JSON
 lines on stdout; SIGTERM or Ctrl-C stops it (exit 0).
 
 Examples:
