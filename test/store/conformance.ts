@@ -624,6 +624,29 @@ export function storeConformance(name: string, open: () => Promise<Store>): void
         assert.equal(await store.tokens.consume(tokenUse('batch-3')), true, 'the failed one did not use its token');
       });
 
+      test('concurrent issuances of every shape are recorded exactly as given (no names, many names, quotes, backslashes, non-ASCII, every byte value, revoked, replaced)', async () => {
+        const everyByte = new Uint8Array(Array.from({ length: 512 }, (_, i) => i % 256));
+        const odd = 'O\'Brien "quoted" back\\slash, ünïcødé ☃ 𝔘';
+        const many = Array.from({ length: 20 }, (_, i) => ({ type: 'dns' as const, value: `n${i}.svc.example.com` }));
+        const shapes = [
+          certificate({ names: [] }),
+          certificate({ names: [...many, { type: 'email', value: 'ops@example.com' }, { type: 'ip', value: '2001:db8::1' }, { type: 'uri', value: 'spiffe://example.org/ns/a b' }] }),
+          certificate({ subject: `CN=${odd}`, requester: odd, names: [{ type: 'cn', value: odd }], der: everyByte }),
+          certificate({ status: 'revoked', revokedAt: at(120_000), revocationReason: 'keyCompromise', replacedBy: newSerial(), replaces: newSerial(), issuerSerial: 'abcdef01' }),
+        ];
+        const batch = shapes.map((c, i) => ({ token: tokenUse(`shape-${i}`), certificate: c, event: auditEvent({ serial: c.serial, reason: i === 3 ? odd : undefined, detail: { names: [odd], i } }) }));
+        const outcomes = await Promise.all(batch.map((b) => store.recordIssuance(b)));
+        assert.deepEqual(outcomes, batch.map(() => 'recorded'));
+        for (const b of batch) assert.deepEqual(await store.certificates.get(b.certificate.serial), b.certificate);
+        const events = await store.audit.list();
+        for (const b of batch) {
+          const e = events.find((x) => x.serial === b.certificate.serial);
+          assert.deepEqual(e?.detail, b.event.detail);
+          assert.equal(e?.reason, b.event.reason);
+        }
+        assert.deepEqual((await store.certificates.list({ name: odd })).items.map((c) => c.serial), [shapes[2]?.serial]);
+      });
+
       test('one token, ten concurrent issuances: exactly one recorded', async () => {
         const results = await Promise.all(Array.from({ length: 10 }, () => store.recordIssuance(issuance('shared'))));
         assert.equal(results.filter((r) => r === 'recorded').length, 1);
