@@ -401,8 +401,11 @@ export class Agent extends EventEmitter {
     const { key, csr } = keyAndCsr();
     const body = { ...(await this.#attestation()), trustDomain: this.#c.trustDomain, csr };
     this.#takeAgentSvid((await this.#call({ path: '/spiffe/agent/attest', json: body }, true)).json, key, '/spiffe/agent/attest');
-    // A new attestation may bring other node selectors, so other node aliases: which entries the
-    // agent serves can change without any entry changing — the next sync takes the whole list.
+    // A new attestation may bring other node selectors (another node certificate, another agent
+    // ID), so other node aliases: which entries the agent serves can change without any entry
+    // changing. The next sync asks for the whole list at once — neither the changes since its
+    // revision, nor a long poll that would wait for an entry change before answering.
+    this.#synced = false;
     this.#syncedAt = 0;
     this.#log.info({ agent: this.#agent?.spiffeId, attestor: body.attestor }, 'agent: attested');
   }

@@ -7,14 +7,15 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { chmodSync, mkdirSync, rmSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, rmSync } from 'node:fs';
 import { startAgentEnv, type AgentEnv } from '../helpers/agent.js';
 import { ok, signetAsync } from '../helpers/cli.js';
-import { deviceCa, type DeviceCa } from '../helpers/device-ca.js';
+import { deviceCa, deviceNode, type DeviceCa } from '../helpers/device-ca.js';
 
 let env: AgentEnv;
 let device: DeviceCa;
 const SENSOR = 'spiffe://example.org/sensor';
+const GATEWAY = 'spiffe://example.org/gateway';
 let sensorId = '';
 
 before(async () => {
@@ -23,6 +24,9 @@ before(async () => {
     async (e) => {
       ok(await signetAsync(['entry', 'create', '--node', '--spiffe-id', 'spiffe://example.org/nodes/node-1', '--selector', 'x509pop:subject:cn:node-1', ...e.cfg()]));
       sensorId = (JSON.parse(ok(await signetAsync(['entry', 'create', '--spiffe-id', SENSOR, '--parent-id', 'spiffe://example.org/nodes/node-1', '--selector', 'unix:uid:0', '--json', ...e.cfg()])).stdout) as { id: string }).id;
+      // Another node's workload: served only by an agent whose certificate names node-2.
+      ok(await signetAsync(['entry', 'create', '--node', '--spiffe-id', 'spiffe://example.org/nodes/node-2', '--selector', 'x509pop:subject:cn:node-2', ...e.cfg()]));
+      ok(await signetAsync(['entry', 'create', '--spiffe-id', GATEWAY, '--parent-id', 'spiffe://example.org/nodes/node-2', '--selector', 'unix:uid:0', ...e.cfg()]));
     },
     1,
     {
@@ -105,4 +109,21 @@ test('evicted (signet agent evict), the agent notices at its next call to the CA
     return r.status === 0;
   });
   assert.ok((JSON.parse(ok(await signetAsync(['agent', 'list', '--json', ...env.cfg()])).stdout) as { spiffeId: string }[]).some((a) => a.spiffeId === id));
+});
+
+test('attested again as another node (a new certificate: another agent ID, other node selectors), the agent takes its whole entry list at once: the new node\'s workload, not the old one\'s', async () => {
+  const node2 = deviceNode(env.tmp.path('pki'), 'device', 'node-2');
+  assert.equal(await env.stopAgent(), 0);
+  const agents = JSON.parse(ok(await signetAsync(['agent', 'list', '--json', ...env.cfg()])).stdout) as { spiffeId: string }[];
+  for (const a of agents.filter((x) => x.spiffeId.includes('/x509pop/'))) ok(await signetAsync(['agent', 'evict', a.spiffeId, ...env.cfg()]));
+  copyFileSync(node2.certFile, env.tmp.path('pki/device-node.pem'));
+  copyFileSync(node2.keyFile, env.tmp.path('pki/device-node.key'));
+  // Restarted with its state file (entries up to a revision, the evicted node-1 SVID): the CA
+  // refuses that SVID, the agent attests as node-2. No entry changes from here on, so an agent
+  // that asked only for changes, or long-polled for them, would keep node-1's list for 30 s.
+  env.startAgent();
+  await env.until('attested as node-2', () => /"msg":"agent: attested"/.test(env.log()), 60_000);
+  await env.until('the gateway served', async () => (await fetched()).includes(GATEWAY), 20_000);
+  await env.until('the sensor no longer served', async () => !(await fetched()).includes(SENSOR), 20_000);
+  assert.deepEqual(await fetched(), [GATEWAY]);
 });

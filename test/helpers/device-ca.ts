@@ -3,7 +3,7 @@
  * node-1.example.org): what x509pop node attestation is configured with and presented.
  */
 import { createPrivateKey, type KeyObject } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { decodePem } from '../../src/core/pem.js';
 import { opensslOk } from './openssl.js';
 
@@ -15,6 +15,16 @@ export interface DeviceCa {
   readonly caFile: string;
   readonly nodeFile: string;
   readonly nodeKeyFile: string;
+}
+
+/** Another node certificate from the device CA `name` made in `dir`, for common name `cn`: its files `${dir}/${name}-${cn}.pem` and `.key` (0600). */
+export function deviceNode(dir: string, name: string, cn: string): { readonly certFile: string; readonly keyFile: string } {
+  const p = (f: string) => `${dir}/${name}-${f}`;
+  opensslOk(['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', p(`${cn}.key`), '-out', p(`${cn}.csr`), '-subj', `/CN=${cn}`]);
+  writeFileSync(p(`${cn}.cnf`), `basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nsubjectAltName=DNS:${cn}.example.org\n`);
+  opensslOk(['x509', '-req', '-in', p(`${cn}.csr`), '-CA', p('ca.pem'), '-CAkey', p('ca.key'), '-CAcreateserial', '-out', p(`${cn}.pem`), '-days', '10', '-extfile', p(`${cn}.cnf`)]);
+  chmodSync(p(`${cn}.key`), 0o600);
+  return { certFile: p(`${cn}.pem`), keyFile: p(`${cn}.key`) };
 }
 
 export function deviceCa(dir: string, name: string): DeviceCa {
