@@ -487,7 +487,8 @@ export class Agent extends EventEmitter {
     this.#revision = revision;
     this.#synced = true;
     this.#syncedAt = Date.now();
-    const bundlesChanged = this.#takeBundles(typeof r.bundles === 'object' && r.bundles !== null ? (r.bundles as Record<string, unknown>) : {});
+    const documents = typeof r.bundles === 'object' && r.bundles !== null && !Array.isArray(r.bundles) ? (r.bundles as Record<string, unknown>) : undefined;
+    const bundlesChanged = this.#takeBundles(documents ?? {}, documents !== undefined);
     if (changed || bundlesChanged) {
       this.#saveState();
       this.emit('change');
@@ -498,9 +499,19 @@ export class Agent extends EventEmitter {
     if (polling && !changed && !bundlesChanged && Date.now() - asked < MIN_BACKOFF_MS) await sleep(MIN_BACKOFF_MS, this.#abort.signal);
   }
 
-  /** Replaces the held bundles; true when one changed. A bundle that does not parse is kept out (and logged). */
-  #takeBundles(documents: Record<string, unknown>): boolean {
+  /** Takes the bundles of `documents` (and, when `complete`, drops the foreign ones missing from it); true when one changed. A bundle that does not parse is kept out (and logged). */
+  #takeBundles(documents: Record<string, unknown>, complete = false): boolean {
     let changed = false;
+    // `complete`: the CA's answer to an entries sync, which carries every bundle the agent's
+    // workloads may use. A foreign trust domain's bundle it no longer sends (the federation
+    // relationship removed, no entry federating with it any more) is withdrawn from the
+    // workloads. The agent's own trust domain's bundle is only ever replaced.
+    for (const td of complete ? [...this.#bundles.keys()] : []) {
+      if (td === this.#c.trustDomain || td in documents) continue;
+      this.#bundles.delete(td);
+      this.#log.info({ trustDomain: td }, `agent: the bundle of ${td} is withdrawn`);
+      changed = true;
+    }
     for (const [td, doc] of Object.entries(documents)) {
       if (typeof doc !== 'string' || this.#bundles.get(td)?.document === doc) continue;
       try {

@@ -19,7 +19,7 @@ import { validateX509Svid } from '../../src/spiffe/x509-svid.js';
 import { authorizeId, peerSpiffeId, spiffeTlsServer, tlsClientOptions, WorkloadClient, workloadTarget, X509Source } from '../../src/workload.js';
 import { NOBODY, STRANGER, startAgentEnv, type AgentEnv } from '../helpers/agent.js';
 import { CLI_PATH, ok, signetAsync } from '../helpers/cli.js';
-import { runAsync } from '../helpers/openssl.js';
+import { opensslOk, runAsync } from '../helpers/openssl.js';
 
 const PEER = fileURLToPath(new URL('./workload-peer.js', import.meta.url));
 /** A uid no entry names. */
@@ -350,4 +350,63 @@ test('signet agent explain --pid: the selectors the agent sees for a process and
   const never = await signetAsync(['agent', 'explain', '--pid', String(process.pid), '--config', env.tmp.path('fresh.json')]);
   assert.match(never.stderr, /ERR_FILE_NOT_FOUND/);
   assert.match(never.stderr, /has the agent run with this dataDir yet/);
+});
+
+test('mTLS across trust domains: a federated partner\'s SVID is accepted through its own trust domain\'s bundle; a certificate from that partner\'s CA that claims one of ours is refused, though OpenSSL verifies its chain', async () => {
+  // A partner trust domain, other.org, made with OpenSSL: its CA and two client certificates, one
+  // in its own name and one that claims this trust domain's frontend.
+  const dir = env.tmp.path('other-org');
+  mkdirSync(dir);
+  const f = (name: string): string => `${dir}/${name}`;
+  opensslOk(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', f('ca.key'), '-out', f('ca.pem'), '-subj', '/O=Other Org/CN=Other Org CA', '-days', '2', '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign', '-addext', 'subjectAltName=URI:spiffe://other.org']);
+  const leaf = (name: string, id: string): void => {
+    opensslOk(['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', f(`${name}.key`), '-out', f(`${name}.csr`), '-subj', '/O=Other Org']);
+    writeFileSync(f(`${name}.cnf`), `basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=clientAuth,serverAuth\nsubjectAltName=critical,URI:${id}\n`);
+    opensslOk(['x509', '-req', '-in', f(`${name}.csr`), '-CA', f('ca.pem'), '-CAkey', f('ca.key'), '-CAcreateserial', '-out', f(`${name}.pem`), '-days', '1', '-extfile', f(`${name}.cnf`)]);
+  };
+  const PARTNER = 'spiffe://other.org/partner';
+  leaf('partner', PARTNER);
+  leaf('forged', FRONTEND);
+  const caCert = new X509Certificate(readFileSync(f('ca.pem')));
+  const jwk = caCert.publicKey.export({ format: 'jwk' });
+  writeFileSync(f('bundle.json'), JSON.stringify({ keys: [{ use: 'x509-svid', kty: jwk.kty, crv: jwk.crv, x: jwk.x, y: jwk.y, x5c: [caCert.raw.toString('base64')] }], spiffe_sequence: 1 }));
+  // Federated by its bundle (its endpoint never answers here: the bootstrap bundle is what is held),
+  // and the backend's entry may use it.
+  ok(await signetAsync(['federation', 'add', 'other.org', '--profile', 'https_spiffe', '--url', 'https://127.0.0.1:9/bundle', '--endpoint-id', 'spiffe://other.org/signet/server', '--bundle-file', f('bundle.json'), ...env.cfg()]));
+  ok(await signetAsync(['entry', 'update', ids.backend ?? '', '--federates-with', 'other.org', ...env.cfg()]));
+  await env.until('the backend holding the other.org bundle', async () => {
+    const r = await signetAsync(['svid', 'fetch', 'x509', '--socket', address(), '--json']);
+    return r.status === 0 && (JSON.parse(r.stdout) as { bundles: string[] }).bundles.includes('other.org');
+  }, 60_000);
+
+  const serve = async (allowed: string): Promise<{ port: string; refused: () => Promise<Record<string, unknown>> }> => {
+    const server = peer(['server', address(), allowed]);
+    servers.push(server.proc);
+    const listening = await server.line((o) => o.port !== undefined);
+    assert.equal(listening.id, BACKEND);
+    return { port: String(listening.port), refused: () => server.line((o) => o.refused !== undefined) };
+  };
+  const sClient = (port: string, name: string) => runAsync('openssl', ['s_client', '-connect', `127.0.0.1:${port}`, '-cert', f(`${name}.pem`), '-key', f(`${name}.key`), '-quiet', '-ign_eof'], 'GET / HTTP/1.0\r\n\r\n');
+
+  // The partner, authorized by its ID: the server validated it with other.org's bundle.
+  const partnerServer = await serve(PARTNER);
+  assert.match((await sClient(partnerServer.port, 'partner')).stdout, new RegExp(`hello ${PARTNER}`));
+
+  // The forgery: OpenSSL accepts its chain (the server trusts other.org's CA for other.org's
+  // SVIDs), but an example.org ID is checked against example.org's bundle only.
+  const frontendServer = await serve(FRONTEND);
+  const forged = await sClient(frontendServer.port, 'forged');
+  assert.doesNotMatch(forged.stdout, /hello/);
+  assert.equal((await frontendServer.refused()).refused, 'ERR_X509_SVID_INVALID');
+  // The real frontend still gets through.
+  assert.deepEqual(await peer(['client', address(), frontendServer.port, BACKEND], NOBODY).done, { reply: `hello ${FRONTEND}`, server: BACKEND, id: FRONTEND });
+
+  // The relationship removed, the partner is refused too.
+  ok(await signetAsync(['federation', 'remove', 'other.org', ...env.cfg()]));
+  await env.until('the other.org bundle withdrawn', async () => {
+    const r = await signetAsync(['svid', 'fetch', 'x509', '--socket', address(), '--json']);
+    return r.status === 0 && !(JSON.parse(r.stdout) as { bundles: string[] }).bundles.includes('other.org');
+  }, 60_000);
+  const after = await serve(PARTNER);
+  assert.doesNotMatch((await sClient(after.port, 'partner')).stdout, /hello/);
 });
