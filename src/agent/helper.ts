@@ -6,10 +6,11 @@
  *
  * Files (spiffe-helper's names): svid.pem (leaf first, then intermediates), svid_key.pem (PKCS#8,
  * 0600), svid_bundle.pem (the SVID's own trust domain's authorities), and one
- * federated_bundle.<trust domain>.pem per federated trust domain.
+ * federated_bundle.<trust domain>.pem per federated trust domain (removed when that trust domain's
+ * bundle is withdrawn).
  */
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { encodeCertificatesPem } from '../core/pem.js';
@@ -23,6 +24,7 @@ export const SVID_FILE = 'svid.pem';
 export const KEY_FILE = 'svid_key.pem';
 export const BUNDLE_FILE = 'svid_bundle.pem';
 const federatedFile = (td: string): string => `federated_bundle.${td}.pem`;
+const FEDERATED_FILE = /^federated_bundle\.[a-z0-9._-]+\.pem$/;
 
 /** The files for one SVID of a context. */
 export function svidFiles(ctx: X509Context, dir: string, spiffeId?: string): OutputData[] {
@@ -35,6 +37,35 @@ export function svidFiles(ctx: X509Context, dir: string, spiffeId?: string): Out
   for (const [td, certs] of [...ctx.bundles].sort(([a], [b]) => a.localeCompare(b))) if (td !== own) out.push({ path: join(dir, federatedFile(td)), role: federatedFile(td), data: encodeCertificatesPem(certs) });
   out.push({ path: join(dir, KEY_FILE), role: KEY_FILE, data: s.privateKey.export({ format: 'pem', type: 'pkcs8' }), mode: 0o600 });
   return out;
+}
+
+/**
+ * Writes {@link svidFiles} into `dir` (all replaced in one step), then removes the
+ * federated_bundle.<trust domain>.pem files of trust domains the context no longer has (a
+ * federation ended): a program that reads every such file must not go on trusting them.
+ */
+export function writeSvidFiles(ctx: X509Context, dir: string, spiffeId?: string): void {
+  const files = svidFiles(ctx, dir, spiffeId);
+  commitOutputs(files, { force: true });
+  removeStaleBundles(dir, files);
+}
+
+function removeStaleBundles(dir: string, written: readonly OutputData[]): void {
+  const keep = new Set(written.map((f) => f.role));
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch (e) {
+    throw fsError(e, dir, 'output directory');
+  }
+  for (const name of names) {
+    if (!FEDERATED_FILE.test(name) || keep.has(name)) continue;
+    try {
+      unlinkSync(join(dir, name));
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw fsError(e, join(dir, name), 'withdrawn federated bundle file');
+    }
+  }
 }
 
 export interface HelperOptions extends WorkloadClientOptions {
@@ -118,6 +149,7 @@ export function startHelper(o: HelperOptions): Helper {
     const key = digest.digest('hex');
     if (key === last) return;
     commitOutputs(files, { force: true });
+    removeStaleBundles(o.dir, files);
     last = key;
     const s = pickSvid(ctx, o.spiffeId);
     o.log.info({ spiffeId: s.spiffeId, notAfter: s.notAfter.toISOString(), dir: o.dir }, 'helper: SVID written');

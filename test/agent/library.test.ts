@@ -401,7 +401,19 @@ test('mTLS across trust domains: a federated partner\'s SVID is accepted through
   // The real frontend still gets through.
   assert.deepEqual(await peer(['client', address(), frontendServer.port, BACKEND], NOBODY).done, { reply: `hello ${FRONTEND}`, server: BACKEND, id: FRONTEND });
 
-  // The relationship removed, the partner is refused too.
+  // The files for programs that read them: the partner's bundle among them, from a running helper
+  // and from svid fetch --out.
+  const helperDir = env.tmp.path('helper-fed');
+  const fetchDir = env.tmp.path('fetch-fed');
+  mkdirSync(helperDir, { mode: 0o700 });
+  mkdirSync(fetchDir, { mode: 0o700 });
+  const helper = spawn(process.execPath, [CLI_PATH, 'agent', 'helper', '--out', helperDir, '--socket', address()], { stdio: 'ignore' });
+  servers.push(helper);
+  await env.until('the helper\'s files', () => existsSync(`${helperDir}/federated_bundle.other.org.pem`));
+  ok(await signetAsync(['svid', 'fetch', 'x509', '--out', fetchDir, '--socket', address()]));
+  assert.equal(readFileSync(`${fetchDir}/federated_bundle.other.org.pem`, 'utf8'), readFileSync(f('ca.pem'), 'utf8').replace(/\r/g, ''));
+
+  // The relationship removed, the partner is refused too, and its bundle file is gone.
   ok(await signetAsync(['federation', 'remove', 'other.org', ...env.cfg()]));
   await env.until('the other.org bundle withdrawn', async () => {
     const r = await signetAsync(['svid', 'fetch', 'x509', '--socket', address(), '--json']);
@@ -409,4 +421,9 @@ test('mTLS across trust domains: a federated partner\'s SVID is accepted through
   }, 60_000);
   const after = await serve(PARTNER);
   assert.doesNotMatch((await sClient(after.port, 'partner')).stdout, /hello/);
+  await env.until('the helper removing the withdrawn bundle\'s file', () => !existsSync(`${helperDir}/federated_bundle.other.org.pem`));
+  assert.ok(existsSync(`${helperDir}/svid.pem`));
+  ok(await signetAsync(['svid', 'fetch', 'x509', '--out', fetchDir, '--socket', address()]));
+  assert.ok(!existsSync(`${fetchDir}/federated_bundle.other.org.pem`));
+  assert.ok(existsSync(`${fetchDir}/svid_bundle.pem`));
 });

@@ -6,7 +6,6 @@
 import type { Command } from 'commander';
 import { formatTime } from '../../core/duration.js';
 import { SignetError } from '../../core/errors.js';
-import { commitOutputs } from '../../core/files.js';
 import type { WorkloadClient } from '../../agent/workload-client.js';
 import { parseSpiffeId } from '../../spiffe/id.js';
 import { MAX_JWT_SVID_SIZE } from '../../spiffe/jwt-svid.js';
@@ -61,8 +60,8 @@ Examples:
       const wanted = flags.spiffeId === undefined ? undefined : parseSpiffeId(flags.spiffeId).toString();
       const ctx = await withClient(flags, (c) => c.fetchX509Context());
       if (flags.out !== undefined) {
-        const { svidFiles } = await import('../../agent/helper.js');
-        commitOutputs(svidFiles(ctx, flags.out, wanted), { force: true });
+        const { writeSvidFiles } = await import('../../agent/helper.js');
+        writeSvidFiles(ctx, flags.out, wanted);
       }
       const svids = ctx.svids.map((s) => ({ spiffeId: s.spiffeId, hint: s.hint, serial: parseCertificate(s.chain[0] as Uint8Array).serialHex, notBefore: formatTime(s.notBefore), notAfter: formatTime(s.notAfter), chainLength: s.chain.length }));
       const bundles = [...ctx.bundles.keys()].sort();
