@@ -271,6 +271,7 @@ export function spiffeRepository(db: Db, run: Runner): SpiffeRepository {
               return { bundle: toBundle(theirs), changed: false };
             }
           }
+          await nextRevision(trx);
           return { bundle: { trustDomain: td, kind: 'own', document, digest, sequence, updatedAt: new Date(time) }, changed: true };
         });
       }),
@@ -285,8 +286,10 @@ export function spiffeRepository(db: Db, run: Runner): SpiffeRepository {
         return atomic(db, async (trx) => {
           const rel = await trx.selectFrom('spiffe_federations').select('trust_domain').where('trust_domain', '=', td).executeTakeFirst();
           if (rel === undefined) throw new SignetError('ERR_FEDERATION_NOT_FOUND', `no federation relationship with ${td}`);
-          const own = await trx.selectFrom('spiffe_bundles').select('kind').where('trust_domain', '=', td).executeTakeFirst();
-          if (own?.kind === 'own') throw invalid(`${td} is a trust domain this CA serves`, 'trustDomain');
+          const held = await trx.selectFrom('spiffe_bundles').select(['kind', 'digest']).where('trust_domain', '=', td).executeTakeFirst();
+          if (held?.kind === 'own') throw invalid(`${td} is a trust domain this CA serves`, 'trustDomain');
+          // A new bundle moves the entry revision: agents waiting for changes take it at once.
+          if (held?.digest !== values.digest) await nextRevision(trx);
           await trx
             .insertInto('spiffe_bundles')
             .values({ trust_domain: td, ...values })
@@ -561,7 +564,9 @@ export function spiffeRepository(db: Db, run: Runner): SpiffeRepository {
         const td = trustDomain(domain);
         return atomic(db, async (trx) => {
           const r = await trx.deleteFrom('spiffe_federations').where('trust_domain', '=', td).executeTakeFirst();
-          await trx.deleteFrom('spiffe_bundles').where('trust_domain', '=', td).where('kind', '=', 'federated').execute();
+          const b = await trx.deleteFrom('spiffe_bundles').where('trust_domain', '=', td).where('kind', '=', 'federated').executeTakeFirst();
+          // The bundle withdrawn moves the entry revision: agents drop it at once, not at their next poll.
+          if (Number(b.numDeletedRows) > 0) await nextRevision(trx);
           return Number(r.numDeletedRows) > 0;
         });
       }),

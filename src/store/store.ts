@@ -700,7 +700,12 @@ export interface SpiffeRepository {
   deleteEntry(id: string, at: Date): Promise<EntryRecord | undefined>;
   /** Entries (tombstones too) changed after `revision`, in revision order: how a follower catches up. */
   entriesSince(revision: bigint, limit: number): Promise<readonly EntryRecord[]>;
-  /** The highest entry revision handed out (0 before the first change). */
+  /**
+   * The highest entry revision handed out (0 before the first change). A change of what agents
+   * hand their workloads besides entries — a trust domain's own bundle published anew, a federated
+   * bundle with new content or withdrawn — takes a revision too (no entry carries it), so that
+   * agents waiting for changes wake and take the bundles.
+   */
   entryRevision(): Promise<bigint>;
   /** Forgets tombstones deleted before `before`; resolves how many. */
   purgeDeletedEntries(before: Date, limit: number): Promise<number>;

@@ -944,6 +944,25 @@ export function storeConformance(name: string, open: () => Promise<Store>): void
         assert.deepEqual((await s.listFederations()).map((x) => x.trustDomain), ['mine.org', 'spiffe.org']);
       });
 
+      test('bundle changes move the entry revision (agents waiting for changes wake), repeats do not; no entry carries those revisions', async () => {
+        const s = store.spiffe;
+        const moved = async (what: string, change: () => Promise<unknown>, expected: boolean): Promise<void> => {
+          const before = await s.entryRevision();
+          await change();
+          assert.equal((await s.entryRevision()) > before, expected, what);
+        };
+        const bundle = (d: string, sequence: bigint) => ({ trustDomain: 'partner.org', kind: 'federated' as const, document: `{"keys":[],"spiffe_sequence":${sequence}}`, digest: digest(d), sequence, updatedAt: T });
+        await s.addFederation({ trustDomain: 'partner.org', url: 'https://partner.example/bundle', profile: 'https_web', createdAt: T, nextRefreshAt: T });
+        await moved('own bundle published', () => s.publishOwnBundle('example.org', digest('a'), () => '{"keys":[]}', T), true);
+        await moved('own bundle unchanged', () => s.publishOwnBundle('example.org', digest('a'), () => '{"keys":[]}', later(1)), false);
+        await moved('federated bundle fetched', () => s.saveFederatedBundle(bundle('b', 1n), later(60_000)), true);
+        await moved('the same federated bundle again', () => s.saveFederatedBundle(bundle('b', 1n), later(120_000)), false);
+        await moved('a new federated bundle', () => s.saveFederatedBundle(bundle('c', 2n), later(180_000)), true);
+        await moved('federation removed with its bundle', () => s.removeFederation('partner.org'), true);
+        await moved('nothing left to remove', () => s.removeFederation('partner.org'), false);
+        assert.deepEqual(await s.entriesSince(0n, 10), [], 'no entry changed');
+      });
+
       const entry = (id: string, o: Partial<Record<string, unknown>> = {}) => ({
         id,
         spiffeId: 'spiffe://example.org/web',
