@@ -406,7 +406,6 @@ export class Agent extends EventEmitter {
     // changing. The next sync asks for the whole list at once — neither the changes since its
     // revision, nor a long poll that would wait for an entry change before answering.
     this.#synced = false;
-    this.#syncedAt = 0;
     this.#log.info({ agent: this.#agent?.spiffeId, attestor: body.attestor }, 'agent: attested');
   }
 

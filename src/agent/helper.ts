@@ -45,13 +45,13 @@ export function svidFiles(ctx: X509Context, dir: string, spiffeId?: string): Out
  * federation ended): a program that reads every such file must not go on trusting them.
  */
 export function writeSvidFiles(ctx: X509Context, dir: string, spiffeId?: string): void {
-  const files = svidFiles(ctx, dir, spiffeId);
-  commitOutputs(files, { force: true });
-  removeStaleBundles(dir, files);
+  commitSvidFiles(dir, svidFiles(ctx, dir, spiffeId));
 }
 
-function removeStaleBundles(dir: string, written: readonly OutputData[]): void {
-  const keep = new Set(written.map((f) => f.role));
+/** {@link writeSvidFiles} for files already made. */
+function commitSvidFiles(dir: string, files: readonly OutputData[]): void {
+  commitOutputs(files, { force: true });
+  const keep = new Set(files.map((f) => f.role));
   let names: string[];
   try {
     names = readdirSync(dir);
@@ -148,8 +148,7 @@ export function startHelper(o: HelperOptions): Helper {
     for (const f of files) digest.update(`${f.path}\0${typeof f.data === 'string' ? f.data : Buffer.from(f.data).toString('base64')}\0`);
     const key = digest.digest('hex');
     if (key === last) return;
-    commitOutputs(files, { force: true });
-    removeStaleBundles(o.dir, files);
+    commitSvidFiles(o.dir, files);
     last = key;
     const s = pickSvid(ctx, o.spiffeId);
     o.log.info({ spiffeId: s.spiffeId, notAfter: s.notAfter.toISOString(), dir: o.dir }, 'helper: SVID written');

@@ -226,7 +226,7 @@ const BATCH_STATEMENT = `with input as (
     select idx, (select count(*) from cert) as certs, (select count(*) from audit) as audits from ok`;
 
 /** One statement for several issuances; resolves with the indexes (into `batch`) that were recorded. */
-async function recordBatch(pool: pg.Pool, batch: readonly Pending[]): Promise<Set<number>> {
+async function recordBatch(pool: pg.Pool, batch: readonly Pick<Pending, 'issuance' | 'checked'>[]): Promise<Set<number>> {
   const rows: Record<string, unknown>[] = [];
   const names: Record<string, unknown>[] = [];
   batch.forEach(({ issuance: { token, certificate: r, event: e }, checked }, idx) => {
@@ -250,70 +250,20 @@ async function recordBatch(pool: pg.Pool, batch: readonly Pending[]): Promise<Se
 }
 
 /**
- * The issuance statement for `names` name rows (see {@link recordIssuance}). Its parameters:
- * $1–$3 the token, $4–$20 the certificate, $21–$28 the event, $29 the certificate's CRL partition, then 4 per name.
- */
-function issuanceStatement(names: number): string {
-  const rows = Array.from({ length: names }, (_, i) => {
-    const p = 30 + 4 * i;
-    return `($${p}::integer, $${p + 1}::text, $${p + 2}::text, $${p + 3}::text)`;
-  });
-  const namesCte =
-    names === 0
-      ? ''
-      : `, names as (
-        insert into certificate_names (serial, ordinal, type, value, reversed_name)
-        select cert.serial, v.ordinal, v.type, v.value, v.reversed_name from cert, (values ${rows.join(', ')}) as v(ordinal, type, value, reversed_name))`;
-  return `with tok as (
-      insert into used_tokens (provisioner, jti, expires_at) values ($1::text, $2::text, $3::bigint)
-      on conflict (provisioner, jti) do nothing
-      returning 1 as one
-    ), cert as (
-      insert into certificates (serial, issuer_serial, subject, not_before, not_after, key_fingerprint, key_type, provisioner, requester, profile, status, revoked_at, revocation_reason, replaced_by, replaces, issued_at, der, crl_shard)
-      select $4::text, $5::text, $6::text, $7::bigint, $8::bigint, $9::text, $10::text, $11::text, $12::text, $13::text, $14::text, $15::bigint, $16::text, $17::text, $18::text, $19::bigint, $20::bytea, $29::integer
-      where exists (select 1 from tok)
-      returning serial
-    )${namesCte}, audit as (
-      insert into audit_events (time, type, outcome, actor, provisioner, serial, reason, detail)
-      select $21::bigint, $22::text, $23::text, $24::text, $25::text, $26::text, $27::text, $28::text from cert
-      returning id
-    )
-    select (select count(*) from tok) as token, (select count(*) from audit) as audit`;
-}
-
-/** Name rows up to which the issuance statement is prepared once per connection (longer lists are rare: planned each time). */
-const PREPARED_NAME_ROWS = 16;
-
-/**
- * An issuance in one statement (one round trip, its own transaction): data-modifying CTEs
- * consume the token, insert the certificate only when the token was fresh, then its names and
- * its audit event. A used token inserts nothing at all. A duplicate serial is a unique violation
- * of the whole statement — nothing is written, the token included — reported as
- * ERR_STORE_DUPLICATE_SERIAL. The foreign key from the names to the certificate is checked at the
- * end of the statement, when the certificate row exists. The statement is a named prepared
- * statement, so each connection parses and plans it once.
+ * One issuance alone (its own transaction), through the statement of {@link recordBatch}: the
+ * data-modifying CTEs consume the token, insert the certificate only when the token was fresh,
+ * then its names and its audit event; a used token inserts nothing at all. A duplicate serial is
+ * a unique violation of the whole statement — nothing is written, the token included — reported
+ * as ERR_STORE_DUPLICATE_SERIAL. The foreign key from the names to the certificate is checked at
+ * the end of the statement, when the certificate row exists.
  */
 async function recordIssuance(pool: pg.Pool, issuance: Issuance, checked: CheckedIssuance): Promise<'recorded' | 'token-used'> {
-  const { token, certificate: r, event: e } = issuance;
-  const c = checked.certificate;
-  const values: unknown[] = [
-    token.provisioner, token.jti, checked.tokenExpiresAt,
-    r.serial, r.issuerSerial ?? null, r.subject, c.notBefore, c.notAfter, r.keyFingerprint, r.keyType, r.provisioner, r.requester, r.profile, r.status,
-    c.revokedAt, r.revocationReason ?? null, r.replacedBy ?? null, r.replaces ?? null, c.issuedAt, Buffer.from(r.der.buffer, r.der.byteOffset, r.der.byteLength),
-    checked.event.time, e.type, e.outcome, e.actor, e.provisioner ?? null, e.serial ?? null, e.reason ?? null, checked.event.detail,
-    c.crlShard,
-  ];
-  r.names.forEach((n, i) => values.push(i, n.type, n.value, reversedName(n.type, n.value)));
-  const text = issuanceStatement(r.names.length);
   try {
-    const result = await pool.query<{ token: string; audit: string }>(r.names.length <= PREPARED_NAME_ROWS ? { name: `signet_issuance_${r.names.length}`, text, values } : { text, values });
-    const row = result.rows[0];
-    if (row === undefined || Number(row.token) === 0) return 'token-used';
-    if (Number(row.audit) !== 1) throw new SignetError('ERR_INTERNAL', 'the issuance was not recorded whole');
-    return 'recorded';
+    return (await recordBatch(pool, [{ issuance, checked }])).has(0) ? 'recorded' : 'token-used';
   } catch (err) {
     if (err instanceof pg.DatabaseError && err.code === '23505' && err.constraint === 'certificates_pkey') {
-      throw new SignetError('ERR_STORE_DUPLICATE_SERIAL', `a certificate with serial ${r.serial} is already recorded`, { detail: { serial: r.serial } });
+      const serial = issuance.certificate.serial;
+      throw new SignetError('ERR_STORE_DUPLICATE_SERIAL', `a certificate with serial ${serial} is already recorded`, { detail: { serial } });
     }
     throw err;
   }

@@ -17,22 +17,25 @@ export interface DeviceCa {
   readonly nodeKeyFile: string;
 }
 
+/** Issues a node certificate (CN `cn`, DNS `cn`.example.org) from the device CA whose files are `p('ca.pem')`, `p('ca.key')`: `p(base + '.pem')` and its key `p(base + '.key')` (0600). */
+function issueNode(p: (f: string) => string, base: string, cn: string): void {
+  opensslOk(['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', p(`${base}.key`), '-out', p(`${base}.csr`), '-subj', `/CN=${cn}`]);
+  writeFileSync(p(`${base}.cnf`), `basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nsubjectAltName=DNS:${cn}.example.org\n`);
+  opensslOk(['x509', '-req', '-in', p(`${base}.csr`), '-CA', p('ca.pem'), '-CAkey', p('ca.key'), '-CAcreateserial', '-out', p(`${base}.pem`), '-days', '10', '-extfile', p(`${base}.cnf`)]);
+  chmodSync(p(`${base}.key`), 0o600);
+}
+
 /** Another node certificate from the device CA `name` made in `dir`, for common name `cn`: its files `${dir}/${name}-${cn}.pem` and `.key` (0600). */
 export function deviceNode(dir: string, name: string, cn: string): { readonly certFile: string; readonly keyFile: string } {
   const p = (f: string) => `${dir}/${name}-${f}`;
-  opensslOk(['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', p(`${cn}.key`), '-out', p(`${cn}.csr`), '-subj', `/CN=${cn}`]);
-  writeFileSync(p(`${cn}.cnf`), `basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nsubjectAltName=DNS:${cn}.example.org\n`);
-  opensslOk(['x509', '-req', '-in', p(`${cn}.csr`), '-CA', p('ca.pem'), '-CAkey', p('ca.key'), '-CAcreateserial', '-out', p(`${cn}.pem`), '-days', '10', '-extfile', p(`${cn}.cnf`)]);
-  chmodSync(p(`${cn}.key`), 0o600);
+  issueNode(p, cn, cn);
   return { certFile: p(`${cn}.pem`), keyFile: p(`${cn}.key`) };
 }
 
 export function deviceCa(dir: string, name: string): DeviceCa {
   const p = (f: string) => `${dir}/${name}-${f}`;
   opensslOk(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', p('ca.key'), '-out', p('ca.pem'), '-subj', `/CN=${name} Device CA`, '-days', '30', '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign']);
-  opensslOk(['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', p('node.key'), '-out', p('node.csr'), '-subj', '/CN=node-1']);
-  writeFileSync(p('ext.cnf'), 'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nsubjectAltName=DNS:node-1.example.org\n');
-  opensslOk(['x509', '-req', '-in', p('node.csr'), '-CA', p('ca.pem'), '-CAkey', p('ca.key'), '-CAcreateserial', '-out', p('node.pem'), '-days', '10', '-extfile', p('ext.cnf')]);
+  issueNode(p, 'node', 'node-1');
   return {
     caPem: readFileSync(p('ca.pem'), 'utf8'),
     nodeDer: decodePem(readFileSync(p('node.pem'), 'utf8'), ['CERTIFICATE']).der,
